@@ -1,0 +1,59 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Release builds drop bounds and overflow checks in the numeric modules: their
+// hot loops are over raw buffers whose sizes are fixed when they are allocated.
+let numeric: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "Koine",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "koine", targets: ["koine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    ],
+    targets: [
+        // System libraries, found through pkg-config.
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZMQ", pkgConfig: "libzmq",
+                       providers: [.apt(["libzmq3-dev"])]),
+
+        // Layers of Koine, lowest first.
+        .target(name: "KoineTensor", dependencies: ["CBLAS"], swiftSettings: numeric),
+        .target(name: "KoineGame", dependencies: ["KoineTensor"], swiftSettings: numeric),
+        .target(name: "KoineCluster", dependencies: ["CMPI"]),
+        .target(name: "KoineTelemetry", dependencies: [
+            "CZMQ", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "KoineTrainer", dependencies: [
+            "KoineTensor", "KoineGame", "KoineCluster", "KoineTelemetry", "Yams",
+        ], swiftSettings: numeric),
+        .executableTarget(name: "koine", dependencies: [
+            "KoineTensor", "KoineGame", "KoineCluster", "KoineTelemetry", "KoineTrainer",
+            "CMPI", "CBLAS", "CZMQ",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Counts malloc calls so tests can prove the hot path allocates nothing.
+        .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
+        // Finds the built `koine` and runs child processes for end-to-end tests.
+        .target(name: "KoineTestSupport", path: "Tests/KoineTestSupport"),
+
+        .testTarget(name: "KoineTensorTests", dependencies: ["KoineTensor", "CAllocationCounter"]),
+        .testTarget(name: "KoineGameTests", dependencies: ["KoineGame", "KoineTensor"]),
+        .testTarget(name: "KoineClusterTests", dependencies: ["KoineCluster", "CMPI", "KoineTestSupport"]),
+        .testTarget(name: "KoineTelemetryTests", dependencies: ["KoineTelemetry", "CZMQ", "KoineTestSupport"]),
+        .testTarget(name: "KoineTrainerTests", dependencies: ["KoineTrainer", "KoineGame", "KoineTensor", "KoineCluster", "KoineTestSupport"]),
+        .testTarget(name: "KoineCommandTests", dependencies: ["CMPI", "CBLAS", "CZMQ", "KoineTestSupport"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

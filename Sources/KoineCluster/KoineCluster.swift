@@ -1,0 +1,1 @@
+// KoineCluster: arrives with its issue.

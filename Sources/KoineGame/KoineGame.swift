@@ -1,0 +1,1 @@
+// KoineGame: arrives with its issue.

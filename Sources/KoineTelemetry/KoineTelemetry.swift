@@ -1,0 +1,1 @@
+// KoineTelemetry: arrives with its issue.

@@ -1,0 +1,1 @@
+// KoineTensor: Float32 matrices, BLAS, layers and optimizers.

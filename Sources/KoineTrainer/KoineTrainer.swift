@@ -1,0 +1,1 @@
+// KoineTrainer: arrives with its issue.

@@ -1,0 +1,3 @@
+enum KoineVersion {
+    static let string = "0.1.0"
+}
