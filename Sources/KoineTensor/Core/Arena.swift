@@ -1,0 +1,71 @@
+/// Owns the working buffers of a model: activations, caches, scratch. Every
+/// buffer is allocated once, zeroed, 64-byte aligned and freed with the arena,
+/// so a training step never touches the heap.
+public final class Arena {
+    private var blocks: [UnsafeMutableRawPointer] = []
+    public private(set) var bytes = 0
+
+    public init() {}
+
+    deinit {
+        for block in blocks { free(block) }
+    }
+
+    private func allocate(bytes count: Int) -> UnsafeMutableRawPointer {
+        var pointer: UnsafeMutableRawPointer?
+        let size = max(count, 64)
+        guard posix_memalign(&pointer, 64, size) == 0, let pointer else {
+            fatalError("out of memory allocating \(size) bytes")
+        }
+        memset(pointer, 0, size)
+        blocks.append(pointer)
+        bytes += size
+        return pointer
+    }
+
+    public func matrix(rows: Int, columns: Int) -> Matrix {
+        let pointer = allocate(bytes: rows * columns * MemoryLayout<Float>.stride)
+        return Matrix(pointer.bindMemory(to: Float.self, capacity: rows * columns), rows: rows, columns: columns)
+    }
+
+    public func floats(_ count: Int) -> UnsafeMutablePointer<Float> {
+        allocate(bytes: count * MemoryLayout<Float>.stride).bindMemory(to: Float.self, capacity: count)
+    }
+
+    public func indices(_ count: Int) -> Indices {
+        let pointer = allocate(bytes: count * MemoryLayout<Int32>.stride)
+        return Indices(pointer.bindMemory(to: Int32.self, capacity: count), count: count)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A view of `count` Int32 indices (symbols, object ids, actions).
+public struct Indices {
+    public let base: UnsafeMutablePointer<Int32>
+    public let count: Int
+
+    @inlinable
+    public init(_ base: UnsafeMutablePointer<Int32>, count: Int) {
+        self.base = base
+        self.count = count
+    }
+
+    @inlinable
+    public subscript(index: Int) -> Int {
+        get { Int(base[index]) }
+        nonmutating set { base[index] = Int32(truncatingIfNeeded: newValue) }
+    }
+
+    @inlinable
+    public func prefix(_ count: Int) -> Indices { Indices(base, count: count) }
+
+    @inlinable
+    public func slice(_ range: Range<Int>) -> Indices { Indices(base + range.lowerBound, count: range.count) }
+
+    public var array: [Int] { (0..<count).map { self[$0] } }
+}

@@ -1,0 +1,44 @@
+import CBLAS
+
+/// Matrix products through OpenBLAS. Every product in Koine goes through
+/// `gemm`, so the engine's speed is BLAS's speed plus thin elementwise work.
+public enum BLAS {
+    /// `c = alpha · op(a) · op(b) + beta · c`, where op transposes when asked.
+    @inlinable
+    public static func gemm(
+        _ a: Matrix, transposeA: Bool = false, _ b: Matrix, transposeB: Bool = false,
+        into c: Matrix, alpha: Float = 1, beta: Float = 0
+    ) {
+        let m = c.rows, n = c.columns
+        let k = transposeA ? a.rows : a.columns
+        assert((transposeA ? a.columns : a.rows) == m, "gemm: rows of op(a) \(transposeA ? a.columns : a.rows) != \(m)")
+        assert((transposeB ? b.rows : b.columns) == n, "gemm: columns of op(b) != \(n)")
+        assert((transposeB ? b.columns : b.rows) == k, "gemm: inner dimensions differ")
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            if beta != 1 { scaleOrZero(c, beta) }
+            return
+        }
+        cblas_sgemm(
+            CblasRowMajor,
+            transposeA ? CblasTrans : CblasNoTrans,
+            transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k),
+            alpha, a.base, Int32(a.stride), b.base, Int32(b.stride),
+            beta, c.base, Int32(c.stride))
+    }
+
+    @usableFromInline
+    static func scaleOrZero(_ c: Matrix, _ beta: Float) {
+        for r in 0..<c.rows {
+            let p = c.row(r)
+            for j in 0..<c.columns { p[j] = beta == 0 ? 0 : p[j] * beta }
+        }
+    }
+
+    /// OpenBLAS's thread count. Ranks sharing a host should each use one.
+    public static var threads: Int {
+        get { Int(openblas_get_num_threads()) }
+        set { openblas_set_num_threads(Int32(newValue)) }
+    }
+}

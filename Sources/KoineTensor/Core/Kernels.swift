@@ -1,0 +1,74 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Elementwise and row-wise kernels over raw buffers. Loops are written so the
+/// compiler vectorises them in release builds.
+public enum Kernels {
+    /// `y[r, :] = bias` for every row (before a gemm with beta 1).
+    @inlinable
+    public static func broadcastRows(_ bias: UnsafePointer<Float>, into y: Matrix) {
+        for r in 0..<y.rows { y.row(r).update(from: bias, count: y.columns) }
+    }
+
+    /// `gradient += column sums of dy` (a bias gradient).
+    @inlinable
+    public static func accumulateColumnSums(_ dy: Matrix, into gradient: UnsafeMutablePointer<Float>) {
+        for r in 0..<dy.rows {
+            let p = dy.row(r)
+            for c in 0..<dy.columns { gradient[c] += p[c] }
+        }
+    }
+
+    /// `y += alpha · x` over `count` Floats.
+    @inlinable
+    public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { y[i] += alpha * x[i] }
+    }
+
+    @inlinable
+    public static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Float {
+        var sum: Float = 0
+        for i in 0..<count { sum += x[i] * y[i] }
+        return sum
+    }
+
+    @inlinable
+    public static func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
+
+    /// Row-wise log-softmax of `x` into `y` (may alias).
+    @inlinable
+    public static func logSoftmax(row x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        var largest = x[0]
+        for i in 1..<count where x[i] > largest { largest = x[i] }
+        var sum: Float = 0
+        for i in 0..<count { sum += expf(x[i] - largest) }
+        let shift = largest + logf(sum)
+        for i in 0..<count { y[i] = x[i] - shift }
+    }
+
+    /// Row-wise softmax of `x` into `y` (may alias).
+    @inlinable
+    public static func softmax(row x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        var largest = x[0]
+        for i in 1..<count where x[i] > largest { largest = x[i] }
+        var sum: Float = 0
+        for i in 0..<count {
+            let e = expf(x[i] - largest)
+            y[i] = e
+            sum += e
+        }
+        let inverse = 1 / sum
+        for i in 0..<count { y[i] *= inverse }
+    }
+
+    /// The index of the largest value (the first, on ties).
+    @inlinable
+    public static func argmax(_ x: UnsafePointer<Float>, count: Int) -> Int {
+        var best = 0
+        for i in 1..<count where x[i] > x[best] { best = i }
+        return best
+    }
+}

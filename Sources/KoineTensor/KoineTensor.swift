@@ -1,1 +1,0 @@
-// KoineTensor: Float32 matrices, BLAS, layers and optimizers.

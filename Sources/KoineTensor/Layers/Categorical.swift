@@ -1,0 +1,63 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Sampling from a categorical distribution over logits, row by row, with the
+/// log-probability of the chosen action and the entropy that REINFORCE needs.
+public enum Categorical {
+    /// Fills `logProbabilities` with log-softmax(logits), picks one action per
+    /// row (sampled, or the most likely when `greedy`), and writes that
+    /// action's log-probability and the row's entropy.
+    @inlinable
+    public static func sample(
+        logits: Matrix, logProbabilities: Matrix, actions: Indices,
+        chosenLogProbabilities: UnsafeMutablePointer<Float>, entropies: UnsafeMutablePointer<Float>,
+        random: inout Random, greedy: Bool = false
+    ) {
+        let width = logits.columns
+        for r in 0..<logits.rows {
+            let l = logProbabilities.row(r)
+            Kernels.logSoftmax(row: logits.row(r), into: l, count: width)
+            var entropy: Float = 0
+            for j in 0..<width { entropy -= expf(l[j]) * l[j] }
+            entropies[r] = entropy
+            var action = width - 1
+            if greedy {
+                action = Kernels.argmax(l, count: width)
+            } else {
+                let u = random.nextFloat()
+                var cumulative: Float = 0
+                for j in 0..<width {
+                    cumulative += expf(l[j])
+                    if u < cumulative { action = j; break }
+                }
+            }
+            actions[r] = action
+            chosenLogProbabilities[r] = l[action]
+        }
+    }
+
+    /// ∂L/∂logits from ∂L/∂log p(action) and ∂L/∂entropy per row:
+    /// ∂log p(a)/∂zⱼ = [j = a] − pⱼ, and ∂H/∂zⱼ = −pⱼ (log pⱼ + H).
+    @inlinable
+    public static func backward(
+        logProbabilities: Matrix, actions: Indices, entropies: UnsafePointer<Float>,
+        logProbabilityGradient: UnsafePointer<Float>, entropyGradient: UnsafePointer<Float>,
+        logitGradient: Matrix, accumulate: Bool = false
+    ) {
+        let width = logProbabilities.columns
+        for r in 0..<logProbabilities.rows {
+            let l = logProbabilities.row(r), d = logitGradient.row(r)
+            let gLog = logProbabilityGradient[r], gEntropy = entropyGradient[r], h = entropies[r]
+            let action = actions[r]
+            for j in 0..<width {
+                let p = expf(l[j])
+                var value = -gLog * p - gEntropy * p * (l[j] + h)
+                if j == action { value += gLog }
+                d[j] = accumulate ? d[j] + value : value
+            }
+        }
+    }
+}

@@ -1,0 +1,151 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One step of an LSTM over a batch, with the four gates fused into one
+/// `4H`-wide product per input: `[i f g o] = x·Wx + h·Wh + b` (PyTorch's order).
+public struct LSTMCell {
+    public let input: Int
+    public let hidden: Int
+    public let inputWeight: Parameter   // input × 4H
+    public let hiddenWeight: Parameter  // H × 4H
+    public let bias: Parameter          // 1 × 4H
+
+    /// What one step keeps for its backward pass.
+    public struct Cache {
+        /// Gate activations i, f, g, o (after the nonlinearity).
+        public let gates: Matrix
+        /// The new cell state c′ (also the next step's cell input).
+        public let cell: Matrix
+        /// tanh(c′).
+        public let cellTanh: Matrix
+        /// Gradient with respect to the gates' pre-activations, filled by backward.
+        public let gateGradients: Matrix
+
+        public init(batch: Int, hidden: Int, arena: Arena) {
+            gates = arena.matrix(rows: batch, columns: 4 * hidden)
+            cell = arena.matrix(rows: batch, columns: hidden)
+            cellTanh = arena.matrix(rows: batch, columns: hidden)
+            gateGradients = arena.matrix(rows: batch, columns: 4 * hidden)
+        }
+
+        private init(gates: Matrix, cell: Matrix, cellTanh: Matrix, gateGradients: Matrix) {
+            self.gates = gates
+            self.cell = cell
+            self.cellTanh = cellTanh
+            self.gateGradients = gateGradients
+        }
+
+        /// The first `rows` rows, for a step over part of the batch.
+        public func prefix(_ rows: Int) -> Cache {
+            Cache(gates: gates.rows(0..<rows), cell: cell.rows(0..<rows),
+                  cellTanh: cellTanh.rows(0..<rows), gateGradients: gateGradients.rows(0..<rows))
+        }
+    }
+
+    public static func parameterCount(input: Int, hidden: Int) -> Int {
+        (input + hidden + 1) * 4 * hidden
+    }
+
+    /// Initialised as PyTorch's `nn.LSTMCell`: uniform in ±1/√hidden.
+    public init(input: Int, hidden: Int, parameters: Parameters) {
+        self.input = input
+        self.hidden = hidden
+        let bound = 1 / Float(hidden).squareRoot()
+        inputWeight = parameters.claim(rows: input, columns: 4 * hidden, initializer: .uniform(bound))
+        hiddenWeight = parameters.claim(rows: hidden, columns: 4 * hidden, initializer: .uniform(bound))
+        bias = parameters.claim(rows: 1, columns: 4 * hidden, initializer: .uniform(bound))
+    }
+
+    /// One step. A nil `hiddenIn` or `cellIn` is a zero state (its product is
+    /// skipped). With `inputPrepared`, `cache.gates` already holds the input's
+    /// contribution `x·Wx` (computed by the caller, e.g. as a table lookup) and
+    /// `x` is ignored.
+    @inlinable
+    public func forward(
+        input x: Matrix?, hiddenIn h: Matrix?, cellIn c: Matrix?, cache: Cache, hiddenOut: Matrix,
+        inputPrepared: Bool = false
+    ) {
+        let gates = cache.gates
+        let width = 4 * hidden
+        if inputPrepared {
+            for r in 0..<gates.rows {
+                let g = gates.row(r), b = bias.value.base
+                for j in 0..<width { g[j] += b[j] }
+            }
+        } else {
+            Kernels.broadcastRows(bias.value.base, into: gates)
+            if let x { BLAS.gemm(x, inputWeight.value, into: gates, beta: 1) }
+        }
+        if let h { BLAS.gemm(h, hiddenWeight.value, into: gates, beta: 1) }
+        let H = hidden
+        for r in 0..<gates.rows {
+            let g = gates.row(r)
+            let cellOut = cache.cell.row(r), tanhOut = cache.cellTanh.row(r), hOut = hiddenOut.row(r)
+            let cellPrevious: UnsafeMutablePointer<Float>? = c?.row(r)
+            for j in 0..<H {
+                let i = Kernels.sigmoid(g[j])
+                let f = Kernels.sigmoid(g[H + j])
+                let candidate = tanhf(g[2 * H + j])
+                let o = Kernels.sigmoid(g[3 * H + j])
+                g[j] = i; g[H + j] = f; g[2 * H + j] = candidate; g[3 * H + j] = o
+                let previous = cellPrevious?[j] ?? 0
+                let newCell = f * previous + i * candidate
+                let t = tanhf(newCell)
+                cellOut[j] = newCell
+                tanhOut[j] = t
+                hOut[j] = o * t
+            }
+        }
+    }
+
+    /// Backward through one step. `hiddenGradient` is ∂L/∂h′; `cellGradient`
+    /// (optional) is ∂L/∂c′ arriving from the next step. Accumulates weight
+    /// gradients; writes ∂L/∂x (adding when `accumulateInput`), ∂L/∂h and ∂L/∂c
+    /// for the inputs that were given and whose gradients are asked for.
+    @inlinable
+    public func backward(
+        input x: Matrix?, hiddenIn h: Matrix?, cellIn c: Matrix?, cache: Cache,
+        hiddenGradient dh: Matrix, cellGradient dc: Matrix?,
+        inputGradient dx: Matrix? = nil, hiddenInGradient dhIn: Matrix? = nil, cellInGradient dcIn: Matrix? = nil,
+        accumulateInput: Bool = false, inputPrepared: Bool = false
+    ) {
+        let H = hidden
+        let dG = cache.gateGradients
+        for r in 0..<dG.rows {
+            let g = cache.gates.row(r), t = cache.cellTanh.row(r), d = dG.row(r), dhr = dh.row(r)
+            let dcr: UnsafeMutablePointer<Float>? = dc?.row(r)
+            let cPrevious: UnsafeMutablePointer<Float>? = c?.row(r)
+            let dcOut: UnsafeMutablePointer<Float>? = dcIn?.row(r)
+            for j in 0..<H {
+                let i = g[j], f = g[H + j], candidate = g[2 * H + j], o = g[3 * H + j]
+                let tj = t[j]
+                let dCell = (dcr?[j] ?? 0) + dhr[j] * o * (1 - tj * tj)
+                let previous = cPrevious?[j] ?? 0
+                d[j] = dCell * candidate * i * (1 - i)
+                d[H + j] = dCell * previous * f * (1 - f)
+                d[2 * H + j] = dCell * i * (1 - candidate * candidate)
+                d[3 * H + j] = dhr[j] * tj * o * (1 - o)
+                dcOut?[j] = dCell * f
+            }
+        }
+        Kernels.accumulateColumnSums(dG, into: bias.gradient.base)
+        if !inputPrepared, let x {
+            BLAS.gemm(x, transposeA: true, dG, into: inputWeight.gradient, beta: 1)
+            if let dx { BLAS.gemm(dG, inputWeight.value, transposeB: true, into: dx, beta: accumulateInput ? 1 : 0) }
+        }
+        if let h {
+            BLAS.gemm(h, transposeA: true, dG, into: hiddenWeight.gradient, beta: 1)
+            if let dhIn { BLAS.gemm(dG, hiddenWeight.value, transposeB: true, into: dhIn) }
+        } else if let dhIn {
+            dhIn.zero()
+        }
+    }
+
+    /// Multiply–adds of one forward step over `batch` rows (for FLOP counts).
+    public func forwardProducts(batch: Int, withInput: Bool, withHidden: Bool) -> Int {
+        batch * 4 * hidden * ((withInput ? input : 0) + (withHidden ? hidden : 0))
+    }
+}

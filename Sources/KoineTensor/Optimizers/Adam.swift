@@ -1,0 +1,63 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Adam (Kingma & Ba 2015) with bias correction, as PyTorch computes it.
+public final class Adam: Optimizer {
+    public let parameters: Parameters
+    public var learningRate: Float
+    public let beta1: Float
+    public let beta2: Float
+    public let epsilon: Float
+    public var steps = 0
+    private let firstMoment: UnsafeMutablePointer<Float>
+    private let secondMoment: UnsafeMutablePointer<Float>
+
+    public init(parameters: Parameters, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        let n = max(parameters.count, 1)
+        firstMoment = .allocate(capacity: n)
+        secondMoment = .allocate(capacity: n)
+        firstMoment.initialize(repeating: 0, count: n)
+        secondMoment.initialize(repeating: 0, count: n)
+    }
+
+    deinit {
+        firstMoment.deallocate()
+        secondMoment.deallocate()
+    }
+
+    public func update() {
+        steps += 1
+        let correction1 = 1 - powf(beta1, Float(steps))
+        let correction2 = 1 - powf(beta2, Float(steps))
+        let stepSize = learningRate / correction1
+        let root2 = correction2.squareRoot()
+        let b1 = beta1, b2 = beta2, eps = epsilon
+        let p = parameters.values, g = parameters.gradients, m = firstMoment, v = secondMoment
+        for i in 0..<parameters.count {
+            let gi = g[i]
+            let mi = b1 * m[i] + (1 - b1) * gi
+            let vi = b2 * v[i] + (1 - b2) * gi * gi
+            m[i] = mi
+            v[i] = vi
+            p[i] -= stepSize * mi / (vi.squareRoot() / root2 + eps)
+        }
+    }
+
+    public func reset() {
+        steps = 0
+        firstMoment.update(repeating: 0, count: parameters.count)
+        secondMoment.update(repeating: 0, count: parameters.count)
+    }
+
+    public var stateBuffers: [UnsafeMutableBufferPointer<Float>] {
+        [.init(start: firstMoment, count: parameters.count), .init(start: secondMoment, count: parameters.count)]
+    }
+}
