@@ -1,0 +1,179 @@
+import KoineTensor
+
+/// The listener: a recurrent cell reads the message, a linear layer turns
+/// its last state into a query, and each candidate is scored by the dot
+/// product of the query with the candidate's encoding.
+public final class Listener {
+    public let settings: AgentSettings
+    public let module: Module
+    public let encoder: ObjectEncoder
+    public let capacity: Int
+    public let candidates: Int
+    /// Running mean of this listener's rewards (REINFORCE baseline).
+    public var baseline: Float = 0
+
+    let embedding: Embedding    // vocabulary × hidden
+    let unroll: RecurrentUnroll
+    let query: Linear           // hidden → hidden
+    let arena: Arena
+    let inputs: [Matrix]
+    let inputGradients: [Matrix]
+    let queries: Matrix
+    let queryGradient: Matrix
+    let scores: Matrix
+    let logProbabilities: Matrix
+    let scoreGradient: Matrix
+    /// The candidate each game's listener picked, and whether it was the target.
+    public let choices: Indices
+    public let rewards: UnsafeMutablePointer<Float>
+    let chosenLogProbabilities: UnsafeMutablePointer<Float>
+    public let entropies: UnsafeMutablePointer<Float>
+    let logProbabilityGradient: UnsafeMutablePointer<Float>
+    let entropyGradient: UnsafeMutablePointer<Float>
+    var rows = 0
+    var batch: GameBatch?
+    var message: Message?
+    /// Mean loss of the last `learn` call.
+    public private(set) var loss: Float = 0
+
+    public static func parameterCount(_ settings: AgentSettings) -> Int {
+        Embedding.parameterCount(count: settings.vocabulary, width: settings.hidden)
+            + RecurrentUnroll.parameterCount(kind: settings.cell, input: settings.hidden, hidden: settings.hidden)
+            + Linear.parameterCount(input: settings.hidden, output: settings.hidden)
+    }
+
+    public init(settings: AgentSettings, encoder: ObjectEncoder, capacity: Int, candidates: Int, random: Random) {
+        let arena = Arena()
+        self.arena = arena
+        self.settings = settings
+        self.encoder = encoder
+        self.capacity = capacity
+        self.candidates = candidates
+        let h = settings.hidden, length = settings.messageLength
+        let parameters = Parameters(count: Listener.parameterCount(settings))
+        embedding = Embedding(count: settings.vocabulary, width: h, parameters: parameters)
+        unroll = RecurrentUnroll(kind: settings.cell, input: h, hidden: h, steps: length, capacity: capacity,
+                                 parameters: parameters, arena: arena)
+        query = Linear(input: h, output: h, parameters: parameters)
+        module = Module(parameters: parameters, settings: settings.optimizer, initializer: random)
+        inputs = (0..<length).map { _ in arena.matrix(rows: capacity, columns: h) }
+        inputGradients = (0..<length).map { _ in arena.matrix(rows: capacity, columns: h) }
+        queries = arena.matrix(rows: capacity, columns: h)
+        queryGradient = arena.matrix(rows: capacity, columns: h)
+        scores = arena.matrix(rows: capacity, columns: candidates)
+        logProbabilities = arena.matrix(rows: capacity, columns: candidates)
+        scoreGradient = arena.matrix(rows: capacity, columns: candidates)
+        choices = arena.indices(capacity)
+        rewards = arena.floats(capacity)
+        chosenLogProbabilities = arena.floats(capacity)
+        entropies = arena.floats(capacity)
+        logProbabilityGradient = arena.floats(capacity)
+        entropyGradient = arena.floats(capacity)
+    }
+
+    /// Reads `message` and picks a candidate in each game of `batch`: sampled
+    /// from softmax(scores) for REINFORCE training, the best score otherwise.
+    /// Leaves 1 or 0 per game in `rewards`.
+    public func listen(to message: Message, batch: GameBatch, random: inout Random, greedy: Bool) {
+        rows = batch.size
+        precondition(rows == message.rows && rows <= capacity)
+        self.batch = batch
+        self.message = message
+        let v = settings.vocabulary
+        unroll.begin(rows: rows)
+        for t in 0..<settings.messageLength {
+            let x = inputs[t].rows(0..<rows)
+            if message.isDifferentiable {
+                BLAS.gemm(message.oneHot[t].rows(0..<rows), embedding.table.value.rows(0..<v), into: x)
+            } else {
+                embedding.forward(message.symbols[t].prefix(rows), into: x)
+            }
+            unroll.forward(step: t, input: x, initialHidden: nil)
+        }
+        let q = queries.rows(0..<rows)
+        query.forward(unroll.hiddenState(settings.messageLength - 1), into: q)
+        let s = scores.rows(0..<rows)
+        DotScoring.forward(query: q, table: encoder.table, candidates: batch.candidates, scores: s)
+        let sampled = !greedy && settings.channel == .reinforce
+        Categorical.sample(
+            logits: s, logProbabilities: logProbabilities.rows(0..<rows), actions: choices.prefix(rows),
+            chosenLogProbabilities: chosenLogProbabilities, entropies: entropies, random: &random, greedy: !sampled)
+        for b in 0..<rows { rewards[b] = choices.base[b] == batch.targetPositions.base[b] ? 1 : 0 }
+    }
+
+    /// REINFORCE backward: loss = −(advantage·log p(choice) + β·H), times `scale`.
+    public func backwardReinforce(advantages: UnsafePointer<Float>, scale: Float) {
+        let beta = settings.entropy
+        var total: Float = 0
+        for b in 0..<rows {
+            logProbabilityGradient[b] = -advantages[b] * scale
+            entropyGradient[b] = -beta * scale
+            total -= advantages[b] * chosenLogProbabilities[b] + beta * entropies[b]
+        }
+        loss = total / Float(max(rows, 1))
+        let ds = scoreGradient.rows(0..<rows)
+        Categorical.backward(
+            logProbabilities: logProbabilities.rows(0..<rows), actions: choices.prefix(rows), entropies: entropies,
+            logProbabilityGradient: logProbabilityGradient, entropyGradient: entropyGradient, logitGradient: ds)
+        backwardFromScores(ds)
+    }
+
+    /// Supervised backward for the Gumbel channel: cross-entropy of the
+    /// target's position, times `scale`; the message gradient is added into
+    /// `message.gradients` for the speaker.
+    public func backwardCrossEntropy(scale: Float) {
+        guard let batch else { return }
+        let s = scores.rows(0..<rows), p = logProbabilities.rows(0..<rows)
+        loss = CrossEntropy.forward(logits: s, targets: batch.targetPositions, probabilities: p)
+        let ds = scoreGradient.rows(0..<rows)
+        CrossEntropy.backward(probabilities: p, targets: batch.targetPositions, logitGradient: ds, scale: scale)
+        backwardFromScores(ds)
+    }
+
+    private func backwardFromScores(_ ds: Matrix) {
+        guard let batch, let message else { return }
+        let v = settings.vocabulary
+        let q = queries.rows(0..<rows), dq = queryGradient.rows(0..<rows)
+        DotScoring.backward(query: q, table: encoder.table, candidates: batch.candidates, scoreGradient: ds,
+                            queryGradient: dq, tableGradient: encoder.tableGradient)
+        let last = settings.messageLength - 1
+        unroll.beginBackward()
+        query.backward(unroll.hiddenState(last), outputGradient: dq, inputGradient: unroll.hiddenGradient(last),
+                       accumulateInput: true)
+        for t in stride(from: last, through: 0, by: -1) {
+            let x = inputs[t].rows(0..<rows), dx = inputGradients[t].rows(0..<rows)
+            unroll.backward(step: t, input: x, initialHidden: nil, inputGradient: dx, initialHiddenGradient: nil)
+            if message.isDifferentiable {
+                let oneHot = message.oneHot[t].rows(0..<rows)
+                BLAS.gemm(oneHot, transposeA: true, dx, into: embedding.table.gradient.rows(0..<v), beta: 1)
+                BLAS.gemm(dx, embedding.table.value.rows(0..<v), transposeB: true,
+                          into: message.gradients[t].rows(0..<rows), beta: 1)
+            } else {
+                embedding.backward(message.symbols[t].prefix(rows), outputGradient: dx)
+            }
+        }
+    }
+
+    /// Fraction of the last batch's games won.
+    public func accuracy() -> Float {
+        var total: Float = 0
+        for b in 0..<rows { total += rewards[b] }
+        return rows > 0 ? total / Float(rows) : 0
+    }
+
+    public func meanEntropy() -> Float {
+        var total: Float = 0
+        for b in 0..<rows { total += entropies[b] }
+        return rows > 0 ? total / Float(rows) : 0
+    }
+
+    /// Multiply-adds of one forward pass over `rows` games.
+    public func forwardProducts(rows: Int) -> Int {
+        let h = settings.hidden
+        var total = 0
+        for t in 0..<settings.messageLength {
+            total += unroll.forwardProducts(rows: rows, input: h, withInput: true, withHidden: t > 0)
+        }
+        return total + rows * h * h + rows * candidates * h
+    }
+}

@@ -1,0 +1,236 @@
+import KoineTensor
+
+/// The speaker: object encoding → recurrent cell → vocabulary logits per
+/// step, with the previous symbol fed back as the next input. The encoding of
+/// the target is the cell's initial hidden state.
+public final class Speaker {
+    public let settings: AgentSettings
+    public let module: Module
+    public let encoder: ObjectEncoder
+    public let capacity: Int
+    public private(set) var message: Message
+    /// Running mean of this speaker's rewards (REINFORCE baseline).
+    public var baseline: Float = 0
+
+    let embedding: Embedding        // (vocabulary + 1) × hidden; the last row is the start symbol
+    let output: Linear              // hidden → vocabulary
+    let unroll: RecurrentUnroll
+    let arena: Arena
+    let initialHidden: Matrix
+    let initialHiddenGradient: Matrix
+    let inputs: [Matrix]
+    let inputGradients: [Matrix]
+    let logits: [Matrix]
+    let logProbabilities: [Matrix]
+    let soft: [Matrix]
+    let logitGradient: Matrix
+    let start: Indices
+    /// log p(symbol) and entropy per step and game; `alive` is 1 while the
+    /// message has not ended (always 1 for fixed-length messages).
+    public let chosenLogProbabilities: [UnsafeMutablePointer<Float>]
+    public let entropies: [UnsafeMutablePointer<Float>]
+    public let alive: [UnsafeMutablePointer<Float>]
+    let logProbabilityGradient: UnsafeMutablePointer<Float>
+    let entropyGradient: UnsafeMutablePointer<Float>
+    var targets: Indices
+    var rows = 0
+
+    public static func parameterCount(_ settings: AgentSettings) -> Int {
+        Embedding.parameterCount(count: settings.vocabulary + 1, width: settings.hidden)
+            + RecurrentUnroll.parameterCount(kind: settings.cell, input: settings.hidden, hidden: settings.hidden)
+            + Linear.parameterCount(input: settings.hidden, output: settings.vocabulary)
+    }
+
+    public init(settings: AgentSettings, encoder: ObjectEncoder, capacity: Int, random: Random) {
+        let arena = Arena()
+        self.arena = arena
+        self.settings = settings
+        self.encoder = encoder
+        self.capacity = capacity
+        let h = settings.hidden, v = settings.vocabulary, length = settings.messageLength
+        let parameters = Parameters(count: Speaker.parameterCount(settings))
+        embedding = Embedding(count: v + 1, width: h, parameters: parameters)
+        unroll = RecurrentUnroll(kind: settings.cell, input: h, hidden: h, steps: length, capacity: capacity,
+                                 parameters: parameters, arena: arena)
+        output = Linear(input: h, output: v, parameters: parameters)
+        module = Module(parameters: parameters, settings: settings.optimizer, initializer: random)
+        message = Message(length: length, vocabulary: v, capacity: capacity,
+                          differentiable: settings.channel == .gumbel, arena: arena)
+        initialHidden = arena.matrix(rows: capacity, columns: h)
+        initialHiddenGradient = arena.matrix(rows: capacity, columns: h)
+        inputs = (0..<length).map { _ in arena.matrix(rows: capacity, columns: h) }
+        inputGradients = (0..<length).map { _ in arena.matrix(rows: capacity, columns: h) }
+        logits = (0..<length).map { _ in arena.matrix(rows: capacity, columns: v) }
+        logProbabilities = (0..<length).map { _ in arena.matrix(rows: capacity, columns: v) }
+        soft = settings.channel == .gumbel ? (0..<length).map { _ in arena.matrix(rows: capacity, columns: v) } : []
+        logitGradient = arena.matrix(rows: capacity, columns: v)
+        start = arena.indices(capacity)
+        for i in 0..<capacity { start[i] = v }
+        chosenLogProbabilities = (0..<length).map { _ in arena.floats(capacity) }
+        entropies = (0..<length).map { _ in arena.floats(capacity) }
+        alive = (0..<length).map { _ in arena.floats(capacity) }
+        logProbabilityGradient = arena.floats(capacity)
+        entropyGradient = arena.floats(capacity)
+        targets = arena.indices(capacity)
+    }
+
+    /// Writes a message for each target into `message`. Greedy takes the most
+    /// likely symbol (evaluation); otherwise symbols are sampled (REINFORCE)
+    /// or Gumbel-perturbed (Gumbel channel).
+    public func speak(targets: Indices, random: inout Random, greedy: Bool) {
+        rows = targets.count
+        precondition(rows <= capacity, "speaker: \(rows) games exceed capacity \(capacity)")
+        self.targets = targets
+        message.rows = rows
+        unroll.begin(rows: rows)
+        let table = encoder.table
+        let h0 = initialHidden.rows(0..<rows)
+        for b in 0..<rows { h0.row(b).update(from: table.row(targets[b]), count: settings.hidden) }
+        let v = settings.vocabulary
+        let gumbel = settings.channel == .gumbel
+        for t in 0..<settings.messageLength {
+            let x = inputs[t].rows(0..<rows)
+            if t == 0 {
+                embedding.forward(start.prefix(rows), into: x)
+            } else if gumbel {
+                BLAS.gemm(message.oneHot[t - 1].rows(0..<rows), embedding.table.value.rows(0..<v), into: x)
+            } else {
+                embedding.forward(message.symbols[t - 1].prefix(rows), into: x)
+            }
+            unroll.forward(step: t, input: x, initialHidden: h0)
+            let z = logits[t].rows(0..<rows)
+            output.forward(unroll.hiddenState(t), into: z)
+            let symbols = message.symbols[t].prefix(rows)
+            Categorical.sample(
+                logits: z, logProbabilities: logProbabilities[t].rows(0..<rows), actions: symbols,
+                chosenLogProbabilities: chosenLogProbabilities[t], entropies: entropies[t],
+                random: &random, greedy: greedy || gumbel)
+            if gumbel {
+                GumbelSoftmax.forward(
+                    logits: z, temperature: settings.temperature, straightThrough: true, noise: !greedy,
+                    random: &random, soft: soft[t].rows(0..<rows), output: message.oneHot[t].rows(0..<rows),
+                    actions: symbols)
+            }
+            markEndings(step: t)
+        }
+    }
+
+    /// Tracks which games' messages have ended and pads them with the
+    /// end-of-message symbol; fixed-length messages never end early.
+    private func markEndings(step t: Int) {
+        let live = alive[t]
+        guard settings.variableLength, t > 0 else {
+            for b in 0..<rows { live[b] = 1 }
+            return
+        }
+        let end = settings.endOfMessage
+        let symbols = message.symbols[t], previous = message.symbols[t - 1]
+        for b in 0..<rows {
+            let ended = alive[t - 1][b] == 0 || previous.base[b] == end
+            live[b] = ended ? 0 : 1
+            guard ended else { continue }
+            symbols.base[b] = end
+            if message.isDifferentiable {
+                let row = message.oneHot[t].row(b)
+                for j in 0..<settings.vocabulary { row[j] = j == Int(end) ? 1 : 0 }
+            }
+        }
+    }
+
+    /// REINFORCE backward: loss = −Σₜ aliveₜ·(advantage·log p(mₜ) + β·Hₜ),
+    /// times `scale` (e.g. 1/games), per game.
+    public func backwardReinforce(advantages: UnsafePointer<Float>, scale: Float) {
+        let beta = settings.entropy
+        unroll.beginBackward()
+        for t in stride(from: settings.messageLength - 1, through: 0, by: -1) {
+            for b in 0..<rows {
+                logProbabilityGradient[b] = -advantages[b] * scale * alive[t][b]
+                entropyGradient[b] = -beta * scale * alive[t][b]
+            }
+            let dz = logitGradient.rows(0..<rows)
+            Categorical.backward(
+                logProbabilities: logProbabilities[t].rows(0..<rows), actions: message.symbols[t].prefix(rows),
+                entropies: entropies[t], logProbabilityGradient: logProbabilityGradient,
+                entropyGradient: entropyGradient, logitGradient: dz)
+            finishStep(t, logitGradient: dz)
+            let previous = t == 0 ? start.prefix(rows) : message.symbols[t - 1].prefix(rows)
+            embedding.backward(previous, outputGradient: inputGradients[t].rows(0..<rows))
+        }
+        scatterInitialGradient()
+    }
+
+    /// Gumbel backward from the gradients listeners left in `message.gradients`.
+    public func backwardGumbel() {
+        let v = settings.vocabulary
+        unroll.beginBackward()
+        for t in stride(from: settings.messageLength - 1, through: 0, by: -1) {
+            let d = message.gradients[t].rows(0..<rows)
+            if t + 1 < settings.messageLength {
+                // The symbol of step t is also the input of step t + 1.
+                BLAS.gemm(inputGradients[t + 1].rows(0..<rows), embedding.table.value.rows(0..<v), transposeB: true,
+                          into: d, beta: 1)
+            }
+            for b in 0..<rows where alive[t][b] == 0 {
+                let row = d.row(b)
+                for j in 0..<v { row[j] = 0 }
+            }
+            let dz = logitGradient.rows(0..<rows)
+            GumbelSoftmax.backward(soft: soft[t].rows(0..<rows), temperature: settings.temperature,
+                                   outputGradient: d, logitGradient: dz)
+            finishStep(t, logitGradient: dz)
+            let dx = inputGradients[t].rows(0..<rows)
+            if t == 0 {
+                embedding.backward(start.prefix(rows), outputGradient: dx)
+            } else {
+                BLAS.gemm(message.oneHot[t - 1].rows(0..<rows), transposeA: true, dx,
+                          into: embedding.table.gradient.rows(0..<v), beta: 1)
+            }
+        }
+        scatterInitialGradient()
+        message.zeroGradients()
+    }
+
+    /// Output layer and recurrent step backward for step `t`.
+    private func finishStep(_ t: Int, logitGradient dz: Matrix) {
+        output.backward(unroll.hiddenState(t), outputGradient: dz, inputGradient: unroll.hiddenGradient(t), accumulateInput: true)
+        unroll.backward(step: t, input: inputs[t].rows(0..<rows), initialHidden: initialHidden.rows(0..<rows),
+                        inputGradient: inputGradients[t].rows(0..<rows),
+                        initialHiddenGradient: initialHiddenGradient.rows(0..<rows))
+    }
+
+    /// The initial state was a row of the encoder's table per game.
+    private func scatterInitialGradient() {
+        let gradient = encoder.tableGradient
+        for b in 0..<rows {
+            Kernels.axpy(1, initialHiddenGradient.row(b), gradient.row(targets[b]), count: settings.hidden)
+        }
+    }
+
+    /// Mean entropy of the speaker's symbol distributions over live positions.
+    public func meanEntropy() -> Float {
+        var total: Float = 0, count: Float = 0
+        for t in 0..<settings.messageLength {
+            for b in 0..<rows { total += entropies[t][b] * alive[t][b]; count += alive[t][b] }
+        }
+        return count > 0 ? total / count : 0
+    }
+
+    /// Σₜ aliveₜ · log p(mₜ) for game `game`.
+    public func messageLogProbability(_ game: Int) -> Float {
+        var total: Float = 0
+        for t in 0..<settings.messageLength { total += chosenLogProbabilities[t][game] * alive[t][game] }
+        return total
+    }
+
+    /// Multiply-adds of one forward pass over `rows` games.
+    public func forwardProducts(rows: Int) -> Int {
+        let h = settings.hidden, v = settings.vocabulary, length = settings.messageLength
+        var total = 0
+        for t in 0..<length {
+            total += unroll.forwardProducts(rows: rows, input: h, withInput: true, withHidden: true)
+            total += rows * h * v
+            if settings.channel == .gumbel && t > 0 { total += rows * v * h }
+        }
+        return total
+    }
+}

@@ -1,1 +1,0 @@
-// KoineGame: arrives with its issue.
