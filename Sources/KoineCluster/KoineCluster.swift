@@ -1,1 +1,0 @@
-// KoineCluster: arrives with its issue.

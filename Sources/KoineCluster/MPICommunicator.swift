@@ -1,0 +1,280 @@
+import CMPI
+import Foundation
+
+/// The ranks of an `mpirun` job, over Open MPI's `MPI_COMM_WORLD`.
+///
+/// MPI is initialised FUNNELED (only the main thread calls MPI) and
+/// `MPI_ERRORS_RETURN` is set on the world communicator, so a failed call
+/// becomes a thrown `ClusterError` carrying MPI's error string instead of an
+/// instant, unexplained exit. MPI can be initialised once per process, so
+/// every instance shares that one initialisation.
+public final class MPICommunicator: Communicator {
+    public let rank: Int
+    public let size: Int
+    public let hostName: String
+
+    private let world: MPI_Comm
+
+    /// Initialises MPI if this process has not yet done so.
+    public init() throws {
+        var finalized: Int32 = 0
+        MPI_Finalized(&finalized)
+        if finalized != 0 { throw ClusterError.finalized(operation: "MPI_Init_thread") }
+
+        var initialized: Int32 = 0
+        MPI_Initialized(&initialized)
+        if initialized == 0 {
+            var provided: Int32 = 0
+            let code = MPI_Init_thread(nil, nil, koine_mpi_thread_funneled(), &provided)
+            guard code == koine_mpi_success() else {
+                throw ClusterError.mpi(operation: "MPI_Init_thread", code: code, message: MPICommunicator.errorString(code))
+            }
+        }
+        world = koine_mpi_comm_world()
+        try MPICommunicator.check(MPI_Comm_set_errhandler(world, koine_mpi_errors_return()), "MPI_Comm_set_errhandler")
+
+        var rank: Int32 = 0, size: Int32 = 0
+        try MPICommunicator.check(MPI_Comm_rank(world, &rank), "MPI_Comm_rank")
+        try MPICommunicator.check(MPI_Comm_size(world, &size), "MPI_Comm_size")
+        self.rank = Int(rank)
+        self.size = Int(size)
+
+        var name = [CChar](repeating: 0, count: Int(koine_mpi_max_processor_name()) + 1)
+        var length: Int32 = 0
+        try MPICommunicator.check(MPI_Get_processor_name(&name, &length), "MPI_Get_processor_name")
+        hostName = String(decoding: name.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    // MARK: Reductions
+
+    public func allreduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int) throws {
+        try allreduce(buffer, count, koine_mpi_float(), koine_mpi_sum())
+    }
+    public func allreduceSum(_ buffer: UnsafeMutablePointer<Double>, count: Int) throws {
+        try allreduce(buffer, count, koine_mpi_double(), koine_mpi_sum())
+    }
+    public func allreduceSum(_ buffer: UnsafeMutablePointer<Int64>, count: Int) throws {
+        try allreduce(buffer, count, koine_mpi_int64(), koine_mpi_sum())
+    }
+    public func allreduceMin(_ buffer: UnsafeMutablePointer<Double>, count: Int) throws {
+        try allreduce(buffer, count, koine_mpi_double(), koine_mpi_min())
+    }
+    public func allreduceMax(_ buffer: UnsafeMutablePointer<Double>, count: Int) throws {
+        try allreduce(buffer, count, koine_mpi_double(), koine_mpi_max())
+    }
+    public func allreduceMin(_ buffer: UnsafeMutablePointer<Int64>, count: Int) throws {
+        try allreduce(buffer, count, koine_mpi_int64(), koine_mpi_min())
+    }
+    public func allreduceMax(_ buffer: UnsafeMutablePointer<Int64>, count: Int) throws {
+        try allreduce(buffer, count, koine_mpi_int64(), koine_mpi_max())
+    }
+
+    public func allreduceAverage(_ buffer: UnsafeMutablePointer<Float>, count: Int) throws {
+        try allreduce(buffer, count, koine_mpi_float(), koine_mpi_sum())
+        let scale = 1 / Float(size)
+        for index in 0..<count { buffer[index] *= scale }
+    }
+
+    public func startAllreduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int) throws -> ReductionHandle {
+        try start(buffer, count: count, scale: 1)
+    }
+
+    public func startAllreduceAverage(_ buffer: UnsafeMutablePointer<Float>, count: Int) throws -> ReductionHandle {
+        try start(buffer, count: count, scale: 1 / Float(size))
+    }
+
+    public func wait(_ handle: inout ReductionHandle) throws {
+        guard !handle.completed else { return }
+        if handle.request != nil {
+            var request: MPI_Request? = handle.request
+            let code = MPI_Wait(&request, koine_mpi_status_ignore())
+            handle.request = nil
+            try check(code, "MPI_Wait")
+        }
+        handle.finish()
+    }
+
+    // MARK: Broadcast
+
+    public func broadcast(_ buffer: UnsafeMutableRawPointer, bytes: Int, root: Int) throws {
+        try checkRank(root, "MPI_Bcast")
+        // MPI counts are 32-bit: larger buffers go out in chunks.
+        var offset = 0
+        while offset < bytes {
+            let chunk = min(bytes - offset, MPICommunicator.maximumCount)
+            try check(MPI_Bcast(buffer + offset, Int32(chunk), koine_mpi_byte(), Int32(root), world), "MPI_Bcast")
+            offset += chunk
+        }
+    }
+
+    // MARK: Point to point
+
+    public func send(_ buffer: UnsafePointer<Float>, count: Int, to peer: Int, tag: Int) throws {
+        try send(UnsafeRawPointer(buffer), count, koine_mpi_float(), peer, tag)
+    }
+    public func send(_ buffer: UnsafePointer<Int32>, count: Int, to peer: Int, tag: Int) throws {
+        try send(UnsafeRawPointer(buffer), count, koine_mpi_int32(), peer, tag)
+    }
+    public func receive(_ buffer: UnsafeMutablePointer<Float>, count: Int, from peer: Int, tag: Int) throws {
+        try receive(UnsafeMutableRawPointer(buffer), count, koine_mpi_float(), peer, tag)
+    }
+    public func receive(_ buffer: UnsafeMutablePointer<Int32>, count: Int, from peer: Int, tag: Int) throws {
+        try receive(UnsafeMutableRawPointer(buffer), count, koine_mpi_int32(), peer, tag)
+    }
+
+    public func sendReceive(
+        _ sendBuffer: UnsafePointer<Float>, sendCount: Int, to destination: Int,
+        _ receiveBuffer: UnsafeMutablePointer<Float>, receiveCount: Int, from source: Int,
+        tag: Int
+    ) throws {
+        try sendReceive(UnsafeRawPointer(sendBuffer), sendCount, destination,
+                        UnsafeMutableRawPointer(receiveBuffer), receiveCount, source, tag, koine_mpi_float())
+    }
+
+    public func sendReceive(
+        _ sendBuffer: UnsafePointer<Int32>, sendCount: Int, to destination: Int,
+        _ receiveBuffer: UnsafeMutablePointer<Int32>, receiveCount: Int, from source: Int,
+        tag: Int
+    ) throws {
+        try sendReceive(UnsafeRawPointer(sendBuffer), sendCount, destination,
+                        UnsafeMutableRawPointer(receiveBuffer), receiveCount, source, tag, koine_mpi_int32())
+    }
+
+    // MARK: Job control
+
+    public func barrier() throws {
+        try check(MPI_Barrier(world), "MPI_Barrier")
+    }
+
+    public func gatherStrings(_ string: String) throws -> [String] {
+        // Lengths first, so every rank can size the receive buffer and offsets.
+        let bytes = Array(string.utf8)
+        var length = Int32(bytes.count)
+        var lengths = [Int32](repeating: 0, count: size)
+        try check(MPI_Allgather(&length, 1, koine_mpi_int32(), &lengths, 1, koine_mpi_int32(), world), "MPI_Allgather")
+        var offsets = [Int32](repeating: 0, count: size)
+        var total: Int32 = 0
+        for index in 0..<size {
+            offsets[index] = total
+            total += lengths[index]
+        }
+        var gathered = [UInt8](repeating: 0, count: max(Int(total), 1))
+        let code = bytes.withUnsafeBytes { sendBytes in
+            MPI_Allgatherv(sendBytes.baseAddress, length, koine_mpi_byte(),
+                           &gathered, lengths, offsets, koine_mpi_byte(), world)
+        }
+        try check(code, "MPI_Allgatherv")
+        return (0..<size).map { index in
+            let start = Int(offsets[index])
+            return String(decoding: gathered[start..<start + Int(lengths[index])], as: UTF8.self)
+        }
+    }
+
+    public func abort(code: Int32) -> Never {
+        fflush(stdout)
+        fflush(stderr)
+        MPI_Abort(world, code)
+        // MPI_Abort does not return; should it ever, end this rank regardless.
+        exit(code)
+    }
+
+    public func finalize() throws {
+        var finalized: Int32 = 0
+        MPI_Finalized(&finalized)
+        if finalized != 0 { return }
+        try check(MPI_Finalize(), "MPI_Finalize")
+    }
+
+    // MARK: Helpers
+
+    /// The largest element count one MPI call takes (its counts are `int`).
+    static let maximumCount = Int(Int32.max)
+
+    private func allreduce<Element>(
+        _ buffer: UnsafeMutablePointer<Element>, _ count: Int, _ type: MPI_Datatype?, _ op: MPI_Op?
+    ) throws {
+        var offset = 0
+        while offset < count {
+            let chunk = min(count - offset, MPICommunicator.maximumCount)
+            try check(MPI_Allreduce(koine_mpi_in_place(), buffer + offset, Int32(chunk), type, op, world), "MPI_Allreduce")
+            offset += chunk
+        }
+    }
+
+    private func start(_ buffer: UnsafeMutablePointer<Float>, count: Int, scale: Float) throws -> ReductionHandle {
+        guard count <= MPICommunicator.maximumCount else {
+            throw ClusterError.failed("MPI_Iallreduce: \(count) elements exceed one request's limit; split the buffer into buckets")
+        }
+        var request: MPI_Request? = koine_mpi_request_null()
+        try check(MPI_Iallreduce(koine_mpi_in_place(), buffer, Int32(count), koine_mpi_float(), koine_mpi_sum(), world, &request),
+                  "MPI_Iallreduce")
+        return ReductionHandle(request: request, buffer: buffer, count: count, scale: scale)
+    }
+
+    private func send(_ buffer: UnsafeRawPointer, _ count: Int, _ type: MPI_Datatype?, _ peer: Int, _ tag: Int) throws {
+        try checkRank(peer, "MPI_Send")
+        try checkCount(count, "MPI_Send")
+        try check(MPI_Send(buffer, Int32(count), type, Int32(peer), Int32(tag), world), "MPI_Send")
+    }
+
+    private func receive(_ buffer: UnsafeMutableRawPointer, _ count: Int, _ type: MPI_Datatype?, _ peer: Int, _ tag: Int) throws {
+        try checkRank(peer, "MPI_Recv")
+        try checkCount(count, "MPI_Recv")
+        var status = MPI_Status()
+        try check(MPI_Recv(buffer, Int32(count), type, Int32(peer), Int32(tag), world, &status), "MPI_Recv")
+        try checkReceived(&status, type, expected: count, "MPI_Recv")
+    }
+
+    private func sendReceive(
+        _ sendBuffer: UnsafeRawPointer, _ sendCount: Int, _ destination: Int,
+        _ receiveBuffer: UnsafeMutableRawPointer, _ receiveCount: Int, _ source: Int,
+        _ tag: Int, _ type: MPI_Datatype?
+    ) throws {
+        try checkRank(destination, "MPI_Sendrecv")
+        try checkRank(source, "MPI_Sendrecv")
+        try checkCount(sendCount, "MPI_Sendrecv")
+        try checkCount(receiveCount, "MPI_Sendrecv")
+        var status = MPI_Status()
+        try check(MPI_Sendrecv(sendBuffer, Int32(sendCount), type, Int32(destination), Int32(tag),
+                               receiveBuffer, Int32(receiveCount), type, Int32(source), Int32(tag),
+                               world, &status), "MPI_Sendrecv")
+        try checkReceived(&status, type, expected: receiveCount, "MPI_Sendrecv")
+    }
+
+    /// A shorter message than expected is a protocol bug between ranks: say so.
+    private func checkReceived(_ status: inout MPI_Status, _ type: MPI_Datatype?, expected: Int, _ operation: StaticString) throws {
+        var received: Int32 = 0
+        try check(MPI_Get_count(&status, type, &received), "MPI_Get_count")
+        if Int(received) != expected {
+            throw ClusterError.countMismatch(operation: "\(operation)", expected: expected, received: Int(received))
+        }
+    }
+
+    private func checkRank(_ peer: Int, _ operation: StaticString) throws {
+        if peer < 0 || peer >= size { throw ClusterError.invalidRank(operation: "\(operation)", rank: peer, size: size) }
+    }
+
+    private func checkCount(_ count: Int, _ operation: StaticString) throws {
+        if count < 0 || count > MPICommunicator.maximumCount {
+            throw ClusterError.failed("\(operation): count \(count) is outside 0...\(MPICommunicator.maximumCount)")
+        }
+    }
+
+    private func check(_ code: Int32, _ operation: StaticString) throws {
+        try MPICommunicator.check(code, operation)
+    }
+
+    private static func check(_ code: Int32, _ operation: StaticString) throws {
+        if code != koine_mpi_success() {
+            throw ClusterError.mpi(operation: "\(operation)", code: code, message: errorString(code))
+        }
+    }
+
+    /// MPI's own words for an error code.
+    static func errorString(_ code: Int32) -> String {
+        var text = [CChar](repeating: 0, count: Int(koine_mpi_max_error_string()) + 1)
+        var length: Int32 = 0
+        guard MPI_Error_string(code, &text, &length) == koine_mpi_success() else { return "unknown MPI error" }
+        return String(decoding: text.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
