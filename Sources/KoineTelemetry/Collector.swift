@@ -1,0 +1,243 @@
+import CZMQ
+import Foundation
+
+/// Receives every rank's events on one PULL socket and stores them in SQLite.
+///
+/// One thread does everything after ZeroMQ's own I/O thread: receive, validate, batch,
+/// write. A batch is written when it holds `batchSize` events or its oldest event has
+/// waited `flushInterval`, so the database sees few, large transactions under load and
+/// events still appear within ~100 ms when the run is slow.
+public final class Collector: @unchecked Sendable {
+    public static let defaultBind = "tcp://127.0.0.1:5557"
+    public static let defaultDatabase = "runs/telemetry.sqlite"
+    /// Frames ZeroMQ itself refuses (and disconnects the sender for); anything between
+    /// `EventDecoder.maximumFrameBytes` and this is received and counted as oversized.
+    public static let hardFrameLimit: Int64 = 64 << 20
+    /// Refused frames kept in `bad_frames` per session; beyond that they are only counted.
+    public static let badFramesKept = 1000
+
+    public let bind: String
+    public let databasePath: String
+    public var batchSize = 5000
+    public var flushInterval: TimeInterval = 0.1
+
+    private let store: TelemetryStore
+    private var socket: UnsafeMutableRawPointer?
+    private var decoder = EventDecoder()
+    private var tracker: RunTracker
+    private var batch: [ReceivedEvent] = []
+    private var badFrames: [BadFrameRecord] = []
+    private var badFramesLogged = 0
+    private var badFramesSinceLog = 0
+    private var lastBadLog = Date.distantPast
+    private var statistics = CollectorStatistics()
+    private let view: LiveView?
+    private let quiet: Bool
+
+    private let lock = NSLock()
+    private var stopRequested = false
+    private var snapshot = (statistics: CollectorStatistics(), tracker: RunTracker())
+    private let finished = DispatchSemaphore(value: 0)
+    private var runningInBackground = false
+
+    /// Opens the database and binds the socket; throws `CollectorError` naming what was wrong.
+    /// `quiet` prints nothing but errors; otherwise the live view goes to standard output.
+    public init(bind: String = Collector.defaultBind, database: String = Collector.defaultDatabase,
+                quiet: Bool = true) throws {
+        if let problem = Endpoint.problem(with: bind, allowNone: false) {
+            throw CollectorError.invalidBind(bind, problem)
+        }
+        self.bind = bind
+        databasePath = database
+        self.quiet = quiet
+        do {
+            store = try TelemetryStore(path: database)
+            tracker = try store.loadTracker()
+        } catch let error as TelemetryError {
+            throw CollectorError.database(database, error.description)
+        } catch {
+            throw CollectorError.database(database, "\(error)")
+        }
+        view = quiet ? nil : LiveView()
+        guard let socket = zmq_socket(ZeroMQ.sharedContext, ZMQ_PULL) else {
+            throw CollectorError.socket(ZeroMQError("zmq_socket(PULL)").description)
+        }
+        do {
+            try ZeroMQ.setOption(socket, ZMQ_RCVHWM, Int32(100_000))
+            try ZeroMQ.setOption(socket, ZMQ_MAXMSGSIZE, Self.hardFrameLimit)
+            try ZeroMQ.setOption(socket, ZMQ_LINGER, Int32(0))
+            guard zmq_bind(socket, bind) == 0 else {
+                let error = ZeroMQError("zmq_bind")
+                if error.isAddressInUse { throw CollectorError.addressInUse(bind) }
+                throw CollectorError.invalidBind(bind, "cannot bind (\(String(cString: zmq_strerror(error.code))))")
+            }
+            try store.beginSession(bind: bind, now: currentTime())
+        } catch {
+            zmq_close(socket)
+            if let error = error as? CollectorError { throw error }
+            throw CollectorError.socket("\(error)")
+        }
+        self.socket = socket
+        batch.reserveCapacity(batchSize)
+        snapshot.tracker = tracker
+    }
+
+    /// Counters so far (safe from any thread; updated with each flush).
+    public var currentStatistics: CollectorStatistics {
+        lock.lock(); defer { lock.unlock() }
+        return snapshot.statistics
+    }
+
+    /// Runs and ranks as of the last flush (safe from any thread).
+    public var currentTracker: RunTracker {
+        lock.lock(); defer { lock.unlock() }
+        return snapshot.tracker
+    }
+
+    /// Asks `run()` to flush and return; safe from any thread or a signal handler's queue.
+    public func stop() {
+        lock.lock()
+        stopRequested = true
+        let background = runningInBackground
+        lock.unlock()
+        if background { finished.wait() }
+    }
+
+    /// Runs `run()` on a thread of its own; `stop()` then waits for it to finish.
+    public func startInBackground() {
+        lock.lock()
+        runningInBackground = true
+        lock.unlock()
+        let thread = Thread { [self] in
+            do { try self.run() } catch {
+                FileHandle.standardError.write(Data("koine collect: \(error)\n".utf8))
+            }
+            self.finished.signal()
+        }
+        thread.name = "koine-collector"
+        thread.start()
+    }
+
+    /// Receives and stores until `stop()`; then stores what is left and closes.
+    public func run() throws {
+        guard let socket else { return }
+        defer {
+            zmq_close(socket)
+            self.socket = nil
+        }
+        var item = zmq_pollitem_t(socket: socket, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
+        var oldestPending: Date?
+        var message = zmq_msg_t()
+        zmq_msg_init(&message)
+        defer { zmq_msg_close(&message) }
+        while !isStopRequested {
+            var timeout = 100
+            if let oldestPending {
+                timeout = max(0, Int((flushInterval - Date().timeIntervalSince(oldestPending)) * 1000))
+            }
+            if zmq_poll(&item, 1, timeout) > 0 {
+                if receiveAvailable(socket, &message) > 0, oldestPending == nil { oldestPending = Date() }
+            }
+            if let since = oldestPending,
+               batch.count >= batchSize || Date().timeIntervalSince(since) >= flushInterval {
+                flush()
+                oldestPending = nil
+            }
+            view?.refresh(tracker: tracker, statistics: statistics)
+        }
+        // Take what already arrived, then write it all.
+        while receiveAvailable(socket, &message) > 0 {
+            if batch.count >= batchSize { flush() }
+        }
+        flush(stopping: true)
+        view?.refresh(tracker: tracker, statistics: statistics, force: true)
+        view?.finish()
+    }
+
+    private var isStopRequested: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return stopRequested
+    }
+
+    /// Takes frames until none is waiting or the batch is full; returns how many were taken.
+    private func receiveAvailable(_ socket: UnsafeMutableRawPointer, _ message: inout zmq_msg_t) -> Int {
+        var taken = 0
+        while batch.count < batchSize {
+            guard zmq_msg_recv(&message, socket, ZMQ_DONTWAIT) >= 0 else { break }
+            taken += 1
+            statistics.received += 1
+            let size = zmq_msg_size(&message)
+            let frame = UnsafeRawBufferPointer(start: zmq_msg_data(&message), count: size)
+            if zmq_msg_more(&message) != 0 {
+                refuse(.multipart, frame: frame)
+                // Swallow the remaining parts of the message.
+                while zmq_msg_more(&message) != 0, zmq_msg_recv(&message, socket, ZMQ_DONTWAIT) >= 0 {}
+                continue
+            }
+            switch decoder.decode(frame) {
+            case let .success(event): batch.append(event)
+            case let .failure(problem): refuse(problem, frame: frame)
+            }
+        }
+        return taken
+    }
+
+    /// Counts a refused frame, keeps the first ones in the database and logs a few.
+    private func refuse(_ problem: FrameProblem, frame: UnsafeRawBufferPointer) {
+        statistics.bad += 1
+        statistics.badByReason[problem.label, default: 0] += 1
+        if statistics.bad <= Self.badFramesKept {
+            let head = Data(UnsafeRawBufferPointer(rebasing: frame[..<min(frame.count, 200)]))
+            badFrames.append(BadFrameRecord(time: currentTime(), reason: problem.description, size: frame.count, head: head))
+        }
+        guard !quiet else { return }
+        // The first few are logged one by one, then a count at most every 10 s.
+        if badFramesLogged < 5 {
+            badFramesLogged += 1
+            view?.log("bad frame: \(problem) (\(frame.count) bytes)")
+        } else {
+            badFramesSinceLog += 1
+            if Date().timeIntervalSince(lastBadLog) >= 10 {
+                view?.log("\(badFramesSinceLog) more bad frames (\(statistics.bad) in all; see the bad_frames table)")
+                badFramesSinceLog = 0
+                lastBadLog = Date()
+            }
+        }
+    }
+
+    private func flush(stopping: Bool = false) {
+        let now = currentTime()
+        do {
+            try store.write(batch, badFrames: badFrames, tracker: &tracker, statistics: &statistics,
+                            now: now, stopped: stopping)
+        } catch {
+            statistics.unstored += batch.count
+            FileHandle.standardError.write(Data("koine collect: could not store \(batch.count) events in \(databasePath): \(error)\n".utf8))
+        }
+        batch.removeAll(keepingCapacity: true)
+        badFrames.removeAll(keepingCapacity: true)
+        lock.lock()
+        snapshot = (statistics, tracker)
+        lock.unlock()
+    }
+}
+
+/// Why a collector could not start; the message names the flag and value at fault.
+public enum CollectorError: Error, CustomStringConvertible {
+    case invalidBind(String, String)
+    case addressInUse(String)
+    case database(String, String)
+    case socket(String)
+
+    public var description: String {
+        switch self {
+        case let .invalidBind(endpoint, problem): return "--bind \(endpoint): \(problem)"
+        case let .addressInUse(endpoint):
+            return "--bind \(endpoint): address already in use (is another collector running?)"
+        case let .database(path, problem):
+            let detail = problem.hasPrefix(path + ": ") ? String(problem.dropFirst(path.count + 2)) : problem
+            return "--db \(path): \(detail)"
+        case let .socket(problem): return "cannot create the collector socket: \(problem)"
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// KoineTelemetry: arrives with its issue.

@@ -1,0 +1,146 @@
+import CZMQ
+import Foundation
+
+/// The sink every rank uses: one PUSH socket connected to the collector.
+///
+/// `emit` formats the event into a reused buffer and hands it to ZeroMQ with
+/// `ZMQ_DONTWAIT`; ZeroMQ's I/O thread does the network work. When the queue is full
+/// the event is dropped and counted — training never waits on telemetry. Use one
+/// publisher from one thread (ZeroMQ sockets are not shared between threads).
+public final class ZeroMQPublisher: TelemetrySink {
+    /// Messages ZeroMQ holds while the collector is unreachable. At 1,000 events/s per
+    /// rank (an event every step of a fast run) that is 100 s of outage; memory is only
+    /// used while the collector is away (about 100,000 × event size, ~30 MB at 300 bytes).
+    public static let sendHighWaterMark: Int32 = 100_000
+    /// Recent frames kept for resending after a reconnect (see ReplayRing): covers frames
+    /// in flight when a collector dies, up to 32 s of history at 1,000 events/s.
+    public static let replayCapacity = 32_768
+    /// The longest `close()` waits for queued events to reach a collector.
+    public static let defaultLinger: TimeInterval = 2
+
+    public let endpoint: String
+    public let run: String
+    public let rank: Int
+
+    private var encoder: EventEncoder
+    private var replay: ReplayRing
+    private let watch: ConnectionWatch
+    private let context: UnsafeMutableRawPointer
+    private let ownsContext: Bool
+    private var socket: UnsafeMutableRawPointer?
+    private let linger: TimeInterval
+    private var nextSeq = 0
+    public private(set) var dropped = 0
+    /// Frames sent again after reconnects (diagnostics and tests).
+    public private(set) var replayed = 0
+
+    private static let monitorCounter = NSLock()
+    nonisolated(unsafe) private static var monitorNumber = 0
+
+    /// Connects (never binds) to `endpoint`. Throws for a malformed endpoint; a collector
+    /// that is not there yet is fine — events queue until it appears.
+    public init(
+        endpoint: String, run: String, rank: Int,
+        linger: TimeInterval = ZeroMQPublisher.defaultLinger,
+        replayCapacity: Int = ZeroMQPublisher.replayCapacity,
+        noticeAfter patience: TimeInterval = 3
+    ) throws {
+        if let problem = Endpoint.problem(with: endpoint, allowNone: false) {
+            throw TelemetryError.invalidEndpoint(endpoint, problem)
+        }
+        self.endpoint = endpoint
+        self.run = run
+        self.rank = rank
+        self.linger = linger
+        encoder = EventEncoder(run: run, rank: rank)
+        replay = ReplayRing(capacity: replayCapacity)
+        watch = ConnectionWatch(endpoint: endpoint, patience: patience)
+        // A private context lets close() wait (bounded by linger) for the queue to drain;
+        // inproc endpoints must share the process-wide context to meet their collector.
+        ownsContext = !endpoint.hasPrefix("inproc://")
+        context = ownsContext ? zmq_ctx_new() : ZeroMQ.sharedContext
+        guard let socket = zmq_socket(context, ZMQ_PUSH) else {
+            let error = ZeroMQError("zmq_socket(PUSH)")
+            if ownsContext { zmq_ctx_term(context) }
+            throw error
+        }
+        self.socket = socket
+        do {
+            try ZeroMQ.setOption(socket, ZMQ_SNDHWM, Self.sendHighWaterMark)
+            try ZeroMQ.setOption(socket, ZMQ_LINGER, Int32(linger * 1000))
+            guard zmq_connect(socket, endpoint) == 0 else { throw ZeroMQError("zmq_connect(\(endpoint))") }
+            Self.monitorCounter.lock()
+            Self.monitorNumber += 1
+            let number = Self.monitorNumber
+            Self.monitorCounter.unlock()
+            let address = "inproc://koine-telemetry-monitor-\(getpid())-\(number)"
+            try watch.start(socket: socket, context: context, monitorAddress: address)
+        } catch {
+            zmq_close(socket)
+            self.socket = nil
+            if ownsContext { zmq_ctx_term(context) }
+            throw error
+        }
+    }
+
+    deinit { close() }
+
+    public func emit(_ kind: EventKind, step: Int, fields: [(String, JSONValue)]) {
+        guard let socket else { return }
+        if watch.takeReconnect() { resendRecent(socket) }
+        let seq = nextSeq
+        nextSeq += 1
+        encoder.encode(kind: kind, seq: seq, time: currentTime(), step: step, dropped: dropped, fields: fields)
+        let sent = encoder.writer.bytes.withUnsafeBytes { frame -> Bool in
+            replay.record(frame)
+            return send(socket, frame)
+        }
+        if !sent {
+            dropped += 1
+            if dropped == 1 {
+                watch.warn("koine: telemetry to \(endpoint) is not being received (queue of \(Self.sendHighWaterMark) events full); training continues, events are dropped and counted")
+            }
+        }
+    }
+
+    /// One non-blocking send; false when the queue is full (or the socket is gone).
+    private func send(_ socket: UnsafeMutableRawPointer, _ frame: UnsafeRawBufferPointer) -> Bool {
+        while true {
+            if zmq_send(socket, frame.baseAddress, frame.count, ZMQ_DONTWAIT) >= 0 { return true }
+            if koine_errno() != koine_eintr() { return false }
+        }
+    }
+
+    /// Sends the kept recent frames again after a reconnect; stops quietly if the queue fills.
+    private func resendRecent(_ socket: UnsafeMutableRawPointer) {
+        replay.forEachOldestFirst { frame in
+            guard send(socket, frame) else { return false }
+            replayed += 1
+            return true
+        }
+    }
+
+    /// Stops the watcher, then gives queued events at most `linger` seconds to leave.
+    public func close() {
+        guard let socket else { return }
+        if watch.takeReconnect() { resendRecent(socket) }
+        zmq_socket_monitor(socket, nil, 0)
+        watch.stop()
+        zmq_close(socket)
+        self.socket = nil
+        if ownsContext { zmq_ctx_term(context) }
+    }
+}
+
+/// Problems the telemetry module reports to its callers.
+public enum TelemetryError: Error, CustomStringConvertible {
+    case invalidEndpoint(String, String)
+    case database(String, String)
+
+    public var description: String {
+        switch self {
+        case let .invalidEndpoint(endpoint, problem): return "\(endpoint): \(problem)"
+        case let .database(path, problem): return "\(path): \(problem)"
+        }
+    }
+}
