@@ -81,26 +81,36 @@ public struct OptimizerSettings {
 }
 
 /// One trainable module: its parameters, optimizer, and the generator that
-/// (re-)initialises it.
+/// (re-)initialises it. Generation g draws its parameters from
+/// `initializer.split(g)`, so a reset agent equals a freshly built agent of
+/// that generation, and a checkpoint need only store the generation.
 public final class Module {
     public let parameters: Parameters
     public let optimizer: Optimizer
     public let clip: Float
-    /// Seeds every initialisation of this module; advanced by each reset.
-    public var initializer: Random
+    public let initializer: Random
+    /// 0 for the first initialisation, +1 per reset.
+    public private(set) var generation = 0
 
     public init(parameters: Parameters, settings: OptimizerSettings, initializer: Random) {
         self.parameters = parameters
         optimizer = settings.make(for: parameters)
         clip = settings.clip
         self.initializer = initializer
-        parameters.initialize(using: &self.initializer)
+        initialize(generation: 0)
+    }
+
+    /// Parameters of `generation` and a fresh optimizer state.
+    public func initialize(generation: Int) {
+        self.generation = generation
+        var random = initializer.split(UInt64(generation))
+        parameters.initialize(using: &random)
+        optimizer.reset()
     }
 
     /// Fresh parameters and optimizer state, as for a newly built agent.
     public func reset() {
-        parameters.initialize(using: &initializer)
-        optimizer.reset()
+        initialize(generation: generation + 1)
     }
 
     /// Clips (when asked), steps the optimizer, and clears the gradient.

@@ -1,0 +1,80 @@
+import KoineTensor
+
+/// Ease of teaching (Li & Bowling 2019): how fast fresh listeners learn a
+/// fixed language. Each listener — with its own fresh object encoder — is
+/// trained on games whose messages come from `lexicon`, and its training
+/// accuracy is recorded per step.
+public struct EaseOfTeaching {
+    /// Mean training accuracy over listeners, one value per step.
+    public var curve: [Double]
+    /// Mean of the curve: the normalised area under it, in [0, 1].
+    public var area: Double { curve.isEmpty ? 0 : curve.reduce(0, +) / Double(curve.count) }
+
+    public init(curve: [Double]) { self.curve = curve }
+
+    /// The curve averaged over windows, at most `points` values (for reports).
+    public func summarized(points: Int) -> [Double] {
+        guard curve.count > points, points > 0 else { return curve }
+        let window = Double(curve.count) / Double(points)
+        return (0..<points).map { i in
+            let lower = Int(Double(i) * window), upper = max(lower + 1, Int(Double(i + 1) * window))
+            return curve[lower..<upper].reduce(0, +) / Double(upper - lower)
+        }
+    }
+
+    public static func measure(
+        lexicon: Lexicon, space: ObjectSpace, settings: AgentSettings, listeners: Int, steps: Int,
+        batch size: Int, candidates: Int, random: Random
+    ) -> EaseOfTeaching {
+        let arena = Arena()
+        let batch = GameBatch(size: size, candidates: candidates, arena: arena)
+        let sampler = GameSampler(targets: space.trainingObjects, distractors: space.trainingObjects, candidates: candidates)
+        var message = Message(length: settings.messageLength, vocabulary: settings.vocabulary, capacity: size,
+                              differentiable: settings.channel == .gumbel, arena: arena)
+        message.rows = size
+        let advantages = arena.floats(size)
+        var curve = [Double](repeating: 0, count: steps)
+        for index in 0..<listeners {
+            let stream = random.split(UInt64(index))
+            let encoder = ObjectEncoder(space: space, hidden: settings.hidden, optimizer: settings.optimizer, random: stream.split(1))
+            let listener = Listener(settings: settings, encoder: encoder, capacity: size, candidates: candidates, random: stream.split(2))
+            var games = stream.split(3)
+            for step in 0..<steps {
+                sampler.sample(into: batch, random: &games)
+                write(lexicon: lexicon, targets: batch.targets, into: message)
+                encoder.forward()
+                listener.listen(to: message, batch: batch, random: &games, greedy: false)
+                if settings.channel == .gumbel {
+                    listener.backwardCrossEntropy(scale: 1 / Float(size))
+                    message.zeroGradients()
+                } else {
+                    let baseline = settings.baseline == .mean ? listener.baseline : 0
+                    for b in 0..<size { advantages[b] = listener.rewards[b] - baseline }
+                    listener.backwardReinforce(advantages: advantages, scale: 1 / Float(size))
+                }
+                let accuracy = listener.accuracy()
+                listener.baseline += 0.01 * (accuracy - listener.baseline)
+                encoder.backward()
+                encoder.module.step()
+                listener.module.step()
+                curve[step] += Double(accuracy) / Double(listeners)
+            }
+        }
+        return EaseOfTeaching(curve: curve)
+    }
+
+    /// Fills `message` with the lexicon's messages for `targets`.
+    static func write(lexicon: Lexicon, targets: Indices, into message: Message) {
+        for b in 0..<targets.count {
+            let symbols = lexicon.messages[targets[b]]
+            for t in 0..<message.length {
+                let symbol = t < symbols.count ? symbols[t] : (lexicon.endOfMessage ?? 0)
+                message.symbols[t][b] = symbol
+                if message.isDifferentiable {
+                    let row = message.oneHot[t].row(b)
+                    for j in 0..<message.vocabulary { row[j] = j == symbol ? 1 : 0 }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import KoineTensor
+
+/// Greedy evaluation of trained agents over the whole object space.
+public enum Evaluation {
+    /// The speaker's greedy message for every object, computed in chunks of
+    /// its batch capacity.
+    public static func lexicon(of speaker: Speaker, space: ObjectSpace, scratch: Indices) -> Lexicon {
+        var messages = [[Int]](repeating: [], count: space.count)
+        var random = Random(seed: 0)  // unused by greedy decoding
+        var start = 0
+        while start < space.count {
+            let rows = min(speaker.capacity, space.count - start)
+            let targets = scratch.prefix(rows)
+            for b in 0..<rows { targets[b] = start + b }
+            speaker.speak(targets: targets, random: &random, greedy: true)
+            for b in 0..<rows { messages[start + b] = speaker.message.symbols(of: b) }
+            start += rows
+        }
+        return Lexicon(messages: messages, endOfMessage: speaker.settings.variableLength ? Int(speaker.settings.endOfMessage) : nil)
+    }
+
+    /// Greedy accuracy of a speaker–listener pair over games whose targets
+    /// are `targets` (each once), with distractors drawn by `sampler` from `random`.
+    public static func accuracy(
+        speaker: Speaker, listener: Listener, targets: [Int], sampler: GameSampler, batch: GameBatch, random: inout Random
+    ) -> Double {
+        guard !targets.isEmpty else { return .nan }
+        var wins = 0.0
+        var start = 0
+        let capacity = min(batch.size, speaker.capacity, listener.capacity)
+        while start < targets.count {
+            let rows = min(capacity, targets.count - start)
+            let games = batch.prefix(rows)
+            for b in 0..<rows { sampler.fill(game: b, target: Int32(targets[start + b]), batch: games, random: &random) }
+            speaker.speak(targets: games.targets, random: &random, greedy: true)
+            listener.listen(to: speaker.message, batch: games, random: &random, greedy: true)
+            for b in 0..<rows { wins += Double(listener.rewards[b]) }
+            start += rows
+        }
+        return wins / Double(targets.count)
+    }
+}

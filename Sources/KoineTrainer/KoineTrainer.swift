@@ -1,1 +1,0 @@
-// KoineTrainer: arrives with its issue.

@@ -1,0 +1,269 @@
+import KoineGame
+import KoineTensor
+
+/// Figures of one training step, summed over its games.
+public struct StepFigures {
+    public var games = 0
+    public var wins: Double = 0
+    public var speakerLoss: Double = 0
+    public var listenerLoss: Double = 0
+    public var speakerEntropy: Double = 0
+    public var listenerEntropy: Double = 0
+    public var speakerBatches = 0
+    public var listenerBatches = 0
+
+    public init() {}
+
+    public mutating func add(_ other: StepFigures) {
+        games += other.games
+        wins += other.wins
+        speakerLoss += other.speakerLoss
+        listenerLoss += other.listenerLoss
+        speakerEntropy += other.speakerEntropy
+        listenerEntropy += other.listenerEntropy
+        speakerBatches += other.speakerBatches
+        listenerBatches += other.listenerBatches
+    }
+
+    public var accuracy: Double { games > 0 ? wins / Double(games) : 0 }
+    public var meanSpeakerLoss: Double { speakerBatches > 0 ? speakerLoss / Double(speakerBatches) : 0 }
+    public var meanListenerLoss: Double { listenerBatches > 0 ? listenerLoss / Double(listenerBatches) : 0 }
+    public var loss: Double { meanSpeakerLoss + meanListenerLoss }
+    public var meanSpeakerEntropy: Double { speakerBatches > 0 ? speakerEntropy / Double(speakerBatches) : 0 }
+    public var meanListenerEntropy: Double { listenerBatches > 0 ? listenerEntropy / Double(listenerBatches) : 0 }
+}
+
+/// A reset that happened: which role, which agent, before which step.
+public struct ResetEvent: Equatable {
+    public enum Role: String { case speaker, listener }
+    public var role: Role
+    public var agent: Int
+    public var step: Int
+}
+
+/// One rank's population: S speakers and L listeners playing referential
+/// games, with the pairing and reset schedules of the configuration.
+public final class Population {
+    public let configuration: Configuration
+    public let settings: AgentSettings
+    public let space: ObjectSpace
+    /// Every encoder, each once: one when shared, one per agent when private.
+    public let encoders: [ObjectEncoder]
+    public let sharedEncoder: ObjectEncoder?
+    public let speakers: [Speaker]
+    public let listeners: [Listener]
+    public let listenerResets: ResetSchedule
+    public let speakerResets: ResetSchedule
+    let pairing: PairingSchedule
+    let sampler: GameSampler
+    let arena: Arena
+    let batches: [GameBatch]
+    var gameStreams: [Random]
+    var speakerStreams: [Random]
+    var listenerStreams: [Random]
+    var pairingStream: Random
+    let plays: UnsafeMutablePointer<Int>
+    let advantages: UnsafeMutablePointer<Float>
+    let speakerRewards: UnsafeMutablePointer<Float>
+    /// The step each agent was last (re-)initialised before.
+    public private(set) var speakerBirths: [Int]
+    public private(set) var listenerBirths: [Int]
+    let scratch: Indices
+
+    /// Builds the population of rank `rank`. `random` is the run's root
+    /// generator; the shared encoder is drawn from it alone so every rank
+    /// starts with the same one.
+    public init(configuration: Configuration, rank: Int = 0, random: Random) throws {
+        self.configuration = configuration
+        settings = configuration.agentSettings
+        let arena = Arena()
+        self.arena = arena
+        space = try ObjectSpace(attributes: configuration.attributes, holdout: configuration.holdout, random: random.split(1))
+        let rankStream = random.split(2, UInt64(rank))
+        let batch = configuration.batch
+        var encoders: [ObjectEncoder] = []
+        let shared: ObjectEncoder?
+        if configuration.encoder == .shared {
+            shared = ObjectEncoder(space: space, hidden: settings.hidden, optimizer: settings.optimizer, random: random.split(3))
+            encoders.append(shared!)
+        } else {
+            shared = nil
+        }
+        let settings = self.settings, space = self.space
+        func encoder(_ key: UInt64, _ index: Int) -> ObjectEncoder {
+            if let shared { return shared }
+            let made = ObjectEncoder(space: space, hidden: settings.hidden, optimizer: settings.optimizer,
+                                     random: rankStream.split(key, UInt64(index)))
+            encoders.append(made)
+            return made
+        }
+        var speakers: [Speaker] = []
+        for s in 0..<configuration.speakers {
+            speakers.append(Speaker(settings: settings, encoder: encoder(10, s), capacity: batch,
+                                    random: rankStream.split(11, UInt64(s))))
+        }
+        var listeners: [Listener] = []
+        for l in 0..<configuration.listeners {
+            listeners.append(Listener(settings: settings, encoder: encoder(20, l), capacity: batch,
+                                      candidates: configuration.candidates, random: rankStream.split(21, UInt64(l))))
+        }
+        self.encoders = encoders
+        sharedEncoder = shared
+        self.speakers = speakers
+        self.listeners = listeners
+        listenerResets = ResetSchedule(settings: configuration.listenerReset, count: configuration.listeners)
+        speakerResets = ResetSchedule(settings: configuration.speakerReset, count: configuration.speakers)
+        pairing = PairingSchedule(mode: configuration.pairing, speakers: configuration.speakers, listeners: configuration.listeners)
+        sampler = GameSampler(targets: space.trainingObjects, distractors: space.trainingObjects, candidates: configuration.candidates)
+        batches = (0..<configuration.speakers).map { _ in GameBatch(size: batch, candidates: configuration.candidates, arena: arena) }
+        gameStreams = (0..<configuration.speakers).map { rankStream.split(30, UInt64($0)) }
+        speakerStreams = (0..<configuration.speakers).map { rankStream.split(31, UInt64($0)) }
+        listenerStreams = (0..<configuration.listeners).map { rankStream.split(32, UInt64($0)) }
+        pairingStream = rankStream.split(33)
+        plays = UnsafeMutablePointer<Int>.allocate(capacity: configuration.listeners)
+        advantages = arena.floats(batch)
+        speakerRewards = arena.floats(batch)
+        speakerBirths = Array(repeating: 0, count: configuration.speakers)
+        listenerBirths = Array(repeating: 0, count: configuration.listeners)
+        scratch = arena.indices(max(batch, 1))
+        partnerTable = UnsafeMutablePointer<Int>.allocate(capacity: configuration.speakers * configuration.listeners)
+        partnerCounts = UnsafeMutablePointer<Int>.allocate(capacity: configuration.speakers)
+    }
+
+    let partnerTable: UnsafeMutablePointer<Int>
+    let partnerCounts: UnsafeMutablePointer<Int>
+
+    deinit {
+        plays.deallocate()
+        partnerTable.deallocate()
+        partnerCounts.deallocate()
+    }
+
+    /// Applies the reset schedules before `step`; returns what was reset.
+    @discardableResult
+    public func applyResets(before step: Int) -> [ResetEvent] {
+        var events: [ResetEvent] = []
+        for l in listenerResets.agents(before: step) {
+            resetListener(l, step: step)
+            events.append(ResetEvent(role: .listener, agent: l, step: step))
+        }
+        for s in speakerResets.agents(before: step) {
+            resetSpeaker(s, step: step)
+            events.append(ResetEvent(role: .speaker, agent: s, step: step))
+        }
+        return events
+    }
+
+    public func resetListener(_ l: Int, step: Int) {
+        let listener = listeners[l]
+        listener.module.reset()
+        listener.baseline = 0
+        if sharedEncoder == nil { listener.encoder.module.reset() }
+        listenerBirths[l] = step
+    }
+
+    public func resetSpeaker(_ s: Int, step: Int) {
+        let speaker = speakers[s]
+        speaker.module.reset()
+        speaker.baseline = 0
+        if sharedEncoder == nil { speaker.encoder.module.reset() }
+        speakerBirths[s] = step
+    }
+
+    /// Forward and backward for every game of one step; leaves gradients in
+    /// every module (the shared encoder's included) without applying them.
+    public func playStep(_ step: Int) -> StepFigures {
+        var figures = StepFigures()
+        for encoder in encoders { encoder.forward() }
+        let L = listeners.count
+        for l in 0..<L { plays[l] = 0 }
+        for s in 0..<speakers.count {
+            let count = pairing.partners(of: s, step: step, random: &pairingStream, into: partnerTable + s * L)
+            partnerCounts[s] = count
+            for j in 0..<count { plays[partnerTable[s * L + j]] += 1 }
+        }
+        let batchSize = configuration.batch
+        let gumbel = settings.channel == .gumbel
+        let useBaseline = settings.baseline == .mean
+        for s in 0..<speakers.count {
+            let speaker = speakers[s], batch = batches[s]
+            sampler.sample(into: batch, random: &gameStreams[s])
+            speaker.speak(targets: batch.targets, random: &speakerStreams[s], greedy: false)
+            for b in 0..<batchSize { speakerRewards[b] = 0 }
+            let count = partnerCounts[s]
+            for j in 0..<count {
+                let l = partnerTable[s * L + j]
+                let listener = listeners[l]
+                listener.listen(to: speaker.message, batch: batch, random: &listenerStreams[l], greedy: false)
+                if gumbel {
+                    listener.backwardCrossEntropy(scale: 1 / Float(batchSize * count))
+                } else {
+                    let baseline = useBaseline ? listener.baseline : 0
+                    for b in 0..<batchSize { advantages[b] = listener.rewards[b] - baseline }
+                    listener.backwardReinforce(advantages: advantages, scale: 1 / Float(batchSize * plays[l]))
+                }
+                let accuracy = listener.accuracy()
+                listener.baseline += 0.01 * (accuracy - listener.baseline)
+                for b in 0..<batchSize { speakerRewards[b] += listener.rewards[b] / Float(count) }
+                figures.games += batchSize
+                figures.wins += Double(accuracy) * Double(batchSize)
+                figures.listenerLoss += Double(listener.loss)
+                figures.listenerEntropy += Double(listener.meanEntropy())
+                figures.listenerBatches += 1
+            }
+            var meanReward: Float = 0
+            for b in 0..<batchSize { meanReward += speakerRewards[b] }
+            meanReward /= Float(batchSize)
+            if gumbel {
+                speaker.backwardGumbel()
+                figures.speakerLoss += 0
+            } else {
+                let baseline = useBaseline ? speaker.baseline : 0
+                var loss: Float = 0
+                for b in 0..<batchSize {
+                    advantages[b] = speakerRewards[b] - baseline
+                    loss -= advantages[b] * speaker.messageLogProbability(b)
+                }
+                loss = loss / Float(batchSize) - settings.entropy * speaker.meanEntropy() * Float(settings.messageLength)
+                speaker.backwardReinforce(advantages: advantages, scale: 1 / Float(batchSize))
+                figures.speakerLoss += Double(loss)
+            }
+            speaker.baseline += 0.01 * (meanReward - speaker.baseline)
+            figures.speakerEntropy += Double(speaker.meanEntropy())
+            figures.speakerBatches += 1
+        }
+        for encoder in encoders { encoder.backward() }
+        return figures
+    }
+
+    /// Applies every module's gradient (the shared encoder's last, after the
+    /// caller has averaged it across ranks).
+    public func applyGradients() {
+        for speaker in speakers { speaker.module.step() }
+        for listener in listeners { listener.module.step() }
+        for encoder in encoders { encoder.module.step() }
+    }
+
+    /// One whole training step on one rank.
+    public func trainStep(_ step: Int) -> StepFigures {
+        let figures = playStep(step)
+        applyGradients()
+        return figures
+    }
+
+    /// A checksum of every parameter of this rank (agents, then encoders).
+    public func parametersChecksum() -> UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for speaker in speakers { hash = Checksum.combine(hash, speaker.module.parameters.checksum()) }
+        for listener in listeners { hash = Checksum.combine(hash, listener.module.parameters.checksum()) }
+        for encoder in encoders { hash = Checksum.combine(hash, encoder.module.parameters.checksum()) }
+        return hash
+    }
+
+    /// The greedy lexicon of speaker `s`.
+    public func lexicon(of s: Int) -> Lexicon {
+        let speaker = speakers[s]
+        speaker.encoder.forward()
+        return Evaluation.lexicon(of: speaker, space: space, scratch: scratch)
+    }
+}

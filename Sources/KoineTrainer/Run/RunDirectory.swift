@@ -1,0 +1,79 @@
+import Foundation
+
+/// The files of one run (see README: Run directory). Files that are read as
+/// a whole are written to a temporary name and renamed, so a reader never
+/// sees half a file.
+public final class RunDirectory {
+    public let url: URL
+    private var metrics: FileHandle?
+
+    /// Checks that `url` can become a run directory, without creating it.
+    public static func check(_ url: URL) throws {
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        if manager.fileExists(atPath: url.path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw ConfigurationError("--out \(url.path): exists and is not a directory")
+            }
+            let contents = (try? manager.contentsOfDirectory(atPath: url.path)) ?? []
+            if !contents.isEmpty {
+                throw ConfigurationError("--out \(url.path): directory is not empty; choose a new one (or --resume it)")
+            }
+            guard manager.isWritableFile(atPath: url.path) else {
+                throw ConfigurationError("--out \(url.path): directory is not writable")
+            }
+            return
+        }
+        // The nearest existing ancestor must be a writable directory.
+        var parent = url.deletingLastPathComponent()
+        while !manager.fileExists(atPath: parent.path, isDirectory: &isDirectory) {
+            if parent.path == "/" { break }
+            parent = parent.deletingLastPathComponent()
+        }
+        guard isDirectory.boolValue else {
+            throw ConfigurationError("--out \(url.path): \(parent.path) is not a directory")
+        }
+        guard manager.isWritableFile(atPath: parent.path) else {
+            throw ConfigurationError("--out \(url.path): \(parent.path) is not writable")
+        }
+    }
+
+    /// Creates the directory and writes the resolved configuration.
+    public init(url: URL, configuration: Configuration) throws {
+        self.url = url
+        try RunDirectory.check(url)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        try write("config.yaml", configuration.yaml)
+        let metricsURL = url.appendingPathComponent("metrics.jsonl")
+        FileManager.default.createFile(atPath: metricsURL.path, contents: nil)
+        metrics = try FileHandle(forWritingTo: metricsURL)
+    }
+
+    deinit { try? metrics?.close() }
+
+    /// Writes `name` atomically: a temporary file, flushed, then renamed.
+    public func write(_ name: String, _ text: String) throws {
+        let target = url.appendingPathComponent(name)
+        let temporary = url.appendingPathComponent(".\(name).tmp")
+        let data = Data(text.utf8)
+        FileManager.default.createFile(atPath: temporary.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: temporary)
+        try handle.write(contentsOf: data)
+        try handle.synchronize()
+        try handle.close()
+        if rename(temporary.path, target.path) != 0 {
+            throw ConfigurationError("\(target.path): cannot write (\(String(cString: strerror(errno))))")
+        }
+    }
+
+    /// Appends one line to metrics.jsonl.
+    public func appendMetrics(_ line: String) {
+        metrics?.write(Data((line + "\n").utf8))
+    }
+
+    public func close() {
+        try? metrics?.synchronize()
+        try? metrics?.close()
+        metrics = nil
+    }
+}

@@ -1,0 +1,59 @@
+import KoineTelemetry
+
+/// The final figures of a run, as `summary.json` holds them (stable
+/// snake_case names; timing fields vary run to run, the rest is deterministic).
+public struct Summary {
+    public var steps: Int
+    public var worldSize: Int
+    public var games: Int
+    public var gamesPerSecond: Double
+    public var stepsPerSecond: Double
+    public var wallSeconds: Double
+    public var accuracy: Double
+    public var trainingAccuracy: Double
+    public var topographicSimilarity: Double
+    public var entropy: Double
+    public var resets: Int
+    public var crossRankGames: Int
+    public var telemetryDropped: Int
+    public var sharedEncoderChecksum: UInt64?
+    public var parametersChecksum: UInt64
+    public var heldoutAccuracy: Double?
+    public var positionalDisentanglement: Double?
+    public var bagOfSymbolsDisentanglement: Double?
+    public var lexiconSize: Double?
+    public var easeOfTeaching: Double?
+
+    /// Fields that depend on the clock, not on the computation.
+    public static let timingFields: Set<String> = ["games_per_second", "steps_per_second", "wall_seconds", "telemetry_dropped"]
+
+    public var fields: [(String, JSONValue)] {
+        func hex(_ x: UInt64) -> JSONValue { .string(String(format: "%016llx", x)) }
+        var out: [(String, JSONValue)] = [
+            ("steps", .int(steps)), ("world_size", .int(worldSize)), ("games", .int(games)),
+            ("games_per_second", .double(gamesPerSecond)), ("steps_per_second", .double(stepsPerSecond)),
+            ("wall_seconds", .double(wallSeconds)),
+            ("accuracy", .double(accuracy)), ("training_accuracy", .double(trainingAccuracy)),
+            ("topsim", .double(topographicSimilarity)), ("entropy", .double(entropy)),
+            ("resets", .int(resets)), ("cross_rank_games", .int(crossRankGames)),
+            ("telemetry_dropped", .int(telemetryDropped)),
+            ("shared_encoder_checksum", sharedEncoderChecksum.map(hex) ?? .null),
+            ("parameters_checksum", hex(parametersChecksum)),
+        ]
+        if let heldoutAccuracy { out.append(("heldout_accuracy", .double(heldoutAccuracy))) }
+        if let positionalDisentanglement { out.append(("posdis", .double(positionalDisentanglement))) }
+        if let bagOfSymbolsDisentanglement { out.append(("bosdis", .double(bagOfSymbolsDisentanglement))) }
+        if let lexiconSize { out.append(("lexicon_size", .double(lexiconSize))) }
+        if let easeOfTeaching { out.append(("ease_of_teaching", .double(easeOfTeaching))) }
+        return out
+    }
+
+    public var value: JSONValue { .object(fields) }
+
+    /// One key per line, for people and for `jq`.
+    public var json: String {
+        "{\n" + fields.map { "  \(JSONValue.string($0.0).serialized): \($0.1.serialized)" }.joined(separator: ",\n") + "\n}\n"
+    }
+}
+
+import Foundation
