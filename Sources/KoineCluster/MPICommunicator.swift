@@ -278,3 +278,17 @@ public final class MPICommunicator: Communicator {
         return String(decoding: text.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
+
+extension MPICommunicator {
+    /// The first line of the MPI library's version string (e.g. "Open MPI
+    /// v4.1.4, ..."); callable before MPI is initialised.
+    public static var libraryVersion: String {
+        var text = [CChar](repeating: 0, count: 8192)
+        var length: Int32 = 0
+        guard MPI_Get_library_version(&text, &length) == koine_mpi_success() else { return "unknown MPI library" }
+        let version = String(decoding: text.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let firstLine = version.split(separator: "\n").first.map(String.init) ?? version
+        // "Open MPI v4.1.4, package: ..., ident: ...": the name and version are enough.
+        return (firstLine.split(separator: ",").first.map(String.init) ?? firstLine).trimmingCharacters(in: .whitespaces)
+    }
+}

@@ -1,0 +1,53 @@
+/// The `mpirun` command line that starts N ranks of `koine` on this host:
+/// a pure function of its inputs so the rules are unit-tested.
+public struct MPIRunPlan: Equatable {
+    /// The `mpirun` executable.
+    public var executable: String
+    /// Everything after it: mpirun's options, then the program and its arguments.
+    public var arguments: [String]
+    /// Variables to add to mpirun's own environment.
+    public var environment: [String: String]
+
+    /// - Parameters:
+    ///   - ranks: how many ranks (`-np`).
+    ///   - cores: the cores Open MPI will count as slots on this host. More ranks
+    ///     than that needs `--oversubscribe`, which also makes MPI yield the core
+    ///     when waiting, instead of spinning against another rank.
+    ///   - runningAsRoot: Open MPI refuses root unless both allowances are set;
+    ///     they are set only for root, so a mistake elsewhere is not hidden.
+    ///   - hostfile: ranks spread over the file's hosts; its slots then decide,
+    ///     so `--oversubscribe` is not added.
+    ///   - extraOptions: further mpirun options, placed before the program.
+    public init(
+        mpirun: String, ranks: Int, cores: Int, runningAsRoot: Bool,
+        program: String, programArguments: [String],
+        hostfile: String? = nil, extraOptions: [String] = []
+    ) {
+        executable = mpirun
+        var arguments = ["-np", String(ranks)]
+        if let hostfile {
+            arguments += ["--hostfile", hostfile]
+        } else if ranks > cores {
+            arguments.append("--oversubscribe")
+        }
+        // One BLAS thread per rank: ranks already share the cores between them.
+        arguments += ["-x", "OPENBLAS_NUM_THREADS=1"]
+        arguments += extraOptions
+        arguments.append(program)
+        arguments += programArguments
+        self.arguments = arguments
+
+        var environment = ["OPENBLAS_NUM_THREADS": "1"]
+        if runningAsRoot {
+            environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+            environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        }
+        self.environment = environment
+    }
+
+    /// The whole command as one shell-quoted line, for logs and `--dry-run`.
+    public var commandLine: String {
+        let variables = environment.keys.sorted().map { "\($0)=\(environment[$0]!)" }
+        return (variables + [executable] + arguments).map(ShellQuoting.quote).joined(separator: " ")
+    }
+}

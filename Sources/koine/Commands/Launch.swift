@@ -1,0 +1,194 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import KoineCluster
+import KoineTrainer
+
+/// `koine launch`: the local multi-process mode. Runs N ranks of `koine train`
+/// on this host through `mpirun`, with a telemetry collector alongside.
+struct Launch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run N ranks of `koine train` on this host through mpirun, with a telemetry collector alongside.",
+        discussion: """
+            Adds --oversubscribe when N exceeds the cores, Open MPI's root allowances only when \
+            running as root, and one BLAS thread per rank. Ctrl-C stops every rank. Exits with \
+            mpirun's status, which is the failing rank's. Arguments after -- go to every rank unchanged.
+            Example: koine launch --np 2 --config configs/quick.yaml
+            """)
+
+    @Option(name: .customLong("np"), help: "How many ranks.")
+    var ranks: Int
+
+    @Option(name: .long, help: "The YAML configuration file, passed to every rank.")
+    var config: String?
+
+    @Option(name: .customLong("set"), help: "Override a configuration key, e.g. --set train.steps=1000 (repeatable).")
+    var overrides: [String] = []
+
+    @Option(name: .long, help: "The run directory (rank 0 writes it).")
+    var out: String?
+
+    @Option(name: .long, help: "Resume the run in this directory.")
+    var resume: String?
+
+    @Option(name: .long, help: "Telemetry endpoint the ranks send to: tcp://HOST:PORT, ipc://PATH or none (default: the config's).")
+    var telemetry: String?
+
+    @Flag(name: .customLong("no-collector"), help: "Do not start a telemetry collector, even when none is listening.")
+    var noCollector = false
+
+    @Option(name: .long, help: "The mpirun to use (default: mpirun on PATH).")
+    var mpirun: String?
+
+    @Option(name: .long, help: "Spread ranks over the hosts of this Open MPI hostfile instead of this host alone.")
+    var hostfile: String?
+
+    @Flag(name: .customLong("dry-run"), help: "Print the mpirun command and the collector decision, and run nothing.")
+    var dryRun = false
+
+    /// Which subcommand the ranks run; `doctor` checks the MPI setup end to end.
+    @Option(name: .long, help: .hidden)
+    var command = "train"
+
+    @Argument(parsing: .postTerminator, help: "Further arguments for every rank, after --.")
+    var passthrough: [String] = []
+
+    func run() throws {
+        guard ranks >= 1 else { throw UsageFailure("launch: --np must be at least 1, got \(ranks)") }
+        guard ["train", "doctor"].contains(command) else {
+            throw UsageFailure("launch: --command must be train or doctor, got \(command)")
+        }
+        let endpoint = try resolveEndpoint()
+        let mpirunPath = try findMPIRun()
+        let program = HostResources.currentExecutable()
+        let request = LaunchRequest(command: command, config: config, overrides: overrides, out: out,
+                                    resume: resume, telemetry: telemetry, passthrough: passthrough)
+        let plan = MPIRunPlan(mpirun: mpirunPath, ranks: ranks, cores: HostResources.physicalCores(),
+                              runningAsRoot: HostResources.isRunningAsRoot, program: program,
+                              programArguments: request.programArguments, hostfile: hostfile)
+        let collectorPlan = CollectorPlan.decide(
+            endpoint: endpoint, disabled: noCollector, command: command, runDirectory: out ?? resume,
+            isListening: { $0.isListening() })
+
+        if dryRun {
+            print(plan.commandLine)
+            switch collectorPlan {
+            case let .start(bind, database): print("collector: \(program) collect --bind \(bind) --db \(database) --quiet")
+            case let .skip(reason): print("collector: none (\(reason))")
+            case let .warnUnreachable(endpoint): print("collector: none (nothing answers on \(endpoint))")
+            }
+            return
+        }
+
+        note(plan.commandLine)
+        let collector = startCollector(collectorPlan, program: program)
+        let status = try runMPIRun(plan)
+        stopCollector(collector)
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    /// The endpoint ranks will send to: `--telemetry`, else the config's own
+    /// (reading it here also catches a bad config once, before N ranks start).
+    private func resolveEndpoint() throws -> String {
+        if let telemetry { return telemetry }
+        guard command == "train" else { return "none" }
+        guard let config else {
+            if passthrough.contains("--config") { return CollectorEndpoint.defaultEndpoint }
+            throw UsageFailure("launch: --config is required to train (koine launch --np N --config FILE)")
+        }
+        do {
+            return try Configuration.load(file: config, overrides: overrides).telemetryEndpoint
+        } catch let error as ConfigurationError {
+            throw UsageFailure(error.message)
+        }
+    }
+
+    private func findMPIRun() throws -> String {
+        let install = "install Open MPI with: sudo apt-get install openmpi-bin libopenmpi-dev"
+        if let mpirun {
+            guard let found = HostResources.findExecutable(mpirun) else {
+                throw UsageFailure("launch: --mpirun \(mpirun): no such executable; \(install)")
+            }
+            return found
+        }
+        guard let found = HostResources.findExecutable("mpirun") else {
+            throw UsageFailure("launch: mpirun is not on PATH; \(install)")
+        }
+        return found
+    }
+
+    /// Runs mpirun in its own process group and forwards Ctrl-C and SIGTERM to
+    /// it: mpirun then stops every rank, and the collector (in another group)
+    /// keeps running long enough to store their last events.
+    private func runMPIRun(_ plan: MPIRunPlan) throws -> Int32 {
+        let forwarded = [SIGINT, SIGTERM, SIGHUP]
+        for signal in forwarded { Foundation.signal(signal, SIG_IGN) }
+        let child: ChildProcess
+        do {
+            child = try ChildProcess(executable: plan.executable, arguments: plan.arguments,
+                                     environment: plan.environment, ownProcessGroup: true)
+        } catch {
+            throw UsageFailure("launch: \(error)")
+        }
+        let pid = child.identifier
+        let sources = forwarded.map { signal -> DispatchSourceSignal in
+            let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
+            source.setEventHandler { kill(pid, signal) }
+            source.resume()
+            return source
+        }
+        let status = child.wait()
+        sources.forEach { $0.cancel() }
+        for signal in forwarded { Foundation.signal(signal, SIG_DFL) }
+        return status
+    }
+
+    private func startCollector(_ plan: CollectorPlan, program: String) -> ChildProcess? {
+        switch plan {
+        case let .skip(reason):
+            if !noCollector && command == "train" { note("no collector started: \(reason)") }
+            return nil
+        case let .warnUnreachable(endpoint):
+            note("warning: nothing answers on \(endpoint); start `koine collect --bind` there, or ranks will drop their telemetry")
+            return nil
+        case let .start(bind, database):
+            let directory = (database as NSString).deletingLastPathComponent
+            if !directory.isEmpty {
+                try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
+            do {
+                // Its own process group: Ctrl-C must not stop it before the ranks' last events arrive.
+                let collector = try ChildProcess(executable: program,
+                                                 arguments: ["collect", "--bind", bind, "--db", database, "--quiet"],
+                                                 ownProcessGroup: true)
+                if let status = collector.wait(timeout: 0.3) {
+                    note("warning: the collector exited at once (status \(status)); continuing without it")
+                    return nil
+                }
+                note("collector on \(bind), storing into \(database)")
+                return collector
+            } catch {
+                note("warning: cannot start the collector: \(error); continuing without it")
+                return nil
+            }
+        }
+    }
+
+    /// Gives the collector a moment to drain what the ranks sent last, then
+    /// asks it to flush and exit.
+    private func stopCollector(_ collector: ChildProcess?) {
+        guard let collector else { return }
+        if collector.wait(timeout: 1.5) == nil {
+            collector.send(SIGTERM)
+            if collector.wait(timeout: 10) == nil {
+                note("warning: the collector did not stop within 10 s of SIGTERM; killing it")
+                collector.send(SIGKILL)
+                collector.wait()
+            }
+        }
+    }
+
+    private func note(_ line: String) {
+        FileHandle.standardError.write(Data("koine launch: \(line)\n".utf8))
+    }
+}
