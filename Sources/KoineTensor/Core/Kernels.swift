@@ -45,8 +45,10 @@ public enum Kernels {
         for i in 1..<count where x[i] > largest { largest = x[i] }
         var sum: Float = 0
         for i in 0..<count { sum += expf(x[i] - largest) }
-        let shift = largest + logf(sum)
-        for i in 0..<count { y[i] = x[i] - shift }
+        // (x − max) − log Σ, not x − (max + log Σ): the latter rounds to the
+        // precision of max, losing digits when logits are large.
+        let logSum = logf(sum)
+        for i in 0..<count { y[i] = (x[i] - largest) - logSum }
     }
 
     /// Row-wise softmax of `x` into `y` (may alias).

@@ -110,9 +110,12 @@ public enum Checksum {
         return hash
     }
 
-    /// Combines checksums (order matters).
+    /// Combines checksums (order matters): FNV-1a over the bytes of `a` then
+    /// of `b`. (Seeding with `a` alone let `a` meet only `b`'s first byte, by
+    /// XOR, so `combine(1, 2) == combine(2, 1)`.)
     public static func combine(_ a: UInt64, _ b: UInt64) -> UInt64 {
-        var hash = a
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        withUnsafeBytes(of: a.littleEndian) { hash = fnv1a($0, seed: hash) }
         withUnsafeBytes(of: b.littleEndian) { hash = fnv1a($0, seed: hash) }
         return hash
     }

@@ -64,10 +64,12 @@ public struct Random: RandomNumberGenerator {
         Float(next() >> 40) * (1.0 / 16_777_216.0)
     }
 
-    /// Uniform in (0, 1): never 0, so logarithms of it are finite.
+    /// Uniform in (0, 1): never 0 and never 1, so logarithms of it (and of
+    /// its logarithm, for Gumbel noise) are finite. 23 random bits: with 24,
+    /// `x + 0.5` is not representable above 2²³ and rounds up to 2²⁴ = 1.0.
     @inlinable
     public mutating func nextOpenFloat() -> Float {
-        (Float(next() >> 40) + 0.5) * (1.0 / 16_777_216.0)
+        (Float(next() >> 41) + 0.5) * (1.0 / 8_388_608.0)
     }
 
     /// Uniform in 0..<bound without modulo bias (Lemire's method).

@@ -124,11 +124,13 @@ public struct GRUCell {
         if let h {
             BLAS.gemm(h, transposeA: true, dU, into: hiddenWeight.gradient, beta: 1)
             if let dhIn {
-                BLAS.gemm(dU, hiddenWeight.value, transposeB: true, into: dhIn)
+                // The direct path z ⊙ ∂L/∂h′ first, then the gemm adds onto it,
+                // so `dhIn` may be the same buffer as `dh` (it is read first).
                 for r in 0..<dhIn.rows {
                     let out = dhIn.row(r), g = cache.gates.row(r), d = dh.row(r)
-                    for j in 0..<H { out[j] += d[j] * g[H + j] }
+                    for j in 0..<H { out[j] = d[j] * g[H + j] }
                 }
+                BLAS.gemm(dU, hiddenWeight.value, transposeB: true, into: dhIn, beta: 1)
             }
         } else if let dhIn {
             dhIn.zero()

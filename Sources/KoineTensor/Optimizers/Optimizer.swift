@@ -16,16 +16,18 @@ public protocol Optimizer: AnyObject {
 public enum GradientClipping {
     @discardableResult
     public static func clip(_ blocks: [Parameters], maxNorm: Float) -> Float {
+        // Index loops: `for block in blocks` heap-allocates its iterator in
+        // unoptimised builds, and this runs every step.
         var sum: Double = 0
-        for block in blocks {
-            let g = block.gradients
+        for b in 0..<blocks.count {
+            let block = blocks[b], g = block.gradients
             for i in 0..<block.count { sum += Double(g[i]) * Double(g[i]) }
         }
         let norm = Float(sum.squareRoot())
         if maxNorm > 0, norm > maxNorm {
             let scale = maxNorm / (norm + 1e-6)
-            for block in blocks {
-                let g = block.gradients
+            for b in 0..<blocks.count {
+                let block = blocks[b], g = block.gradients
                 for i in 0..<block.count { g[i] *= scale }
             }
         }
