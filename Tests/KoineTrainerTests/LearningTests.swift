@@ -20,7 +20,7 @@ final class LearningTests: XCTestCase {
         let population = try Population(configuration: configuration, random: Random(seed: UInt64(configuration.seed)))
         var window = StepFigures()
         for step in 0..<steps {
-            let figures = population.trainStep(step)
+            let figures = try population.trainStep(step)
             if step >= steps - 200 { window.add(figures) }
         }
         let evaluation = PopulationEvaluation.measure(population, distance: .cosine)

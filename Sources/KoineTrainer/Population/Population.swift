@@ -1,3 +1,4 @@
+import KoineCluster
 import KoineGame
 import KoineTensor
 
@@ -11,6 +12,10 @@ public struct StepFigures {
     public var listenerEntropy: Double = 0
     public var speakerBatches = 0
     public var listenerBatches = 0
+    /// Games this rank's listeners played for another rank's speakers.
+    public var crossRankGames = 0
+    /// Rewards (or message gradients) this rank's speakers received back.
+    public var crossRankReplies = 0
 
     public init() {}
 
@@ -23,6 +28,20 @@ public struct StepFigures {
         listenerEntropy += other.listenerEntropy
         speakerBatches += other.speakerBatches
         listenerBatches += other.listenerBatches
+        crossRankGames += other.crossRankGames
+        crossRankReplies += other.crossRankReplies
+    }
+
+    /// The figures as Doubles, in a fixed order, for reductions over ranks.
+    public var packed: [Double] {
+        [Double(games), wins, speakerLoss, listenerLoss, speakerEntropy, listenerEntropy,
+         Double(speakerBatches), Double(listenerBatches), Double(crossRankGames), Double(crossRankReplies)]
+    }
+
+    public init(packed p: [Double]) {
+        games = Int(p[0]); wins = p[1]; speakerLoss = p[2]; listenerLoss = p[3]
+        speakerEntropy = p[4]; listenerEntropy = p[5]; speakerBatches = Int(p[6]); listenerBatches = Int(p[7])
+        crossRankGames = Int(p[8]); crossRankReplies = Int(p[9])
     }
 
     public var accuracy: Double { games > 0 ? wins / Double(games) : 0 }
@@ -39,6 +58,7 @@ public struct ResetEvent: Equatable {
     public var role: Role
     public var agent: Int
     public var step: Int
+    public var rank: Int = 0
 }
 
 /// One rank's population: S speakers and L listeners playing referential
@@ -73,8 +93,15 @@ public final class Population {
     /// Builds the population of rank `rank`. `random` is the run's root
     /// generator; the shared encoder is drawn from it alone so every rank
     /// starts with the same one.
-    public init(configuration: Configuration, rank: Int = 0, random: Random) throws {
+    public let communicator: Communicator
+    let exchange: CrossRankExchange?
+    /// Games per speaker batch played on another rank.
+    public let remoteGames: Int
+
+    public init(configuration: Configuration, communicator: Communicator = SingleProcessCommunicator(), random: Random) throws {
         self.configuration = configuration
+        self.communicator = communicator
+        let rank = communicator.rank
         settings = configuration.agentSettings
         let arena = Arena()
         self.arena = arena
@@ -128,6 +155,10 @@ public final class Population {
         scratch = arena.indices(max(batch, 1))
         partnerTable = UnsafeMutablePointer<Int>.allocate(capacity: configuration.speakers * configuration.listeners)
         partnerCounts = UnsafeMutablePointer<Int>.allocate(capacity: configuration.speakers)
+        let remote = communicator.size > 1 ? Int((configuration.crossRank * Double(batch)).rounded()) : 0
+        remoteGames = remote
+        exchange = remote > 0 ? CrossRankExchange(communicator: communicator, games: remote,
+                                                  candidates: configuration.candidates, settings: settings) : nil
     }
 
     let partnerTable: UnsafeMutablePointer<Int>
@@ -145,11 +176,11 @@ public final class Population {
         var events: [ResetEvent] = []
         for l in listenerResets.agents(before: step) {
             resetListener(l, step: step)
-            events.append(ResetEvent(role: .listener, agent: l, step: step))
+            events.append(ResetEvent(role: .listener, agent: l, step: step, rank: communicator.rank))
         }
         for s in speakerResets.agents(before: step) {
             resetSpeaker(s, step: step)
-            events.append(ResetEvent(role: .speaker, agent: s, step: step))
+            events.append(ResetEvent(role: .speaker, agent: s, step: step, rank: communicator.rank))
         }
         return events
     }
@@ -172,7 +203,7 @@ public final class Population {
 
     /// Forward and backward for every game of one step; leaves gradients in
     /// every module (the shared encoder's included) without applying them.
-    public func playStep(_ step: Int) -> StepFigures {
+    public func playStep(_ step: Int) throws -> StepFigures {
         var figures = StepFigures()
         for encoder in encoders { encoder.forward() }
         let L = listeners.count
@@ -183,71 +214,111 @@ public final class Population {
             for j in 0..<count { plays[partnerTable[s * L + j]] += 1 }
         }
         let batchSize = configuration.batch
-        let gumbel = settings.channel == .gumbel
-        let useBaseline = settings.baseline == .mean
+        let local = batchSize - remoteGames
         for s in 0..<speakers.count {
             let speaker = speakers[s], batch = batches[s]
             sampler.sample(into: batch, random: &gameStreams[s])
             speaker.speak(targets: batch.targets, random: &speakerStreams[s], greedy: false)
             for b in 0..<batchSize { speakerRewards[b] = 0 }
             let count = partnerCounts[s]
-            for j in 0..<count {
-                let l = partnerTable[s * L + j]
-                let listener = listeners[l]
-                listener.listen(to: speaker.message, batch: batch, random: &listenerStreams[l], greedy: false)
-                if gumbel {
-                    listener.backwardCrossEntropy(scale: 1 / Float(batchSize * count))
-                } else {
-                    let baseline = useBaseline ? listener.baseline : 0
-                    for b in 0..<batchSize { advantages[b] = listener.rewards[b] - baseline }
-                    listener.backwardReinforce(advantages: advantages, scale: 1 / Float(batchSize * plays[l]))
+            if let exchange {
+                // The last games of the batch go to another rank; this rank
+                // plays the games that rank sent in their place.
+                let offset = exchange.offset(step: step)
+                try exchange.exchangeGames(batch, speaker.message, first: local, offset: offset, tag: 2 * s)
+                for j in 0..<count {
+                    let l = partnerTable[s * L + j]
+                    play(listener: l, message: exchange.message, batch: exchange.batch, scale: Float(batchSize * count),
+                         rewardsInto: exchange.rewards, partners: count, figures: &figures)
                 }
-                let accuracy = listener.accuracy()
-                listener.baseline += 0.01 * (accuracy - listener.baseline)
-                for b in 0..<batchSize { speakerRewards[b] += listener.rewards[b] / Float(count) }
-                figures.games += batchSize
-                figures.wins += Double(accuracy) * Double(batchSize)
-                figures.listenerLoss += Double(listener.loss)
-                figures.listenerEntropy += Double(listener.meanEntropy())
-                figures.listenerBatches += 1
+                figures.crossRankGames += remoteGames * count
+                try exchange.exchangeReplies(offset: offset, tag: 2 * s + 1, first: local,
+                                             speakerRewards: speakerRewards, sent: speaker.message)
+                figures.crossRankReplies += remoteGames
             }
-            var meanReward: Float = 0
-            for b in 0..<batchSize { meanReward += speakerRewards[b] }
-            meanReward /= Float(batchSize)
-            if gumbel {
-                speaker.backwardGumbel()
-                figures.speakerLoss += 0
-            } else {
-                let baseline = useBaseline ? speaker.baseline : 0
-                var loss: Float = 0
-                for b in 0..<batchSize {
-                    advantages[b] = speakerRewards[b] - baseline
-                    loss -= advantages[b] * speaker.messageLogProbability(b)
+            if local > 0 {
+                var message = speaker.message
+                message.rows = local
+                for j in 0..<count {
+                    let l = partnerTable[s * L + j]
+                    play(listener: l, message: message, batch: batch.prefix(local), scale: Float(batchSize * count),
+                         rewardsInto: speakerRewards, partners: count, figures: &figures)
                 }
-                loss = loss / Float(batchSize) - settings.entropy * speaker.meanEntropy() * Float(settings.messageLength)
-                speaker.backwardReinforce(advantages: advantages, scale: 1 / Float(batchSize))
-                figures.speakerLoss += Double(loss)
             }
-            speaker.baseline += 0.01 * (meanReward - speaker.baseline)
-            figures.speakerEntropy += Double(speaker.meanEntropy())
-            figures.speakerBatches += 1
+            learn(speaker: s, figures: &figures)
         }
         for encoder in encoders { encoder.backward() }
         return figures
     }
 
-    /// Applies every module's gradient (the shared encoder's last, after the
-    /// caller has averaged it across ranks).
-    public func applyGradients() {
-        for speaker in speakers { speaker.module.step() }
-        for listener in listeners { listener.module.step() }
-        for encoder in encoders { encoder.module.step() }
+    /// One listener plays a batch of games and learns from them; its rewards
+    /// are averaged into `rewardsInto` over the speaker's `partners`.
+    private func play(listener l: Int, message: Message, batch: GameBatch, scale: Float,
+                      rewardsInto rewards: UnsafeMutablePointer<Float>, partners: Int, figures: inout StepFigures) {
+        let listener = listeners[l]
+        let rows = batch.size
+        listener.listen(to: message, batch: batch, random: &listenerStreams[l], greedy: false)
+        if settings.channel == .gumbel {
+            listener.backwardCrossEntropy(scale: 1 / scale)
+        } else {
+            let baseline = settings.baseline == .mean ? listener.baseline : 0
+            for b in 0..<rows { advantages[b] = listener.rewards[b] - baseline }
+            listener.backwardReinforce(advantages: advantages, scale: 1 / Float(configuration.batch * max(plays[l], 1)))
+        }
+        let accuracy = listener.accuracy()
+        listener.baseline += 0.01 * (accuracy - listener.baseline)
+        for b in 0..<rows { rewards[b] += listener.rewards[b] / Float(partners) }
+        figures.games += rows
+        figures.wins += Double(accuracy) * Double(rows)
+        figures.listenerLoss += Double(listener.loss)
+        figures.listenerEntropy += Double(listener.meanEntropy())
+        figures.listenerBatches += 1
     }
 
-    /// One whole training step on one rank.
-    public func trainStep(_ step: Int) -> StepFigures {
-        let figures = playStep(step)
-        applyGradients()
+    /// The speaker learns from the rewards (or message gradients) of all its games.
+    private func learn(speaker s: Int, figures: inout StepFigures) {
+        let speaker = speakers[s]
+        let batchSize = configuration.batch
+        var meanReward: Float = 0
+        for b in 0..<batchSize { meanReward += speakerRewards[b] }
+        meanReward /= Float(batchSize)
+        if settings.channel == .gumbel {
+            speaker.backwardGumbel()
+        } else {
+            let baseline = settings.baseline == .mean ? speaker.baseline : 0
+            var loss: Float = 0
+            for b in 0..<batchSize {
+                advantages[b] = speakerRewards[b] - baseline
+                loss -= advantages[b] * speaker.messageLogProbability(b)
+            }
+            loss = loss / Float(batchSize) - settings.entropy * speaker.meanEntropy() * Float(settings.messageLength)
+            speaker.backwardReinforce(advantages: advantages, scale: 1 / Float(batchSize))
+            figures.speakerLoss += Double(loss)
+        }
+        speaker.baseline += 0.01 * (meanReward - speaker.baseline)
+        figures.speakerEntropy += Double(speaker.meanEntropy())
+        figures.speakerBatches += 1
+    }
+
+    /// Applies the agents' own gradients (not the shared encoder's).
+    public func applyAgentGradients() {
+        for speaker in speakers { speaker.module.step() }
+        for listener in listeners { listener.module.step() }
+        if sharedEncoder == nil {
+            for encoder in encoders { encoder.module.step() }
+        }
+    }
+
+    /// Applies the shared encoder's gradient (after it was averaged over ranks).
+    public func applySharedEncoderGradient() {
+        sharedEncoder?.module.step()
+    }
+
+    /// One whole training step on one rank, without any reduction.
+    public func trainStep(_ step: Int) throws -> StepFigures {
+        let figures = try playStep(step)
+        applyAgentGradients()
+        applySharedEncoderGradient()
         return figures
     }
 

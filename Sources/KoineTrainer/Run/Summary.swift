@@ -9,12 +9,15 @@ public struct Summary {
     public var gamesPerSecond: Double
     public var stepsPerSecond: Double
     public var wallSeconds: Double
+    /// Time spent waiting for the shared encoder's all-reduce (slowest rank).
+    public var allreduceSeconds: Double
     public var accuracy: Double
     public var trainingAccuracy: Double
     public var topographicSimilarity: Double
     public var entropy: Double
     public var resets: Int
     public var crossRankGames: Int
+    public var crossRankReplies: Int
     public var telemetryDropped: Int
     public var sharedEncoderChecksum: UInt64?
     public var parametersChecksum: UInt64
@@ -25,17 +28,18 @@ public struct Summary {
     public var easeOfTeaching: Double?
 
     /// Fields that depend on the clock, not on the computation.
-    public static let timingFields: Set<String> = ["games_per_second", "steps_per_second", "wall_seconds", "telemetry_dropped"]
+    public static let timingFields: Set<String> = ["games_per_second", "steps_per_second", "wall_seconds", "allreduce_seconds", "telemetry_dropped"]
 
     public var fields: [(String, JSONValue)] {
         func hex(_ x: UInt64) -> JSONValue { .string(String(format: "%016llx", x)) }
         var out: [(String, JSONValue)] = [
             ("steps", .int(steps)), ("world_size", .int(worldSize)), ("games", .int(games)),
             ("games_per_second", .double(gamesPerSecond)), ("steps_per_second", .double(stepsPerSecond)),
-            ("wall_seconds", .double(wallSeconds)),
+            ("wall_seconds", .double(wallSeconds)), ("allreduce_seconds", .double(allreduceSeconds)),
             ("accuracy", .double(accuracy)), ("training_accuracy", .double(trainingAccuracy)),
             ("topsim", .double(topographicSimilarity)), ("entropy", .double(entropy)),
             ("resets", .int(resets)), ("cross_rank_games", .int(crossRankGames)),
+            ("cross_rank_replies", .int(crossRankReplies)),
             ("telemetry_dropped", .int(telemetryDropped)),
             ("shared_encoder_checksum", sharedEncoderChecksum.map(hex) ?? .null),
             ("parameters_checksum", hex(parametersChecksum)),
