@@ -1,0 +1,98 @@
+import Foundation
+import KoineTestSupport
+import XCTest
+
+/// `koine train` under real `mpirun`: a population per rank, the shared
+/// encoder kept identical by all-reduce, cross-rank games, determinism, and
+/// a failing rank ending the job.
+final class DistributedTrainingTests: XCTestCase {
+    static let config = """
+        seed: 5
+        game: {attributes: [4, 4], candidates: 4}
+        agents: {hidden: 32}
+        population: {listeners: 2, cross_rank: 0.25, reset: {listeners: {mode: staggered, every: 200}}}
+        train: {steps: 300, batch: 32, log_every: 100, check_every: 50}
+        eval: {every: 150, ease_of_teaching: {every: 0}}
+        telemetry: {endpoint: none}
+        """
+
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = try makeTemporaryDirectory("distributed")
+        try DistributedTrainingTests.config.write(to: directory.appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    func mpirun(_ ranks: Int, _ arguments: [String], timeout: TimeInterval = 120) throws -> ProcessResult {
+        var options = ["-np", String(ranks)]
+        if ranks > ProcessInfo.processInfo.activeProcessorCount { options.append("--oversubscribe") }
+        return try runProcess("/usr/bin/env", ["mpirun"] + options + [koineExecutable.path] + arguments,
+                              environment: mpiEnvironment, timeout: timeout)
+    }
+
+    func train(_ ranks: Int, out: String, extra: [String] = []) throws -> [String: Any] {
+        let outDirectory = directory.appendingPathComponent(out)
+        let result = try mpirun(ranks, ["train", "--config", directory.appendingPathComponent("config.yaml").path,
+                                        "--out", outDirectory.path, "--quiet"] + extra)
+        XCTAssertEqual(result.status, 0, "mpirun -np \(ranks) failed:\n\(result.standardError)")
+        XCTAssertFalse(result.timedOut)
+        let data = try Data(contentsOf: outDirectory.appendingPathComponent("summary.json"))
+        return try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    func check(ranks: Int) throws {
+        let summary = try train(ranks, out: "run-\(ranks)")
+        XCTAssertEqual(summary["world_size"] as? Int, ranks)
+        XCTAssertEqual(summary["steps"] as? Int, 300)
+        // 8 of every 32 games cross ranks, for each of the 2 listeners.
+        XCTAssertEqual(summary["cross_rank_games"] as? Int, 8 * 2 * 300 * ranks)
+        XCTAssertEqual(summary["cross_rank_replies"] as? Int, 8 * 300 * ranks, "rewards must come back to the speakers")
+        XCTAssertNotNil(summary["shared_encoder_checksum"] as? String)
+        // Staggered resets before steps 100 and 200 (one listener each), on every rank.
+        XCTAssertEqual(summary["resets"] as? Int, 2 * ranks)
+    }
+
+    /// The trainer compares the encoder's checksum across ranks every 50 steps
+    /// and at the end, and stops the job on a mismatch; success means equal.
+    func testTwoRanksFinishWithIdenticalEncodersAndCrossRankGames() throws {
+        try check(ranks: 2)
+    }
+
+    func testFourOversubscribedRanksFinish() throws {
+        try check(ranks: 4)
+    }
+
+    func testSameSeedSameWorldSizeGivesIdenticalFigures() throws {
+        let first = try train(2, out: "first"), second = try train(2, out: "second")
+        let timing: Set<String> = ["games_per_second", "steps_per_second", "wall_seconds", "allreduce_seconds"]
+        for (key, value) in first where !timing.contains(key) {
+            XCTAssertEqual("\(value)", "\(second[key] ?? "missing")", "summary field \(key) differs between identical runs")
+        }
+    }
+
+    func testAFailingRankEndsTheJobWithItsError() throws {
+        let started = Date()
+        let result = try mpirun(2, ["train", "--config", directory.appendingPathComponent("config.yaml").path,
+                                    "--out", directory.appendingPathComponent("failing").path, "--quiet",
+                                    "--fail-rank", "1", "--fail-step", "40"], timeout: 60)
+        XCTAssertFalse(result.timedOut, "the job hung after a rank failed")
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 20)
+        XCTAssertTrue(result.standardError.contains("rank 1 of 2") && result.standardError.contains("injected failure"),
+                      result.standardError)
+    }
+
+    func testLaunchRunsTwoRanksEndToEnd() throws {
+        let out = directory.appendingPathComponent("launched")
+        let result = try runKoine(["launch", "--np", "2", "--config", directory.appendingPathComponent("config.yaml").path,
+                                   "--out", out.path, "--telemetry", "none", "--", "--quiet"], timeout: 120)
+        XCTAssertEqual(result.status, 0, result.standardError)
+        let data = try Data(contentsOf: out.appendingPathComponent("summary.json"))
+        let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        XCTAssertEqual(summary["world_size"] as? Int, 2)
+    }
+}
