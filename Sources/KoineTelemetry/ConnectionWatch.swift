@@ -21,9 +21,13 @@ final class ConnectionWatch: @unchecked Sendable {
     /// How long without a connection before the notice is printed.
     let patience: TimeInterval
 
-    init(endpoint: String, patience: TimeInterval = 3) {
+    /// Where the notice goes (standard error unless a test listens).
+    let notice: @Sendable (String) -> Void
+
+    init(endpoint: String, patience: TimeInterval = 3, notice: @escaping @Sendable (String) -> Void) {
         self.endpoint = endpoint
         self.patience = patience
+        self.notice = notice
     }
 
     /// Starts monitoring `socket` (owned by the caller's thread) on `monitorAddress`.
@@ -85,7 +89,7 @@ final class ConnectionWatch: @unchecked Sendable {
         let message = pendingWarning
         pendingWarning = nil
         lock.unlock()
-        if let message { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+        if let message { notice(message) }
     }
 
     private func run(pair: UnsafeMutableRawPointer, expectsConnection: Bool) {

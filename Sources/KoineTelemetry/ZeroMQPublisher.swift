@@ -43,7 +43,8 @@ public final class ZeroMQPublisher: TelemetrySink {
         endpoint: String, run: String, rank: Int,
         linger: TimeInterval = ZeroMQPublisher.defaultLinger,
         replayCapacity: Int = ZeroMQPublisher.replayCapacity,
-        noticeAfter patience: TimeInterval = 3
+        noticeAfter patience: TimeInterval = 3,
+        notice: @escaping @Sendable (String) -> Void = ZeroMQPublisher.printNotice
     ) throws {
         if let problem = Endpoint.problem(with: endpoint, allowNone: false) {
             throw TelemetryError.invalidEndpoint(endpoint, problem)
@@ -54,7 +55,7 @@ public final class ZeroMQPublisher: TelemetrySink {
         self.linger = linger
         encoder = EventEncoder(run: run, rank: rank)
         replay = ReplayRing(capacity: replayCapacity)
-        watch = ConnectionWatch(endpoint: endpoint, patience: patience)
+        watch = ConnectionWatch(endpoint: endpoint, patience: patience, notice: notice)
         // A private context lets close() wait (bounded by linger) for the queue to drain;
         // inproc endpoints must share the process-wide context to meet their collector.
         ownsContext = !endpoint.hasPrefix("inproc://")
@@ -84,6 +85,11 @@ public final class ZeroMQPublisher: TelemetrySink {
     }
 
     deinit { close() }
+
+    /// The default notice: one line on standard error.
+    public static let printNotice: @Sendable (String) -> Void = { message in
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+    }
 
     public func emit(_ kind: EventKind, step: Int, fields: [(String, JSONValue)]) {
         guard let socket else { return }

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import KoineTelemetry
+
+/// `koine collect`: receives every rank's telemetry and stores it in SQLite, showing the
+/// runs live until SIGINT or SIGTERM.
+struct Collect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Receive telemetry from every rank, store it in SQLite and show the runs live.",
+        discussion: """
+            Binds a ZeroMQ PULL socket (loopback by default; use tcp://0.0.0.0:PORT or a host's \
+            address to listen on another interface) and stores every event in the database, in \
+            WAL mode. Runs until interrupted (Ctrl-C or SIGTERM), then stores what is left and exits 0.
+            Example: koine collect --db runs/telemetry.sqlite
+            """)
+
+    @Option(name: .long, help: "Endpoint to bind: tcp://HOST:PORT, ipc://PATH or inproc://NAME.")
+    var bind = Collector.defaultBind
+
+    @Option(name: .long, help: "SQLite database to store into (created with its directory if missing).")
+    var db = Collector.defaultDatabase
+
+    @Flag(name: .long, help: "Print nothing but errors (for scripts).")
+    var quiet = false
+
+    func run() throws {
+        let collector: Collector
+        do {
+            collector = try Collector(bind: bind, database: db, quiet: quiet)
+        } catch let error as CollectorError {
+            FileHandle.standardError.write(Data("koine collect: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        // Signals become a stop request, so the last batch is always written.
+        var sources: [DispatchSourceSignal] = []
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { collector.stop() }
+            source.resume()
+            sources.append(source)
+        }
+        try collector.run()
+        sources.forEach { $0.cancel() }
+        if !quiet {
+            let statistics = collector.currentStatistics
+            print("koine collect: stopped; \(statistics.stored) events stored in \(db), \(statistics.duplicates) duplicates, \(statistics.bad) bad frames")
+        }
+    }
+}
