@@ -21,6 +21,7 @@ struct Koine: ParsableCommand {
         subcommands: [
             Train.self,
             Launch.self, Doctor.self,
+            Collect.self, Report.self,
         ]
     )
 }
