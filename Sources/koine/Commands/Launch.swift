@@ -131,15 +131,24 @@ struct Launch: ParsableCommand {
             throw UsageFailure("launch: \(error)")
         }
         let pid = child.identifier
+        let received = ReceivedSignal()
         let sources = forwarded.map { signal -> DispatchSourceSignal in
             let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
-            source.setEventHandler { kill(pid, signal) }
+            source.setEventHandler {
+                received.record(signal)
+                kill(pid, signal)
+            }
             source.resume()
             return source
         }
         let status = child.wait()
         sources.forEach { $0.cancel() }
         for signal in forwarded { Foundation.signal(signal, SIG_DFL) }
+        // Stopped on request: exit as a shell expects of an interrupted command.
+        if let signal = received.first {
+            note("stopped by signal \(signal); mpirun exited with status \(status)")
+            return 128 + signal
+        }
         return status
     }
 
@@ -161,9 +170,16 @@ struct Launch: ParsableCommand {
                 let collector = try ChildProcess(executable: program,
                                                  arguments: ["collect", "--bind", bind, "--db", database, "--quiet"],
                                                  ownProcessGroup: true)
-                if let status = collector.wait(timeout: 0.3) {
-                    note("warning: the collector exited at once (status \(status)); continuing without it")
-                    return nil
+                // Wait until it listens, so the ranks' first events are not queued
+                // against nobody; a collector that exits at once is reported.
+                let endpoint = CollectorEndpoint(bind)
+                let deadline = Date().addingTimeInterval(10)
+                while Date() < deadline {
+                    if let status = collector.wait(timeout: 0.1) {
+                        note("warning: the collector exited at once (status \(status)); continuing without it")
+                        return nil
+                    }
+                    if endpoint.isListening(timeout: 0.2) { break }
                 }
                 note("collector on \(bind), storing into \(database)")
                 return collector
@@ -183,12 +199,31 @@ struct Launch: ParsableCommand {
             if collector.wait(timeout: 10) == nil {
                 note("warning: the collector did not stop within 10 s of SIGTERM; killing it")
                 collector.send(SIGKILL)
-                collector.wait()
             }
         }
+        let status = collector.wait()
+        if status != 0 { note("warning: the collector exited with status \(status)") }
     }
 
     private func note(_ line: String) {
         FileHandle.standardError.write(Data("koine launch: \(line)\n".utf8))
+    }
+}
+
+/// The first signal forwarded to mpirun, shared with the handler's queue.
+private final class ReceivedSignal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var signal: Int32?
+
+    func record(_ value: Int32) {
+        lock.lock()
+        if signal == nil { signal = value }
+        lock.unlock()
+    }
+
+    var first: Int32? {
+        lock.lock()
+        defer { lock.unlock() }
+        return signal
     }
 }
