@@ -19,6 +19,7 @@ struct Koine: ParsableCommand {
         abstract: "Train populations of communicating agents and measure the languages they invent.",
         version: KoineVersion.string,
         subcommands: [
+            Bench.self,
             Train.self,
             Launch.self, Doctor.self,
             Collect.self, Report.self,

@@ -1,0 +1,119 @@
+import ArgumentParser
+import CBLAS
+import CMPI
+import CZMQ
+import Foundation
+
+/// `koine bench link-check`: proves that MPI, BLAS and ZeroMQ link and run in
+/// this binary — MPI_Init/MPI_Finalize as a singleton, one sgemm against known
+/// values, one ZeroMQ PAIR exchange over inproc. Run by the smoke test in a
+/// child process, because MPI may be initialised only once per process.
+struct BenchLinkCheck: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "link-check",
+        abstract: "Check that MPI, BLAS and ZeroMQ link and run (singleton MPI, one sgemm, one inproc PAIR exchange).",
+        shouldDisplay: false)
+
+    func run() throws {
+        var failures = 0
+        for (name, check) in [("blas", LinkCheck.blas), ("zeromq", LinkCheck.zeroMQ), ("mpi", LinkCheck.mpi)] {
+            do {
+                print("\(name): ok, \(try check())")
+            } catch {
+                print("\(name): FAILED, \(error)")
+                failures += 1
+            }
+            fflush(stdout)
+        }
+        if failures > 0 { throw ExitCode(1) }
+    }
+}
+
+enum LinkCheck {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// [[1 2 3] [4 5 6]] · [[7 8] [9 10] [11 12]] = [[58 64] [139 154]].
+    static func blas() throws -> String {
+        let a: [Float] = [1, 2, 3, 4, 5, 6], b: [Float] = [7, 8, 9, 10, 11, 12]
+        var c = [Float](repeating: -1, count: 4)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 2, 2, 3, 1, a, 3, b, 2, 0, &c, 2)
+        guard c == [58, 64, 139, 154] else { throw Failure("sgemm gave \(c), expected [58, 64, 139, 154]") }
+        return "cblas_sgemm 2×3·3×2 = \(c.map { Int($0) }), OpenBLAS threads \(openblas_get_num_threads())"
+    }
+
+    /// A PAIR socket pair over inproc, one message each way.
+    static func zeroMQ() throws -> String {
+        guard let context = zmq_ctx_new() else { throw Failure("zmq_ctx_new failed") }
+        defer { zmq_ctx_term(context) }
+        guard let left = zmq_socket(context, ZMQ_PAIR), let right = zmq_socket(context, ZMQ_PAIR) else {
+            throw Failure("zmq_socket failed: \(String(cString: zmq_strerror(koine_errno())))")
+        }
+        defer { zmq_close(left); zmq_close(right) }
+        var linger: Int32 = 0
+        zmq_setsockopt(left, ZMQ_LINGER, &linger, MemoryLayout<Int32>.size)
+        zmq_setsockopt(right, ZMQ_LINGER, &linger, MemoryLayout<Int32>.size)
+        var timeout: Int32 = 5_000
+        zmq_setsockopt(left, ZMQ_RCVTIMEO, &timeout, MemoryLayout<Int32>.size)
+        zmq_setsockopt(right, ZMQ_RCVTIMEO, &timeout, MemoryLayout<Int32>.size)
+        let endpoint = "inproc://koine-link-check"
+        guard zmq_bind(left, endpoint) == 0 else { throw Failure("zmq_bind: \(String(cString: zmq_strerror(koine_errno())))") }
+        guard zmq_connect(right, endpoint) == 0 else { throw Failure("zmq_connect: \(String(cString: zmq_strerror(koine_errno())))") }
+
+        func send(_ socket: UnsafeMutableRawPointer, _ text: String) throws {
+            let bytes = Array(text.utf8)
+            guard zmq_send(socket, bytes, bytes.count, 0) == Int32(bytes.count) else {
+                throw Failure("zmq_send: \(String(cString: zmq_strerror(koine_errno())))")
+            }
+        }
+        func receive(_ socket: UnsafeMutableRawPointer) throws -> String {
+            var buffer = [UInt8](repeating: 0, count: 256)
+            let n = zmq_recv(socket, &buffer, buffer.count, 0)
+            guard n >= 0 else { throw Failure("zmq_recv: \(String(cString: zmq_strerror(koine_errno())))") }
+            return String(decoding: buffer[0..<min(Int(n), buffer.count)], as: UTF8.self)
+        }
+        try send(right, "ping")
+        let got = try receive(left)
+        guard got == "ping" else { throw Failure("received \(got.debugDescription), expected \"ping\"") }
+        try send(left, "pong")
+        let back = try receive(right)
+        guard back == "pong" else { throw Failure("received \(back.debugDescription), expected \"pong\"") }
+        var major: Int32 = 0, minor: Int32 = 0, patch: Int32 = 0
+        zmq_version(&major, &minor, &patch)
+        return "PAIR over \(endpoint): ping → pong, libzmq \(major).\(minor).\(patch)"
+    }
+
+    /// MPI_Init and MPI_Finalize in a singleton process (no mpirun).
+    static func mpi() throws -> String {
+        // Open MPI refuses to start as root unless told it may.
+        if getuid() == 0 {
+            setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 0)
+            setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 0)
+        }
+        var initialized: Int32 = 0
+        MPI_Initialized(&initialized)
+        if initialized == 0 {
+            let code = MPI_Init(nil, nil)
+            guard code == koine_mpi_success() else { throw Failure("MPI_Init returned \(code)") }
+        }
+        var rank: Int32 = -1, size: Int32 = -1
+        MPI_Comm_rank(koine_mpi_comm_world(), &rank)
+        MPI_Comm_size(koine_mpi_comm_world(), &size)
+        // One collective over the world of one: 21 summed with itself alone.
+        var value: Int32 = 21, total: Int32 = 0
+        MPI_Allreduce(&value, &total, 1, koine_mpi_int32(), koine_mpi_sum(), koine_mpi_comm_world())
+        var version: Int32 = 0, subversion: Int32 = 0
+        MPI_Get_version(&version, &subversion)
+        let finalize = MPI_Finalize()
+        guard finalize == koine_mpi_success() else { throw Failure("MPI_Finalize returned \(finalize)") }
+        var finalized: Int32 = 0
+        MPI_Finalized(&finalized)
+        guard finalized != 0 else { throw Failure("MPI_Finalized reports 0 after MPI_Finalize") }
+        guard rank >= 0, size >= 1, total == 21 * size else {
+            throw Failure("rank \(rank), size \(size), allreduce gave \(total)")
+        }
+        return "MPI_Init → rank \(rank) of \(size), allreduce \(total), MPI_Finalize; MPI \(version).\(subversion)"
+    }
+}
