@@ -42,8 +42,7 @@ public enum CollectorEndpoint: Equatable {
         switch self {
         case let .tcp(host, _):
             let local: Set<String> = ["127.0.0.1", "localhost", "0.0.0.0", "*", "::1", "::"]
-            return local.contains(host.lowercased()) || host == ProcessInfo.processInfo.hostName
-                || host == HostName.short
+            return local.contains(host.lowercased()) || host == HostName.full || host == HostName.short
         case .ipc:
             return true
         case .none, .other:
@@ -80,13 +79,5 @@ public enum CollectorEndpoint: Equatable {
         case .none, .other:
             return false
         }
-    }
-}
-
-/// This host's name without its domain, as people write it in endpoints.
-enum HostName {
-    static var short: String {
-        let full = ProcessInfo.processInfo.hostName
-        return String(full.split(separator: ".").first ?? Substring(full))
     }
 }

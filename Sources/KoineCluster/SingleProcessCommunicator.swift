@@ -15,7 +15,7 @@ public final class SingleProcessCommunicator: Communicator {
     private var isFinalized = false
 
     public init() {
-        hostName = ProcessInfo.processInfo.hostName
+        hostName = HostName.full
     }
 
     // MARK: Reductions: with one rank, the reduced value is the value.
