@@ -37,4 +37,36 @@ public struct LaunchRequest: Equatable {
         if let telemetry { arguments += ["--telemetry", telemetry] }
         return arguments + passthrough
     }
+
+    /// The config file, whether given as `--config` or after `--`.
+    public var configFile: String? { config ?? passthroughValue(of: "--config") }
+
+    /// The telemetry endpoint, whether given as `--telemetry` or after `--`
+    /// (as `--telemetry E` or `--set telemetry.endpoint=E`); nil when neither.
+    public var telemetryEndpoint: String? {
+        if let telemetry { return telemetry }
+        if let value = passthroughValue(of: "--telemetry") { return value }
+        let key = "telemetry.endpoint="
+        return allOverrides.last { $0.hasPrefix(key) }.map { String($0.dropFirst(key.count)) }
+    }
+
+    /// Every `key=value` override, from `--set` and from after `--`, in order.
+    public var allOverrides: [String] {
+        var settings = overrides
+        for (index, argument) in passthrough.enumerated() {
+            if argument == "--set", index + 1 < passthrough.count { settings.append(passthrough[index + 1]) }
+            if argument.hasPrefix("--set=") { settings.append(String(argument.dropFirst("--set=".count))) }
+        }
+        return settings
+    }
+
+    /// The value after `option` (or in `option=value`) among the pass-through arguments.
+    private func passthroughValue(of option: String) -> String? {
+        var found: String?
+        for (index, argument) in passthrough.enumerated() {
+            if argument == option, index + 1 < passthrough.count { found = passthrough[index + 1] }
+            if argument.hasPrefix(option + "=") { found = String(argument.dropFirst(option.count + 1)) }
+        }
+        return found
+    }
 }

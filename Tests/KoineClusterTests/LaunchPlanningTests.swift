@@ -54,6 +54,19 @@ final class LaunchPlanningTests: XCTestCase {
                        ["train", "--config", "c.yaml", "--resume", "runs/old"])
     }
 
+    func testConfigAndTelemetryAreFoundBeforeAndAfterTheSeparator() {
+        XCTAssertNil(LaunchRequest().configFile)
+        XCTAssertNil(LaunchRequest(config: "c.yaml").telemetryEndpoint)
+        XCTAssertEqual(LaunchRequest(passthrough: ["--config", "p.yaml"]).configFile, "p.yaml")
+        XCTAssertEqual(LaunchRequest(config: "c.yaml", passthrough: ["--config=p.yaml"]).configFile, "c.yaml")
+        XCTAssertEqual(LaunchRequest(telemetry: "none", passthrough: ["--telemetry", "tcp://a:1"]).telemetryEndpoint, "none")
+        XCTAssertEqual(LaunchRequest(passthrough: ["--telemetry", "tcp://a:1"]).telemetryEndpoint, "tcp://a:1")
+        let settings = LaunchRequest(overrides: ["telemetry.endpoint=tcp://b:2", "seed=3"],
+                                     passthrough: ["--set", "train.steps=5", "--set=telemetry.endpoint=none"])
+        XCTAssertEqual(settings.allOverrides, ["telemetry.endpoint=tcp://b:2", "seed=3", "train.steps=5", "telemetry.endpoint=none"])
+        XCTAssertEqual(settings.telemetryEndpoint, "none")
+    }
+
     func testEndpointsAreParsed() {
         XCTAssertEqual(CollectorEndpoint("none"), .none)
         XCTAssertEqual(CollectorEndpoint(""), .none)

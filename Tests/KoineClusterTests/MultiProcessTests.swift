@@ -84,6 +84,48 @@ final class MultiProcessTests: XCTestCase {
         XCTAssertTrue(result.standardError.contains("-x OPENBLAS_NUM_THREADS=1"), result.standardError)
     }
 
+    func testLaunchTrainsOnTwoRanksWithACollectorAlongside() throws {
+        let directory = try makeTemporaryDirectory("koine-launch")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let endpoint = "tcp://127.0.0.1:\(try freePort())"
+        let result = try runKoine([
+            "launch", "--np", "2", "--config", packageDirectory.appendingPathComponent("configs/quick.yaml").path,
+            "--set", "train.steps=60", "--set", "population.reset.listeners.every=30", "--set", "eval.every=30",
+            "--telemetry", endpoint, "--out", directory.appendingPathComponent("run").path, "--", "--quiet",
+        ], timeout: 120)
+        XCTAssertEqual(result.status, 0, result.standardOutput + result.standardError)
+        XCTAssertTrue(result.standardError.contains("collector on \(endpoint)"), result.standardError)
+        let summary = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: directory.appendingPathComponent("run/summary.json"))) as? [String: Any]
+        XCTAssertEqual(summary?["world_size"] as? Int, 2)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("telemetry.sqlite").path))
+        XCTAssertFalse(CollectorEndpoint(endpoint).isListening(), "the collector was left running")
+    }
+
+    func testLaunchRejectsABadConfigOnceWithExitCode2() throws {
+        let result = try runKoine(["launch", "--np", "2", "--config", "/nonexistent/config.yaml"])
+        XCTAssertEqual(result.status, 2, result.standardError)
+        XCTAssertEqual(result.standardError.split(separator: "\n").count, 1, result.standardError)
+        XCTAssertTrue(result.standardError.contains("/nonexistent/config.yaml"), result.standardError)
+    }
+
+    /// A TCP port nothing listens on right now.
+    private func freePort() throws -> Int {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, length) == 0 && getsockname(listener, $0, &length) == 0
+            }
+        }
+        guard bound else { throw XCTSkip("cannot find a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
     func testLaunchExitsWithTheFailingRanksStatus() throws {
         let result = try runKoine(["launch", "--np", "2", "--command", "doctor", "--", "--fail-rank", "0", "--floats", "10"],
                                   timeout: 30)

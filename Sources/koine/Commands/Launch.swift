@@ -58,11 +58,11 @@ struct Launch: ParsableCommand {
         guard ["train", "doctor"].contains(command) else {
             throw UsageFailure("launch: --command must be train or doctor, got \(command)")
         }
-        let endpoint = try resolveEndpoint()
-        let mpirunPath = try findMPIRun()
-        let program = HostResources.currentExecutable()
         let request = LaunchRequest(command: command, config: config, overrides: overrides, out: out,
                                     resume: resume, telemetry: telemetry, passthrough: passthrough)
+        let endpoint = try resolveEndpoint(request)
+        let mpirunPath = try findMPIRun()
+        let program = HostResources.currentExecutable()
         let plan = MPIRunPlan(mpirun: mpirunPath, ranks: ranks, cores: HostResources.physicalCores(),
                               runningAsRoot: HostResources.isRunningAsRoot, program: program,
                               programArguments: request.programArguments, hostfile: hostfile)
@@ -89,15 +89,15 @@ struct Launch: ParsableCommand {
 
     /// The endpoint ranks will send to: `--telemetry`, else the config's own
     /// (reading it here also catches a bad config once, before N ranks start).
-    private func resolveEndpoint() throws -> String {
-        if let telemetry { return telemetry }
+    private func resolveEndpoint(_ request: LaunchRequest) throws -> String {
         guard command == "train" else { return "none" }
-        guard let config else {
-            if passthrough.contains("--config") { return CollectorEndpoint.defaultEndpoint }
+        guard let config = request.configFile else {
             throw UsageFailure("launch: --config is required to train (koine launch --np N --config FILE)")
         }
         do {
-            return try Configuration.load(file: config, overrides: overrides).telemetryEndpoint
+            // Loaded with the same overrides the ranks get; --telemetry wins over them.
+            let endpoint = try Configuration.load(file: config, overrides: request.allOverrides).telemetryEndpoint
+            return request.telemetryEndpoint ?? endpoint
         } catch let error as ConfigurationError {
             throw UsageFailure(error.message)
         }
