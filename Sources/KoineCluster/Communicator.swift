@@ -35,6 +35,11 @@ public protocol Communicator: AnyObject {
     func startAllreduceAverage(_ buffer: UnsafeMutablePointer<Float>, count: Int) throws -> ReductionHandle
     /// Completes a started reduction; waiting twice on one handle is a no-op.
     func wait(_ handle: inout ReductionHandle) throws
+    /// Whether a started reduction has finished (then it is completed, as by
+    /// `wait`). Open MPI advances nonblocking collectives only inside MPI
+    /// calls, so calling this between pieces of backward work is what makes
+    /// the reduction actually overlap them.
+    func test(_ handle: inout ReductionHandle) throws -> Bool
 
     // MARK: Broadcast
 

@@ -94,6 +94,21 @@ public final class MPICommunicator: Communicator {
         handle.finish()
     }
 
+    public func test(_ handle: inout ReductionHandle) throws -> Bool {
+        guard !handle.completed else { return true }
+        if handle.request != nil {
+            var request: MPI_Request? = handle.request
+            var flag: Int32 = 0
+            let code = MPI_Test(&request, &flag, koine_mpi_status_ignore())
+            handle.request = request
+            try check(code, "MPI_Test")
+            if flag == 0 { return false }
+            handle.request = nil
+        }
+        handle.finish()
+        return true
+    }
+
     // MARK: Broadcast
 
     public func broadcast(_ buffer: UnsafeMutableRawPointer, bytes: Int, root: Int) throws {

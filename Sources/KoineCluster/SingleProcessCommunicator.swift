@@ -44,6 +44,11 @@ public final class SingleProcessCommunicator: Communicator {
         handle.finish()
     }
 
+    public func test(_ handle: inout ReductionHandle) throws -> Bool {
+        try wait(&handle)
+        return true
+    }
+
     public func broadcast(_ buffer: UnsafeMutableRawPointer, bytes: Int, root: Int) throws {
         try check("broadcast", bytes)
         try checkPeer("broadcast", root)

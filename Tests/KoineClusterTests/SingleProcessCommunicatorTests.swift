@@ -35,7 +35,7 @@ final class SingleProcessCommunicatorTests: XCTestCase {
             var average = try communicator.startAllreduceAverage(buffer.baseAddress!, count: 3)
             XCTAssertFalse(sum.isCompleted)
             try communicator.wait(&sum)
-            try communicator.wait(&average)
+            XCTAssertTrue(try communicator.test(&average))
             try communicator.wait(&average)
             XCTAssertTrue(sum.isCompleted)
             XCTAssertTrue(average.isCompleted)
