@@ -23,10 +23,12 @@ public final class Listener {
     let scores: Matrix
     let logProbabilities: Matrix
     let scoreGradient: Matrix
+    /// Discrete symbols enter through a folded table (see InputTable).
+    let inputTable: InputTable
     /// The candidate each game's listener picked, and whether it was the target.
     public let choices: Indices
     public let rewards: UnsafeMutablePointer<Float>
-    let chosenLogProbabilities: UnsafeMutablePointer<Float>
+    public let chosenLogProbabilities: UnsafeMutablePointer<Float>
     public let entropies: UnsafeMutablePointer<Float>
     let logProbabilityGradient: UnsafeMutablePointer<Float>
     let entropyGradient: UnsafeMutablePointer<Float>
@@ -63,6 +65,7 @@ public final class Listener {
         scores = arena.matrix(rows: capacity, columns: candidates)
         logProbabilities = arena.matrix(rows: capacity, columns: candidates)
         scoreGradient = arena.matrix(rows: capacity, columns: candidates)
+        inputTable = InputTable(symbols: settings.vocabulary, gateWidth: unroll.gateWidth, arena: arena)
         choices = arena.indices(capacity)
         rewards = arena.floats(capacity)
         chosenLogProbabilities = arena.floats(capacity)
@@ -81,14 +84,16 @@ public final class Listener {
         self.message = message
         let v = settings.vocabulary
         unroll.begin(rows: rows)
+        if !message.isDifferentiable { inputTable.prepare(embedding: embedding, inputWeight: unroll.inputWeight) }
         for t in 0..<settings.messageLength {
-            let x = inputs[t].rows(0..<rows)
             if message.isDifferentiable {
+                let x = inputs[t].rows(0..<rows)
                 BLAS.gemm(message.oneHot[t].rows(0..<rows), embedding.table.value.rows(0..<v), into: x)
+                unroll.forward(step: t, input: x, initialHidden: nil)
             } else {
-                embedding.forward(message.symbols[t].prefix(rows), into: x)
+                inputTable.lookup(message.symbols[t].prefix(rows), into: unroll.preparedGates(t))
+                unroll.forward(step: t, input: nil, initialHidden: nil, inputPrepared: true)
             }
-            unroll.forward(step: t, input: x, initialHidden: nil)
         }
         let q = queries.rows(0..<rows)
         query.forward(unroll.hiddenState(settings.messageLength - 1), into: q)
@@ -141,17 +146,20 @@ public final class Listener {
         query.backward(unroll.hiddenState(last), outputGradient: dq, inputGradient: unroll.hiddenGradient(last),
                        accumulateInput: true)
         for t in stride(from: last, through: 0, by: -1) {
-            let x = inputs[t].rows(0..<rows), dx = inputGradients[t].rows(0..<rows)
-            unroll.backward(step: t, input: x, initialHidden: nil, inputGradient: dx, initialHiddenGradient: nil)
             if message.isDifferentiable {
+                let x = inputs[t].rows(0..<rows), dx = inputGradients[t].rows(0..<rows)
+                unroll.backward(step: t, input: x, initialHidden: nil, inputGradient: dx, initialHiddenGradient: nil)
                 let oneHot = message.oneHot[t].rows(0..<rows)
                 BLAS.gemm(oneHot, transposeA: true, dx, into: embedding.table.gradient.rows(0..<v), beta: 1)
                 BLAS.gemm(dx, embedding.table.value.rows(0..<v), transposeB: true,
                           into: message.gradients[t].rows(0..<rows), beta: 1)
             } else {
-                embedding.backward(message.symbols[t].prefix(rows), outputGradient: dx)
+                unroll.backward(step: t, input: nil, initialHidden: nil, inputGradient: nil, initialHiddenGradient: nil,
+                                inputPrepared: true)
+                inputTable.accumulate(message.symbols[t].prefix(rows), gateGradients: unroll.gateGradients(t))
             }
         }
+        if !message.isDifferentiable { inputTable.backward(embedding: embedding, inputWeight: unroll.inputWeight) }
     }
 
     /// Fraction of the last batch's games won.

@@ -52,6 +52,26 @@ public final class RecurrentUnroll {
 
     public func hiddenGradient(_ step: Int) -> Matrix { hiddenGradients[step].rows(0..<rows) }
 
+    /// Columns of the fused gate pre-activations: 4H for an LSTM, 3H for a GRU.
+    public var gateWidth: Int { (kind == .lstm ? 4 : 3) * hidden }
+
+    /// The input-to-gates weight (`input × gateWidth`).
+    public var inputWeight: Parameter { lstm?.inputWeight ?? gru!.inputWeight }
+
+    /// The hidden-to-gates weight (`hidden × gateWidth`).
+    public var hiddenWeight: Parameter { lstm?.hiddenWeight ?? gru!.hiddenWeight }
+
+    /// Where a caller writes the input's contribution x·W for a step it will
+    /// run with `inputPrepared` (e.g. a row of a precomputed table per game).
+    public func preparedGates(_ step: Int) -> Matrix {
+        lstm != nil ? lstmCaches[step].gates.rows(0..<rows) : gruCaches[step].gates.rows(0..<rows)
+    }
+
+    /// ∂L/∂(input-side gate pre-activations) of a step, after its backward.
+    public func gateGradients(_ step: Int) -> Matrix {
+        lstm != nil ? lstmCaches[step].gateGradients.rows(0..<rows) : gruCaches[step].inputGateGradients.rows(0..<rows)
+    }
+
     /// Starts a pass over `rows` rows.
     public func begin(rows: Int) {
         precondition(rows <= capacity)
@@ -60,14 +80,16 @@ public final class RecurrentUnroll {
 
     /// Step `step` with `input` (nil: zero input) from the previous step's
     /// state, or from `initialHidden` (nil: zeros) at step 0.
-    public func forward(step: Int, input: Matrix?, initialHidden: Matrix?) {
+    public func forward(step: Int, input: Matrix?, initialHidden: Matrix?, inputPrepared: Bool = false) {
         let previous: Matrix? = step == 0 ? initialHidden : hiddenStates[step - 1].rows(0..<rows)
         let out = hiddenStates[step].rows(0..<rows)
         if let lstm {
             let cellIn: Matrix? = step == 0 ? nil : lstmCaches[step - 1].cell.rows(0..<rows)
-            lstm.forward(input: input, hiddenIn: previous, cellIn: cellIn, cache: lstmCaches[step].prefix(rows), hiddenOut: out)
+            lstm.forward(input: input, hiddenIn: previous, cellIn: cellIn, cache: lstmCaches[step].prefix(rows), hiddenOut: out,
+                         inputPrepared: inputPrepared)
         } else if let gru {
-            gru.forward(input: input, hiddenIn: previous, cache: gruCaches[step].prefix(rows), hiddenOut: out)
+            gru.forward(input: input, hiddenIn: previous, cache: gruCaches[step].prefix(rows), hiddenOut: out,
+                        inputPrepared: inputPrepared)
         }
     }
 
@@ -82,7 +104,7 @@ public final class RecurrentUnroll {
     /// previous step into its gradient buffer, or into `initialHiddenGradient`
     /// at step 0.
     public func backward(step: Int, input: Matrix?, initialHidden: Matrix?, inputGradient: Matrix?,
-                         initialHiddenGradient: Matrix?, accumulateInput: Bool = false) {
+                         initialHiddenGradient: Matrix?, accumulateInput: Bool = false, inputPrepared: Bool = false) {
         let previous: Matrix? = step == 0 ? initialHidden : hiddenStates[step - 1].rows(0..<rows)
         let previousGradient: Matrix? = step == 0 ? initialHiddenGradient : hiddenGradients[step - 1].rows(0..<rows)
         let dh = hiddenGradients[step].rows(0..<rows)
@@ -93,12 +115,13 @@ public final class RecurrentUnroll {
                 input: input, hiddenIn: previous, cellIn: cellIn, cache: lstmCaches[step].prefix(rows),
                 hiddenGradient: dh, cellGradient: cellGradient.rows(0..<rows),
                 inputGradient: inputGradient, hiddenInGradient: previousGradient,
-                cellInGradient: step == 0 ? nil : dcIn, accumulateInput: accumulateInput)
+                cellInGradient: step == 0 ? nil : dcIn, accumulateInput: accumulateInput, inputPrepared: inputPrepared)
             if step > 0 { cellGradient.rows(0..<rows).copy(from: dcIn) }
         } else if let gru {
             gru.backward(
                 input: input, hiddenIn: previous, cache: gruCaches[step].prefix(rows), hiddenGradient: dh,
-                inputGradient: inputGradient, hiddenInGradient: previousGradient, accumulateInput: accumulateInput)
+                inputGradient: inputGradient, hiddenInGradient: previousGradient, accumulateInput: accumulateInput,
+                inputPrepared: inputPrepared)
         }
     }
 

@@ -25,6 +25,14 @@ public final class Speaker {
     let soft: [Matrix]
     let logitGradient: Matrix
     let start: Indices
+    /// Discrete symbols enter through a folded table (see InputTable).
+    let inputTable: InputTable
+    /// With an LSTM, the first step depends on the object alone (the start
+    /// symbol is fixed and the cell state is zero), so its hidden-side product
+    /// runs once per object of the space instead of once per game.
+    let perObjectFirstStep: Bool
+    let objectGates: Matrix
+    let objectGateGradients: Matrix
     /// log p(symbol) and entropy per step and game; `alive` is 1 while the
     /// message has not ended (always 1 for fixed-length messages).
     public let chosenLogProbabilities: [UnsafeMutablePointer<Float>]
@@ -66,6 +74,10 @@ public final class Speaker {
         logitGradient = arena.matrix(rows: capacity, columns: v)
         start = arena.indices(capacity)
         for i in 0..<capacity { start[i] = v }
+        inputTable = InputTable(symbols: v + 1, gateWidth: unroll.gateWidth, arena: arena)
+        perObjectFirstStep = settings.cell == .lstm && settings.channel == .reinforce
+        objectGates = arena.matrix(rows: perObjectFirstStep ? encoder.space.count : 1, columns: unroll.gateWidth)
+        objectGateGradients = arena.matrix(rows: perObjectFirstStep ? encoder.space.count : 1, columns: unroll.gateWidth)
         chosenLogProbabilities = (0..<length).map { _ in arena.floats(capacity) }
         entropies = (0..<length).map { _ in arena.floats(capacity) }
         alive = (0..<length).map { _ in arena.floats(capacity) }
@@ -85,19 +97,32 @@ public final class Speaker {
         unroll.begin(rows: rows)
         let table = encoder.table
         let h0 = initialHidden.rows(0..<rows)
-        for b in 0..<rows { h0.row(b).update(from: table.row(targets[b]), count: settings.hidden) }
+        if !perObjectFirstStep {
+            for b in 0..<rows { h0.row(b).update(from: table.row(targets[b]), count: settings.hidden) }
+        }
         let v = settings.vocabulary
         let gumbel = settings.channel == .gumbel
+        if !gumbel { inputTable.prepare(embedding: embedding, inputWeight: unroll.inputWeight) }
         for t in 0..<settings.messageLength {
-            let x = inputs[t].rows(0..<rows)
-            if t == 0 {
-                embedding.forward(start.prefix(rows), into: x)
-            } else if gumbel {
-                BLAS.gemm(message.oneHot[t - 1].rows(0..<rows), embedding.table.value.rows(0..<v), into: x)
+            if gumbel {
+                let x = inputs[t].rows(0..<rows)
+                if t == 0 {
+                    embedding.forward(start.prefix(rows), into: x)
+                } else {
+                    BLAS.gemm(message.oneHot[t - 1].rows(0..<rows), embedding.table.value.rows(0..<v), into: x)
+                }
+                unroll.forward(step: t, input: x, initialHidden: h0)
+            } else if t == 0 && perObjectFirstStep {
+                BLAS.gemm(table, unroll.hiddenWeight.value, into: objectGates)
+                let startRow = inputTable.values.row(v), width = objectGates.columns
+                for o in 0..<objectGates.rows { Kernels.axpy(1, startRow, objectGates.row(o), count: width) }
+                let gates = unroll.preparedGates(0)
+                for b in 0..<rows { gates.row(b).update(from: objectGates.row(targets[b]), count: width) }
+                unroll.forward(step: 0, input: nil, initialHidden: nil, inputPrepared: true)
             } else {
-                embedding.forward(message.symbols[t - 1].prefix(rows), into: x)
+                inputTable.lookup(t == 0 ? start.prefix(rows) : message.symbols[t - 1].prefix(rows), into: unroll.preparedGates(t))
+                unroll.forward(step: t, input: nil, initialHidden: h0, inputPrepared: true)
             }
-            unroll.forward(step: t, input: x, initialHidden: h0)
             let z = logits[t].rows(0..<rows)
             output.forward(unroll.hiddenState(t), into: z)
             let symbols = message.symbols[t].prefix(rows)
@@ -152,11 +177,26 @@ public final class Speaker {
                 logProbabilities: logProbabilities[t].rows(0..<rows), actions: message.symbols[t].prefix(rows),
                 entropies: entropies[t], logProbabilityGradient: logProbabilityGradient,
                 entropyGradient: entropyGradient, logitGradient: dz)
-            finishStep(t, logitGradient: dz)
-            let previous = t == 0 ? start.prefix(rows) : message.symbols[t - 1].prefix(rows)
-            embedding.backward(previous, outputGradient: inputGradients[t].rows(0..<rows))
+            output.backward(unroll.hiddenState(t), outputGradient: dz, inputGradient: unroll.hiddenGradient(t), accumulateInput: true)
+            if t == 0 && perObjectFirstStep {
+                unroll.backward(step: 0, input: nil, initialHidden: nil, inputGradient: nil, initialHiddenGradient: nil,
+                                inputPrepared: true)
+                let gates = unroll.gateGradients(0), width = objectGateGradients.columns
+                objectGateGradients.zero()
+                for b in 0..<rows { Kernels.axpy(1, gates.row(b), objectGateGradients.row(targets[b]), count: width) }
+                let hiddenWeight = unroll.hiddenWeight
+                BLAS.gemm(encoder.table, transposeA: true, objectGateGradients, into: hiddenWeight.gradient, beta: 1)
+                BLAS.gemm(objectGateGradients, hiddenWeight.value, transposeB: true, into: encoder.tableGradient, beta: 1)
+                Kernels.accumulateColumnSums(objectGateGradients, into: inputTable.gradients.row(settings.vocabulary))
+            } else {
+                unroll.backward(step: t, input: nil, initialHidden: initialHidden.rows(0..<rows), inputGradient: nil,
+                                initialHiddenGradient: initialHiddenGradient.rows(0..<rows), inputPrepared: true)
+                inputTable.accumulate(t == 0 ? start.prefix(rows) : message.symbols[t - 1].prefix(rows),
+                                      gateGradients: unroll.gateGradients(t))
+            }
         }
-        scatterInitialGradient()
+        inputTable.backward(embedding: embedding, inputWeight: unroll.inputWeight)
+        if !perObjectFirstStep { scatterInitialGradient() }
     }
 
     /// Gumbel backward from the gradients listeners left in `message.gradients`.

@@ -1,0 +1,119 @@
+import KoineGame
+import KoineTensor
+import XCTest
+
+/// Finite-difference checks of whole agents: the speaker's REINFORCE
+/// surrogate and the listener's, through the folded input tables and the
+/// per-object first step, into every parameter and the shared encoder.
+final class AgentGradientTests: XCTestCase {
+    let games = 12
+
+    func makeAgents(cell: CellKind) throws -> (ObjectSpace, ObjectEncoder, Speaker, Listener, GameBatch) {
+        let space = try ObjectSpace(attributes: [3, 3], holdout: 0, random: Random(seed: 1))
+        let settings = AgentSettings(vocabulary: 5, messageLength: 3, cell: cell, hidden: 6, entropy: 0.1)
+        let encoder = ObjectEncoder(space: space, hidden: 6, optimizer: settings.optimizer, random: Random(seed: 2))
+        let speaker = Speaker(settings: settings, encoder: encoder, capacity: games, random: Random(seed: 3))
+        let listener = Listener(settings: settings, encoder: encoder, capacity: games, candidates: 3, random: Random(seed: 4))
+        let arena = Arena()
+        let batch = GameBatch(size: games, candidates: 3, arena: arena)
+        var random = Random(seed: 5)
+        GameSampler(targets: space.trainingObjects, distractors: space.trainingObjects, candidates: 3).sample(into: batch, random: &random)
+        arenas.append(arena)
+        return (space, encoder, speaker, listener, batch)
+    }
+
+    /// Keeps the arena that owns a batch alive for the test's duration.
+    var arenas: [Arena] = []
+
+    /// Surrogate loss of the speaker with its messages held fixed (greedy):
+    /// −Σ_b a_b Σ_t log p(m_t) − β Σ_b Σ_t H_t, over games.
+    func speakerLoss(_ speaker: Speaker, _ encoder: ObjectEncoder, _ batch: GameBatch, advantages: [Float]) -> Double {
+        var random = Random(seed: 0)
+        encoder.forward()
+        speaker.speak(targets: batch.targets, random: &random, greedy: true)
+        var loss = 0.0
+        for b in 0..<games {
+            for t in 0..<speaker.settings.messageLength {
+                loss -= Double(advantages[b]) * Double(speaker.chosenLogProbabilities[t][b])
+                loss -= 0.1 * Double(speaker.entropies[t][b])
+            }
+        }
+        return loss
+    }
+
+    func checkSpeaker(cell: CellKind) throws {
+        let (_, encoder, speaker, _, batch) = try makeAgents(cell: cell)
+        let advantages: [Float] = (0..<games).map { Float($0 % 5) * 0.3 - 0.5 }
+        _ = speakerLoss(speaker, encoder, batch, advantages: advantages)
+        speaker.module.parameters.zeroGradients()
+        encoder.module.parameters.zeroGradients()
+        advantages.withUnsafeBufferPointer { speaker.backwardReinforce(advantages: $0.baseAddress!, scale: 1) }
+        encoder.backward()
+        try compare(parameters: speaker.module.parameters, label: "speaker \(cell)") {
+            self.speakerLoss(speaker, encoder, batch, advantages: advantages)
+        }
+        try compare(parameters: encoder.module.parameters, label: "encoder via speaker \(cell)") {
+            self.speakerLoss(speaker, encoder, batch, advantages: advantages)
+        }
+    }
+
+    /// Central differences in Float parameters, losses summed in Double.
+    /// Tolerance: |analytic − numeric| ≤ 2e-2 · max(1, |analytic|, |numeric|),
+    /// checked on every parameter whose gradient or numeric estimate is not tiny.
+    func compare(parameters: Parameters, label: String, loss: () -> Double) throws {
+        let epsilon: Float = 1e-2
+        var checked = 0
+        for i in 0..<parameters.count {
+            let analytic = Double(parameters.gradients[i])
+            let saved = parameters.values[i]
+            parameters.values[i] = saved + epsilon
+            let plus = loss()
+            parameters.values[i] = saved - epsilon
+            let minus = loss()
+            parameters.values[i] = saved
+            let numeric = (plus - minus) / Double(2 * epsilon)
+            if abs(analytic) < 1e-4 && abs(numeric) < 1e-4 { continue }
+            checked += 1
+            XCTAssertLessThanOrEqual(abs(analytic - numeric), 2e-2 * max(1, abs(analytic), abs(numeric)),
+                                     "\(label): parameter \(i) analytic \(analytic) numeric \(numeric)")
+        }
+        XCTAssertGreaterThan(checked, parameters.count / 4, "\(label): too few parameters had a gradient")
+    }
+
+    func testSpeakerGradientLSTM() throws { try checkSpeaker(cell: .lstm) }
+    func testSpeakerGradientGRU() throws { try checkSpeaker(cell: .gru) }
+
+    func listenerLoss(_ listener: Listener, _ speaker: Speaker, _ encoder: ObjectEncoder, _ batch: GameBatch, advantages: [Float]) -> Double {
+        var random = Random(seed: 0)
+        encoder.forward()
+        listener.listen(to: speaker.message, batch: batch, random: &random, greedy: true)
+        // −Σ_b a_b log p(choice_b) − β Σ_b H_b with the (greedy) choices held fixed.
+        var loss = 0.0
+        for b in 0..<games {
+            loss -= Double(advantages[b]) * Double(listener.chosenLogProbabilities[b]) + 0.1 * Double(listener.entropies[b])
+        }
+        return loss
+    }
+
+    func checkListener(cell: CellKind) throws {
+        let (_, encoder, speaker, listener, batch) = try makeAgents(cell: cell)
+        var random = Random(seed: 0)
+        encoder.forward()
+        speaker.speak(targets: batch.targets, random: &random, greedy: true)
+        let advantages: [Float] = (0..<games).map { Float($0 % 4) * 0.4 - 0.6 }
+        _ = listenerLoss(listener, speaker, encoder, batch, advantages: advantages)
+        listener.module.parameters.zeroGradients()
+        encoder.module.parameters.zeroGradients()
+        advantages.withUnsafeBufferPointer { listener.backwardReinforce(advantages: $0.baseAddress!, scale: 1) }
+        encoder.backward()
+        try compare(parameters: listener.module.parameters, label: "listener \(cell)") {
+            self.listenerLoss(listener, speaker, encoder, batch, advantages: advantages)
+        }
+        try compare(parameters: encoder.module.parameters, label: "encoder via listener \(cell)") {
+            self.listenerLoss(listener, speaker, encoder, batch, advantages: advantages)
+        }
+    }
+
+    func testListenerGradientLSTM() throws { try checkListener(cell: .lstm) }
+    func testListenerGradientGRU() throws { try checkListener(cell: .gru) }
+}
