@@ -95,6 +95,23 @@ final class LexiconTests: XCTestCase {
         XCTAssertEqual(Information.mutualInformation([0, 0, 1, 1], [0, 1, 0, 1]), 0, accuracy: 1e-12)
     }
 
+    /// Entropies feed summary.json, which must be bit-identical run to run;
+    /// callers pass dictionary values, whose order is not fixed.
+    func testEntropyDoesNotDependOnTheOrderOfCounts() {
+        let counts = [1, 3, 7, 2, 9, 4, 11, 5, 6, 13, 8, 1, 2]
+        let reference = Information.entropy(counts: counts)
+        var random = Random(seed: 3)
+        for _ in 0..<50 {
+            var shuffled = counts
+            for i in stride(from: shuffled.count - 1, to: 0, by: -1) { shuffled.swapAt(i, random.nextInt(below: i + 1)) }
+            XCTAssertEqual(Information.entropy(counts: shuffled).bitPattern, reference.bitPattern, "\(shuffled)")
+        }
+        // Many dictionaries built the same way give the same bits.
+        let values = (0..<200).map { ($0 * 7919) % 23 }
+        let first = Information.entropy(values)
+        for _ in 0..<20 { XCTAssertEqual(Information.entropy(values).bitPattern, first.bitPattern) }
+    }
+
     func testTSVHasOneLinePerObject() throws {
         let space = try ObjectSpace(attributes: [2, 2], holdout: 0, random: Random(seed: 1))
         let lexicon = Lexicon(messages: [[0, 2], [0, 3], [1, 2], [1, 3]])

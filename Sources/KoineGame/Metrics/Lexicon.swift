@@ -40,11 +40,14 @@ public struct Lexicon: Equatable {
 
 /// Entropy and mutual information of discrete variables, in bits.
 public enum Information {
+    /// The counts are summed in sorted order, so the result does not depend
+    /// on their order (callers pass dictionary values, whose order changes
+    /// from one dictionary instance to the next).
     public static func entropy(counts: [Int]) -> Double {
         let total = Double(counts.reduce(0, +))
         guard total > 0 else { return 0 }
         var h = 0.0
-        for count in counts where count > 0 {
+        for count in counts.sorted() where count > 0 {
             let p = Double(count) / total
             h -= p * log2(p)
         }

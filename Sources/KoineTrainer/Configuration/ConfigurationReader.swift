@@ -107,6 +107,12 @@ final class ConfigurationReader {
         for path in tree.leafPaths where !knownSet.contains(path) {
             // A mapping given where a scalar was expected is caught by the typed reads.
             if knownSet.contains(where: { path.hasPrefix($0 + ".") }) { continue }
+            if let inside = known.first(where: { $0.hasPrefix(path + ".") }) {
+                // An empty section (`game: {}` or `game:`) only asks for its defaults.
+                if tree.isEmptySection(at: path) { continue }
+                let found = tree.value(at: path.split(separator: ".").map(String.init)).map(render) ?? "nothing"
+                throw ConfigurationError("\(source): \(path): expected a mapping of keys (like \(inside)), got \(found)")
+            }
             var message = "\(source): unknown key \(path)"
             if let suggestion = nearest(path, in: known) { message += " (did you mean \(suggestion)?)" }
             throw ConfigurationError(message)
@@ -141,5 +147,16 @@ final class ConfigurationReader {
             swap(&previous, &current)
         }
         return previous[b.count]
+    }
+}
+
+extension ConfigurationTree {
+    /// Whether the value at a dotted path is an empty mapping or nothing.
+    func isEmptySection(at path: String) -> Bool {
+        switch value(at: path.split(separator: ".").map(String.init)) {
+        case .mapping(let pairs)?: return pairs.isEmpty
+        case .null?: return true
+        default: return false
+        }
     }
 }

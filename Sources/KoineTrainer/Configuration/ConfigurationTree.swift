@@ -52,6 +52,10 @@ public indirect enum ConfigurationTree: Equatable {
                     throw ConfigurationError("\(source): \(path.isEmpty ? "top level" : path): keys must be plain names")
                 }
                 let child = path.isEmpty ? name.string : "\(path).\(name.string)"
+                if name.string.contains(".") {
+                    // A dotted key would otherwise pass for the nested key it spells.
+                    throw ConfigurationError("\(source): \(child): a key cannot contain '.'; nest it instead")
+                }
                 if pairs.contains(where: { $0.key == name.string }) {
                     throw ConfigurationError("\(source): key \(child) appears twice")
                 }
@@ -118,6 +122,14 @@ extension ConfigurationTree {
             throw ConfigurationError("--set \(assignment): expected key.path=value with a dotted key like train.steps")
         }
         let value = try ConfigurationTree.parse(text.isEmpty ? "\"\"" : text, source: "--set \(key)")
+        for end in 1..<path.count {
+            switch self.value(at: Array(path[..<end])) {
+            case .scalar?, .sequence?:
+                let parent = path[..<end].joined(separator: ".")
+                throw ConfigurationError("--set \(key): its parent \(parent) is not a mapping")
+            default: continue
+            }
+        }
         return try setting(value, at: path)
     }
 }
