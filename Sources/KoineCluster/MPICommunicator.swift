@@ -188,7 +188,9 @@ public final class MPICommunicator: Communicator {
     public func abort(code: Int32) -> Never {
         fflush(stdout)
         fflush(stderr)
-        MPI_Abort(world, code)
+        var finalized: Int32 = 0
+        MPI_Finalized(&finalized)
+        if finalized == 0 { MPI_Abort(world, code) }
         // MPI_Abort does not return; should it ever, end this rank regardless.
         exit(code)
     }
