@@ -1,0 +1,215 @@
+import Foundation
+import KoineTestSupport
+import XCTest
+
+/// `koine train` end to end, through the built binary.
+final class TrainCommandTests: XCTestCase {
+    static let tiny = """
+        seed: 3
+        game: {attributes: [3, 3], candidates: 3, vocab: 4, message_length: 2}
+        agents: {hidden: 8}
+        population:
+          speakers: 2
+          listeners: 2
+          reset: {listeners: {mode: staggered, every: 10}}
+        train: {steps: 20, batch: 8, log_every: 5}
+        eval: {every: 10, ease_of_teaching: {every: 20, listeners: 2, steps: 5}}
+        """
+
+    static let requiredSummaryFields = [
+        "steps", "world_size", "games", "games_per_second", "steps_per_second", "wall_seconds", "accuracy", "topsim",
+        "entropy", "resets", "cross_rank_games", "telemetry_dropped", "shared_encoder_checksum", "parameters_checksum",
+    ]
+    /// Fields that depend on the clock (Summary.timingFields).
+    static let timingFields: Set<String> = ["games_per_second", "steps_per_second", "wall_seconds", "allreduce_seconds", "telemetry_dropped"]
+
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = try makeTemporaryDirectory("koine-train")
+    }
+
+    override func tearDownWithError() throws {
+        if let directory { try? FileManager.default.removeItem(at: directory) }
+    }
+
+    func write(_ text: String, _ name: String = "tiny.yaml") throws -> String {
+        let url = directory.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    func train(_ config: String, out: String, _ extra: [String] = []) throws -> ProcessResult {
+        try runKoine(["train", "--config", config, "--out", out, "--telemetry", "none", "--quiet"] + extra, timeout: 120)
+    }
+
+    func summary(_ run: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: run).appendingPathComponent("summary.json"))
+        return try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    /// The summary without its timing fields, values as text.
+    func figures(_ run: String) throws -> [String: String] {
+        var out: [String: String] = [:]
+        for (key, value) in try summary(run) where !Self.timingFields.contains(key) { out[key] = "\(value)" }
+        return out
+    }
+
+    func testTrainWritesTheRunDirectory() throws {
+        let config = try write(Self.tiny)
+        let run = directory.appendingPathComponent("run").path
+        let result = try train(config, out: run)
+        XCTAssertEqual(result.status, 0, result.standardError)
+        XCTAssertFalse(result.timedOut)
+        XCTAssertEqual(result.standardError, "", "--quiet prints nothing")
+        let files = try FileManager.default.contentsOfDirectory(atPath: run).filter { !$0.hasPrefix(".") }
+        XCTAssertEqual(Set(files).intersection(["config.yaml", "metrics.jsonl", "summary.json", "lexicon.tsv"]).count, 4, "\(files)")
+        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: run).contains { $0.hasSuffix(".tmp") }, "no temporary files left")
+
+        // config.yaml: resolved, every key present.
+        let resolved = try String(contentsOfFile: run + "/config.yaml", encoding: .utf8)
+        for key in ["seed:", "kind: attributes", "attributes: [3, 3]", "holdout:", "candidates: 3", "vocab: 4",
+                    "message_length: 2", "variable_length:", "cell:", "hidden: 8", "channel:", "entropy:", "temperature:",
+                    "baseline:", "encoder:", "speakers: 2", "listeners:", "pairing:", "cross_rank:", "mode: staggered",
+                    "steps: 20", "batch: 8", "optimizer:", "lr:", "clip:", "log_every: 5", "checkpoint:", "every: 10",
+                    "distance:", "ease_of_teaching:", "endpoint: none", "telemetry:"] {
+            XCTAssertTrue(resolved.contains(key), "config.yaml lacks \(key):\n\(resolved)")
+        }
+
+        // metrics.jsonl: one JSON object per line, with step and eval events.
+        let lines = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        var kinds: [String: [Int]] = [:]
+        for line in lines {
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], String(line))
+            let kind = try XCTUnwrap(object["kind"] as? String, String(line))
+            let step = try XCTUnwrap(object["step"] as? Int, String(line))
+            kinds[kind, default: []].append(step)
+            if kind == "step" {
+                XCTAssertNotNil(object["accuracy"] as? Double, String(line))
+                XCTAssertNotNil(object["entropy"] as? Double, String(line))
+            }
+            if kind == "eval" { XCTAssertNotNil(object["topsim"] as? Double, String(line)) }
+        }
+        XCTAssertEqual(kinds["step"], [5, 10, 15, 20])
+        XCTAssertEqual(kinds["eval"], [10, 20])
+        XCTAssertEqual(kinds["reset"], [5, 10, 15], "staggered, 2 listeners every 10 steps: one every 5")
+        XCTAssertEqual(kinds["ease_of_teaching"], [20])
+
+        // summary.json: the required fields.
+        let s = try summary(run)
+        for field in Self.requiredSummaryFields { XCTAssertNotNil(s[field], "summary.json lacks \(field)") }
+        XCTAssertEqual(s["steps"] as? Int, 20)
+        XCTAssertEqual(s["world_size"] as? Int, 1)
+        XCTAssertEqual(s["games"] as? Int, 20 * 2 * 2 * 8)
+        XCTAssertEqual(s["resets"] as? Int, 3)
+        XCTAssertEqual(s["cross_rank_games"] as? Int, 0)
+        XCTAssertEqual((s["parameters_checksum"] as? String)?.count, 16)
+        XCTAssertNotNil(s["ease_of_teaching"] as? Double)
+        let accuracy = try XCTUnwrap(s["accuracy"] as? Double)
+        XCTAssertTrue((0...1).contains(accuracy))
+
+        // lexicon.tsv: a header, then a line per speaker and object.
+        let lexicon = try String(contentsOfFile: run + "/lexicon.tsv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lexicon.first, "rank\tspeaker\tobject\tattributes\tmessage")
+        XCTAssertEqual(lexicon.count, 1 + 2 * 9)
+        var objects = Set<String>()
+        for line in lexicon.dropFirst() {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+            XCTAssertEqual(fields.count, 5, String(line))
+            if fields.count == 5 {
+                objects.insert("\(fields[1])/\(fields[2])")
+                XCTAssertEqual(fields[4].split(separator: " ").count, 2, "a message of 2 symbols: \(line)")
+            }
+        }
+        XCTAssertEqual(objects.count, 18)
+
+        // The resolved config is itself a valid config, and reproduces the run.
+        let again = directory.appendingPathComponent("again").path
+        let rerun = try train(run + "/config.yaml", out: again)
+        XCTAssertEqual(rerun.status, 0, rerun.standardError)
+        XCTAssertEqual(try String(contentsOfFile: again + "/config.yaml", encoding: .utf8), resolved)
+        XCTAssertEqual(try figures(again), try figures(run))
+    }
+
+    func testSameSeedSameSummaryDifferentSeedDiffers() throws {
+        let config = try write(Self.tiny)
+        let a = directory.appendingPathComponent("a").path, b = directory.appendingPathComponent("b").path
+        let c = directory.appendingPathComponent("c").path
+        for (out, extra) in [(a, []), (b, []), (c, ["--set", "seed=4"])] {
+            let result = try train(config, out: out, extra)
+            XCTAssertEqual(result.status, 0, result.standardError)
+        }
+        let first = try figures(a)
+        XCTAssertEqual(first, try figures(b))
+        XCTAssertNotEqual(first["parameters_checksum"], try figures(c)["parameters_checksum"])
+        // metrics.jsonl agrees too, once the clock's figures are set aside.
+        func deterministicLines(_ run: String) throws -> [String] {
+            try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").map { line in
+                var object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                for key in Self.timingFields { object.removeValue(forKey: key) }
+                return String(decoding: try JSONSerialization.data(withJSONObject: object, options: .sortedKeys), as: UTF8.self)
+            }
+        }
+        XCTAssertEqual(try deterministicLines(a), try deterministicLines(b))
+        XCTAssertEqual(try String(contentsOfFile: a + "/lexicon.tsv", encoding: .utf8),
+                       try String(contentsOfFile: b + "/lexicon.tsv", encoding: .utf8))
+    }
+
+    /// A user mistake: exit code 2, one line on stderr naming what is wrong, no run directory.
+    func assertUsageError(_ arguments: [String], mentions: [String], out: String,
+                          file: StaticString = #filePath, line: UInt = #line) throws {
+        let result = try runKoine(arguments + ["--out", out], timeout: 60)
+        XCTAssertEqual(result.status, 2, "\(arguments): \(result.standardError)", file: file, line: line)
+        let lines = result.standardError.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.isEmpty }
+        XCTAssertEqual(lines.count, 1, "one line on stderr: \(result.standardError.debugDescription)", file: file, line: line)
+        for fragment in mentions {
+            XCTAssertTrue(result.standardError.contains(fragment), "\(result.standardError) lacks \(fragment)", file: file, line: line)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out), "\(arguments) created \(out)", file: file, line: line)
+    }
+
+    func testBadInputExitsTwoWithOneLineAndNoRunDirectory() throws {
+        let config = try write(Self.tiny)
+        let out = directory.appendingPathComponent("never").path
+        let missing = directory.appendingPathComponent("missing.yaml").path
+        try assertUsageError(["train", "--config", missing], mentions: [missing], out: out)
+        let unknown = try write(Self.tiny + "\ntrain.stepz: 3\n", "dotted.yaml")
+        try assertUsageError(["train", "--config", unknown], mentions: ["train.stepz"], out: out)
+        let typo = try write("game: {vocabb: 4}\n", "typo.yaml")
+        try assertUsageError(["train", "--config", typo], mentions: ["game.vocabb", "game.vocab"], out: out)
+        try assertUsageError(["train", "--config", config, "--set", "train.stpes=3"], mentions: ["train.stpes"], out: out)
+        try assertUsageError(["train", "--config", config, "--set", "train.steps"], mentions: ["--set", "train.steps"], out: out)
+        try assertUsageError(["train", "--config", config, "--set", "game.vocab=1"], mentions: ["game.vocab"], out: out)
+        try assertUsageError(["train", "--config", config, "--telemetry", "http://localhost:1"], mentions: ["telemetry.endpoint"], out: out)
+        let malformed = try write("game: [1, 2\n", "malformed.yaml")
+        try assertUsageError(["train", "--config", malformed], mentions: ["malformed.yaml"], out: out)
+        let noGame = try write("seed: 1\n", "nogame.yaml")
+        try assertUsageError(["train", "--config", noGame], mentions: ["game"], out: out)
+    }
+
+    func testAnExistingNonEmptyOutputIsRefused() throws {
+        let config = try write(Self.tiny)
+        let out = directory.appendingPathComponent("used")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        try "keep me".write(to: out.appendingPathComponent("notes.txt"), atomically: true, encoding: .utf8)
+        let result = try train(config, out: out.path)
+        XCTAssertEqual(result.status, 2, result.standardError)
+        XCTAssertTrue(result.standardError.contains(out.path), result.standardError)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out.path), ["notes.txt"])
+    }
+
+    func testVersionAndHelp() throws {
+        let version = try runKoine(["--version"], timeout: 60)
+        XCTAssertEqual(version.status, 0)
+        XCTAssertFalse(version.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
+        XCTAssertNotNil(version.standardOutput.range(of: #"^\d+\.\d+\.\d+"#, options: .regularExpression), version.standardOutput)
+        let help = try runKoine(["--help"], timeout: 60)
+        XCTAssertEqual(help.status, 0)
+        XCTAssertTrue(help.standardOutput.contains("train"), help.standardOutput)
+        let trainHelp = try runKoine(["train", "--help"], timeout: 60)
+        XCTAssertEqual(trainHelp.status, 0)
+        for option in ["--config", "--set", "--out", "--telemetry", "--quiet"] {
+            XCTAssertTrue(trainHelp.standardOutput.contains(option), "train --help lacks \(option)")
+        }
+    }
+}
