@@ -157,3 +157,17 @@ final class Fixture {
 func flat(_ pointer: UnsafeMutablePointer<Float>, _ count: Int) -> Matrix {
     Matrix(pointer, rows: 1, columns: count)
 }
+
+/// A generator whose next output is exactly `value` (inverting xoshiro256**'s output function).
+func generator(returning value: UInt64) -> Random {
+    func inverse(_ a: UInt64) -> UInt64 {   // of an odd number modulo 2⁶⁴ (Newton)
+        var x = a
+        for _ in 0..<6 { x = x &* (2 &- a &* x) }
+        return x
+    }
+    // result = rotl(s1·5, 7)·9  ⇒  s1 = rotr(result·9⁻¹, 7)·5⁻¹
+    let t = value &* inverse(9)
+    let rotated = (t >> 7) | (t << 57)
+    let s1 = rotated &* inverse(5)
+    return Random(identity: 0, state: (1, s1, 2, 3))
+}

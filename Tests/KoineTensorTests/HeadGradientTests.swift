@@ -93,6 +93,40 @@ final class HeadGradientTests: XCTestCase {
         }
     }
 
+    /// A draw u just below 1 with probabilities whose Float sum falls short of
+    /// it: the sampler must not fall back on a masked (p = 0) action, whose
+    /// log-probability is −∞.
+    func testCategoricalNeverSamplesAMaskedAction() throws {
+        let f = Fixture(seed: 54)
+        let top = Float(16_777_215) / 16_777_216   // nextFloat() when next() is all ones
+        // Find a width where n equal logits' probabilities add up (in Float, in order) below `top`.
+        var found: Int?
+        for n in 3..<64 {
+            let row = f.zeros(1, n), l = f.zeros(1, n)
+            LogSoftmax.forward(row, into: l)
+            var sum: Float = 0
+            for j in 0..<n { sum += expf(l[0, j]) }
+            if sum <= top { found = n; break }
+        }
+        let n = try XCTUnwrap(found, "no width where Σp rounds below 1 − 2⁻²⁴")
+        let logits = f.zeros(1, n + 1), logProbabilities = f.zeros(1, n + 1)
+        logits[0, n] = -.infinity   // masked
+        let actions = f.arena.indices(1), chosen = f.arena.floats(1), entropies = f.arena.floats(1)
+        var random = generator(returning: .max)
+        Categorical.sample(logits: logits, logProbabilities: logProbabilities, actions: actions,
+                           chosenLogProbabilities: chosen, entropies: entropies, random: &random)
+        XCTAssertEqual(actions[0], n - 1, "the last possible action")
+        XCTAssertTrue(chosen[0].isFinite)
+        // 0·log 0 counts as 0: the entropy is log n, as for n equal logits, and the gradient is finite.
+        XCTAssertEqual(entropies[0], logf(Float(n)), accuracy: 1e-5)
+        let gLog = f.arena.floats(1), gEntropy = f.arena.floats(1), d = f.zeros(1, n + 1)
+        gLog[0] = 1; gEntropy[0] = 0.1
+        Categorical.backward(logProbabilities: logProbabilities, actions: actions, entropies: entropies,
+                             logProbabilityGradient: gLog, entropyGradient: gEntropy, logitGradient: d)
+        XCTAssertTrue(d.array.allSatisfy { $0.isFinite }, "\(d.array)")
+        XCTAssertEqual(d[0, n], 0)
+    }
+
     // MARK: Gumbel-Softmax
 
     func checkGumbel(temperature: Float, straightThrough: Bool, seed: UInt64) {

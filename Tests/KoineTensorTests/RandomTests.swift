@@ -86,20 +86,6 @@ final class RandomTests: XCTestCase {
         XCTAssertEqual(gumbelSum / Double(n), 0.5772, accuracy: 0.02)
     }
 
-    /// A generator whose next output is exactly `value` (inverting xoshiro256**'s output function).
-    func generator(returning value: UInt64) -> Random {
-        func inverse(_ a: UInt64) -> UInt64 {   // of an odd number modulo 2⁶⁴ (Newton)
-            var x = a
-            for _ in 0..<6 { x = x &* (2 &- a &* x) }
-            return x
-        }
-        // result = rotl(s1·5, 7)·9  ⇒  s1 = rotr(result·9⁻¹, 7)·5⁻¹
-        let t = value &* inverse(9)
-        let rotated = (t >> 7) | (t << 57)
-        let s1 = rotated &* inverse(5)
-        return Random(identity: 0, state: (1, s1, 2, 3))
-    }
-
     /// The extreme draws: all ones and all zeros. `nextOpenFloat` promises (0, 1),
     /// so logarithms of it — and the Gumbel noise built on them — are finite.
     func testOpenFloatAndGumbelAtExtremes() {

@@ -21,7 +21,10 @@ public enum Categorical {
             let l = logProbabilities.row(r)
             Kernels.logSoftmax(row: logits.row(r), into: l, count: width)
             var entropy: Float = 0
-            for j in 0..<width { entropy -= expf(l[j]) * l[j] }
+            for j in 0..<width {
+                let p = expf(l[j])
+                if p > 0 { entropy -= p * l[j] }   // 0·log 0 = 0 for masked (−∞) logits
+            }
             entropies[r] = entropy
             var action = width - 1
             if greedy {
@@ -30,8 +33,12 @@ public enum Categorical {
                 let u = random.nextFloat()
                 var cumulative: Float = 0
                 for j in 0..<width {
-                    cumulative += expf(l[j])
-                    if u < cumulative { action = j; break }
+                    let p = expf(l[j])
+                    // Rounding can leave Σp below u; then the last action
+                    // that is possible (p > 0) is taken, never a masked one.
+                    if p > 0 { action = j }
+                    cumulative += p
+                    if u < cumulative { break }
                 }
             }
             actions[r] = action
@@ -54,7 +61,7 @@ public enum Categorical {
             let action = actions[r]
             for j in 0..<width {
                 let p = expf(l[j])
-                var value = -gLog * p - gEntropy * p * (l[j] + h)
+                var value: Float = p > 0 ? -gLog * p - gEntropy * p * (l[j] + h) : 0
                 if j == action { value += gLog }
                 d[j] = accumulate ? d[j] + value : value
             }
