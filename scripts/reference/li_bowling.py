@@ -37,6 +37,8 @@ Written to be a strong baseline, not a slow one:
     Python loop over listeners) for comparison;
   * the listener's first LSTM step starts from a zero state, so the batched
     cell skips its h·W_hh product (the loop mode, using nn.LSTMCell, does not);
+  * rows are gathered with index_select (its backward is an index_add,
+    cheaper than the index_put that tensor[indices] uses);
   * no torch.distributions objects (their argument checks cost more than the
     maths at these sizes): log_softmax, multinomial and the entropy directly;
   * Adam with fused=True where the installed torch supports it on CPU, else
@@ -183,10 +185,10 @@ class Listeners(nn.Module):
         candidates: batch x k x hidden. Returns actions, log p, entropy, each
         listeners x batch."""
         # Step 0 starts from h = c = 0: no h·W_hh product.
-        x = self.embedding[:, symbols[0]]  # n x batch x hidden
+        x = self.embedding.index_select(1, symbols[0])  # n x batch x hidden
         h, c = self._cell(torch.baddbmm(self.b, x, self.w_ih), None)
         for t in range(1, LENGTH):
-            x = self.embedding[:, symbols[t]]
+            x = self.embedding.index_select(1, symbols[t])
             gates = torch.baddbmm(torch.baddbmm(self.b, x, self.w_ih), h, self.w_hh)
             h, c = self._cell(gates, c)
         q = torch.baddbmm(self.b_q, h, self.w_q)  # n x batch x hidden
@@ -225,9 +227,9 @@ class Game:
     def step(self) -> torch.Tensor:
         targets, cands, positions = sample_games(self.objects.shape[0], BATCH, CANDIDATES)
         table = self.encoder(self.objects)  # 32 x hidden, once per iteration
-        symbols, speaker_logp, speaker_entropy = self.speaker(table[targets])
+        symbols, speaker_logp, speaker_entropy = self.speaker(table.index_select(0, targets))
         symbols = symbols.detach()
-        candidates = table[cands]  # batch x k x hidden
+        candidates = table.index_select(0, cands.flatten()).view(*cands.shape, -1)  # batch x k x hidden
 
         if self.mode == "batched":
             choices, logp, entropy = self.listeners(symbols, candidates)
