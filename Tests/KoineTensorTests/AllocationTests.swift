@@ -11,8 +11,29 @@ import CAllocationCounter
 /// its threaded gemm path allocates a little on every call that it splits
 /// across threads (about one malloc per large product with two threads), which
 /// is OpenBLAS's own bookkeeping, not Koine's.
+///
+/// The counter is process-wide, and other suites share this test process
+/// (their ZeroMQ I/O threads or pipe readers may still be winding down), so a
+/// measurement that sees allocations is repeated, up to three times: an
+/// allocation in the step itself shows in every attempt (≥ one per step),
+/// a stray one from another thread does not.
 final class AllocationTests: XCTestCase {
     var savedThreads = 1
+
+    /// Allocations counted over `steps` calls of `step`, the fewest of up to three attempts.
+    func allocations(steps: Int, _ step: () -> Void) -> (fewest: UInt64, attempts: [UInt64]) {
+        var attempts: [UInt64] = []
+        attempts.reserveCapacity(3)
+        for _ in 0..<3 {
+            let before = koine_allocation_count()
+            for _ in 0..<steps { step() }
+            let after = koine_allocation_count()
+            attempts.append(after - before)
+            if after == before { break }
+        }
+        if ProcessInfo.processInfo.environment["KOINE_GRADCHECK_VERBOSE"] != nil { print("allocation attempts: \(attempts)") }
+        return (attempts.min()!, attempts)
+    }
 
     override func setUp() {
         savedThreads = BLAS.threads
@@ -23,8 +44,9 @@ final class AllocationTests: XCTestCase {
         BLAS.threads = savedThreads
     }
 
-    /// An LSTM step at batch 100, hidden 100, input 100: two time steps forward
-    /// (from a zero state, then from the first), both backward, an Adam update.
+    /// An LSTM step at batch 100, hidden 100, input 100: forward, backward and
+    /// an Adam update, alternating a step from a zero state (nil h, c) with a
+    /// step from the previous step's state, so both paths are covered.
     func testLSTMStepDoesNotAllocate() {
         let batch = 100, hidden = 100, input = 100
         let arena = Arena()
@@ -41,26 +63,30 @@ final class AllocationTests: XCTestCase {
         let h1 = arena.matrix(rows: batch, columns: hidden), h2 = arena.matrix(rows: batch, columns: hidden)
         let dh = arena.matrix(rows: batch, columns: hidden), dc = arena.matrix(rows: batch, columns: hidden)
         let dx = arena.matrix(rows: batch, columns: input)
+        var fromState = false
 
         func step() {
-            cell.forward(input: x1, hiddenIn: nil, cellIn: nil, cache: cache1, hiddenOut: h1)
-            cell.forward(input: x2, hiddenIn: h1, cellIn: cache1.cell, cache: cache2, hiddenOut: h2)
             parameters.zeroGradients()
-            dh.copy(from: h2)   // ∂(½‖h₂‖²)/∂h₂
-            cell.backward(input: x2, hiddenIn: h1, cellIn: cache1.cell, cache: cache2, hiddenGradient: dh, cellGradient: nil,
-                          inputGradient: dx, hiddenInGradient: dh, cellInGradient: dc)
-            cell.backward(input: x1, hiddenIn: nil, cellIn: nil, cache: cache1, hiddenGradient: dh, cellGradient: dc,
-                          inputGradient: dx, hiddenInGradient: dh, cellInGradient: dc)
+            if fromState {
+                cell.forward(input: x2, hiddenIn: h1, cellIn: cache1.cell, cache: cache2, hiddenOut: h2)
+                dh.copy(from: h2)   // ∂(½‖h₂‖²)/∂h₂
+                cell.backward(input: x2, hiddenIn: h1, cellIn: cache1.cell, cache: cache2, hiddenGradient: dh, cellGradient: nil,
+                              inputGradient: dx, hiddenInGradient: dh, cellInGradient: dc)
+            } else {
+                cell.forward(input: x1, hiddenIn: nil, cellIn: nil, cache: cache1, hiddenOut: h1)
+                dh.copy(from: h1)
+                cell.backward(input: x1, hiddenIn: nil, cellIn: nil, cache: cache1, hiddenGradient: dh, cellGradient: dc,
+                              inputGradient: dx, hiddenInGradient: dh, cellInGradient: dc)
+            }
             adam.update()
+            fromState.toggle()
         }
 
         for _ in 0..<5 { step() }   // warm-up: BLAS buffers, lazy runtime metadata
-        let before = koine_allocation_count()
-        for _ in 0..<1000 { step() }
-        let after = koine_allocation_count()
-        XCTAssertEqual(after - before, 0, "heap allocations in 1,000 LSTM steps")
+        let counted = allocations(steps: 1000, step)
+        XCTAssertEqual(counted.fewest, 0, "heap allocations in 1,000 LSTM steps (attempts: \(counted.attempts))")
         XCTAssertTrue(h2[0, 0].isFinite && parameters.values[0].isFinite)
-        XCTAssertEqual(adam.steps, 1005)
+        XCTAssertEqual(adam.steps, 5 + 1000 * counted.attempts.count)
     }
 
     /// Every other layer, loss and optimizer in one step (batch 20): nothing allocates.
@@ -153,10 +179,8 @@ final class AllocationTests: XCTestCase {
         }
 
         for _ in 0..<3 { step() }
-        let before = koine_allocation_count()
-        for _ in 0..<100 { step() }
-        let after = koine_allocation_count()
-        XCTAssertEqual(after - before, 0, "heap allocations in 100 steps through every layer")
+        let counted = allocations(steps: 100, step)
+        XCTAssertEqual(counted.fewest, 0, "heap allocations in 100 steps through every layer (attempts: \(counted.attempts))")
         XCTAssertTrue(parameters.values[0].isFinite)
     }
 
