@@ -50,7 +50,7 @@ let package = Package(
 
         .testTarget(name: "KoineTensorTests", dependencies: ["KoineTensor", "CAllocationCounter"]),
         .testTarget(name: "KoineGameTests", dependencies: ["KoineGame", "KoineTensor"]),
-        .testTarget(name: "KoineClusterTests", dependencies: ["KoineCluster", "CMPI", "KoineTestSupport"]),
+        .testTarget(name: "KoineClusterTests", dependencies: ["KoineCluster", "CMPI", "KoineTestSupport", "CAllocationCounter"]),
         .testTarget(name: "KoineTelemetryTests", dependencies: ["KoineTelemetry", "CZMQ", "KoineTestSupport"]),
         .testTarget(name: "KoineTrainerTests", dependencies: ["KoineTrainer", "KoineGame", "KoineTensor", "KoineCluster", "KoineTestSupport"]),
         .testTarget(name: "KoineCommandTests", dependencies: ["CMPI", "CBLAS", "CZMQ", "KoineTestSupport"]),

@@ -36,6 +36,9 @@ public enum BLAS {
         }
     }
 
+    /// Makes this thread treat subnormal floats as zero (see shim.h).
+    public static func flushSubnormals() { koine_flush_subnormals() }
+
     /// OpenBLAS's thread count. Ranks sharing a host should each use one.
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }

@@ -38,6 +38,18 @@ public enum Kernels {
     @inlinable
     public static func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
 
+    /// `x = σ(x)` over `count` Floats, vectorised (see FastMath).
+    @inlinable
+    public static func sigmoid(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        for j in 0..<count { x[j] = FastMath.sigmoid(x[j]) }
+    }
+
+    /// `x = tanh(x)` over `count` Floats, vectorised (see FastMath).
+    @inlinable
+    public static func tanh(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        for j in 0..<count { x[j] = FastMath.tanh(x[j]) }
+    }
+
     /// Row-wise log-softmax of `x` into `y` (may alias).
     @inlinable
     public static func logSoftmax(row x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {

@@ -83,9 +83,9 @@ public struct GRUCell {
             let g = gates.row(r), u = cache.hiddenPart.row(r), out = hiddenOut.row(r)
             let previous: UnsafeMutablePointer<Float>? = h?.row(r)
             for j in 0..<H {
-                let reset = Kernels.sigmoid(g[j] + u[j])
-                let update = Kernels.sigmoid(g[H + j] + u[H + j])
-                let candidate = tanhf(g[2 * H + j] + reset * u[2 * H + j])
+                let reset = FastMath.sigmoid(g[j] + u[j])
+                let update = FastMath.sigmoid(g[H + j] + u[H + j])
+                let candidate = FastMath.tanh(g[2 * H + j] + reset * u[2 * H + j])
                 g[j] = reset; g[H + j] = update; g[2 * H + j] = candidate
                 out[j] = (1 - update) * candidate + update * (previous?[j] ?? 0)
             }

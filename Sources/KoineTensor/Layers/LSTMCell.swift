@@ -83,20 +83,28 @@ public struct LSTMCell {
         let H = hidden
         for r in 0..<gates.rows {
             let g = gates.row(r)
+            // Whole bands at a time, so each loop is one vectorisable kernel.
+            Kernels.sigmoid(g, count: 2 * H)        // i, f
+            Kernels.tanh(g + 2 * H, count: H)       // candidate
+            Kernels.sigmoid(g + 3 * H, count: H)    // o
             let cellOut = cache.cell.row(r), tanhOut = cache.cellTanh.row(r), hOut = hiddenOut.row(r)
-            let cellPrevious: UnsafeMutablePointer<Float>? = c?.row(r)
-            for j in 0..<H {
-                let i = Kernels.sigmoid(g[j])
-                let f = Kernels.sigmoid(g[H + j])
-                let candidate = tanhf(g[2 * H + j])
-                let o = Kernels.sigmoid(g[3 * H + j])
-                g[j] = i; g[H + j] = f; g[2 * H + j] = candidate; g[3 * H + j] = o
-                let previous = cellPrevious?[j] ?? 0
-                let newCell = f * previous + i * candidate
-                let t = tanhf(newCell)
-                cellOut[j] = newCell
-                tanhOut[j] = t
-                hOut[j] = o * t
+            if let c {
+                let previous = c.row(r)
+                for j in 0..<H {
+                    let newCell = g[H + j] * previous[j] + g[j] * g[2 * H + j]
+                    let t = FastMath.tanh(newCell)
+                    cellOut[j] = newCell
+                    tanhOut[j] = t
+                    hOut[j] = g[3 * H + j] * t
+                }
+            } else {
+                for j in 0..<H {
+                    let newCell = g[j] * g[2 * H + j]
+                    let t = FastMath.tanh(newCell)
+                    cellOut[j] = newCell
+                    tanhOut[j] = t
+                    hOut[j] = g[3 * H + j] * t
+                }
             }
         }
     }
@@ -116,19 +124,31 @@ public struct LSTMCell {
         let dG = cache.gateGradients
         for r in 0..<dG.rows {
             let g = cache.gates.row(r), t = cache.cellTanh.row(r), d = dG.row(r), dhr = dh.row(r)
-            let dcr: UnsafeMutablePointer<Float>? = dc?.row(r)
-            let cPrevious: UnsafeMutablePointer<Float>? = c?.row(r)
-            let dcOut: UnsafeMutablePointer<Float>? = dcIn?.row(r)
+            let cellTotal = d  // ∂L/∂c′ is staged in the i band, then overwritten
+            if let dc {
+                let dcr = dc.row(r)
+                for j in 0..<H { cellTotal[j] = dcr[j] + dhr[j] * g[3 * H + j] * (1 - t[j] * t[j]) }
+            } else {
+                for j in 0..<H { cellTotal[j] = dhr[j] * g[3 * H + j] * (1 - t[j] * t[j]) }
+            }
+            if let dcIn {
+                let out = dcIn.row(r)
+                for j in 0..<H { out[j] = cellTotal[j] * g[H + j] }
+            }
+            if let c {
+                let previous = c.row(r)
+                for j in 0..<H {
+                    let f = g[H + j]
+                    d[H + j] = cellTotal[j] * previous[j] * f * (1 - f)
+                }
+            } else {
+                for j in 0..<H { d[H + j] = 0 }
+            }
             for j in 0..<H {
-                let i = g[j], f = g[H + j], candidate = g[2 * H + j], o = g[3 * H + j]
-                let tj = t[j]
-                let dCell = (dcr?[j] ?? 0) + dhr[j] * o * (1 - tj * tj)
-                let previous = cPrevious?[j] ?? 0
-                d[j] = dCell * candidate * i * (1 - i)
-                d[H + j] = dCell * previous * f * (1 - f)
+                let i = g[j], candidate = g[2 * H + j], o = g[3 * H + j], dCell = cellTotal[j]
                 d[2 * H + j] = dCell * i * (1 - candidate * candidate)
-                d[3 * H + j] = dhr[j] * tj * o * (1 - o)
-                dcOut?[j] = dCell * f
+                d[3 * H + j] = dhr[j] * t[j] * o * (1 - o)
+                d[j] = dCell * candidate * i * (1 - i)
             }
         }
         Kernels.accumulateColumnSums(dG, into: bias.gradient.base)
