@@ -10,34 +10,40 @@ struct EventDecoder {
     static let maximumFrameBytes = 1 << 20
 
     private var members: [JSONScanner.Member] = []
+    /// For each known field, the index of its member in this frame (or -1); filled in one pass.
+    private var found = [Int](repeating: -1, count: KnownField.allCases.count)
 
     init() { members.reserveCapacity(64) }
 
     mutating func decode(_ frame: UnsafeRawBufferPointer) -> Result<ReceivedEvent, FrameProblem> {
         guard frame.count <= Self.maximumFrameBytes else { return .failure(.oversized(frame.count)) }
         if let problem = JSONScanner.scanObject(frame, into: &members) { return .failure(.malformed(problem)) }
-        let fields = Fields(frame: frame, members: members)
+        for index in found.indices { found[index] = -1 }
+        for (index, member) in members.enumerated() where !member.keyEscaped {
+            if let field = KnownField.match(frame, member), found[field.rawValue] < 0 { found[field.rawValue] = index }
+        }
+        let fields = Fields(frame: frame, members: members, found: found)
 
-        guard let version = fields.member("v") else { return .failure(.missingField("v")) }
+        guard let version = fields.member(.v) else { return .failure(.missingField("v")) }
         guard version.type == .integer, fields.integer(version) == telemetrySchemaVersion else {
             return .failure(.wrongVersion(fields.text(of: version, limit: 20)))
         }
-        guard let runMember = fields.member("run") else { return .failure(.missingField("run")) }
+        guard let runMember = fields.member(.run) else { return .failure(.missingField("run")) }
         guard let run = fields.string(runMember), !run.isEmpty, run.utf8.count <= 256 else {
             return .failure(.wrongType("run"))
         }
-        guard let rankMember = fields.member("rank") else { return .failure(.missingField("rank")) }
+        guard let rankMember = fields.member(.rank) else { return .failure(.missingField("rank")) }
         guard let rank = fields.integer(rankMember), rank >= 0 else { return .failure(.wrongType("rank")) }
-        guard let seqMember = fields.member("seq") else { return .failure(.missingField("seq")) }
+        guard let seqMember = fields.member(.seq) else { return .failure(.missingField("seq")) }
         guard let seq = fields.integer(seqMember), seq >= 0 else { return .failure(.wrongType("seq")) }
-        guard let kindMember = fields.member("kind") else { return .failure(.missingField("kind")) }
-        guard let kindText = fields.string(kindMember), let kind = EventKind(rawValue: kindText) else {
+        guard let kindMember = fields.member(.kind) else { return .failure(.missingField("kind")) }
+        guard kindMember.type == .string, let kind = fields.kind(kindMember) else {
             return .failure(.wrongType("kind"))
         }
-        guard let timeMember = fields.member("time") else { return .failure(.missingField("time")) }
+        guard let timeMember = fields.member(.time) else { return .failure(.missingField("time")) }
         guard let time = fields.number(timeMember), time.isFinite else { return .failure(.wrongType("time")) }
         var step: Int?
-        if let stepMember = fields.member("step"), stepMember.type != .null {
+        if let stepMember = fields.member(.step), stepMember.type != .null {
             guard let value = fields.integer(stepMember) else { return .failure(.wrongType("step")) }
             step = value
         }
@@ -45,23 +51,23 @@ struct EventDecoder {
         var event = ReceivedEvent(
             run: run, rank: rank, seq: seq, kind: kind, step: step, time: time,
             body: String(decoding: frame, as: UTF8.self))
-        event.dropped = fields.member("dropped").flatMap(fields.integer)
+        event.dropped = fields.member(.dropped).flatMap(fields.integer)
         switch kind {
         case .step:
-            event.gamesPerSecond = fields.member("games_per_second").flatMap(fields.number)
-            event.accuracy = fields.member("accuracy").flatMap(fields.number)
-            event.resets = fields.member("resets").flatMap(fields.integer)
+            event.gamesPerSecond = fields.member(.gamesPerSecond).flatMap(fields.number)
+            event.accuracy = fields.member(.accuracy).flatMap(fields.number)
+            event.resets = fields.member(.resets).flatMap(fields.integer)
         case .eval:
-            event.accuracy = fields.member("accuracy").flatMap(fields.number)
-            event.topsim = fields.member("topsim").flatMap(fields.number)
+            event.accuracy = fields.member(.accuracy).flatMap(fields.number)
+            event.topsim = fields.member(.topsim).flatMap(fields.number)
         case .runStarted:
-            event.worldSize = fields.member("world_size").flatMap(fields.integer)
-            event.totalSteps = fields.member("total_steps").flatMap(fields.integer)
-            event.config = fields.member("config").map { fields.raw($0) }
-            event.hosts = fields.member("hosts").map { fields.raw($0) }
-            event.versions = fields.member("versions").map { fields.raw($0) }
+            event.worldSize = fields.member(.worldSize).flatMap(fields.integer)
+            event.totalSteps = fields.member(.totalSteps).flatMap(fields.integer)
+            event.config = fields.member(.config).map { fields.raw($0) }
+            event.hosts = fields.member(.hosts).map { fields.raw($0) }
+            event.versions = fields.member(.versions).map { fields.raw($0) }
         case .runFinished:
-            event.summary = fields.member("summary").map { fields.raw($0) }
+            event.summary = fields.member(.summary).map { fields.raw($0) }
         default:
             break
         }
@@ -73,12 +79,21 @@ struct EventDecoder {
 private struct Fields {
     let frame: UnsafeRawBufferPointer
     let members: [JSONScanner.Member]
+    let found: [Int]
 
     /// The first member named `name` (escaped keys never match; senders do not escape plain names).
-    func member(_ name: StaticString) -> JSONScanner.Member? {
-        let length = name.utf8CodeUnitCount
-        for member in members where !member.keyEscaped && member.keyEnd - member.keyStart == length {
-            if memcmp(frame.baseAddress! + member.keyStart, name.utf8Start, length) == 0 { return member }
+    func member(_ name: KnownField) -> JSONScanner.Member? {
+        let index = found[name.rawValue]
+        return index >= 0 ? members[index] : nil
+    }
+
+    /// The event kind a string member names, matched on its bytes (no String is built).
+    func kind(_ member: JSONScanner.Member) -> EventKind? {
+        let start = frame.baseAddress! + member.valueStart + 1
+        let length = member.valueEnd - member.valueStart - 2
+        for kind in EventKind.allCases {
+            let name = kind.staticName
+            if name.utf8CodeUnitCount == length, memcmp(start, name.utf8Start, length) == 0 { return kind }
         }
         return nil
     }
@@ -135,5 +150,67 @@ private struct Fields {
     func text(of member: JSONScanner.Member, limit: Int) -> String {
         let end = min(member.valueEnd, member.valueStart + limit)
         return String(decoding: UnsafeRawBufferPointer(rebasing: frame[member.valueStart..<end]), as: UTF8.self)
+    }
+}
+
+/// The top-level fields the collector reads; every other member is only validated and stored.
+enum KnownField: Int, CaseIterable {
+    case v, run, rank, seq, kind, time, step, dropped
+    case gamesPerSecond, accuracy, resets, topsim
+    case worldSize, totalSteps, config, hosts, versions, summary
+
+    var name: StaticString {
+        switch self {
+        case .v: return "v"
+        case .run: return "run"
+        case .rank: return "rank"
+        case .seq: return "seq"
+        case .kind: return "kind"
+        case .time: return "time"
+        case .step: return "step"
+        case .dropped: return "dropped"
+        case .gamesPerSecond: return "games_per_second"
+        case .accuracy: return "accuracy"
+        case .resets: return "resets"
+        case .topsim: return "topsim"
+        case .worldSize: return "world_size"
+        case .totalSteps: return "total_steps"
+        case .config: return "config"
+        case .hosts: return "hosts"
+        case .versions: return "versions"
+        case .summary: return "summary"
+        }
+    }
+
+    /// Known fields by key length, so most keys are ruled out without comparing bytes.
+    private static let byLength: [[KnownField]] = {
+        var table = [[KnownField]](repeating: [], count: 17)
+        for field in allCases { table[field.name.utf8CodeUnitCount].append(field) }
+        return table
+    }()
+
+    static func match(_ frame: UnsafeRawBufferPointer, _ member: JSONScanner.Member) -> KnownField? {
+        let length = member.keyEnd - member.keyStart
+        guard length < byLength.count else { return nil }
+        for field in byLength[length] where memcmp(frame.baseAddress! + member.keyStart, field.name.utf8Start, length) == 0 {
+            return field
+        }
+        return nil
+    }
+}
+
+extension EventKind {
+    /// The raw value as a static string, for comparing bytes without building Strings.
+    var staticName: StaticString {
+        switch self {
+        case .runStarted: return "run_started"
+        case .step: return "step"
+        case .eval: return "eval"
+        case .reset: return "reset"
+        case .easeOfTeaching: return "ease_of_teaching"
+        case .allreduce: return "allreduce"
+        case .heartbeat: return "heartbeat"
+        case .runFinished: return "run_finished"
+        }
     }
 }

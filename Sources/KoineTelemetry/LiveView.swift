@@ -34,7 +34,9 @@ final class LiveView {
             // Move to the top of the previous block and clear it, then print logs and the block.
             if drawnLines > 0 { output += "\u{1B}[\(drawnLines)A\r\u{1B}[J" }
             for message in pendingLogs { output += message + "\n" }
-            for line in block { output += line + "\n" }
+            // Lines cut to the terminal's width, so each takes exactly one row and the block redraws cleanly.
+            let width = Self.terminalWidth()
+            for line in block { output += String(line.prefix(max(width - 1, 20))) + "\n" }
             drawnLines = block.count
         } else {
             for message in pendingLogs { output += message + "\n" }
@@ -43,6 +45,12 @@ final class LiveView {
         pendingLogs.removeAll()
         lastBlock = block
         if !output.isEmpty { FileHandle.standardOutput.write(Data(output.utf8)) }
+    }
+
+    static func terminalWidth() -> Int {
+        var size = winsize()
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 120 }
+        return Int(size.ws_col)
     }
 
     func finish() {

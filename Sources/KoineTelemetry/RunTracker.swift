@@ -31,6 +31,8 @@ public struct RankState: Sendable {
     public var finished = false
     /// The seq the figures above come from, so a late (resent) event never rolls them back.
     var figuresSeq = -1
+    /// Changed since the state was last written to the database.
+    var dirty = false
 
     /// Sequence numbers below the highest one that are not stored: the gaps.
     public var missing: Int { maxSeq + 1 - events }
@@ -60,7 +62,6 @@ public struct RunState: Sendable {
 public struct RunTracker: Sendable {
     public private(set) var ranks: [RankKey: RankState] = [:]
     public private(set) var runs: [String: RunState] = [:]
-    private(set) var dirtyRanks: Set<RankKey> = []
     private(set) var dirtyRuns: Set<String> = []
 
     public init() {}
@@ -72,8 +73,33 @@ public struct RunTracker: Sendable {
     /// Accounts for one event that was newly stored (`now` is the collector's clock).
     mutating func apply(_ event: ReceivedEvent, now: Double) {
         let key = RankKey(run: event.run, rank: event.rank)
-        var rank = ranks[key] ?? RankState()
+        // One dictionary access per table: the states are changed in place.
+        Self.update(&ranks[key, default: RankState()], with: event)
+        if let last = lastRun, last == event.run, event.kind != .runStarted, event.kind != .runFinished {
+            lastSeenPending = now
+            return
+        }
+        flushLastSeen()
+        let finishedRanks = event.kind == .runFinished
+            ? ranks.filter { $0.key.run == event.run && $0.value.finished }.count : 0
+        Self.update(&runs[event.run, default: RunState(firstSeen: now, lastSeen: now)], with: event,
+                    now: now, finishedRanks: finishedRanks)
+        lastRun = event.run
+        dirtyRuns.insert(event.run)
+    }
+
+    /// Most events belong to the run of the event before; its last_seen is set once per batch.
+    private var lastRun: String?
+    private var lastSeenPending: Double?
+
+    private mutating func flushLastSeen() {
+        if let run = lastRun, let time = lastSeenPending { runs[run]?.lastSeen = time }
+        lastSeenPending = nil
+    }
+
+    private static func update(_ rank: inout RankState, with event: ReceivedEvent) {
         rank.events += 1
+        rank.dirty = true
         rank.maxSeq = max(rank.maxSeq, event.seq)
         if let dropped = event.dropped { rank.dropped = max(rank.dropped, dropped) }
         if event.kind == .reset { rank.resets += 1 }
@@ -87,10 +113,9 @@ public struct RunTracker: Sendable {
             if let value = event.topsim { rank.topsim = value }
             if let value = event.resets { rank.resets = max(rank.resets, value) }
         }
-        ranks[key] = rank
-        dirtyRanks.insert(key)
+    }
 
-        var run = runs[event.run] ?? RunState(firstSeen: now, lastSeen: now)
+    private static func update(_ run: inout RunState, with event: ReceivedEvent, now: Double, finishedRanks: Int) {
         run.lastSeen = now
         if event.kind == .runStarted {
             if let size = event.worldSize { run.worldSize = size }
@@ -98,17 +123,22 @@ public struct RunTracker: Sendable {
             run.startedAt = min(run.startedAt ?? event.time, event.time)
         }
         if event.kind == .runFinished {
-            run.finishedRanks = ranks.filter { $0.key.run == event.run && $0.value.finished }.count
+            run.finishedRanks = finishedRanks
             run.finishedAt = max(run.finishedAt ?? event.time, event.time)
         }
-        runs[event.run] = run
-        dirtyRuns.insert(event.run)
     }
 
     /// Hands over (and forgets) what changed since the last call, for writing to the database.
     mutating func takeDirty() -> (runs: [String], ranks: [RankKey]) {
-        defer { dirtyRuns.removeAll(keepingCapacity: true); dirtyRanks.removeAll(keepingCapacity: true) }
-        return (Array(dirtyRuns), Array(dirtyRanks))
+        flushLastSeen()
+        lastRun = nil
+        var changed: [RankKey] = []
+        for (key, state) in ranks where state.dirty {
+            changed.append(key)
+            ranks[key]?.dirty = false
+        }
+        defer { dirtyRuns.removeAll(keepingCapacity: true) }
+        return (Array(dirtyRuns), changed)
     }
 
     /// Missing plus dropped events over all ranks of `run`.

@@ -43,6 +43,8 @@ final class TelemetryStore {
             // WAL with NORMAL sync survives a killed collector; only a power cut can lose the last batch.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA busy_timeout = 5000")
+            // A larger page cache keeps the unique index's hot pages in memory under load.
+            try db.execute(sql: "PRAGMA cache_size = -65536")
         }
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
@@ -100,15 +102,9 @@ final class TelemetryStore {
         statistics: inout CollectorStatistics, now: Double, stopped: Bool = false
     ) throws {
         try queue.write { db in
-            let insert = try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO events(run, rank, seq, kind, step, time, body) VALUES (?, ?, ?, ?, ?, ?, ?)
-                """)
+            let insertion = try EventInsertion(db)
             for event in events {
-                insert.setUncheckedArguments([
-                    event.run, event.rank, event.seq, event.kind.rawValue, event.step, event.time, event.body,
-                ])
-                try insert.execute()
-                guard db.changesCount > 0 else { statistics.duplicates += 1; continue }
+                guard try insertion.insert(event) else { statistics.duplicates += 1; continue }
                 statistics.stored += 1
                 tracker.apply(event, now: now)
                 if event.kind == .runStarted || event.kind == .runFinished { try describeRun(db, event) }

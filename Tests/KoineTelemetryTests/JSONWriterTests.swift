@@ -82,7 +82,7 @@ final class JSONWriterTests: XCTestCase {
             ("loss", .double(0.6931471805599453)), ("accuracy", .double(0.8125)), ("entropy", .double(1.3862943611198906)),
             ("speaker_loss", .double(0.41)), ("listener_loss", .double(0.28)), ("resets", .int(3)),
         ]
-        let count = 200_000
+        let count = 50_000
         let start = Date()
         for seq in 0..<count {
             encoder.encode(kind: .step, seq: seq, time: 1_700_000_000.25, step: seq, dropped: 0, fields: fields)

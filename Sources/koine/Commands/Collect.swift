@@ -24,7 +24,21 @@ struct Collect: ParsableCommand {
     @Flag(name: .long, help: "Print nothing but errors (for scripts).")
     var quiet = false
 
+    @Option(name: .long, help: .hidden)
+    var benchmark: Int?
+
     func run() throws {
+        if let events = benchmark {
+            // Hidden: measures emit cost and ingest rate in a scratch directory (scripts/bench-telemetry).
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("koine-bench-\(getpid())")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            if ProcessInfo.processInfo.environment["KOINE_BENCH_PARTS"] != nil {
+                try TelemetryBenchmark.components(events: events, directory: directory.path) { print($0) }
+            }
+            _ = try TelemetryBenchmark.run(events: events, directory: directory.path) { print($0) }
+            return
+        }
         let collector: Collector
         do {
             collector = try Collector(bind: bind, database: db, quiet: quiet)
