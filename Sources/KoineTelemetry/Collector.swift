@@ -24,7 +24,7 @@ public final class Collector: @unchecked Sendable {
     private let store: TelemetryStore
     private var socket: UnsafeMutableRawPointer?
     private var decoder = EventDecoder()
-    private var tracker: RunTracker
+    private var writer: BatchWriter!
     private var batch: [ReceivedEvent] = []
     private var badFrames: [BadFrameRecord] = []
     private var badFramesLogged = 0
@@ -36,7 +36,6 @@ public final class Collector: @unchecked Sendable {
 
     private let lock = NSLock()
     private var stopRequested = false
-    private var snapshot = (statistics: CollectorStatistics(), tracker: RunTracker())
     private let finished = DispatchSemaphore(value: 0)
     private var runningInBackground = false
 
@@ -50,6 +49,7 @@ public final class Collector: @unchecked Sendable {
         self.bind = bind
         databasePath = database
         self.quiet = quiet
+        let tracker: RunTracker
         do {
             store = try TelemetryStore(path: database)
             tracker = try store.loadTracker()
@@ -79,20 +79,14 @@ public final class Collector: @unchecked Sendable {
         }
         self.socket = socket
         batch.reserveCapacity(batchSize)
-        snapshot.tracker = tracker
+        writer = BatchWriter(store: store, tracker: tracker)
     }
 
-    /// Counters so far (safe from any thread; updated with each flush).
-    public var currentStatistics: CollectorStatistics {
-        lock.lock(); defer { lock.unlock() }
-        return snapshot.statistics
-    }
+    /// Counters as of the last written batch (safe from any thread).
+    public var currentStatistics: CollectorStatistics { writer.snapshot.statistics }
 
-    /// Runs and ranks as of the last flush (safe from any thread).
-    public var currentTracker: RunTracker {
-        lock.lock(); defer { lock.unlock() }
-        return snapshot.tracker
-    }
+    /// Runs and ranks as of the last written batch (safe from any thread).
+    public var currentTracker: RunTracker { writer.snapshot.tracker }
 
     /// Asks `run()` to flush and return; safe from any thread or a signal handler's queue.
     public func stop() {
@@ -143,15 +137,21 @@ public final class Collector: @unchecked Sendable {
                 flush()
                 oldestPending = nil
             }
-            view?.refresh(tracker: tracker, statistics: statistics)
+            if let view, view.isDue {
+                let snapshot = writer.snapshot
+                view.refresh(tracker: snapshot.tracker, statistics: snapshot.statistics)
+            }
         }
         // Take what already arrived, then write it all.
         while receiveAvailable(socket, &message) > 0 {
             if batch.count >= batchSize { flush() }
         }
         flush(stopping: true)
-        view?.refresh(tracker: tracker, statistics: statistics, force: true)
-        view?.finish()
+        if let view {
+            let snapshot = writer.snapshot
+            view.refresh(tracker: snapshot.tracker, statistics: snapshot.statistics, force: true)
+            view.finish()
+        }
     }
 
     private var isStopRequested: Bool {
@@ -205,20 +205,14 @@ public final class Collector: @unchecked Sendable {
         }
     }
 
+    /// Hands the batch to the writer thread (the last one waits until it is written).
     private func flush(stopping: Bool = false) {
-        let now = currentTime()
-        do {
-            try store.write(batch, badFrames: badFrames, tracker: &tracker, statistics: &statistics,
-                            now: now, stopped: stopping)
-        } catch {
-            statistics.unstored += batch.count
-            FileHandle.standardError.write(Data("koine collect: could not store \(batch.count) events in \(databasePath): \(error)\n".utf8))
-        }
-        batch.removeAll(keepingCapacity: true)
+        let work = BatchWriter.Work(events: batch, badFrames: badFrames, received: statistics.received,
+                                    bad: statistics.bad, badByReason: statistics.badByReason, stopping: stopping)
+        if stopping { writer.finish(work) } else { writer.submit(work) }
+        batch = []
+        batch.reserveCapacity(batchSize)
         badFrames.removeAll(keepingCapacity: true)
-        lock.lock()
-        snapshot = (statistics, tracker)
-        lock.unlock()
     }
 }
 

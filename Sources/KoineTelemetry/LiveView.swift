@@ -23,10 +23,13 @@ final class LiveView {
         pendingLogs.append(message)
     }
 
+    /// Whether a refresh would draw now (so callers can skip preparing its input).
+    var isDue: Bool {
+        Date().timeIntervalSince(lastDraw) >= interval || (!pendingLogs.isEmpty && isTerminal)
+    }
+
     func refresh(tracker: RunTracker, statistics: CollectorStatistics, force: Bool = false) {
-        guard force || Date().timeIntervalSince(lastDraw) >= interval || (!pendingLogs.isEmpty && isTerminal) else {
-            return
-        }
+        guard force || isDue else { return }
         lastDraw = Date()
         let block = Self.lines(tracker: tracker, statistics: statistics)
         var output = ""

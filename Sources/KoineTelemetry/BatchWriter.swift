@@ -1,0 +1,93 @@
+import Foundation
+
+/// The collector's second thread: writes batches to SQLite while the first thread keeps
+/// receiving and validating, so the two costs overlap instead of adding up.
+///
+/// At most two batches wait; beyond that the receiving thread waits too, and frames queue
+/// in ZeroMQ (and, past its high-water mark, in the senders) — nothing is dropped here.
+final class BatchWriter: @unchecked Sendable {
+    /// What the receiving thread hands over: events, refused frames and its own counters.
+    struct Work {
+        var events: [ReceivedEvent]
+        var badFrames: [BadFrameRecord]
+        var received: Int
+        var bad: Int
+        var badByReason: [String: Int]
+        var stopping: Bool
+    }
+
+    private let store: TelemetryStore
+    private let condition = NSCondition()
+    private var pending: [Work] = []
+    private var finished = false
+    private let done = DispatchSemaphore(value: 0)
+    static let maximumPending = 2
+
+    // Owned by the writer thread; published through `snapshot`.
+    private var tracker: RunTracker
+    private var statistics = CollectorStatistics()
+    private var snapshotStatistics = CollectorStatistics()
+    private var snapshotTracker: RunTracker
+
+    init(store: TelemetryStore, tracker: RunTracker) {
+        self.store = store
+        self.tracker = tracker
+        snapshotTracker = tracker
+        let thread = Thread { [self] in self.loop() }
+        thread.name = "koine-collector-writer"
+        thread.start()
+    }
+
+    /// The counters and runs as of the last written batch.
+    var snapshot: (statistics: CollectorStatistics, tracker: RunTracker) {
+        condition.lock(); defer { condition.unlock() }
+        return (snapshotStatistics, snapshotTracker)
+    }
+
+    /// Queues a batch, waiting while `maximumPending` batches are already queued.
+    func submit(_ work: Work) {
+        condition.lock()
+        while pending.count >= Self.maximumPending { condition.wait() }
+        pending.append(work)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Queues the last batch and waits until everything is written.
+    func finish(_ work: Work) {
+        var last = work
+        last.stopping = true
+        submit(last)
+        done.wait()
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while pending.isEmpty { condition.wait() }
+            let work = pending.removeFirst()
+            condition.broadcast()
+            condition.unlock()
+            write(work)
+            if work.stopping { break }
+        }
+        done.signal()
+    }
+
+    private func write(_ work: Work) {
+        statistics.received = work.received
+        statistics.bad = work.bad
+        statistics.badByReason = work.badByReason
+        do {
+            try store.write(work.events, badFrames: work.badFrames, tracker: &tracker, statistics: &statistics,
+                            now: currentTime(), stopped: work.stopping)
+        } catch {
+            statistics.unstored += work.events.count
+            FileHandle.standardError.write(Data("koine collect: could not store \(work.events.count) events in \(store.path): \(error)\n".utf8))
+        }
+        condition.lock()
+        snapshotStatistics = statistics
+        snapshotTracker = tracker
+        condition.unlock()
+    }
+}
