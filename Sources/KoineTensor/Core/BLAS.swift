@@ -15,6 +15,7 @@ public enum BLAS {
         assert((transposeB ? b.rows : b.columns) == n, "gemm: columns of op(b) != \(n)")
         assert((transposeB ? b.columns : b.rows) == k, "gemm: inner dimensions differ")
         if m == 0 || n == 0 { return }
+        if let recorder { recorder(GemmShape(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)) }
         if k == 0 {
             if beta != 1 { scaleOrZero(c, beta) }
             return
@@ -27,6 +28,10 @@ public enum BLAS {
             alpha, a.base, Int32(a.stride), b.base, Int32(b.stride),
             beta, c.base, Int32(c.stride))
     }
+
+    /// Sees the shape of every product while set (benchmarks count FLOPs and
+    /// replay the same products through raw sgemm); nil in training.
+    nonisolated(unsafe) public static var recorder: ((GemmShape) -> Void)?
 
     @usableFromInline
     static func scaleOrZero(_ c: Matrix, _ beta: Float) {
@@ -43,5 +48,25 @@ public enum BLAS {
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }
         set { openblas_set_num_threads(Int32(newValue)) }
+    }
+}
+
+/// The shape of one matrix product: `m × k` times `k × n`.
+public struct GemmShape: Hashable {
+    public var m: Int
+    public var n: Int
+    public var k: Int
+    public var transposeA: Bool
+    public var transposeB: Bool
+
+    public var flops: Int { 2 * m * n * k }
+
+    @inlinable
+    public init(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool) {
+        self.m = m
+        self.n = n
+        self.k = k
+        self.transposeA = transposeA
+        self.transposeB = transposeB
     }
 }

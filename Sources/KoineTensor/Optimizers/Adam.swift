@@ -42,35 +42,15 @@ public final class Adam: Optimizer {
         let b1 = beta1, b2 = beta2, eps = epsilon
         let p = parameters.values, g = parameters.gradients, m = firstMoment, v = secondMoment
         let count = parameters.count
-        // Eight lanes at a time with explicit SIMD: the compiler does not
-        // vectorise the scalar loop (four pointers that might alias), and the
-        // square root and division per parameter made Adam a tenth of a step.
-        let lanes = 8
-        let vectorCount = count / lanes * lanes
-        let b1v = SIMD8<Float>(repeating: b1), b2v = SIMD8<Float>(repeating: b2)
-        let c1 = SIMD8<Float>(repeating: 1 - b1), c2 = SIMD8<Float>(repeating: 1 - b2)
-        let stepVector = SIMD8<Float>(repeating: stepSize), inverseRoot = SIMD8<Float>(repeating: 1 / root2)
-        let epsilonVector = SIMD8<Float>(repeating: eps)
-        var i = 0
-        while i < vectorCount {
-            let gi = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
-            let mi = b1v * UnsafeRawPointer(m + i).loadUnaligned(as: SIMD8<Float>.self) + c1 * gi
-            let vi = b2v * UnsafeRawPointer(v + i).loadUnaligned(as: SIMD8<Float>.self) + c2 * gi * gi
-            let pi = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
-                - stepVector * mi / (vi.squareRoot() * inverseRoot + epsilonVector)
-            UnsafeMutableRawPointer(m + i).storeBytes(of: mi, as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(v + i).storeBytes(of: vi, as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(p + i).storeBytes(of: pi, as: SIMD8<Float>.self)
-            i += lanes
-        }
-        while i < count {
+        let inverseRoot = 1 / root2
+        // FastMath.squareRoot keeps the loop free of libm calls, so it vectorises.
+        for i in 0..<count {
             let gi = g[i]
             let mi = b1 * m[i] + (1 - b1) * gi
             let vi = b2 * v[i] + (1 - b2) * gi * gi
             m[i] = mi
             v[i] = vi
-            p[i] -= stepSize * mi / (vi.squareRoot() * (1 / root2) + eps)
-            i += 1
+            p[i] -= stepSize * mi / (FastMath.squareRoot(vi) * inverseRoot + eps)
         }
     }
 

@@ -1,0 +1,143 @@
+import ArgumentParser
+import CBLAS
+import Foundation
+import KoineCluster
+import KoineGame
+import KoineTensor
+import KoineTrainer
+
+/// `koine bench game`: training iterations of the Li & Bowling game, timed,
+/// with their exact FLOP count and the same products replayed through raw
+/// `cblas_sgemm`. Under `mpirun` every rank trains its own population (the
+/// shared encoder all-reduced, as in training) and rank 0 reports the sums.
+struct BenchGame: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "game",
+        abstract: "Time training iterations of the Li & Bowling game against raw sgemm over the same products.",
+        discussion: """
+            One iteration is one training step of one speaker and --listeners listeners on 8 × 4 objects, \
+            vocabulary 8, length 2, 5 candidates, batch 100, hidden 100, LSTM, REINFORCE with entropy 0.1, \
+            Adam 1e-3 (configs/li-bowling/*.yaml without resets). FLOPs are 2·m·n·k summed over every matrix \
+            product of an iteration, counted as they run; the sgemm reference replays exactly those products.
+            Example: koine bench game --listeners 10 --steps 1000
+            """)
+
+    @Option(help: "Listeners in the population.") var listeners = 1
+    @Option(help: "Timed iterations.") var steps = 1000
+    @Option(help: "Untimed iterations first.") var warmup = 100
+    @Option(help: "Timing rounds; the best is reported.") var rounds = 3
+    @Flag(help: "Print one JSON object (rank 0).") var json = false
+
+    static let game = """
+        seed: 1
+        game: {kind: attributes, attributes: [8, 4], candidates: 5, vocab: 8, message_length: 2}
+        agents: {cell: lstm, hidden: 100, channel: reinforce, entropy: 0.1, encoder: shared}
+        population: {speakers: 1, pairing: all}
+        train: {steps: 1000000, batch: 100, optimizer: {kind: adam, lr: 0.001}}
+        eval: {every: 0, ease_of_teaching: {every: 0}}
+        telemetry: {endpoint: none}
+        """
+
+    func run() throws {
+        for (name, value) in [("--listeners", listeners), ("--steps", steps), ("--rounds", rounds)] where value < 1 {
+            throw UsageFailure("bench game: \(name) must be at least 1 (got \(value))")
+        }
+        let communicator = try ClusterEnvironment.makeCommunicator()
+        BLAS.threads = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap(Int.init) ?? 1
+        let configuration = try Configuration.parse(BenchGame.game, source: "bench game",
+                                                    overrides: ["population.listeners=\(listeners)"])
+        let population = try Population(configuration: configuration, communicator: communicator,
+                                        random: Random(seed: 1))
+        let shared = population.sharedEncoder!.module.parameters
+        var step = 0
+        func iteration() throws {
+            _ = try population.playStep(step)
+            if communicator.size > 1 {
+                var handle = try communicator.startAllreduceAverage(shared.gradients, count: shared.count)
+                population.applyAgentGradients()
+                try communicator.wait(&handle)
+            } else {
+                population.applyAgentGradients()
+            }
+            population.applySharedEncoderGradient()
+            step += 1
+        }
+        for _ in 0..<warmup { try iteration() }
+
+        // One iteration's products, recorded as they run.
+        var shapes: [GemmShape] = []
+        BLAS.recorder = { shapes.append($0) }
+        try iteration()
+        BLAS.recorder = nil
+        let flops = shapes.reduce(0) { $0 + $1.flops }
+
+        var best = Double.infinity
+        for _ in 0..<rounds {
+            try communicator.barrier()
+            let started = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<steps { try iteration() }
+            var seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            try communicator.allreduceMax(&seconds, count: 1)
+            best = min(best, seconds)
+        }
+        let replay = SgemmReplay(shapes: shapes)
+        let sgemmSeconds = replay.time(iterations: max(50, steps / 4), rounds: rounds)
+
+        let perIteration = best / Double(steps)
+        var games = Double(steps * configuration.batch * listeners) / best
+        try communicator.allreduceSum(&games, count: 1)
+        let iterationsPerSecond = 1 / perIteration
+        let gflops = Double(flops) / perIteration / 1e9
+        let sgemmGflops = Double(flops) / sgemmSeconds / 1e9
+        try communicator.finalize()
+        guard communicator.rank == 0 else { return }
+        if json {
+            print("{\"listeners\": \(listeners), \"ranks\": \(communicator.size), "
+                  + "\"iterations_per_second\": \(iterationsPerSecond), \"games_per_second\": \(games), "
+                  + "\"flops_per_iteration\": \(flops), \"gflops\": \(gflops), \"sgemm_gflops\": \(sgemmGflops), "
+                  + "\"products_per_iteration\": \(shapes.count), \"allocations_per_step\": null}")
+        } else {
+            print("""
+                koine bench game: \(listeners) listener(s), \(communicator.size) rank(s), OpenBLAS threads \(BLAS.threads)
+                  iterations/s (per rank)   \(String(format: "%.1f", iterationsPerSecond))
+                  games/s (all ranks)       \(String(format: "%.0f", games))
+                  FLOPs per iteration       \(flops) over \(shapes.count) products
+                  achieved                  \(String(format: "%.1f", gflops)) GFLOP/s
+                  raw sgemm, same products  \(String(format: "%.1f", sgemmGflops)) GFLOP/s
+                  share of sgemm            \(String(format: "%.1f", 100 * gflops / sgemmGflops))%
+                """)
+        }
+    }
+}
+
+/// Replays a list of products through `cblas_sgemm` on scratch buffers.
+struct SgemmReplay {
+    let shapes: [GemmShape]
+    let a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>
+
+    init(shapes: [GemmShape]) {
+        self.shapes = shapes
+        let size = max(1, shapes.map { max($0.m * $0.k, $0.k * $0.n, $0.m * $0.n) }.max() ?? 1)
+        a = .allocate(capacity: size); b = .allocate(capacity: size); c = .allocate(capacity: size)
+        a.initialize(repeating: 0.01, count: size); b.initialize(repeating: 0.02, count: size)
+        c.initialize(repeating: 0, count: size)
+    }
+
+    /// Best seconds per iteration of the recorded products.
+    func time(iterations: Int, rounds: Int) -> Double {
+        var best = Double.infinity
+        for _ in 0..<rounds {
+            let started = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<iterations {
+                for s in shapes {
+                    let m = Int32(s.m), n = Int32(s.n), k = Int32(s.k)
+                    cblas_sgemm(CblasRowMajor, s.transposeA ? CblasTrans : CblasNoTrans,
+                                s.transposeB ? CblasTrans : CblasNoTrans, m, n, k, 1,
+                                a, s.transposeA ? m : k, b, s.transposeB ? k : n, 1, c, n)
+                }
+            }
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 / Double(iterations))
+        }
+        return best
+    }
+}
