@@ -24,6 +24,16 @@ struct ReplayRing {
         count = min(count + 1, slots.count)
     }
 
+    /// Visits the newest `count` frames (at most all kept), oldest of them first.
+    func forEachNewest(_ count: Int, _ body: (UnsafeRawBufferPointer) -> Void) {
+        let count = min(count, self.count)
+        guard count > 0 else { return }
+        let start = (next - count + slots.count) % slots.count
+        for offset in 0..<count {
+            slots[(start + offset) % slots.count].withUnsafeBytes { body($0) }
+        }
+    }
+
     /// Visits the kept frames oldest first until `body` returns false.
     func forEachOldestFirst(_ body: (UnsafeRawBufferPointer) -> Bool) {
         guard count > 0 else { return }

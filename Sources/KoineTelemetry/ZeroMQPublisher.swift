@@ -30,6 +30,10 @@ public final class ZeroMQPublisher: TelemetrySink {
     private var socket: UnsafeMutableRawPointer?
     private let linger: TimeInterval
     private var nextSeq = 0
+    /// Frames recorded in `replay` but not handed to ZeroMQ yet (the newest ones).
+    private var unsent = 0
+    private var oldestUnsent = 0.0
+    private var lastEmit = -Double.infinity
     public private(set) var dropped = 0
     /// Frames sent again after reconnects (diagnostics and tests).
     public private(set) var replayed = 0
@@ -54,7 +58,8 @@ public final class ZeroMQPublisher: TelemetrySink {
         self.rank = rank
         self.linger = linger
         encoder = EventEncoder(run: run, rank: rank)
-        replay = ReplayRing(capacity: replayCapacity)
+        // The ring also holds the burst not sent yet, so it is never smaller than a burst.
+        replay = ReplayRing(capacity: max(replayCapacity, Self.burstSize))
         watch = ConnectionWatch(endpoint: endpoint, patience: patience, notice: notice)
         // A private context lets close() wait (bounded by linger) for the queue to drain;
         // inproc endpoints must share the process-wide context to meet their collector.
@@ -96,16 +101,40 @@ public final class ZeroMQPublisher: TelemetrySink {
         if watch.takeReconnect() { resendRecent(socket) }
         let seq = nextSeq
         nextSeq += 1
-        encoder.encode(kind: kind, seq: seq, time: currentTime(), step: step, dropped: dropped, fields: fields)
-        let sent = encoder.writer.bytes.withUnsafeBytes { frame -> Bool in
-            replay.record(frame)
-            return send(socket, frame)
+        let now = currentTime()
+        encoder.encode(kind: kind, seq: seq, time: now, step: step, dropped: dropped, fields: fields)
+        encoder.writer.bytes.withUnsafeBytes { replay.record($0) }
+        if unsent == 0 { oldestUnsent = now }
+        unsent += 1
+        // Frequent events go out in small bursts: ZeroMQ wakes its I/O thread once per burst
+        // instead of once per event, which is most of the cost at an event every step.
+        // Rare kinds, a slow cadence, a full burst or an old one are sent at once.
+        let frequent = kind == .step || kind == .heartbeat || kind == .allreduce
+        if !frequent || now - lastEmit >= Self.burstGap || unsent >= Self.burstSize || now - oldestUnsent >= Self.burstAge {
+            sendUnsent(socket)
         }
-        if !sent {
-            dropped += 1
-            if dropped == 1 {
-                watch.warn("koine: telemetry to \(endpoint) is not being received (queue of \(Self.sendHighWaterMark) events full); training continues, events are dropped and counted")
-            }
+        lastEmit = now
+    }
+
+    /// Events per burst at most, and how long the oldest may wait (s); emits further apart
+    /// than `burstGap` are sent one by one, since then per-event wake-ups cost nothing that matters.
+    static let burstSize = 64
+    static let burstAge = 0.05
+    static let burstGap = 0.02
+
+    /// Sends the recorded frames not yet sent, oldest first; those ZeroMQ refuses are dropped and counted.
+    private func sendUnsent(_ socket: UnsafeMutableRawPointer) {
+        guard unsent > 0 else { return }
+        var failed = 0
+        replay.forEachNewest(unsent) { frame in
+            if !send(socket, frame) { failed += 1 }
+        }
+        unsent = 0
+        guard failed > 0 else { return }
+        let first = dropped == 0
+        dropped += failed
+        if first {
+            watch.warn("koine: telemetry to \(endpoint) is not being received (queue of \(Self.sendHighWaterMark) events full); training continues, events are dropped and counted")
         }
     }
 
@@ -130,6 +159,7 @@ public final class ZeroMQPublisher: TelemetrySink {
     public func close() {
         guard let socket else { return }
         if watch.takeReconnect() { resendRecent(socket) }
+        sendUnsent(socket)
         zmq_socket_monitor(socket, nil, 0)
         watch.stop()
         zmq_close(socket)
