@@ -1,10 +1,19 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 // Release builds drop bounds and overflow checks in the numeric modules: their
 // hot loops are over raw buffers whose sizes are fixed when they are allocated.
+// On x86-64 they also use AVX2 (Haswell, 2013, and later), which doubles the
+// width of the vectorised elementwise kernels; KOINE_PORTABLE=1 at build time
+// leaves it out for older processors.
+#if arch(x86_64)
+let vectorFlags = ProcessInfo.processInfo.environment["KOINE_PORTABLE"] == nil ? ["-target-cpu", "haswell"] : []
+#else
+let vectorFlags: [String] = []
+#endif
 let numeric: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+    .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"] + vectorFlags, .when(configuration: .release)),
 ]
 
 let package = Package(
