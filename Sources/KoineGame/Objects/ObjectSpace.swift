@@ -67,28 +67,29 @@ public final class ObjectSpace {
         (0..<attributes.count).map { valueTable[id * attributes.count + $0] }
     }
 
-    /// Greedily holds out objects in a seeded random order, skipping any
-    /// whose removal would leave one of its attribute values with no
-    /// training object.
+    /// Reserves, at random, max(attribute sizes) training objects that between
+    /// them show every value of every attribute (object k takes value
+    /// permutationₐ[k mod sizeₐ] of each attribute a), then holds out
+    /// `holdout` of the other objects at random. Possible up to `maximumHoldout`.
     private static func chooseHoldout(_ holdout: Int, attributes: [Int], values: [Int], count: Int, random: Random) throws -> [Int] {
         if holdout == 0 { return [] }
-        let n = attributes.count
-        var remaining = attributes.map { [Int](repeating: 0, count: $0) }
-        for id in 0..<count { for a in 0..<n { remaining[a][values[id * n + a]] += 1 } }
-        var order = Array(0..<count)
+        let possible = maximumHoldout(attributes)
+        guard holdout <= possible else { throw Failure.holdoutTooLarge(requested: holdout, possible: possible) }
         var generator = random
-        for i in stride(from: count - 1, to: 0, by: -1) { order.swapAt(i, generator.nextInt(below: i + 1)) }
-        var chosen: [Int] = []
-        for id in order where chosen.count < holdout {
-            if (0..<n).allSatisfy({ remaining[$0][values[id * n + $0]] > 1 }) {
-                for a in 0..<n { remaining[a][values[id * n + a]] -= 1 }
-                chosen.append(id)
-            }
+        func shuffled(_ items: [Int]) -> [Int] {
+            var items = items
+            for i in stride(from: items.count - 1, to: 0, by: -1) { items.swapAt(i, generator.nextInt(below: i + 1)) }
+            return items
         }
-        if chosen.count < holdout {
-            throw Failure.holdoutTooLarge(requested: holdout, possible: ObjectSpace.maximumHoldout(attributes))
+        let permutations = attributes.map { shuffled(Array(0..<$0)) }
+        var reserved = Set<Int>()
+        for k in 0..<(attributes.max() ?? 1) {
+            var id = 0
+            for a in 0..<attributes.count { id = id * attributes[a] + permutations[a][k % attributes[a]] }
+            reserved.insert(id)
         }
-        return chosen
+        let candidates = shuffled((0..<count).filter { !reserved.contains($0) })
+        return Array(candidates.prefix(holdout))
     }
 
     /// The most combinations that can be held out while every value stays seen:

@@ -12,10 +12,12 @@ public final class Trainer {
     public let configuration: Configuration
     public let communicator: Communicator
     public let population: Population
-    public let run: RunDirectory?
-    public let telemetry: TelemetrySink
+    /// Where rank 0 writes; set after construction so that nothing is
+    /// created on disk before the population is known to build.
+    public var run: RunDirectory?
+    public var telemetry: TelemetrySink
     public let progress: Progress
-    public let runIdentifier: String
+    public var runIdentifier: String
     public private(set) var resets: [ResetEvent] = []
     public private(set) var lastEvaluation: ReducedEvaluation?
     public private(set) var easeOfTeaching: EaseOfTeaching?

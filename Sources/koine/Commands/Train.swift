@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KoineCluster
+import KoineGame
 import KoineTelemetry
 import KoineTensor
 import KoineTrainer
@@ -58,13 +59,22 @@ struct Train: ParsableCommand {
         }
         BLAS.threads = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap(Int.init) ?? 1
 
+        // The population is built before anything is written, so a value that
+        // only fails there (an impossible hold-out set) leaves no directory.
+        let trainer: Trainer
+        do {
+            trainer = try Trainer(configuration: configuration, communicator: communicator, run: nil,
+                                  progress: Progress(enabled: !quiet && isRoot))
+        } catch let error as ObjectSpace.Failure {
+            try fail("\(config): game.holdout: \(error)")
+        }
+
         // Rank 0 names and creates the run directory; every rank learns the outcome.
         var path = out ?? defaultRunDirectory()
         var failure = ""
-        var run: RunDirectory?
         if isRoot {
             do {
-                run = try RunDirectory(url: URL(fileURLWithPath: path), configuration: configuration)
+                trainer.run = try RunDirectory(url: URL(fileURLWithPath: path), configuration: configuration)
             } catch let error as ConfigurationError {
                 failure = error.message
             } catch {
@@ -79,8 +89,8 @@ struct Train: ParsableCommand {
 
         do {
             let sink = try makeTelemetrySink(endpoint: configuration.telemetryEndpoint, run: runIdentifier, rank: communicator.rank)
-            let trainer = try Trainer(configuration: configuration, communicator: communicator, run: run, telemetry: sink,
-                                      progress: Progress(enabled: !quiet && isRoot), runIdentifier: runIdentifier)
+            trainer.telemetry = sink
+            trainer.runIdentifier = runIdentifier
             if let failRank, failRank == communicator.rank {
                 trainer.failure = (failStep, "injected failure on rank \(failRank) (--fail-rank)")
             }
