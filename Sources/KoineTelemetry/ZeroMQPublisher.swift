@@ -74,14 +74,17 @@ public final class ZeroMQPublisher: TelemetrySink {
         do {
             try ZeroMQ.setOption(socket, ZMQ_SNDHWM, Self.sendHighWaterMark)
             try ZeroMQ.setOption(socket, ZMQ_LINGER, Int32(linger * 1000))
-            guard zmq_connect(socket, endpoint) == 0 else { throw ZeroMQError("zmq_connect(\(endpoint))") }
             Self.monitorCounter.lock()
             Self.monitorNumber += 1
             let number = Self.monitorNumber
             Self.monitorCounter.unlock()
+            // The watcher listens before the connection starts, so it cannot miss the connect event.
             let address = "inproc://koine-telemetry-monitor-\(getpid())-\(number)"
             try watch.start(socket: socket, context: context, monitorAddress: address)
+            guard zmq_connect(socket, endpoint) == 0 else { throw ZeroMQError("zmq_connect(\(endpoint))") }
         } catch {
+            zmq_socket_monitor(socket, nil, 0)
+            watch.stop()
             zmq_close(socket)
             self.socket = nil
             if ownsContext { zmq_ctx_term(context) }

@@ -53,13 +53,20 @@ final class TransportTests: XCTestCase {
         let collector = try Collector(bind: endpoint, database: path)
         collector.startInBackground()
         var publishers: [ZeroMQPublisher] = []
+        let notices = NoticeLog()
         for run in ["alpha", "beta"] {
-            for rank in 0..<2 { publishers.append(try ZeroMQPublisher(endpoint: endpoint, run: run, rank: rank)) }
+            for rank in 0..<2 {
+                publishers.append(try ZeroMQPublisher(endpoint: endpoint, run: run, rank: rank, noticeAfter: 0.3,
+                                                      notice: { notices.append($0) }))
+            }
         }
         for step in 0..<500 {
             for publisher in publishers { publisher.emit(.step, step: step, fields: [("loss", .double(1.0 / Double(step + 1)))]) }
         }
+        // Connected publishers must never claim that telemetry is not received.
+        usleep(600_000)
         publishers.forEach { $0.close() }
+        XCTAssertEqual(notices.messages, [])
         XCTAssertTrue(waitUntil(timeout: 20) { collector.currentStatistics.stored == 2000 })
         collector.stop()
         for run in ["alpha", "beta"] {
