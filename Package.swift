@@ -42,6 +42,8 @@ let package = Package(
         .target(name: "KoineCluster", dependencies: ["CMPI"]),
         .target(name: "KoineTelemetry", dependencies: [
             "CZMQ", .product(name: "GRDB", package: "GRDB.swift"),
+            // The collector's hot insert calls SQLite's C API directly.
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
         .target(name: "KoineTrainer", dependencies: [
             "KoineTensor", "KoineGame", "KoineCluster", "KoineTelemetry", "Yams",

@@ -20,23 +20,28 @@ public enum Evaluation {
     }
 
     /// Greedy accuracy of a speaker–listener pair over games whose targets
-    /// are `targets` (each once), with distractors drawn by `sampler` from `random`.
+    /// are `targets`, each `repeats` times, with distractors drawn by
+    /// `sampler` from `random`.
     public static func accuracy(
-        speaker: Speaker, listener: Listener, targets: [Int], sampler: GameSampler, batch: GameBatch, random: inout Random
+        speaker: Speaker, listener: Listener, targets: [Int], repeats: Int = 1, sampler: GameSampler, batch: GameBatch,
+        random: inout Random
     ) -> Double {
         guard !targets.isEmpty else { return .nan }
         var wins = 0.0
         var start = 0
+        let total = targets.count * repeats
         let capacity = min(batch.size, speaker.capacity, listener.capacity)
-        while start < targets.count {
-            let rows = min(capacity, targets.count - start)
+        while start < total {
+            let rows = min(capacity, total - start)
             let games = batch.prefix(rows)
-            for b in 0..<rows { sampler.fill(game: b, target: Int32(targets[start + b]), batch: games, random: &random) }
+            for b in 0..<rows {
+                sampler.fill(game: b, target: Int32(targets[(start + b) % targets.count]), batch: games, random: &random)
+            }
             speaker.speak(targets: games.targets, random: &random, greedy: true)
             listener.listen(to: speaker.message, batch: games, random: &random, greedy: true)
             for b in 0..<rows { wins += Double(listener.rewards[b]) }
             start += rows
         }
-        return wins / Double(targets.count)
+        return wins / Double(total)
     }
 }

@@ -15,6 +15,11 @@ public struct PopulationEvaluation {
     public var lexiconSize: Double
     public var lexicons: [Lexicon]
 
+    /// Every target is played at least once and, for small spaces, often
+    /// enough (about 1,000 games in all) that one unlucky set of distractors
+    /// does not move the figure by a whole object's share.
+    static func repeats(_ targets: Int) -> Int { max(1, (1000 + targets - 1) / max(targets, 1)) }
+
     public static func measure(_ population: Population, distance: MeaningDistance, seed: UInt64 = 0) -> PopulationEvaluation {
         let space = population.space
         let configuration = population.configuration
@@ -32,9 +37,11 @@ public struct PopulationEvaluation {
                 // The same distractors for every pair and every evaluation.
                 var random = Random(seed: seed).split(99)
                 accuracy += Evaluation.accuracy(speaker: speaker, listener: listener, targets: space.trainingObjects,
+                                                repeats: repeats(space.trainingObjects.count),
                                                 sampler: sampler, batch: batch, random: &random)
                 if !space.heldoutObjects.isEmpty {
                     heldout += Evaluation.accuracy(speaker: speaker, listener: listener, targets: space.heldoutObjects,
+                                                   repeats: repeats(space.heldoutObjects.count),
                                                    sampler: heldoutSampler, batch: batch, random: &random)
                 }
                 pairs += 1
