@@ -16,6 +16,8 @@ final class ConnectionWatch: @unchecked Sendable {
     private var pendingWarning: String?
     private let finished = DispatchSemaphore(value: 0)
     private var running = false
+    private var expectsConnection = true
+    private var everConnected = false
 
     let endpoint: String
     /// How long without a connection before the notice is printed.
@@ -45,6 +47,7 @@ final class ConnectionWatch: @unchecked Sendable {
         running = true
         // inproc peers never report a connection; only the drop notice applies to them.
         let expectsConnection = !endpoint.hasPrefix("inproc://")
+        self.expectsConnection = expectsConnection
         let handle = SocketHandle(pointer: pair)
         let thread = Thread { [self] in
             self.run(pair: handle.pointer, expectsConnection: expectsConnection)
@@ -81,6 +84,13 @@ final class ConnectionWatch: @unchecked Sendable {
         let wasRunning = running
         lock.unlock()
         if wasRunning { finished.wait() }
+        // A run shorter than the watcher's patience still hears it once.
+        lock.lock()
+        let neverConnected = wasRunning && expectsConnection && !everConnected
+        lock.unlock()
+        if neverConnected {
+            warn("koine: telemetry to \(endpoint) was not received (no collector connected during the run)")
+        }
         flushWarning()
     }
 
@@ -107,6 +117,7 @@ final class ConnectionWatch: @unchecked Sendable {
                 if event == ZMQ_EVENT_CONNECTED {
                     if everDisconnected { reconnectPending = true }
                     connected = true
+                    everConnected = true
                     disconnectedSince = nil
                 } else if event == ZMQ_EVENT_DISCONNECTED {
                     connected = false

@@ -51,12 +51,15 @@ struct BenchGame: ParsableCommand {
                                         random: Random(seed: 1))
         let shared = population.sharedEncoder!.module.parameters
         var step = 0
+        var waited: UInt64 = 0
         func iteration() throws {
             _ = try population.playStep(step)
             if communicator.size > 1 {
                 var handle = try communicator.startAllreduceAverage(shared.gradients, count: shared.count)
                 population.applyAgentGradients()
+                let waitStart = DispatchTime.now().uptimeNanoseconds
                 try communicator.wait(&handle)
+                waited += DispatchTime.now().uptimeNanoseconds - waitStart
             } else {
                 population.applyAgentGradients()
             }
@@ -72,14 +75,26 @@ struct BenchGame: ParsableCommand {
         BLAS.recorder = nil
         let flops = shapes.reduce(0) { $0 + $1.flops }
 
-        var best = Double.infinity
+        var best = Double.infinity, bestWait = 0.0
         for _ in 0..<rounds {
             try communicator.barrier()
+            waited = 0
             let started = DispatchTime.now().uptimeNanoseconds
             for _ in 0..<steps { try iteration() }
             var seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            var waitSeconds = Double(waited) / 1e9
             try communicator.allreduceMax(&seconds, count: 1)
-            best = min(best, seconds)
+            try communicator.allreduceMax(&waitSeconds, count: 1)
+            if seconds < best { best = seconds; bestWait = waitSeconds }
+        }
+        // A blocking all-reduce of the same buffer alone, for comparison.
+        var rawAllreduce = 0.0
+        if communicator.size > 1 {
+            try communicator.barrier()
+            let started = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<steps { try communicator.allreduceAverage(shared.gradients, count: shared.count) }
+            rawAllreduce = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 / Double(steps)
+            try communicator.allreduceMax(&rawAllreduce, count: 1)
         }
         let replay = SgemmReplay(shapes: shapes)
         let sgemmSeconds = replay.time(iterations: max(50, steps / 4), rounds: rounds)
@@ -96,7 +111,9 @@ struct BenchGame: ParsableCommand {
             print("{\"listeners\": \(listeners), \"ranks\": \(communicator.size), "
                   + "\"iterations_per_second\": \(iterationsPerSecond), \"games_per_second\": \(games), "
                   + "\"flops_per_iteration\": \(flops), \"gflops\": \(gflops), \"sgemm_gflops\": \(sgemmGflops), "
-                  + "\"products_per_iteration\": \(shapes.count), \"allocations_per_step\": null}")
+                  + "\"products_per_iteration\": \(shapes.count), \"allocations_per_step\": null, "
+                  + "\"allreduce_share\": \(bestWait / best), \"allreduce_bytes\": \(shared.count * 4), "
+                  + "\"raw_allreduce_seconds\": \(rawAllreduce)}")
         } else {
             print("""
                 koine bench game: \(listeners) listener(s), \(communicator.size) rank(s), OpenBLAS threads \(BLAS.threads)
@@ -106,6 +123,7 @@ struct BenchGame: ParsableCommand {
                   achieved                  \(String(format: "%.1f", gflops)) GFLOP/s
                   raw sgemm, same products  \(String(format: "%.1f", sgemmGflops)) GFLOP/s
                   share of sgemm            \(String(format: "%.1f", 100 * gflops / sgemmGflops))%
+                  all-reduce wait share     \(String(format: "%.1f", 100 * bestWait / best))% of step time (\(shared.count * 4) bytes; a blocking MPI_Allreduce of it alone: \(String(format: "%.1f", rawAllreduce * 1e6)) µs)
                 """)
         }
     }

@@ -1,0 +1,65 @@
+import Foundation
+import KoineTestSupport
+import XCTest
+
+/// A 2-rank training run with the collector `koine launch` starts: every
+/// event of both ranks is in the database, with no gaps and a run_finished
+/// from each rank; and a run with no collector at all finishes normally.
+final class TelemetryEndToEndTests: XCTestCase {
+    static let config = """
+        seed: 9
+        game: {attributes: [4, 4], candidates: 4}
+        agents: {hidden: 32}
+        population: {listeners: 2, reset: {listeners: {mode: staggered, every: 100}}}
+        train: {steps: 400, batch: 32}
+        eval: {every: 100, ease_of_teaching: {every: 0}}
+        telemetry: {every: 1}
+        """
+
+    func freePort() -> Int { 20_000 + Int.random(in: 0..<20_000) }
+
+    func testTwoRanksWithTheirCollectorLoseNothing() throws {
+        let directory = try makeTemporaryDirectory("telemetry-e2e")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("config.yaml")
+        try TelemetryEndToEndTests.config.write(to: config, atomically: true, encoding: .utf8)
+        let runs = directory.appendingPathComponent("runs")
+        let launched = try runKoine(["launch", "--np", "2", "--config", config.path,
+                                     "--out", runs.appendingPathComponent("e2e").path,
+                                     "--telemetry", "tcp://127.0.0.1:\(freePort())", "--", "--quiet"], timeout: 180)
+        XCTAssertEqual(launched.status, 0, launched.standardError)
+        XCTAssertFalse(launched.standardError.contains("not being received"), launched.standardError)
+        let report = try runKoine(["report", "--db", runs.appendingPathComponent("telemetry.sqlite").path,
+                                   "--run", "e2e", "--json"])
+        XCTAssertEqual(report.status, 0, report.standardError)
+        let parsed = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(report.standardOutput.utf8)) as? [String: Any])
+        let run = try XCTUnwrap((parsed["runs"] as? [[String: Any]])?.first)
+        XCTAssertEqual(run["finished_ranks"] as? Int, 2)
+        XCTAssertEqual(run["missing"] as? Int, 0)
+        XCTAssertEqual(run["dropped"] as? Int, 0)
+        let ranks = try XCTUnwrap(run["ranks"] as? [[String: Any]])
+        XCTAssertEqual(ranks.count, 2)
+        for rank in ranks {
+            // Every step event (every: 1) plus run_started, evals, resets, allreduce and run_finished.
+            let events = rank["events"] as? Int ?? 0
+            XCTAssertGreaterThan(events, 400)
+            XCTAssertEqual(events, (rank["max_seq"] as? Int ?? -1) + 1, "seq has gaps on rank \(rank["rank"] ?? "?")")
+            XCTAssertEqual(rank["finished"] as? Bool, true)
+            XCTAssertEqual((rank["gaps"] as? [Any])?.count, 0)
+        }
+    }
+
+    func testTrainingWithoutACollectorFinishesAndSaysSoOnce() throws {
+        let directory = try makeTemporaryDirectory("telemetry-none")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("config.yaml")
+        try TelemetryEndToEndTests.config.replacingOccurrences(of: "steps: 400", with: "steps: 3000")
+            .write(to: config, atomically: true, encoding: .utf8)
+        let started = Date()
+        let result = try runKoine(["train", "--config", config.path, "--out", directory.appendingPathComponent("run").path,
+                                   "--telemetry", "tcp://127.0.0.1:\(freePort())", "--quiet"], timeout: 120)
+        XCTAssertEqual(result.status, 0, result.standardError)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 60)
+        XCTAssertEqual(result.standardError.components(separatedBy: "not being received").count - 1, 1, result.standardError)
+    }
+}
