@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "KoineGameTests", dependencies: ["KoineGame", "KoineTensor"]),
         .testTarget(name: "KoineClusterTests", dependencies: ["KoineCluster", "CMPI", "KoineTestSupport", "CAllocationCounter"]),
         .testTarget(name: "KoineTelemetryTests", dependencies: ["KoineTelemetry", "CZMQ", "KoineTestSupport"]),
-        .testTarget(name: "KoineTrainerTests", dependencies: ["KoineTrainer", "KoineGame", "KoineTensor", "KoineCluster", "KoineTestSupport"]),
+        .testTarget(name: "KoineTrainerTests", dependencies: ["KoineTrainer", "KoineGame", "KoineTensor", "KoineCluster", "KoineTestSupport", "CAllocationCounter"]),
         .testTarget(name: "KoineCommandTests", dependencies: ["CMPI", "CBLAS", "CZMQ", "KoineTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -89,7 +89,7 @@ final class ConnectionWatch: @unchecked Sendable {
         let neverConnected = wasRunning && expectsConnection && !everConnected
         lock.unlock()
         if neverConnected {
-            warn("koine: telemetry to \(endpoint) was not received (no collector connected during the run)")
+            warn("koine: telemetry to \(endpoint) is not being received (no collector connected during the run)")
         }
         flushWarning()
     }

@@ -78,9 +78,11 @@ public final class Population {
     let sampler: GameSampler
     let arena: Arena
     let batches: [GameBatch]
-    var gameStreams: [Random]
-    var speakerStreams: [Random]
-    var listenerStreams: [Random]
+    // Generators live in fixed buffers: passing an array element inout made
+    // Swift copy the whole array (a heap allocation) on every step.
+    let gameStreams: UnsafeMutablePointer<Random>
+    let speakerStreams: UnsafeMutablePointer<Random>
+    let listenerStreams: UnsafeMutablePointer<Random>
     var pairingStream: Random
     let plays: UnsafeMutablePointer<Int>
     let advantages: UnsafeMutablePointer<Float>
@@ -143,9 +145,14 @@ public final class Population {
         pairing = PairingSchedule(mode: configuration.pairing, speakers: configuration.speakers, listeners: configuration.listeners)
         sampler = GameSampler(targets: space.trainingObjects, distractors: space.trainingObjects, candidates: configuration.candidates)
         batches = (0..<configuration.speakers).map { _ in GameBatch(size: batch, candidates: configuration.candidates, arena: arena) }
-        gameStreams = (0..<configuration.speakers).map { rankStream.split(30, UInt64($0)) }
-        speakerStreams = (0..<configuration.speakers).map { rankStream.split(31, UInt64($0)) }
-        listenerStreams = (0..<configuration.listeners).map { rankStream.split(32, UInt64($0)) }
+        func streams(_ purpose: UInt64, _ count: Int) -> UnsafeMutablePointer<Random> {
+            let buffer = UnsafeMutablePointer<Random>.allocate(capacity: count)
+            for i in 0..<count { (buffer + i).initialize(to: rankStream.split(purpose, UInt64(i))) }
+            return buffer
+        }
+        gameStreams = streams(30, configuration.speakers)
+        speakerStreams = streams(31, configuration.speakers)
+        listenerStreams = streams(32, configuration.listeners)
         pairingStream = rankStream.split(33)
         plays = UnsafeMutablePointer<Int>.allocate(capacity: configuration.listeners)
         advantages = arena.floats(batch)
@@ -165,6 +172,9 @@ public final class Population {
     let partnerCounts: UnsafeMutablePointer<Int>
 
     deinit {
+        gameStreams.deallocate()
+        speakerStreams.deallocate()
+        listenerStreams.deallocate()
         plays.deallocate()
         partnerTable.deallocate()
         partnerCounts.deallocate()
