@@ -8,6 +8,9 @@ public protocol TelemetrySink: AnyObject {
     func emit(_ kind: EventKind, step: Int, fields: [(String, JSONValue)])
     /// Events dropped so far because the queue was full.
     var dropped: Int { get }
+    /// The `seq` of the next event; a resumed run sets it from its checkpoint
+    /// so each rank's sequence continues without a gap.
+    var sequence: Int { get set }
     /// Flushes what it can within a bounded time and releases the connection.
     func close()
 }
@@ -15,8 +18,9 @@ public protocol TelemetrySink: AnyObject {
 /// The sink for `telemetry.endpoint: none`: every event is discarded at no cost.
 public final class NullSink: TelemetrySink {
     public init() {}
-    public func emit(_ kind: EventKind, step: Int, fields: [(String, JSONValue)]) {}
+    public func emit(_ kind: EventKind, step: Int, fields: [(String, JSONValue)]) { sequence += 1 }
     public var dropped: Int { 0 }
+    public var sequence = 0
     public func close() {}
 }
 

@@ -35,6 +35,10 @@ public final class ZeroMQPublisher: TelemetrySink {
     private var oldestUnsent = 0.0
     private var lastEmit = -Double.infinity
     public private(set) var dropped = 0
+    public var sequence: Int {
+        get { nextSeq }
+        set { nextSeq = newValue }
+    }
     /// Frames sent again after reconnects (diagnostics and tests).
     public private(set) var replayed = 0
 

@@ -1,9 +1,13 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Koine: ParsableCommand {
     /// Runs the command; user mistakes end as one line and exit code 2.
     static func main() {
+        // Past a file-size limit (ulimit -f), a write should fail with an
+        // error we can report, not kill the process mid-checkpoint.
+        signal(SIGXFSZ, SIG_IGN)
         do {
             var command = try parseAsRoot()
             try command.run()

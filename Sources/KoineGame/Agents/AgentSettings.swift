@@ -89,8 +89,9 @@ public final class Module {
     public let optimizer: Optimizer
     public let clip: Float
     public let initializer: Random
-    /// 0 for the first initialisation, +1 per reset.
-    public private(set) var generation = 0
+    /// 0 for the first initialisation, +1 per reset. Set directly only when
+    /// restoring a checkpoint, together with the parameters it describes.
+    public var generation = 0
 
     public init(parameters: Parameters, settings: OptimizerSettings, initializer: Random) {
         self.parameters = parameters

@@ -88,8 +88,8 @@ public final class Population {
     let advantages: UnsafeMutablePointer<Float>
     let speakerRewards: UnsafeMutablePointer<Float>
     /// The step each agent was last (re-)initialised before.
-    public private(set) var speakerBirths: [Int]
-    public private(set) var listenerBirths: [Int]
+    public internal(set) var speakerBirths: [Int]
+    public internal(set) var listenerBirths: [Int]
     let scratch: Indices
 
     /// Builds the population of rank `rank`. `random` is the run's root

@@ -51,19 +51,35 @@ public final class RunDirectory {
 
     deinit { try? metrics?.close() }
 
-    /// Writes `name` atomically: a temporary file, flushed, then renamed.
+    /// Writes `name` atomically (see `DurableFile`).
     public func write(_ name: String, _ text: String) throws {
-        let target = url.appendingPathComponent(name)
-        let temporary = url.appendingPathComponent(".\(name).tmp")
-        let data = Data(text.utf8)
-        FileManager.default.createFile(atPath: temporary.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: temporary)
-        try handle.write(contentsOf: data)
-        try handle.synchronize()
-        try handle.close()
-        if rename(temporary.path, target.path) != 0 {
-            throw ConfigurationError("\(target.path): cannot write (\(String(cString: strerror(errno))))")
+        try DurableFile.write(Array(text.utf8), to: url.appendingPathComponent(name).path)
+    }
+
+    /// Reopens an existing run directory to resume it: metrics.jsonl is cut
+    /// back to `metricsLength` bytes (the lines of steps about to be replayed
+    /// go) and `configuration` replaces config.yaml (its steps may have grown).
+    public init(resuming url: URL, configuration: Configuration, metricsLength: Int) throws {
+        self.url = url
+        try write("config.yaml", configuration.yaml)
+        let metricsURL = url.appendingPathComponent("metrics.jsonl")
+        if !FileManager.default.fileExists(atPath: metricsURL.path) {
+            FileManager.default.createFile(atPath: metricsURL.path, contents: nil)
         }
+        let handle = try FileHandle(forWritingTo: metricsURL)
+        let length = try handle.seekToEnd()
+        if length > UInt64(metricsLength) {
+            try handle.truncate(atOffset: UInt64(metricsLength))
+        }
+        try handle.seekToEnd()
+        metrics = handle
+    }
+
+    /// Flushes metrics.jsonl to disk and returns its length in bytes.
+    public func synchronizeMetrics() throws -> Int {
+        guard let metrics else { return 0 }
+        try metrics.synchronize()
+        return Int(try metrics.offset())
     }
 
     /// Appends one line to metrics.jsonl.

@@ -18,18 +18,26 @@ public final class Trainer {
     public var telemetry: TelemetrySink
     public let progress: Progress
     public var runIdentifier: String
-    public private(set) var resets: [ResetEvent] = []
+    public internal(set) var resets: [ResetEvent] = []
     public private(set) var lastEvaluation: ReducedEvaluation?
     public private(set) var easeOfTeaching: EaseOfTeaching?
-    private var window = StepFigures()
-    private var lastWindow = StepFigures()
-    private var total = StepFigures()
+    /// Where every rank writes its checkpoints; nil when they are off.
+    public var checkpoints: CheckpointStore?
+    /// The first step to play: 0, or the step of the checkpoint resumed from.
+    public internal(set) var startStep = 0
+    /// Counters a resumed run continues from (set by `restore`).
+    public internal(set) var resumed: ResumedCounters?
+    var window = StepFigures()
+    var lastWindow = StepFigures()
+    var total = StepFigures()
+    /// Seconds of training before this process (a resumed run's earlier part).
+    var elapsedBefore: Double = 0
     private var windowStart = Date()
     private var lastProgress = Date.distantPast
     private var progressRate: Double = 0
-    private var telemetryWindow = StepFigures()
+    var telemetryWindow = StepFigures()
     private var telemetryWindowStart = Date()
-    private var allreduceSeconds: Double = 0
+    var allreduceSeconds: Double = 0
     private var allreduceWindowSeconds: Double = 0
     /// A failure to inject before a step (fault tests): the step and the message.
     public var failure: (step: Int, message: String)?
@@ -53,7 +61,7 @@ public final class Trainer {
         }
     }
 
-    private var isRoot: Bool { communicator.rank == 0 }
+    var isRoot: Bool { communicator.rank == 0 }
 
     /// Trains for `configuration.steps` steps and returns the summary
     /// (reduced over ranks; the same on every rank).
@@ -63,17 +71,21 @@ public final class Trainer {
         windowStart = started
         telemetryWindowStart = started
         let hosts = try communicator.gatherStrings(communicator.hostName)
-        telemetry.emit(.runStarted, step: 0, fields: [
+        if let resumed { telemetry.sequence = resumed.telemetrySequence }
+        var startFields: [(String, JSONValue)] = [
             ("config", ConfigurationJSON.value(of: configuration.tree)),
             ("world_size", .int(communicator.size)),
             ("hosts", .array(hosts.map { .string($0) })),
             ("versions", ["koine": .string(KoineTrainerVersion.string)]),
             ("total_steps", .int(configuration.steps)),
-        ])
+        ]
+        if startStep > 0 { startFields.append(("resumed_from", .int(startStep))) }
+        telemetry.emit(.runStarted, step: startStep, fields: startFields)
         let steps = configuration.steps
         let shared = population.sharedEncoder?.module.parameters
         let reduceEncoder = shared != nil && communicator.size > 1
-        for step in 0..<steps {
+        let checkpointEvery = checkpoints == nil ? 0 : configuration.checkpointEvery
+        for step in startStep..<steps {
             if let failure, failure.step == step { throw TrainingError(failure.message) }
             for event in population.applyResets(before: step) { record(event) }
             let figures = try population.playStep(step)
@@ -100,19 +112,26 @@ public final class Trainer {
             }
             if configuration.telemetryEvery > 0 && done % configuration.telemetryEvery == 0 { sendStepTelemetry(done) }
             if configuration.logEvery > 0 && done % configuration.logEvery == 0 { try log(done) }
-            if configuration.evalEvery > 0 && done % configuration.evalEvery == 0 && done < steps { try evaluate(done) }
-            if configuration.easeEvery > 0 && done % configuration.easeEvery == 0 && done < steps { try measureEase(done) }
+            if configuration.evalEvery > 0 && done % configuration.evalEvery == 0 { try evaluate(done) }
+            if configuration.easeEvery > 0 && done % configuration.easeEvery == 0 { try measureEase(done) }
+            // Last in the step, so the checkpoint holds everything the step wrote;
+            // the final one lets a finished run be extended.
+            if checkpointEvery > 0 && (done % checkpointEvery == 0 || done == steps) {
+                try saveCheckpoint(step: done, started: started)
+            }
             if isRoot && Date().timeIntervalSince(lastProgress) >= 1 { showProgress(done) }
         }
+        // What the run's end adds beyond the periodic work: a checkpoint taken
+        // above does not include these, so an extended run replays none of them.
         if configuration.logEvery == 0 || steps % configuration.logEvery != 0 { try log(steps) }
         if reduceEncoder { try checkEncoderReplicas(step: steps) }
-        try evaluate(steps)
-        if configuration.easeEvery > 0 { try measureEase(steps) }
+        if configuration.evalEvery == 0 || steps % configuration.evalEvery != 0 { try evaluate(steps) }
+        if configuration.easeEvery > 0 && steps % configuration.easeEvery != 0 { try measureEase(steps) }
         if isRoot {
             showProgress(steps)
             progress.finish()
         }
-        let summary = try makeSummary(wall: Date().timeIntervalSince(started))
+        let summary = try makeSummary(wall: elapsedBefore + Date().timeIntervalSince(started))
         let lexicons = try communicator.gatherStrings(localLexiconTable())
         if let run, isRoot {
             try run.write("lexicon.tsv", "rank\tspeaker\tobject\tattributes\tmessage\n" + lexicons.joined())

@@ -91,12 +91,15 @@ struct Launch: ParsableCommand {
     /// (reading it here also catches a bad config once, before N ranks start).
     private func resolveEndpoint(_ request: LaunchRequest) throws -> String {
         guard command == "train" else { return "none" }
-        guard let config = request.configFile else {
-            throw UsageFailure("launch: --config is required to train (koine launch --np N --config FILE)")
+        let config = request.configFile
+        guard config != nil || request.resume != nil else {
+            throw UsageFailure("launch: --config is required to train (koine launch --np N --config FILE), or --resume DIR")
         }
         do {
             // Loaded with the same overrides the ranks get; --telemetry wins over them.
-            let endpoint = try Configuration.load(file: config, overrides: request.allOverrides).telemetryEndpoint
+            let configuration = try request.resume.map { try Resume.configuration(run: $0, config: config, overrides: request.allOverrides) }
+                ?? Configuration.load(file: config!, overrides: request.allOverrides)
+            let endpoint = configuration.telemetryEndpoint
             return request.telemetryEndpoint ?? endpoint
         } catch let error as ConfigurationError {
             throw UsageFailure(error.message)

@@ -1,0 +1,142 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `checkpoints/` folder of a run directory:
+///
+///     checkpoints/step-00010000/rank-0.ckpt   one file per rank
+///     checkpoints/step-00010000/COMPLETE      written by rank 0 once every rank's file is in place
+///
+/// A step without `COMPLETE` is unfinished (a crash mid-write) and is never
+/// resumed from.
+public struct CheckpointStore {
+    public let url: URL
+    public static let marker = "COMPLETE"
+
+    public init(run: URL) {
+        url = run.appendingPathComponent("checkpoints")
+    }
+
+    public static func name(step: Int) -> String { "step-" + String(format: "%08d", step) }
+
+    public func directory(step: Int) -> URL { url.appendingPathComponent(CheckpointStore.name(step: step)) }
+
+    public func file(step: Int, rank: Int) -> URL { directory(step: step).appendingPathComponent("rank-\(rank).ckpt") }
+
+    /// A path relative to the run directory's parent, for messages.
+    public func display(_ file: URL) -> String {
+        let run = url.deletingLastPathComponent()
+        return run.lastPathComponent + "/" + file.path.dropFirst(run.path.count + 1)
+    }
+
+    /// Writes this rank's file of `step` durably.
+    public func write(step: Int, rank: Int, worldSize: Int, configuration: UInt64, payload: [UInt8]) throws {
+        try DurableFile.makeDirectory(directory(step: step).path)
+        let header = CheckpointHeader(rank: rank, worldSize: worldSize, step: step, configuration: configuration, payload: payload)
+        var bytes = header.bytes
+        bytes += payload
+        try DurableFile.write(bytes, to: file(step: step, rank: rank).path)
+    }
+
+    /// Marks `step` complete (rank 0, after every rank wrote its file).
+    public func markComplete(step: Int, worldSize: Int) throws {
+        let text = "step \(step)\nworld_size \(worldSize)\n"
+        try DurableFile.write(Array(text.utf8), to: directory(step: step).appendingPathComponent(CheckpointStore.marker).path)
+    }
+
+    /// Every step with a folder, newest first, and whether it is complete.
+    public func steps() -> [(step: Int, complete: Bool)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+        return names.compactMap { name -> (Int, Bool)? in
+            guard name.hasPrefix("step-"), let step = Int(name.dropFirst(5)), step >= 0 else { return nil }
+            let marker = directory(step: step).appendingPathComponent(CheckpointStore.marker).path
+            return (step, FileManager.default.fileExists(atPath: marker))
+        }.sorted { $0.0 > $1.0 }
+    }
+
+    /// The world size a complete step's marker records.
+    public func worldSize(step: Int) throws -> Int {
+        let marker = directory(step: step).appendingPathComponent(CheckpointStore.marker)
+        guard let text = try? String(contentsOf: marker, encoding: .utf8) else {
+            throw CheckpointFault(file: display(marker), "unreadable")
+        }
+        for line in text.split(separator: "\n") where line.hasPrefix("world_size ") {
+            if let size = Int(line.dropFirst("world_size ".count)), size > 0 { return size }
+        }
+        throw CheckpointFault(file: display(marker), "corrupted (no world_size line)")
+    }
+
+    /// Reads and checks one rank's file of `step` against what this job expects.
+    public func read(step: Int, rank: Int, worldSize: Int, configuration: UInt64) throws -> ArraySlice<UInt8> {
+        let file = self.file(step: step, rank: rank)
+        let name = display(file)
+        guard let data = FileManager.default.contents(atPath: file.path) else {
+            throw CheckpointFault(file: name, FileManager.default.fileExists(atPath: file.path) ? "unreadable" : "missing")
+        }
+        let (header, payload) = try CheckpointHeader.parse(Array(data), file: name)
+        guard header.rank == rank, header.step == step else {
+            throw CheckpointFault(file: name, "holds rank \(header.rank) at step \(header.step) (foreign file: not this checkpoint)")
+        }
+        guard header.configuration == configuration else {
+            throw CheckpointFault(file: name, "written for a different configuration (foreign file: identity \(String(header.configuration, radix: 16)), this run \(String(configuration, radix: 16)))")
+        }
+        guard header.worldSize == worldSize else {
+            throw CheckpointFault(file: name, "written by a job of \(header.worldSize) ranks, not \(worldSize)")
+        }
+        return payload
+    }
+
+    /// Checks every rank's file of `step`; returns the first fault, if any.
+    public func verify(step: Int, worldSize: Int, configuration: UInt64) -> CheckpointFault? {
+        for rank in 0..<worldSize {
+            do {
+                _ = try read(step: step, rank: rank, worldSize: worldSize, configuration: configuration)
+            } catch let fault as CheckpointFault {
+                return fault
+            } catch {
+                return CheckpointFault(file: display(file(step: step, rank: rank)), "\(error)")
+            }
+        }
+        return nil
+    }
+
+    /// Removes a step's folder.
+    public func remove(step: Int) {
+        try? FileManager.default.removeItem(at: directory(step: step))
+    }
+
+    /// Keeps the newest `keep` complete steps; removes older ones and any
+    /// unfinished step older than the newest complete one.
+    public func prune(keep: Int) {
+        let all = steps()
+        guard let newest = all.first(where: { $0.complete })?.step else { return }
+        var kept = 0
+        for entry in all {
+            if entry.complete {
+                kept += 1
+                if kept > keep { remove(step: entry.step) }
+            } else if entry.step < newest {
+                remove(step: entry.step)
+            }
+        }
+        try? DurableFile.synchronizeDirectory(url.path)
+    }
+
+    /// Free bytes on the filesystem holding `path` (or its nearest existing ancestor).
+    public static func freeBytes(near path: URL) -> UInt64? {
+        var probe = path
+        while !FileManager.default.fileExists(atPath: probe.path), probe.path != "/" { probe = probe.deletingLastPathComponent() }
+        var status = statvfs()
+        guard statvfs(probe.path, &status) == 0 else { return nil }
+        return UInt64(status.f_bavail) * UInt64(status.f_frsize)
+    }
+
+    /// How many checkpoints exist at once at most: `keep` plus the one being
+    /// written, but never more than the run writes.
+    public static func peakCount(steps: Int, every: Int, keep: Int) -> Int {
+        guard every > 0 else { return 0 }
+        let written = steps / every + (steps % every == 0 ? 0 : 1)
+        return min(keep + 1, written)
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import KoineGame
+import KoineTensor
+
+/// Counters a resumed run takes over from its checkpoint.
+public struct ResumedCounters {
+    /// The `seq` of the next telemetry event of this rank.
+    public var telemetrySequence: Int
+    /// The length of `metrics.jsonl` when the checkpoint was taken (rank 0):
+    /// lines after it were written by steps the resumed run plays again.
+    public var metricsLength: Int
+}
+
+/// Writing a checkpoint (a collective: every rank at the same step) and
+/// restoring one. The payload is the configuration as text (for a person
+/// reading the file), the population's state, then the trainer's counters.
+extension Trainer {
+    func checkpointPayload(metricsLength: Int, elapsed: Double) -> [UInt8] {
+        var payload = CheckpointPayload()
+        payload.append(configuration.yaml)
+        population.save(into: &payload)
+        for figures in [total, window, lastWindow, telemetryWindow] { payload.append(figures.packed) }
+        payload.append(resets.count)
+        for event in resets {
+            payload.append(event.role == .speaker ? 0 : 1)
+            payload.append(event.agent)
+            payload.append(event.step)
+            payload.append(event.rank)
+        }
+        payload.append(telemetry.sequence)
+        payload.append(metricsLength)
+        payload.append(elapsed)
+        payload.append(allreduceSeconds)
+        return payload.bytes
+    }
+
+    /// Writes every rank's file of `step`; rank 0 marks the step complete only
+    /// when all of them are in place, then drops checkpoints beyond `keep`.
+    func saveCheckpoint(step: Int, started: Date) throws {
+        guard let store = checkpoints else { return }
+        var failure = ""
+        do {
+            let metricsLength = isRoot ? try run?.synchronizeMetrics() ?? 0 : 0
+            let payload = checkpointPayload(metricsLength: metricsLength,
+                                            elapsed: elapsedBefore + Date().timeIntervalSince(started))
+            try store.write(step: step, rank: communicator.rank, worldSize: communicator.size,
+                            configuration: configuration.identity, payload: payload)
+        } catch {
+            failure = "\(error)"
+        }
+        let failures = try communicator.gatherStrings(failure)
+        if let rank = failures.firstIndex(where: { !$0.isEmpty }) {
+            if isRoot { store.remove(step: step) }
+            throw TrainingError("checkpoint at step \(step) failed on rank \(rank): \(failures[rank]); \(newestComplete(store))")
+        }
+        if isRoot {
+            do {
+                try store.markComplete(step: step, worldSize: communicator.size)
+                store.prune(keep: configuration.checkpointKeep)
+            } catch {
+                failure = "\(error)"
+                store.remove(step: step)
+            }
+        }
+        let marked = try communicator.gatherStrings(failure)[0]
+        if !marked.isEmpty {
+            throw TrainingError("checkpoint at step \(step) could not be marked complete: \(marked); \(newestComplete(store))")
+        }
+    }
+
+    private func newestComplete(_ store: CheckpointStore) -> String {
+        guard let newest = store.steps().first(where: { $0.complete }) else { return "no complete checkpoint was kept" }
+        return "the newest complete checkpoint is \(store.display(store.directory(step: newest.step)))"
+    }
+
+    /// Restores this rank's state from the payload of its checkpoint file of
+    /// `step`; training then continues with step `step`.
+    public func restore(payload: ArraySlice<UInt8>, file: String, step: Int) throws {
+        var reader = CheckpointReader(payload, file: file)
+        _ = try reader.string()
+        try population.restore(from: &reader)
+        var figures: [StepFigures] = []
+        for _ in 0..<4 {
+            let packed = try reader.doubles()
+            guard packed.count == StepFigures().packed.count else {
+                throw reader.fault("holds \(packed.count) step figures; this koine keeps \(StepFigures().packed.count)")
+            }
+            figures.append(StepFigures(packed: packed))
+        }
+        (total, window, lastWindow, telemetryWindow) = (figures[0], figures[1], figures[2], figures[3])
+        let count = try reader.int()
+        guard count >= 0, count <= step * (population.speakers.count + population.listeners.count) else {
+            throw reader.fault("holds \(count) resets, impossible by step \(step)")
+        }
+        resets = try (0..<count).map { _ in
+            let role: ResetEvent.Role = try reader.int() == 0 ? .speaker : .listener
+            return ResetEvent(role: role, agent: try reader.int(), step: try reader.int(), rank: try reader.int())
+        }
+        resumed = ResumedCounters(telemetrySequence: try reader.int(), metricsLength: try reader.int())
+        elapsedBefore = try reader.double()
+        allreduceSeconds = try reader.double()
+        guard reader.isAtEnd else { throw reader.fault("unexpected bytes after the trainer's state") }
+        startStep = step
+    }
+}
