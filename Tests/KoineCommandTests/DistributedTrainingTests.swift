@@ -95,4 +95,39 @@ final class DistributedTrainingTests: XCTestCase {
         let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
         XCTAssertEqual(summary["world_size"] as? Int, 2)
     }
+
+    /// SIGKILL of one rank mid-run ends the whole job within 10 s; its newest
+    /// complete checkpoint resumes, through `koine launch`, to exactly the
+    /// uninterrupted run; resuming with another world size is refused.
+    func testAKilledRankEndsTheJobAndItsCheckpointResumesExactly() throws {
+        let steps = ["--set", "train.steps=3000", "--set", "train.checkpoint.every=100", "--set", "eval.every=300"]
+        _ = try train(2, out: "reference", extra: steps)
+        let reference = directory.appendingPathComponent("reference").path
+        let victim = directory.appendingPathComponent("victim").path
+        let running = try RunningProcess(try XCTUnwrap(mpirunPath), [
+            "-np", "2", koineExecutable.path, "train", "--config", directory.appendingPathComponent("config.yaml").path,
+            "--out", victim, "--quiet"] + steps, environment: mpiEnvironment)
+        let marker = victim + "/checkpoints/step-00000100/COMPLETE"
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: marker) && running.process.isRunning && Date() < deadline { usleep(5_000) }
+        guard let rank = running.ranks()[1] else {
+            running.waitForExit(timeout: 10)
+            return XCTFail("rank 1 not found: \(running.output)")
+        }
+        let killed = Date()
+        kill(rank, SIGKILL)
+        XCTAssertTrue(running.waitForExit(timeout: 10), "the job was still running 10 s after rank 1 was killed")
+        XCTAssertLessThan(Date().timeIntervalSince(killed), 10)
+        XCTAssertNotEqual(running.status, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: victim + "/summary.json"), "the run finished before the kill")
+
+        let alone = try runKoine(["train", "--resume", victim, "--quiet"], timeout: 60)
+        XCTAssertEqual(alone.status, 2, alone.standardError)
+        XCTAssertTrue(alone.standardError.contains("written by 2 rank(s) but this job has 1"), alone.standardError)
+
+        let resumed = try runKoine(["launch", "--np", "2", "--resume", victim, "--telemetry", "none", "--", "--quiet"], timeout: 120)
+        XCTAssertEqual(resumed.status, 0, resumed.standardOutput + resumed.standardError)
+        XCTAssertEqual(try RunFiles.figures(victim), try RunFiles.figures(reference))
+        XCTAssertEqual(try RunFiles.deterministicMetrics(victim), try RunFiles.deterministicMetrics(reference))
+    }
 }

@@ -20,8 +20,6 @@ final class TrainCommandTests: XCTestCase {
         "steps", "world_size", "games", "games_per_second", "steps_per_second", "wall_seconds", "accuracy", "topsim",
         "entropy", "resets", "cross_rank_games", "telemetry_dropped", "shared_encoder_checksum", "parameters_checksum",
     ]
-    /// Fields that depend on the clock (Summary.timingFields).
-    static let timingFields: Set<String> = ["games_per_second", "steps_per_second", "wall_seconds", "allreduce_seconds", "telemetry_dropped"]
 
     var directory: URL!
 
@@ -43,17 +41,9 @@ final class TrainCommandTests: XCTestCase {
         try runKoine(["train", "--config", config, "--out", out, "--telemetry", "none", "--quiet"] + extra, timeout: 120)
     }
 
-    func summary(_ run: String) throws -> [String: Any] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: run).appendingPathComponent("summary.json"))
-        return try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
-    }
+    func summary(_ run: String) throws -> [String: Any] { try RunFiles.summary(run) }
 
-    /// The summary without its timing fields, values as text.
-    func figures(_ run: String) throws -> [String: String] {
-        var out: [String: String] = [:]
-        for (key, value) in try summary(run) where !Self.timingFields.contains(key) { out[key] = "\(value)" }
-        return out
-    }
+    func figures(_ run: String) throws -> [String: String] { try RunFiles.figures(run) }
 
     func testTrainWritesTheRunDirectory() throws {
         let config = try write(Self.tiny)
@@ -143,14 +133,7 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(first, try figures(b))
         XCTAssertNotEqual(first["parameters_checksum"], try figures(c)["parameters_checksum"])
         // metrics.jsonl agrees too, once the clock's figures are set aside.
-        func deterministicLines(_ run: String) throws -> [String] {
-            try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").map { line in
-                var object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-                for key in Self.timingFields { object.removeValue(forKey: key) }
-                return String(decoding: try JSONSerialization.data(withJSONObject: object, options: .sortedKeys), as: UTF8.self)
-            }
-        }
-        XCTAssertEqual(try deterministicLines(a), try deterministicLines(b))
+        XCTAssertEqual(try RunFiles.deterministicMetrics(a), try RunFiles.deterministicMetrics(b))
         XCTAssertEqual(try String(contentsOfFile: a + "/lexicon.tsv", encoding: .utf8),
                        try String(contentsOfFile: b + "/lexicon.tsv", encoding: .utf8))
     }
@@ -185,6 +168,28 @@ final class TrainCommandTests: XCTestCase {
         try assertUsageError(["train", "--config", malformed], mentions: ["malformed.yaml"], out: out)
         let noGame = try write("seed: 1\n", "nogame.yaml")
         try assertUsageError(["train", "--config", noGame], mentions: ["game"], out: out)
+    }
+
+    /// The whole table of bad configurations, through the command: each one
+    /// exits 2 with its one line and creates no run directory.
+    func testEveryBadConfigurationIsRefusedByTheCommand() throws {
+        XCTAssertGreaterThanOrEqual(BadConfigurations.cases.count, 25)
+        let out = directory.appendingPathComponent("never").path
+        for (yaml, overrides, expected) in BadConfigurations.cases {
+            let config = try write(yaml, "bad.yaml")
+            try assertUsageError(["train", "--config", config] + overrides.flatMap { ["--set", $0] }, mentions: expected, out: out)
+        }
+    }
+
+    func testAnUnwritableRunDirectoryIsRefusedBeforeTraining() throws {
+        let config = try write(Self.tiny)
+        // A path below a regular file can never be created, even by root.
+        let blocker = directory.appendingPathComponent("file")
+        try "x".write(to: blocker, atomically: true, encoding: .utf8)
+        try assertUsageError(["train", "--config", config], mentions: ["--out", "is not a directory"],
+                             out: blocker.appendingPathComponent("run").path)
+        // A file system no one may write to: /proc refuses new directories, root included.
+        try assertUsageError(["train", "--config", config], mentions: ["--out /proc/koine-run"], out: "/proc/koine-run")
     }
 
     func testAnExistingNonEmptyOutputIsRefused() throws {

@@ -69,16 +69,17 @@ public struct CheckpointHeader: Equatable {
         var reader = CheckpointReader(data[0..<size], file: file)
         reader.position = magic.count
         let version = try reader.uint32()
-        guard version == CheckpointHeader.version else {
-            throw fault("checkpoint format version \(version); this koine reads version \(CheckpointHeader.version)")
-        }
         let rank = Int(try reader.uint32()), worldSize = Int(try reader.uint32())
         _ = try reader.uint32()
         let step = Int(try reader.uint64()), configuration = try reader.uint64()
         let length = try reader.uint64(), checksum = try reader.uint64()
         let stored = try reader.uint64()
-        let computed = data[0..<(size - 8)].withUnsafeBytes { Checksum.fnv1a($0) }
-        guard stored == computed else { throw fault("corrupted header (checksum mismatch)") }
+        let intact = stored == data[0..<(size - 8)].withUnsafeBytes { Checksum.fnv1a($0) }
+        guard version == CheckpointHeader.version else {
+            throw fault(intact ? "checkpoint format version \(version); this koine reads version \(CheckpointHeader.version)"
+                               : "corrupted header (or an unknown format version \(version))")
+        }
+        guard intact else { throw fault("corrupted header (checksum mismatch)") }
         let available = data.count - size
         if UInt64(available) < length { throw fault("truncated (payload \(available) of \(length) bytes)") }
         if UInt64(available) > length { throw fault("\(UInt64(available) - length) unexpected bytes after the payload") }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The files of one run (see README: Run directory). Files that are read as
 /// a whole are written to a temporary name and renamed, so a reader never
@@ -19,8 +22,8 @@ public final class RunDirectory {
             if !contents.isEmpty {
                 throw ConfigurationError("--out \(url.path): directory is not empty; choose a new one (or --resume it)")
             }
-            guard manager.isWritableFile(atPath: url.path) else {
-                throw ConfigurationError("--out \(url.path): directory is not writable")
+            if let reason = probeWrite(in: url.path) {
+                throw ConfigurationError("--out \(url.path): directory is not writable (\(reason))")
             }
             return
         }
@@ -33,9 +36,20 @@ public final class RunDirectory {
         guard isDirectory.boolValue else {
             throw ConfigurationError("--out \(url.path): \(parent.path) is not a directory")
         }
-        guard manager.isWritableFile(atPath: parent.path) else {
-            throw ConfigurationError("--out \(url.path): \(parent.path) is not writable")
+        if let reason = probeWrite(in: parent.path) {
+            throw ConfigurationError("--out \(url.path): \(parent.path) is not writable (\(reason))")
         }
+    }
+
+    /// Creates and removes a file in `directory`; the reason when that fails.
+    /// (Permission bits alone mislead: root passes them on a read-only mount.)
+    static func probeWrite(in directory: String) -> String? {
+        let probe = directory + "/.koine-probe-\(getpid())"
+        let descriptor = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { return String(cString: strerror(errno)) }
+        _ = Glibc.close(descriptor)
+        unlink(probe)
+        return nil
     }
 
     /// Creates the directory and writes the resolved configuration.

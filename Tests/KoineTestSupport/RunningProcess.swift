@@ -1,17 +1,16 @@
 import Foundation
-import KoineTestSupport
 
 /// A child process the test keeps control of while it runs (to signal it or
 /// one of its ranks), with its output collected in the background.
-final class RunningProcess {
-    let process = Process()
+public final class RunningProcess {
+    public let process = Process()
     /// A value only this test's processes carry in their environment, to find its ranks.
-    let marker = "koine-test-\(UUID().uuidString.prefix(8))"
+    public let marker = "koine-test-\(UUID().uuidString.prefix(8))"
     private let lock = NSLock()
     private var outputData = Data(), errorData = Data()
     private let drained = DispatchGroup()
 
-    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var merged = ProcessInfo.processInfo.environment
@@ -36,7 +35,7 @@ final class RunningProcess {
 
     /// Waits up to `timeout` seconds; false (after killing it) when it did not end.
     @discardableResult
-    func waitForExit(timeout: TimeInterval) -> Bool {
+    public func waitForExit(timeout: TimeInterval) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { usleep(20_000) }
         if process.isRunning {
@@ -51,14 +50,14 @@ final class RunningProcess {
         return true
     }
 
-    var status: Int32 { process.terminationStatus }
-    var output: String {
+    public var status: Int32 { process.terminationStatus }
+    public var output: String {
         lock.lock(); defer { lock.unlock() }
         return String(decoding: outputData, as: UTF8.self) + String(decoding: errorData, as: UTF8.self)
     }
 
     /// The pids of this test's MPI ranks, by rank, read from /proc.
-    func ranks() -> [Int: pid_t] {
+    public func ranks() -> [Int: pid_t] {
         var found: [Int: pid_t] = [:]
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         for entry in entries {
@@ -74,7 +73,7 @@ final class RunningProcess {
     }
 
     /// Waits until `count` ranks are running; false on timeout.
-    func waitForRanks(_ count: Int, timeout: TimeInterval) -> Bool {
+    public func waitForRanks(_ count: Int, timeout: TimeInterval) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if ranks().count >= count { return true }
@@ -84,13 +83,13 @@ final class RunningProcess {
         return false
     }
 
-    func killRanks(signal: Int32) {
+    public func killRanks(signal: Int32) {
         for pid in ranks().values { kill(pid, signal) }
     }
 }
 
 /// `mpirun` on this machine, or nil when Open MPI is not installed.
-var mpirunPath: String? {
+public var mpirunPath: String? {
     for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
         let candidate = "\(directory)/mpirun"
         if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
