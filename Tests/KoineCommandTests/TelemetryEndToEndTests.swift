@@ -49,6 +49,39 @@ final class TelemetryEndToEndTests: XCTestCase {
         }
     }
 
+    /// A run of 200 steps extended to 400 with `koine launch --resume`: each
+    /// rank's seq runs on from the first part with no gap, and the run ends
+    /// finished on both ranks.
+    func testAnExtendedRunContinuesEachRanksSequence() throws {
+        let directory = try makeTemporaryDirectory("telemetry-resume")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("config.yaml")
+        try TelemetryEndToEndTests.config.write(to: config, atomically: true, encoding: .utf8)
+        let run = directory.appendingPathComponent("runs/extended").path
+        let endpoint = "tcp://127.0.0.1:\(freePort())"
+        let first = try runKoine(["launch", "--np", "2", "--config", config.path, "--set", "train.steps=200", "--out", run,
+                                  "--telemetry", endpoint, "--", "--quiet"], timeout: 180)
+        XCTAssertEqual(first.status, 0, first.standardError)
+        let second = try runKoine(["launch", "--np", "2", "--resume", run, "--set", "train.steps=400",
+                                   "--telemetry", endpoint, "--", "--quiet"], timeout: 180)
+        XCTAssertEqual(second.status, 0, second.standardError)
+        let report = try runKoine(["report", "--db", directory.appendingPathComponent("runs/telemetry.sqlite").path,
+                                   "--run", "extended", "--json"])
+        XCTAssertEqual(report.status, 0, report.standardError)
+        let parsed = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(report.standardOutput.utf8)) as? [String: Any])
+        let summary = try XCTUnwrap((parsed["runs"] as? [[String: Any]])?.first)
+        XCTAssertEqual(summary["finished_ranks"] as? Int, 2)
+        XCTAssertEqual(summary["missing"] as? Int, 0)
+        for rank in try XCTUnwrap(summary["ranks"] as? [[String: Any]]) {
+            let events = rank["events"] as? Int ?? 0
+            // 400 step and 400 allreduce events (every: 1), 7 resets, evals at
+            // 100…400, and run_started and run_finished from each part: one
+            // event missing would mean the two parts' seqs collided.
+            XCTAssertEqual(events, 800 + 7 + 4 + 2 + 2, "every event of both parts")
+            XCTAssertEqual(events, (rank["max_seq"] as? Int ?? -1) + 1, "seq has gaps on rank \(rank["rank"] ?? "?")")
+        }
+    }
+
     func testTrainingWithoutACollectorFinishesAndSaysSoOnce() throws {
         let directory = try makeTemporaryDirectory("telemetry-none")
         defer { try? FileManager.default.removeItem(at: directory) }

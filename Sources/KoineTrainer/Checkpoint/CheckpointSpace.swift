@@ -7,7 +7,7 @@ public enum CheckpointSpace {
     /// The bytes of one checkpoint summed over every rank (a collective).
     public static func bytesPerCheckpoint(_ trainer: Trainer) throws -> Int64 {
         guard trainer.configuration.checkpointEvery > 0 else { return 0 }
-        var bytes = Int64(trainer.checkpointPayload(metricsLength: 0, elapsed: 0).count + CheckpointHeader.size)
+        var bytes = Int64(trainer.checkpointPayload(step: 0, metricsLength: 0, elapsed: 0).count + CheckpointHeader.size)
         try trainer.communicator.allreduceSum(&bytes, count: 1)
         return bytes
     }

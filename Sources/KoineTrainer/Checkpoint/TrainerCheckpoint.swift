@@ -9,13 +9,16 @@ public struct ResumedCounters {
     /// The length of `metrics.jsonl` when the checkpoint was taken (rank 0):
     /// lines after it were written by steps the resumed run plays again.
     public var metricsLength: Int
+    /// Whether the checkpoint is a finished run's last one (so resuming it
+    /// extends the run rather than replaying steps).
+    public var extends: Bool
 }
 
 /// Writing a checkpoint (a collective: every rank at the same step) and
 /// restoring one. The payload is the configuration as text (for a person
 /// reading the file), the population's state, then the trainer's counters.
 extension Trainer {
-    func checkpointPayload(metricsLength: Int, elapsed: Double) -> [UInt8] {
+    func checkpointPayload(step: Int, metricsLength: Int, elapsed: Double) -> [UInt8] {
         var payload = CheckpointPayload()
         payload.append(configuration.yaml)
         population.save(into: &payload)
@@ -27,7 +30,12 @@ extension Trainer {
             payload.append(event.step)
             payload.append(event.rank)
         }
-        payload.append(telemetry.sequence)
+        // A killed run replays its steps' events under the same seq numbers
+        // (the collector keeps one copy of each). A finished run's last
+        // checkpoint skips past the events the run's end sends after it.
+        let finished = step == configuration.steps
+        payload.append(telemetry.sequence + (finished ? endEvents : 0))
+        payload.append(finished ? 1 : 0)
         payload.append(metricsLength)
         payload.append(elapsed)
         payload.append(allreduceSeconds)
@@ -41,7 +49,7 @@ extension Trainer {
         var failure = ""
         do {
             let metricsLength = isRoot ? try run?.synchronizeMetrics() ?? 0 : 0
-            let payload = checkpointPayload(metricsLength: metricsLength,
+            let payload = checkpointPayload(step: step, metricsLength: metricsLength,
                                             elapsed: elapsedBefore + Date().timeIntervalSince(started))
             try store.write(step: step, rank: communicator.rank, worldSize: communicator.size,
                             configuration: configuration.identity, payload: payload)
@@ -96,7 +104,8 @@ extension Trainer {
             let role: ResetEvent.Role = try reader.int() == 0 ? .speaker : .listener
             return ResetEvent(role: role, agent: try reader.int(), step: try reader.int(), rank: try reader.int())
         }
-        resumed = ResumedCounters(telemetrySequence: try reader.int(), metricsLength: try reader.int())
+        let sequence = try reader.int(), extends = try reader.int() == 1
+        resumed = ResumedCounters(telemetrySequence: sequence, metricsLength: try reader.int(), extends: extends)
         elapsedBefore = try reader.double()
         allreduceSeconds = try reader.double()
         guard reader.isAtEnd else { throw reader.fault("unexpected bytes after the trainer's state") }

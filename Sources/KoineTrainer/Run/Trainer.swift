@@ -80,7 +80,9 @@ public final class Trainer {
             ("total_steps", .int(configuration.steps)),
         ]
         if startStep > 0 { startFields.append(("resumed_from", .int(startStep))) }
-        telemetry.emit(.runStarted, step: startStep, fields: startFields)
+        // A run resumed after a crash continues its event stream as if never
+        // stopped; an extended one announces its new length.
+        if resumed == nil || resumed!.extends { telemetry.emit(.runStarted, step: startStep, fields: startFields) }
         let steps = configuration.steps
         let shared = population.sharedEncoder?.module.parameters
         let reduceEncoder = shared != nil && communicator.size > 1
@@ -125,8 +127,8 @@ public final class Trainer {
         // above does not include these, so an extended run replays none of them.
         if configuration.logEvery == 0 || steps % configuration.logEvery != 0 { try log(steps) }
         if reduceEncoder { try checkEncoderReplicas(step: steps) }
-        if configuration.evalEvery == 0 || steps % configuration.evalEvery != 0 { try evaluate(steps) }
-        if configuration.easeEvery > 0 && steps % configuration.easeEvery != 0 { try measureEase(steps) }
+        if endEvaluation { try evaluate(steps) }
+        if endEase { try measureEase(steps) }
         if isRoot {
             showProgress(steps)
             progress.finish()
@@ -141,6 +143,11 @@ public final class Trainer {
         telemetry.emit(.runFinished, step: steps, fields: [("summary", summary.value)])
         return summary
     }
+
+    private var endEvaluation: Bool { configuration.evalEvery == 0 || configuration.steps % configuration.evalEvery != 0 }
+    private var endEase: Bool { configuration.easeEvery > 0 && configuration.steps % configuration.easeEvery != 0 }
+    /// Telemetry events the run's end sends after the last step's work.
+    var endEvents: Int { (endEvaluation ? 1 : 0) + (endEase ? 1 : 0) + 1 }
 
     private func localLexiconTable() -> String {
         var table = ""
