@@ -4,6 +4,7 @@
 #   sbatch cluster/slurm.sh configs/li-bowling.yaml [more koine train options]
 #   KOINE_TELEMETRY=tcp://login01:5557 sbatch cluster/slurm.sh configs/quick.yaml
 #   sbatch --nodes=4 --ntasks-per-node=16 cluster/slurm.sh configs/quick.yaml --set seed=2
+#   sbatch cluster/slurm.sh runs/1234            # resume run 1234 (same number of tasks)
 #
 # Rank 0 writes the run directory runs/$SLURM_JOB_ID under the directory you
 # submitted from, which must be on a filesystem every node shares (so are the
@@ -28,7 +29,7 @@
 set -euo pipefail
 
 if [ $# -lt 1 ]; then
-    echo "usage: sbatch cluster/slurm.sh CONFIG [koine train options]" >&2
+    echo "usage: sbatch cluster/slurm.sh CONFIG|RUN_DIRECTORY [koine train options]" >&2
     exit 2
 fi
 config="$1"
@@ -41,15 +42,20 @@ if [ ! -x "$koine" ]; then
     echo "slurm.sh: $koine is not an executable; build it with: swift build -c release" >&2
     exit 2
 fi
-if [ ! -f "$config" ]; then
-    echo "slurm.sh: config $config not found (paths are relative to $PWD)" >&2
+if [ -d "$config" ]; then
+    # A run directory: continue it from its newest complete checkpoint.
+    out="$config"
+    arguments=(train --resume "$out")
+elif [ -f "$config" ]; then
+    arguments=(train --config "$config" --out "$out")
+else
+    echo "slurm.sh: $config is neither a config file nor a run directory (paths are relative to $PWD)" >&2
     exit 2
 fi
 
 # Every rank is one process on one core: BLAS must not start threads of its own.
 export OPENBLAS_NUM_THREADS=1
 
-arguments=(train --config "$config" --out "$out")
 if [ -n "${KOINE_TELEMETRY:-}" ]; then
     arguments+=(--telemetry "$KOINE_TELEMETRY")
 fi
