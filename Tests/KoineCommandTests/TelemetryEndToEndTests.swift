@@ -18,6 +18,14 @@ final class TelemetryEndToEndTests: XCTestCase {
 
     func freePort() -> Int { 20_000 + Int.random(in: 0..<20_000) }
 
+    /// `koine report --json` of one run in `database`.
+    func reported(_ run: String, database: URL) throws -> [String: Any] {
+        let report = try runKoine(["report", "--db", database.path, "--run", run, "--json"])
+        XCTAssertEqual(report.status, 0, report.standardError)
+        let parsed = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(report.standardOutput.utf8)) as? [String: Any])
+        return try XCTUnwrap((parsed["runs"] as? [[String: Any]])?.first)
+    }
+
     func testTwoRanksWithTheirCollectorLoseNothing() throws {
         let directory = try makeTemporaryDirectory("telemetry-e2e")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -29,11 +37,7 @@ final class TelemetryEndToEndTests: XCTestCase {
                                      "--telemetry", "tcp://127.0.0.1:\(freePort())", "--", "--quiet"], timeout: 180)
         XCTAssertEqual(launched.status, 0, launched.standardError)
         XCTAssertFalse(launched.standardError.contains("not being received"), launched.standardError)
-        let report = try runKoine(["report", "--db", runs.appendingPathComponent("telemetry.sqlite").path,
-                                   "--run", "e2e", "--json"])
-        XCTAssertEqual(report.status, 0, report.standardError)
-        let parsed = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(report.standardOutput.utf8)) as? [String: Any])
-        let run = try XCTUnwrap((parsed["runs"] as? [[String: Any]])?.first)
+        let run = try reported("e2e", database: runs.appendingPathComponent("telemetry.sqlite"))
         XCTAssertEqual(run["finished_ranks"] as? Int, 2)
         XCTAssertEqual(run["missing"] as? Int, 0)
         XCTAssertEqual(run["dropped"] as? Int, 0)
@@ -65,11 +69,7 @@ final class TelemetryEndToEndTests: XCTestCase {
         let second = try runKoine(["launch", "--np", "2", "--resume", run, "--set", "train.steps=400",
                                    "--telemetry", endpoint, "--", "--quiet"], timeout: 180)
         XCTAssertEqual(second.status, 0, second.standardError)
-        let report = try runKoine(["report", "--db", directory.appendingPathComponent("runs/telemetry.sqlite").path,
-                                   "--run", "extended", "--json"])
-        XCTAssertEqual(report.status, 0, report.standardError)
-        let parsed = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(report.standardOutput.utf8)) as? [String: Any])
-        let summary = try XCTUnwrap((parsed["runs"] as? [[String: Any]])?.first)
+        let summary = try reported("extended", database: directory.appendingPathComponent("runs/telemetry.sqlite"))
         XCTAssertEqual(summary["finished_ranks"] as? Int, 2)
         XCTAssertEqual(summary["missing"] as? Int, 0)
         for rank in try XCTUnwrap(summary["ranks"] as? [[String: Any]]) {
