@@ -25,6 +25,15 @@ public final class Listener {
     let scoreGradient: Matrix
     /// Discrete symbols enter through a folded table (see InputTable).
     let inputTable: InputTable
+    /// Discrete messages are read once per distinct message (see MessageGroups).
+    let groups: MessageGroups
+    /// Whether games with the same discrete message share one recurrent pass
+    /// (on by default; off only to compare against the game-by-game pass).
+    public var sharesMessages = true
+    /// Rows of the recurrent pass: distinct messages, or games.
+    var readRows = 0
+    /// Rows the last `listen` ran its recurrent pass over.
+    public var recurrentRows: Int { readRows }
     /// The candidate each game's listener picked, and whether it was the target.
     public let choices: Indices
     public let rewards: UnsafeMutablePointer<Float>
@@ -66,6 +75,7 @@ public final class Listener {
         logProbabilities = arena.matrix(rows: capacity, columns: candidates)
         scoreGradient = arena.matrix(rows: capacity, columns: candidates)
         inputTable = InputTable(symbols: settings.vocabulary, gateWidth: unroll.gateWidth, arena: arena)
+        groups = MessageGroups(vocabulary: settings.vocabulary, length: length, capacity: capacity, arena: arena)
         choices = arena.indices(capacity)
         rewards = arena.floats(capacity)
         chosenLogProbabilities = arena.floats(capacity)
@@ -83,7 +93,14 @@ public final class Listener {
         self.batch = batch
         self.message = message
         let v = settings.vocabulary
-        unroll.begin(rows: rows)
+        if message.isDifferentiable {
+            readRows = rows     // each game's message carries its own gradient
+        } else if sharesMessages {
+            readRows = groups.group(message, rows: rows)
+        } else {
+            ungrouped(message)
+        }
+        unroll.begin(rows: readRows)
         if !message.isDifferentiable { inputTable.prepare(embedding: embedding, inputWeight: unroll.inputWeight) }
         for t in 0..<settings.messageLength {
             if message.isDifferentiable {
@@ -91,20 +108,32 @@ public final class Listener {
                 BLAS.gemm(message.oneHot[t].rows(0..<rows), embedding.table.value.rows(0..<v), into: x)
                 unroll.forward(step: t, input: x, initialHidden: nil)
             } else {
-                inputTable.lookup(message.symbols[t].prefix(rows), into: unroll.preparedGates(t))
+                inputTable.lookup(groups.symbols[t].prefix(readRows), into: unroll.preparedGates(t))
                 unroll.forward(step: t, input: nil, initialHidden: nil, inputPrepared: true)
             }
         }
-        let q = queries.rows(0..<rows)
+        let q = queries.rows(0..<readRows)
         query.forward(unroll.hiddenState(settings.messageLength - 1), into: q)
         let s = scores.rows(0..<rows)
-        DotScoring.forward(query: q, table: encoder.table, candidates: batch.candidates, scores: s)
+        DotScoring.forward(query: q, queryRows: queryRows, table: encoder.table, candidates: batch.candidates, scores: s)
         let sampled = !greedy && settings.channel == .reinforce
         Categorical.sample(
             logits: s, logProbabilities: logProbabilities.rows(0..<rows), actions: choices.prefix(rows),
             chosenLogProbabilities: chosenLogProbabilities, entropies: entropies, random: &random, greedy: !sampled)
         for b in 0..<rows { rewards[b] = choices.base[b] == batch.targetPositions.base[b] ? 1 : 0 }
     }
+
+    /// Each game its own row (`sharesMessages` off).
+    private func ungrouped(_ message: Message) {
+        for b in 0..<rows {
+            for t in 0..<settings.messageLength { groups.symbols[t][b] = message.symbols[t][b] }
+            groups.rowOfGame[b] = b
+        }
+        readRows = rows
+    }
+
+    /// The query row of each game, when games share rows.
+    private var queryRows: Indices? { message?.isDifferentiable == false ? groups.rowOfGame.prefix(rows) : nil }
 
     /// REINFORCE backward: loss = −(advantage·log p(choice) + β·H), times `scale`.
     public func backwardReinforce(advantages: UnsafePointer<Float>, scale: Float) {
@@ -138,8 +167,10 @@ public final class Listener {
     private func backwardFromScores(_ ds: Matrix) {
         guard let batch, let message else { return }
         let v = settings.vocabulary
-        let q = queries.rows(0..<rows), dq = queryGradient.rows(0..<rows)
-        DotScoring.backward(query: q, table: encoder.table, candidates: batch.candidates, scoreGradient: ds,
+        let q = queries.rows(0..<readRows), dq = queryGradient.rows(0..<readRows)
+        let shared = queryRows
+        if shared != nil { dq.zero() }
+        DotScoring.backward(query: q, queryRows: shared, table: encoder.table, candidates: batch.candidates, scoreGradient: ds,
                             queryGradient: dq, tableGradient: encoder.tableGradient)
         let last = settings.messageLength - 1
         unroll.beginBackward()
@@ -156,7 +187,7 @@ public final class Listener {
             } else {
                 unroll.backward(step: t, input: nil, initialHidden: nil, inputGradient: nil, initialHiddenGradient: nil,
                                 inputPrepared: true)
-                inputTable.accumulate(message.symbols[t].prefix(rows), gateGradients: unroll.gateGradients(t))
+                inputTable.accumulate(groups.symbols[t].prefix(readRows), gateGradients: unroll.gateGradients(t))
             }
         }
         if !message.isDifferentiable { inputTable.backward(embedding: embedding, inputWeight: unroll.inputWeight) }

@@ -34,28 +34,32 @@ public enum DotScoring {
     }
 
     /// The same scores with candidates given as rows of a shared `table`
-    /// (one encoding per distinct object): `scores[b, k] = query[b] · table[ids[b·K + k]]`.
+    /// (one encoding per distinct object): `scores[b, k] = query[r(b)] · table[ids[b·K + k]]`,
+    /// where `r(b) = queryRows[b]` when given (games sharing one query row) and `b` otherwise.
     @inlinable
-    public static func forward(query: Matrix, table: Matrix, candidates ids: Indices, scores: Matrix) {
+    public static func forward(query: Matrix, queryRows: Indices? = nil, table: Matrix, candidates ids: Indices, scores: Matrix) {
         let k = scores.columns, width = query.columns
-        for b in 0..<query.rows {
-            let q = query.row(b), s = scores.row(b)
+        for b in 0..<scores.rows {
+            let q = query.row(queryRows?[b] ?? b), s = scores.row(b)
             for j in 0..<k { s[j] = Kernels.dot(q, table.row(ids[b * k + j]), count: width) }
         }
     }
 
-    /// Writes ∂L/∂query (overwriting) and adds into ∂L/∂table rows.
+    /// Writes ∂L/∂query and adds into ∂L/∂table rows. Without `queryRows`
+    /// each row of ∂L/∂query is overwritten; with it, every game's gradient
+    /// is added into its shared row (the caller clears them first).
     @inlinable
     public static func backward(
-        query: Matrix, table: Matrix, candidates ids: Indices, scoreGradient: Matrix,
+        query: Matrix, queryRows: Indices? = nil, table: Matrix, candidates ids: Indices, scoreGradient: Matrix,
         queryGradient: Matrix?, tableGradient: Matrix?
     ) {
         let k = scoreGradient.columns, width = query.columns
-        for b in 0..<query.rows {
-            let q = query.row(b), ds = scoreGradient.row(b)
+        for b in 0..<scoreGradient.rows {
+            let row = queryRows?[b] ?? b
+            let q = query.row(row), ds = scoreGradient.row(b)
             if let queryGradient {
-                let dq = queryGradient.row(b)
-                for c in 0..<width { dq[c] = 0 }
+                let dq = queryGradient.row(row)
+                if queryRows == nil { for c in 0..<width { dq[c] = 0 } }
                 for j in 0..<k { Kernels.axpy(ds[j], table.row(ids[b * k + j]), dq, count: width) }
             }
             if let tableGradient {
