@@ -162,6 +162,7 @@ public final class Population {
         scratch = arena.indices(max(batch, 1))
         partnerTable = UnsafeMutablePointer<Int>.allocate(capacity: configuration.speakers * configuration.listeners)
         partnerCounts = UnsafeMutablePointer<Int>.allocate(capacity: configuration.speakers)
+        lastSpeaker = UnsafeMutablePointer<Int>.allocate(capacity: configuration.listeners)
         let remote = communicator.size > 1 ? Int((configuration.crossRank * Double(batch)).rounded()) : 0
         remoteGames = remote
         exchange = remote > 0 ? CrossRankExchange(communicator: communicator, games: remote,
@@ -170,6 +171,8 @@ public final class Population {
 
     let partnerTable: UnsafeMutablePointer<Int>
     let partnerCounts: UnsafeMutablePointer<Int>
+    /// The last speaker each listener plays in the current step (-1: none).
+    let lastSpeaker: UnsafeMutablePointer<Int>
 
     deinit {
         gameStreams.deallocate()
@@ -178,6 +181,7 @@ public final class Population {
         plays.deallocate()
         partnerTable.deallocate()
         partnerCounts.deallocate()
+        lastSpeaker.deallocate()
     }
 
     /// Applies the reset schedules before `step`; returns what was reset.
@@ -211,17 +215,27 @@ public final class Population {
         speakerBirths[s] = step
     }
 
-    /// Forward and backward for every game of one step; leaves gradients in
-    /// every module (the shared encoder's included) without applying them.
+    /// Forward and backward for every game of one step. Each speaker and
+    /// listener takes its optimizer step as soon as its last game of the step
+    /// is done, while its gradient is still in cache (the same arithmetic as
+    /// updating them all at the end: nothing reads an agent after its last
+    /// game). Encoders keep their gradients for `applyAgentGradients` and
+    /// `applySharedEncoderGradient`.
     public func playStep(_ step: Int) throws -> StepFigures {
         var figures = StepFigures()
         for encoder in encoders { encoder.forward() }
         let L = listeners.count
-        for l in 0..<L { plays[l] = 0 }
+        for l in 0..<L {
+            plays[l] = 0
+            lastSpeaker[l] = -1
+        }
         for s in 0..<speakers.count {
             let count = pairing.partners(of: s, step: step, random: &pairingStream, into: partnerTable + s * L)
             partnerCounts[s] = count
-            for j in 0..<count { plays[partnerTable[s * L + j]] += 1 }
+            for j in 0..<count {
+                plays[partnerTable[s * L + j]] += 1
+                lastSpeaker[partnerTable[s * L + j]] = s
+            }
         }
         let batchSize = configuration.batch
         let local = batchSize - remoteGames
@@ -240,6 +254,7 @@ public final class Population {
                     let l = partnerTable[s * L + j]
                     play(listener: l, message: exchange.message, batch: exchange.batch, scale: Float(batchSize * count),
                          rewardsInto: exchange.rewards, partners: count, figures: &figures)
+                    if local == 0 && lastSpeaker[l] == s { listeners[l].module.step() }
                 }
                 figures.crossRankGames += remoteGames * count
                 try exchange.exchangeReplies(offset: offset, tag: 2 * s + 1, first: local,
@@ -253,10 +268,14 @@ public final class Population {
                     let l = partnerTable[s * L + j]
                     play(listener: l, message: message, batch: batch.prefix(local), scale: Float(batchSize * count),
                          rewardsInto: speakerRewards, partners: count, figures: &figures)
+                    if lastSpeaker[l] == s { listeners[l].module.step() }
                 }
             }
             learn(speaker: s, figures: &figures)
+            speaker.module.step()
         }
+        // Listeners no speaker chose this step still take their (zero-gradient) step.
+        for l in 0..<L where lastSpeaker[l] < 0 { listeners[l].module.step() }
         for encoder in encoders { encoder.backward() }
         return figures
     }
@@ -310,10 +329,9 @@ public final class Population {
         figures.speakerBatches += 1
     }
 
-    /// Applies the agents' own gradients (not the shared encoder's).
+    /// Applies the private encoders' gradients (the agents took their steps
+    /// in `playStep`; the shared encoder waits for its all-reduce).
     public func applyAgentGradients() {
-        for speaker in speakers { speaker.module.step() }
-        for listener in listeners { listener.module.step() }
         if sharedEncoder == nil {
             for encoder in encoders { encoder.module.step() }
         }
