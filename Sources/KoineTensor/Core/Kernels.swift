@@ -28,10 +28,24 @@ public enum Kernels {
         for i in 0..<count { y[i] += alpha * x[i] }
     }
 
+    /// x·y. Eight partial sums: a single running sum is a chain the compiler
+    /// may not reorder, so it stays scalar; eight lanes make it one vector loop.
     @inlinable
     public static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Float {
-        var sum: Float = 0
-        for i in 0..<count { sum += x[i] * y[i] }
+        var lanes = SIMD8<Float>()
+        let whole = count & ~7
+        var i = 0
+        while i < whole {
+            let a = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            let b = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
+            lanes.addProduct(a, b)
+            i += 8
+        }
+        var sum = lanes.sum()
+        while i < count {
+            sum += x[i] * y[i]
+            i += 1
+        }
         return sum
     }
 
