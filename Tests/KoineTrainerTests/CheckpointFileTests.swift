@@ -86,6 +86,33 @@ final class CheckpointFileTests: XCTestCase {
         XCTAssertThrowsError(try short.string())
     }
 
+    /// A streamed payload sends exactly the bytes an in-memory one holds, in
+    /// blocks, with the length and checksum the header needs.
+    func testAStreamedPayloadIsTheInMemoryOne() throws {
+        let floats = (0..<100_000).map { Float($0) * 0.25 }
+        func build(_ payload: inout CheckpointPayload) {
+            for i in 0..<20_000 { payload.append(i) }          // several blocks of small values
+            floats.withUnsafeBufferPointer { payload.append(floats: $0) }
+            payload.append("end")
+        }
+        var memory = CheckpointPayload()
+        build(&memory)
+        var sent: [UInt8] = []
+        var calls = 0
+        var streamed = CheckpointPayload { sent += $0; calls += 1 }
+        build(&streamed)
+        let (length, checksum) = try streamed.finish()
+        XCTAssertEqual(sent, memory.bytes)
+        XCTAssertEqual(length, memory.bytes.count)
+        XCTAssertEqual(checksum, memory.bytes.withUnsafeBytes { Checksum.fnv1a($0) })
+        XCTAssertGreaterThan(calls, 3)
+
+        struct Full: Error {}
+        var failing = CheckpointPayload { _ in throw Full() }
+        build(&failing)
+        XCTAssertThrowsError(try failing.finish()) { XCTAssertTrue($0 is Full) }
+    }
+
     func testIdentityIgnoresOnlyTheResumableKeys() throws {
         let base = try Configuration.parse("game: {}\n", source: "a.yaml")
         let longer = try Configuration.parse("game: {}\ntrain: {steps: 900000}\ntelemetry: {endpoint: none}\n", source: "b.yaml")

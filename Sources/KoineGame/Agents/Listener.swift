@@ -67,8 +67,10 @@ public final class Listener {
                                  parameters: parameters, arena: arena)
         query = Linear(input: h, output: h, parameters: parameters)
         module = Module(parameters: parameters, settings: settings.optimizer, initializer: random)
-        inputs = (0..<length).map { _ in arena.matrix(rows: capacity, columns: h) }
-        inputGradients = (0..<length).map { _ in arena.matrix(rows: capacity, columns: h) }
+        // Relaxed (Gumbel) messages need their embedded inputs; discrete ones go through the table.
+        let relaxed = settings.channel == .gumbel ? capacity : 0
+        inputs = (0..<length).map { _ in arena.matrix(rows: relaxed, columns: h) }
+        inputGradients = (0..<length).map { _ in arena.matrix(rows: relaxed, columns: h) }
         queries = arena.matrix(rows: capacity, columns: h)
         queryGradient = arena.matrix(rows: capacity, columns: h)
         scores = arena.matrix(rows: capacity, columns: candidates)

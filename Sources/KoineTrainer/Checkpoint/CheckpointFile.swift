@@ -31,13 +31,18 @@ public struct CheckpointHeader: Equatable {
     public var payloadLength: Int
     public var payloadChecksum: UInt64
 
-    public init(rank: Int, worldSize: Int, step: Int, configuration: UInt64, payload: [UInt8]) {
+    public init(rank: Int, worldSize: Int, step: Int, configuration: UInt64, payloadLength: Int, payloadChecksum: UInt64) {
         self.rank = rank
         self.worldSize = worldSize
         self.step = step
         self.configuration = configuration
-        payloadLength = payload.count
-        payloadChecksum = payload.withUnsafeBytes { Checksum.fnv1a($0) }
+        self.payloadLength = payloadLength
+        self.payloadChecksum = payloadChecksum
+    }
+
+    public init(rank: Int, worldSize: Int, step: Int, configuration: UInt64, payload: [UInt8]) {
+        self.init(rank: rank, worldSize: worldSize, step: step, configuration: configuration,
+                  payloadLength: payload.count, payloadChecksum: payload.withUnsafeBytes { Checksum.fnv1a($0) })
     }
 
     public var bytes: [UInt8] {
@@ -95,13 +100,58 @@ public struct CheckpointHeader: Equatable {
 }
 
 /// Builds a payload: fixed-width little-endian values and raw Float spans.
+/// In memory (`bytes` holds it all), or streamed: small values gather in a
+/// buffer and go to `sink` in blocks, Float spans go straight from the
+/// parameters, and the length and checksum are kept on the way, so a
+/// checkpoint never needs a second copy of the state in memory.
 public struct CheckpointPayload {
     public var bytes: [UInt8] = []
+    private let sink: ((UnsafeRawBufferPointer) throws -> Void)?
+    private var streamed = 0
+    private var checksum = Checksum.fnv1a(UnsafeRawBufferPointer(start: nil, count: 0))
+    private var failure: Error?
 
-    public init() {}
+    /// A payload kept in memory.
+    public init() { sink = nil }
+
+    /// A payload streamed to `sink` (which may throw; the first error is
+    /// reported by `finish`).
+    public init(sink: @escaping (UnsafeRawBufferPointer) throws -> Void) {
+        self.sink = sink
+        bytes.reserveCapacity(CheckpointPayload.block)
+    }
+
+    static let block = 1 << 16
+
+    /// Bytes so far.
+    public var count: Int { streamed + bytes.count }
+
+    private mutating func emit(_ raw: UnsafeRawBufferPointer) {
+        guard let sink else { return }
+        checksum = Checksum.fnv1a(raw, seed: checksum)
+        streamed += raw.count
+        if failure == nil {
+            do { try sink(raw) } catch { failure = error }
+        }
+    }
+
+    private mutating func flush() {
+        guard sink != nil, !bytes.isEmpty else { return }
+        let pending = bytes
+        pending.withUnsafeBytes { emit($0) }
+        bytes.removeAll(keepingCapacity: true)
+    }
+
+    /// Sends what is buffered; the streamed payload's length and checksum.
+    public mutating func finish() throws -> (length: Int, checksum: UInt64) {
+        flush()
+        if let failure { throw failure }
+        return (streamed, checksum)
+    }
 
     public mutating func append<T: FixedWidthInteger>(_ value: T) {
         withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
+        if sink != nil && bytes.count >= CheckpointPayload.block { flush() }
     }
 
     public mutating func append(_ value: Int) { append(Int64(value)) }
@@ -117,12 +167,18 @@ public struct CheckpointPayload {
         let utf8 = Array(text.utf8)
         append(utf8.count)
         bytes += utf8
+        if sink != nil && bytes.count >= CheckpointPayload.block { flush() }
     }
 
     /// A span of floats, with its length so a reader can check it fits.
     public mutating func append(floats: UnsafeBufferPointer<Float>) {
         append(floats.count)
-        bytes += UnsafeRawBufferPointer(floats)
+        if sink != nil {
+            flush()
+            emit(UnsafeRawBufferPointer(floats))
+        } else {
+            bytes += UnsafeRawBufferPointer(floats)
+        }
     }
 
     public mutating func append(_ random: Random) {

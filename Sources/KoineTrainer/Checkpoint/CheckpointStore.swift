@@ -30,13 +30,20 @@ public struct CheckpointStore {
         return run.lastPathComponent + "/" + file.path.dropFirst(run.path.count + 1)
     }
 
-    /// Writes this rank's file of `step` durably.
-    public func write(step: Int, rank: Int, worldSize: Int, configuration: UInt64, payload: [UInt8]) throws {
+    /// Writes this rank's file of `step` durably, streaming the payload that
+    /// `build` appends: a placeholder header, the payload, then the header.
+    public func write(step: Int, rank: Int, worldSize: Int, configuration: UInt64,
+                      build: (inout CheckpointPayload) -> Void) throws {
         try DurableFile.makeDirectory(directory(step: step).path)
-        let header = CheckpointHeader(rank: rank, worldSize: worldSize, step: step, configuration: configuration, payload: payload)
-        var bytes = header.bytes
-        bytes += payload
-        try DurableFile.write(bytes, to: file(step: step, rank: rank).path)
+        try DurableFile.write(to: file(step: step, rank: rank).path) { file in
+            try file.write([UInt8](repeating: 0, count: CheckpointHeader.size))
+            var payload = CheckpointPayload { try file.write($0) }
+            build(&payload)
+            let (length, checksum) = try payload.finish()
+            let header = CheckpointHeader(rank: rank, worldSize: worldSize, step: step, configuration: configuration,
+                                          payloadLength: length, payloadChecksum: checksum)
+            try file.write(header.bytes, at: 0)
+        }
     }
 
     /// Marks `step` complete (rank 0, after every rank wrote its file).

@@ -18,8 +18,7 @@ public struct ResumedCounters {
 /// restoring one. The payload is the configuration as text (for a person
 /// reading the file), the population's state, then the trainer's counters.
 extension Trainer {
-    func checkpointPayload(step: Int, metricsLength: Int, elapsed: Double) -> [UInt8] {
-        var payload = CheckpointPayload()
+    func writeCheckpoint(into payload: inout CheckpointPayload, step: Int, metricsLength: Int, elapsed: Double) {
         payload.append(configuration.yaml)
         population.save(into: &payload)
         for figures in [total, window, lastWindow, telemetryWindow] { payload.append(figures.packed) }
@@ -39,7 +38,6 @@ extension Trainer {
         payload.append(metricsLength)
         payload.append(elapsed)
         payload.append(allreduceSeconds)
-        return payload.bytes
     }
 
     /// Writes every rank's file of `step`; rank 0 marks the step complete only
@@ -49,10 +47,11 @@ extension Trainer {
         var failure = ""
         do {
             let metricsLength = isRoot ? try run?.synchronizeMetrics() ?? 0 : 0
-            let payload = checkpointPayload(step: step, metricsLength: metricsLength,
-                                            elapsed: elapsedBefore + Date().timeIntervalSince(started))
+            let elapsed = elapsedBefore + Date().timeIntervalSince(started)
             try store.write(step: step, rank: communicator.rank, worldSize: communicator.size,
-                            configuration: configuration.identity, payload: payload)
+                            configuration: configuration.identity) { payload in
+                writeCheckpoint(into: &payload, step: step, metricsLength: metricsLength, elapsed: elapsed)
+            }
         } catch {
             failure = "\(error)"
         }

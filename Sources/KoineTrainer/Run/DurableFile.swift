@@ -23,23 +23,52 @@ public struct FileFailure: Error, CustomStringConvertible {
 /// directory so the rename itself survives a power cut.
 public enum DurableFile {
     public static func write(_ bytes: [UInt8], to path: String) throws {
+        try write(to: path) { try $0.write(bytes) }
+    }
+
+    /// An open temporary file that `write(to:body:)` fills.
+    public struct Writer {
+        let descriptor: Int32
+        let path: String
+
+        public func write(_ raw: UnsafeRawBufferPointer) throws {
+            var offset = 0
+            while offset < raw.count {
+                let written = Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw FileFailure.system(path)
+                }
+                offset += written
+            }
+        }
+
+        public func write(_ bytes: [UInt8]) throws {
+            try bytes.withUnsafeBytes { try write($0) }
+        }
+
+        /// Overwrites bytes at `offset` (a header filled in last).
+        public func write(_ bytes: [UInt8], at offset: Int) throws {
+            try bytes.withUnsafeBytes { raw in
+                guard pwrite(descriptor, raw.baseAddress!, raw.count, off_t(offset)) == raw.count else {
+                    throw FileFailure.system(path)
+                }
+            }
+        }
+    }
+
+    /// Lets `body` fill a temporary file, then makes it `path` durably.
+    public static func write(to path: String, body: (Writer) throws -> Void) throws {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         let temporary = directory + "/." + url.lastPathComponent + ".tmp"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw FileFailure.system(temporary) }
-        var failure: FileFailure?
-        bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    failure = FileFailure.system(temporary)
-                    return
-                }
-                offset += written
-            }
+        var failure: Error?
+        do {
+            try body(Writer(descriptor: descriptor, path: temporary))
+        } catch {
+            failure = error
         }
         if failure == nil && fsync(descriptor) != 0 { failure = FileFailure.system(temporary) }
         if close(descriptor) != 0 && failure == nil { failure = FileFailure.system(temporary) }
