@@ -95,8 +95,9 @@ final class AgentGradientTests: XCTestCase {
         return loss
     }
 
-    func checkListener(cell: CellKind) throws {
-        let (_, encoder, speaker, listener, batch) = try makeAgents(cell: cell)
+    /// The speaker's greedy messages, then the listener's loss and its gradients
+    /// (in the listener and the encoder); returns the advantages used.
+    func listenAndLearn(_ encoder: ObjectEncoder, _ speaker: Speaker, _ listener: Listener, _ batch: GameBatch) -> [Float] {
         var random = Random(seed: 0)
         encoder.forward()
         speaker.speak(targets: batch.targets, random: &random, greedy: true)
@@ -106,6 +107,12 @@ final class AgentGradientTests: XCTestCase {
         encoder.module.parameters.zeroGradients()
         advantages.withUnsafeBufferPointer { listener.backwardReinforce(advantages: $0.baseAddress!, scale: 1) }
         encoder.backward()
+        return advantages
+    }
+
+    func checkListener(cell: CellKind) throws {
+        let (_, encoder, speaker, listener, batch) = try makeAgents(cell: cell)
+        let advantages = listenAndLearn(encoder, speaker, listener, batch)
         try compare(parameters: listener.module.parameters, label: "listener \(cell)") {
             self.listenerLoss(listener, speaker, encoder, batch, advantages: advantages)
         }
@@ -124,15 +131,7 @@ final class AgentGradientTests: XCTestCase {
         for shares in [true, false] {
             let (_, encoder, speaker, listener, batch) = try makeAgents(cell: .lstm)
             listener.sharesMessages = shares
-            var random = Random(seed: 0)
-            encoder.forward()
-            speaker.speak(targets: batch.targets, random: &random, greedy: true)
-            let advantages: [Float] = (0..<games).map { Float($0 % 4) * 0.4 - 0.6 }
-            _ = listenerLoss(listener, speaker, encoder, batch, advantages: advantages)
-            listener.module.parameters.zeroGradients()
-            encoder.module.parameters.zeroGradients()
-            advantages.withUnsafeBufferPointer { listener.backwardReinforce(advantages: $0.baseAddress!, scale: 1) }
-            encoder.backward()
+            _ = listenAndLearn(encoder, speaker, listener, batch)
             results.append(((0..<games).map { listener.chosenLogProbabilities[$0] },
                             Array(listener.module.parameters.gradientBuffer),
                             Array(encoder.module.parameters.gradientBuffer), listener.recurrentRows))
