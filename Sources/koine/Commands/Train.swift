@@ -115,14 +115,14 @@ struct Train: ParsableCommand {
     }
 
     /// Rank 0 names, checks and creates the run directory; every rank learns
-    /// the outcome. Nothing is created when the checks fail.
+    /// its path (the default name holds rank 0's clock). Nothing is created
+    /// when the checks fail.
     private func create(_ trainer: Trainer, communicator: Communicator) throws -> String {
         let configuration = trainer.configuration
-        let path = out ?? defaultRunDirectory()
-        let url = URL(fileURLWithPath: path)
         let checkpointBytes = try CheckpointSpace.bytesPerCheckpoint(trainer)
-        var failure = ""
-        if communicator.rank == 0 {
+        return try decidedByRoot(communicator) {
+            let path = out ?? defaultRunDirectory()
+            let url = URL(fileURLWithPath: path)
             do {
                 try RunDirectory.check(url)
                 let count = CheckpointStore.peakCount(steps: configuration.steps, every: configuration.checkpointEvery,
@@ -132,13 +132,12 @@ struct Train: ParsableCommand {
                 }
                 trainer.run = try RunDirectory(url: url, configuration: configuration)
             } catch let error as ConfigurationError {
-                failure = error.message
+                throw error
             } catch {
-                failure = "--out \(path): \(error)"
+                throw ConfigurationError("--out \(path): \(error)")
             }
+            return path
         }
-        try agree(failure, communicator)
-        return path
     }
 
     /// Rank 0 picks the newest intact complete checkpoint of `directory`;
@@ -147,22 +146,16 @@ struct Train: ParsableCommand {
         let configuration = trainer.configuration
         let url = URL(fileURLWithPath: directory)
         let store = CheckpointStore(run: url)
-        var decision = ""
-        if communicator.rank == 0 {
-            do {
-                let (step, skipped) = try Resume.select(store, run: directory, worldSize: communicator.size, configuration: configuration)
-                for fault in skipped {
-                    FileHandle.standardError.write(Data("koine: skipping a damaged checkpoint: \(fault)\n".utf8))
-                }
-                FileHandle.standardError.write(Data("koine: resuming \(directory) from step \(step)\(skipped.isEmpty ? "" : " (the newest intact complete checkpoint)")\n".utf8))
-                decision = "\(step)"
-            } catch let error as ConfigurationError {
-                decision = "!" + error.message
+        let chosen = try decidedByRoot(communicator) {
+            let (step, skipped) = try Resume.select(store, run: directory, worldSize: communicator.size, configuration: configuration)
+            for fault in skipped {
+                FileHandle.standardError.write(Data("koine: skipping a damaged checkpoint: \(fault)\n".utf8))
             }
+            FileHandle.standardError.write(Data("koine: resuming \(directory) from step \(step)\(skipped.isEmpty ? "" : " (the newest intact complete checkpoint)")\n".utf8))
+            return "\(step)"
         }
-        decision = try communicator.gatherStrings(decision)[0]
-        if decision.hasPrefix("!") { throw ConfigurationError(String(decision.dropFirst())) }
-        let step = Int(decision)!
+        let step = Int(chosen)!
+        // Every rank reads its own file; any rank's failure stops them all.
         var failure = ""
         do {
             let payload = try store.read(step: step, rank: communicator.rank, worldSize: communicator.size,
@@ -171,34 +164,46 @@ struct Train: ParsableCommand {
         } catch {
             failure = "--resume \(directory): rank \(communicator.rank): \(error)"
         }
-        try agree(failure, communicator)
+        if let message = try communicator.gatherStrings(failure).first(where: { !$0.isEmpty }) {
+            throw ConfigurationError(message)
+        }
         let checkpointBytes = try CheckpointSpace.bytesPerCheckpoint(trainer)
-        if communicator.rank == 0 {
+        _ = try decidedByRoot(communicator) {
+            // Room for the rest of the run's checkpoints beyond those already on
+            // disk (pruned as new ones arrive), and at least the one being written.
+            let kept = store.steps().filter { $0.complete && $0.step <= step }.count
+            let count = max(1, CheckpointStore.peakCount(steps: configuration.steps - step, every: configuration.checkpointEvery,
+                                                         keep: configuration.checkpointKeep) - kept + 1)
+            if let problem = CheckpointSpace.problem(at: url, option: "--resume \(directory)", bytes: checkpointBytes, count: count) {
+                throw ConfigurationError(problem)
+            }
+            // Steps after the one resumed from are replayed: their folders
+            // (unfinished or damaged) and metrics lines go.
+            for entry in store.steps() where entry.step > step { store.remove(step: entry.step) }
             do {
-                let kept = store.steps().filter { $0.complete && $0.step <= step }.count
-                let count = max(1, CheckpointStore.peakCount(steps: configuration.steps - step, every: configuration.checkpointEvery,
-                                                             keep: configuration.checkpointKeep) - kept + 1)
-                if let problem = CheckpointSpace.problem(at: url, option: "--resume \(directory)", bytes: checkpointBytes, count: count) {
-                    throw ConfigurationError(problem)
-                }
-                // Steps after the one resumed from are replayed: their folders
-                // (unfinished or damaged) and metrics lines go.
-                for entry in store.steps() where entry.step > step { store.remove(step: entry.step) }
                 trainer.run = try RunDirectory(resuming: url, configuration: configuration,
                                                metricsLength: trainer.resumed?.metricsLength ?? 0)
-            } catch let error as ConfigurationError {
-                failure = error.message
             } catch {
-                failure = "--resume \(directory): \(error)"
+                throw ConfigurationError("--resume \(directory): \(error)")
             }
+            return ""
         }
-        try agree(failure, communicator)
     }
 
-    /// Every rank learns rank 0's failure (empty: none) and throws it.
-    private func agree(_ failure: String, _ communicator: Communicator) throws {
-        let failures = try communicator.gatherStrings(failure)
-        if let message = failures.first(where: { !$0.isEmpty }) { throw ConfigurationError(message) }
+    /// Runs `decide` on rank 0 alone; every rank returns its result, or
+    /// throws the ConfigurationError it threw.
+    private func decidedByRoot(_ communicator: Communicator, _ decide: () throws -> String) throws -> String {
+        var outcome = ""
+        if communicator.rank == 0 {
+            do {
+                outcome = "=" + (try decide())
+            } catch let error as ConfigurationError {
+                outcome = "!" + error.message
+            }
+        }
+        outcome = try communicator.gatherStrings(outcome)[0]
+        if outcome.hasPrefix("!") { throw ConfigurationError(String(outcome.dropFirst())) }
+        return String(outcome.dropFirst())
     }
 
     private func defaultRunDirectory() -> String {
