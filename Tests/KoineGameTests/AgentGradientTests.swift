@@ -127,18 +127,18 @@ final class AgentGradientTests: XCTestCase {
     /// Games with the same message share one recurrent pass: the same
     /// scores, choices and (up to the order of sums) gradients as a pass per game.
     func testSharedMessagesMatchAPassPerGame() throws {
-        var results: [(scores: [Float], gradients: [Float], encoder: [Float], rows: Int)] = []
+        var results: [(logProbabilities: [Float], gradients: [Float], encoder: [Float], rows: Int)] = []
         for shares in [true, false] {
             let (_, encoder, speaker, listener, batch) = try makeAgents(cell: .lstm)
             listener.sharesMessages = shares
             _ = listenAndLearn(encoder, speaker, listener, batch)
             results.append(((0..<games).map { listener.chosenLogProbabilities[$0] },
                             Array(listener.module.parameters.gradientBuffer),
-                            Array(encoder.module.parameters.gradientBuffer), listener.recurrentRows))
+                            Array(encoder.module.parameters.gradientBuffer), listener.readRows))
         }
         XCTAssertLessThan(results[0].rows, games, "12 games over 9 objects repeat messages")
         XCTAssertEqual(results[1].rows, games)
-        XCTAssertEqual(results[0].scores, results[1].scores, "the forward pass is bit-identical")
+        XCTAssertEqual(results[0].logProbabilities, results[1].logProbabilities, "the forward pass is bit-identical")
         for (shared, each) in [(results[0].gradients, results[1].gradients), (results[0].encoder, results[1].encoder)] {
             for i in shared.indices {
                 XCTAssertEqual(shared[i], each[i], accuracy: 1e-5 * max(1, abs(each[i])), "gradient \(i)")

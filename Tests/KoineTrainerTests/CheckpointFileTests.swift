@@ -8,7 +8,8 @@ import XCTest
 /// is caught and named rather than read as state.
 final class CheckpointFileTests: XCTestCase {
     func file(payload: [UInt8] = Array(0..<200).map { UInt8($0 % 251) }) -> [UInt8] {
-        let header = CheckpointHeader(rank: 1, worldSize: 2, step: 300, configuration: 0xABCD, payload: payload)
+        let header = CheckpointHeader(rank: 1, worldSize: 2, step: 300, configuration: 0xABCD, payloadLength: payload.count,
+                                      payloadChecksum: payload.withUnsafeBytes { Checksum.fnv1a($0) })
         return header.bytes + payload
     }
 

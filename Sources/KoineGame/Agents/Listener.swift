@@ -30,10 +30,8 @@ public final class Listener {
     /// Whether games with the same discrete message share one recurrent pass
     /// (on by default; off only to compare against the game-by-game pass).
     public var sharesMessages = true
-    /// Rows of the recurrent pass: distinct messages, or games.
-    var readRows = 0
-    /// Rows the last `listen` ran its recurrent pass over.
-    public var recurrentRows: Int { readRows }
+    /// Rows the last `listen` ran its recurrent pass over: distinct messages, or games.
+    public private(set) var readRows = 0
     /// The candidate each game's listener picked, and whether it was the target.
     public let choices: Indices
     public let rewards: UnsafeMutablePointer<Float>
@@ -95,13 +93,8 @@ public final class Listener {
         self.batch = batch
         self.message = message
         let v = settings.vocabulary
-        if message.isDifferentiable {
-            readRows = rows     // each game's message carries its own gradient
-        } else if sharesMessages {
-            readRows = groups.group(message, rows: rows)
-        } else {
-            ungrouped(message)
-        }
+        // A relaxed message carries its own gradient per game: no sharing.
+        readRows = message.isDifferentiable ? rows : groups.group(message, rows: rows, sharing: sharesMessages)
         unroll.begin(rows: readRows)
         if !message.isDifferentiable { inputTable.prepare(embedding: embedding, inputWeight: unroll.inputWeight) }
         for t in 0..<settings.messageLength {
@@ -123,15 +116,6 @@ public final class Listener {
             logits: s, logProbabilities: logProbabilities.rows(0..<rows), actions: choices.prefix(rows),
             chosenLogProbabilities: chosenLogProbabilities, entropies: entropies, random: &random, greedy: !sampled)
         for b in 0..<rows { rewards[b] = choices.base[b] == batch.targetPositions.base[b] ? 1 : 0 }
-    }
-
-    /// Each game its own row (`sharesMessages` off).
-    private func ungrouped(_ message: Message) {
-        for b in 0..<rows {
-            for t in 0..<settings.messageLength { groups.symbols[t][b] = message.symbols[t][b] }
-            groups.rowOfGame[b] = b
-        }
-        readRows = rows
     }
 
     /// The query row of each game, when games share rows.

@@ -43,12 +43,12 @@ final class MessageGroups {
         return key
     }
 
-    /// Groups the first `rows` games of `message`; returns the number of distinct messages.
-    @discardableResult
-    func group(_ message: Message, rows: Int) -> Int {
+    /// Groups the first `rows` games of `message`; returns the number of
+    /// distinct messages. Without `sharing` (or a table) every game is its own row.
+    func group(_ message: Message, rows: Int, sharing: Bool = true) -> Int {
         let length = symbols.count
         count = 0
-        guard let slots else {
+        guard sharing, let slots else {
             for b in 0..<rows {
                 for t in 0..<length { symbols[t][b] = message.symbols[t][b] }
                 rowOfGame[b] = b

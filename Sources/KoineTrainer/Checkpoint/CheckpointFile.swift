@@ -40,11 +40,6 @@ public struct CheckpointHeader: Equatable {
         self.payloadChecksum = payloadChecksum
     }
 
-    public init(rank: Int, worldSize: Int, step: Int, configuration: UInt64, payload: [UInt8]) {
-        self.init(rank: rank, worldSize: worldSize, step: step, configuration: configuration,
-                  payloadLength: payload.count, payloadChecksum: payload.withUnsafeBytes { Checksum.fnv1a($0) })
-    }
-
     public var bytes: [UInt8] {
         var out = CheckpointPayload()
         out.bytes += CheckpointHeader.magic
@@ -92,9 +87,8 @@ public struct CheckpointHeader: Equatable {
         guard payload.withUnsafeBytes({ Checksum.fnv1a($0) }) == checksum else {
             throw fault("corrupted (payload checksum mismatch)")
         }
-        var header = CheckpointHeader(rank: rank, worldSize: worldSize, step: step, configuration: configuration, payload: [])
-        header.payloadLength = Int(length)
-        header.payloadChecksum = checksum
+        let header = CheckpointHeader(rank: rank, worldSize: worldSize, step: step, configuration: configuration,
+                                      payloadLength: Int(length), payloadChecksum: checksum)
         return (header, payload)
     }
 }
@@ -137,9 +131,18 @@ public struct CheckpointPayload {
 
     private mutating func flush() {
         guard sink != nil, !bytes.isEmpty else { return }
-        let pending = bytes
+        // Moved out, not copied, so clearing it keeps its storage for the next block.
+        var pending: [UInt8] = []
+        swap(&pending, &bytes)
         pending.withUnsafeBytes { emit($0) }
-        bytes.removeAll(keepingCapacity: true)
+        pending.removeAll(keepingCapacity: true)
+        bytes = pending
+    }
+
+    /// Adds small values to the buffer, sending it on once a block is full.
+    private mutating func buffer(_ raw: UnsafeRawBufferPointer) {
+        bytes += raw
+        if sink != nil && bytes.count >= CheckpointPayload.block { flush() }
     }
 
     /// Sends what is buffered; the streamed payload's length and checksum.
@@ -150,8 +153,7 @@ public struct CheckpointPayload {
     }
 
     public mutating func append<T: FixedWidthInteger>(_ value: T) {
-        withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
-        if sink != nil && bytes.count >= CheckpointPayload.block { flush() }
+        withUnsafeBytes(of: value.littleEndian) { buffer($0) }
     }
 
     public mutating func append(_ value: Int) { append(Int64(value)) }
@@ -166,8 +168,7 @@ public struct CheckpointPayload {
     public mutating func append(_ text: String) {
         let utf8 = Array(text.utf8)
         append(utf8.count)
-        bytes += utf8
-        if sink != nil && bytes.count >= CheckpointPayload.block { flush() }
+        utf8.withUnsafeBytes { buffer($0) }
     }
 
     /// A span of floats, with its length so a reader can check it fits.

@@ -78,10 +78,10 @@ public struct CheckpointStore {
     public func read(step: Int, rank: Int, worldSize: Int, configuration: UInt64) throws -> ArraySlice<UInt8> {
         let file = self.file(step: step, rank: rank)
         let name = display(file)
-        guard let data = FileManager.default.contents(atPath: file.path) else {
+        guard let data = CheckpointStore.contents(of: file.path) else {
             throw CheckpointFault(file: name, FileManager.default.fileExists(atPath: file.path) ? "unreadable" : "missing")
         }
-        let (header, payload) = try CheckpointHeader.parse(Array(data), file: name)
+        let (header, payload) = try CheckpointHeader.parse(data, file: name)
         guard header.rank == rank, header.step == step else {
             throw CheckpointFault(file: name, "holds rank \(header.rank) at step \(header.step) (foreign file: not this checkpoint)")
         }
@@ -92,6 +92,28 @@ public struct CheckpointStore {
             throw CheckpointFault(file: name, "written by a job of \(header.worldSize) ranks, not \(worldSize)")
         }
         return payload
+    }
+
+    /// A whole file read straight into one array (a checkpoint can be tens of
+    /// MB: no second copy through `Data`); nil when it cannot be read.
+    static func contents(of path: String) -> [UInt8]? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { return nil }
+        let size = Int(status.st_size)
+        var complete = true
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            while count < size {
+                let got = Glibc.read(descriptor, buffer.baseAddress! + count, size - count)
+                if got < 0 && errno == EINTR { continue }
+                if got <= 0 { break }
+                count += got
+            }
+            complete = count == size
+        }
+        return complete ? bytes : nil
     }
 
     /// Checks every rank's file of `step`; returns the first fault, if any.
@@ -132,10 +154,8 @@ public struct CheckpointStore {
 
     /// Free bytes on the filesystem holding `path` (or its nearest existing ancestor).
     public static func freeBytes(near path: URL) -> UInt64? {
-        var probe = path
-        while !FileManager.default.fileExists(atPath: probe.path), probe.path != "/" { probe = probe.deletingLastPathComponent() }
         var status = statvfs()
-        guard statvfs(probe.path, &status) == 0 else { return nil }
+        guard statvfs(DurableFile.nearestExisting(path).path, &status) == 0 else { return nil }
         return UInt64(status.f_bavail) * UInt64(status.f_frsize)
     }
 

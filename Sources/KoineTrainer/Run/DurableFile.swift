@@ -92,6 +92,13 @@ public enum DurableFile {
         guard fsync(descriptor) == 0 else { throw FileFailure.system(path) }
     }
 
+    /// `url` itself if it exists, else its nearest existing ancestor.
+    public static func nearestExisting(_ url: URL) -> URL {
+        var probe = url
+        while !FileManager.default.fileExists(atPath: probe.path), probe.path != "/" { probe = probe.deletingLastPathComponent() }
+        return probe
+    }
+
     /// Creates a directory (and its parents); an existing one is fine.
     public static func makeDirectory(_ path: String) throws {
         do {

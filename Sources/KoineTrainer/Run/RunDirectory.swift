@@ -28,12 +28,8 @@ public final class RunDirectory {
             return
         }
         // The nearest existing ancestor must be a writable directory.
-        var parent = url.deletingLastPathComponent()
-        while !manager.fileExists(atPath: parent.path, isDirectory: &isDirectory) {
-            if parent.path == "/" { break }
-            parent = parent.deletingLastPathComponent()
-        }
-        guard isDirectory.boolValue else {
+        let parent = DurableFile.nearestExisting(url.deletingLastPathComponent())
+        guard manager.fileExists(atPath: parent.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ConfigurationError("--out \(url.path): \(parent.path) is not a directory")
         }
         if let reason = probeWrite(in: parent.path) {

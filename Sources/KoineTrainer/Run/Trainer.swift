@@ -82,7 +82,7 @@ public final class Trainer {
         if startStep > 0 { startFields.append(("resumed_from", .int(startStep))) }
         // A run resumed after a crash continues its event stream as if never
         // stopped; an extended one announces its new length.
-        if resumed == nil || resumed!.extends { telemetry.emit(.runStarted, step: startStep, fields: startFields) }
+        if resumed?.extends ?? true { telemetry.emit(.runStarted, step: startStep, fields: startFields) }
         let steps = configuration.steps
         let shared = population.sharedEncoder?.module.parameters
         let reduceEncoder = shared != nil && communicator.size > 1

@@ -91,16 +91,17 @@ struct Launch: ParsableCommand {
     /// (reading it here also catches a bad config once, before N ranks start).
     private func resolveEndpoint(_ request: LaunchRequest) throws -> String {
         guard command == "train" else { return "none" }
-        let config = request.configFile
-        guard config != nil || request.resume != nil else {
-            throw UsageFailure("launch: --config is required to train (koine launch --np N --config FILE), or --resume DIR")
-        }
         do {
             // Loaded with the same overrides the ranks get; --telemetry wins over them.
-            let configuration = try request.resume.map { try Resume.configuration(run: $0, config: config, overrides: request.allOverrides) }
-                ?? Configuration.load(file: config!, overrides: request.allOverrides)
-            let endpoint = configuration.telemetryEndpoint
-            return request.telemetryEndpoint ?? endpoint
+            let configuration: Configuration
+            if let resume = request.resume {
+                configuration = try Resume.configuration(run: resume, config: request.configFile, overrides: request.allOverrides)
+            } else if let config = request.configFile {
+                configuration = try Configuration.load(file: config, overrides: request.allOverrides)
+            } else {
+                throw UsageFailure("launch: --config is required to train (koine launch --np N --config FILE), or --resume DIR")
+            }
+            return request.telemetryEndpoint ?? configuration.telemetryEndpoint
         } catch let error as ConfigurationError {
             throw UsageFailure(error.message)
         }
