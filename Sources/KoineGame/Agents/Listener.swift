@@ -62,7 +62,9 @@ public final class Listener {
         let parameters = Parameters(count: Listener.parameterCount(settings))
         embedding = Embedding(count: settings.vocabulary, width: h, parameters: parameters)
         unroll = RecurrentUnroll(kind: settings.cell, input: h, hidden: h, steps: length, capacity: capacity,
-                                 parameters: parameters, arena: arena)
+                                 parameters: parameters, arena: arena,
+                                 parentCapacity: MessageGroups.parentCapacity(vocabulary: settings.vocabulary, length: length,
+                                                                              capacity: capacity))
         query = Linear(input: h, output: h, parameters: parameters)
         module = Module(parameters: parameters, settings: settings.optimizer, initializer: random)
         // Relaxed (Gumbel) messages need their embedded inputs; discrete ones go through the table.
@@ -94,8 +96,13 @@ public final class Listener {
         self.message = message
         let v = settings.vocabulary
         // A relaxed message carries its own gradient per game: no sharing.
-        readRows = message.isDifferentiable ? rows : groups.group(message, rows: rows, sharing: sharesMessages)
+        readRows = message.isDifferentiable ? rows : groups.group(message, rows: rows, sharing: sharing)
         unroll.begin(rows: readRows)
+        if !message.isDifferentiable && sharing == .prefixes {
+            for t in 0..<settings.messageLength {
+                unroll.setRows(groups.counts[t], step: t, parents: t > 0 ? groups.parents[t].prefix(groups.counts[t]) : nil)
+            }
+        }
         if !message.isDifferentiable { inputTable.prepare(embedding: embedding, inputWeight: unroll.inputWeight) }
         for t in 0..<settings.messageLength {
             if message.isDifferentiable {
@@ -103,7 +110,7 @@ public final class Listener {
                 BLAS.gemm(message.oneHot[t].rows(0..<rows), embedding.table.value.rows(0..<v), into: x)
                 unroll.forward(step: t, input: x, initialHidden: nil)
             } else {
-                inputTable.lookup(groups.symbols[t].prefix(readRows), into: unroll.preparedGates(t))
+                inputTable.lookup(groups.symbols[t].prefix(unroll.rows(t)), into: unroll.preparedGates(t))
                 unroll.forward(step: t, input: nil, initialHidden: nil, inputPrepared: true)
             }
         }
@@ -116,6 +123,12 @@ public final class Listener {
             logits: s, logProbabilities: logProbabilities.rows(0..<rows), actions: choices.prefix(rows),
             chosenLogProbabilities: chosenLogProbabilities, entropies: entropies, random: &random, greedy: !sampled)
         for b in 0..<rows { rewards[b] = choices.base[b] == batch.targetPositions.base[b] ? 1 : 0 }
+    }
+
+    /// How games share rows: by prefix for an LSTM (whose steps can continue
+    /// distinct earlier states), by whole message for a GRU.
+    private var sharing: MessageGroups.Sharing {
+        !sharesMessages ? .none : settings.cell == .lstm ? .prefixes : .messages
     }
 
     /// The query row of each game, when games share rows.
@@ -173,7 +186,7 @@ public final class Listener {
             } else {
                 unroll.backward(step: t, input: nil, initialHidden: nil, inputGradient: nil, initialHiddenGradient: nil,
                                 inputPrepared: true)
-                inputTable.accumulate(groups.symbols[t].prefix(readRows), gateGradients: unroll.gateGradients(t))
+                inputTable.accumulate(groups.symbols[t].prefix(unroll.rows(t)), gateGradients: unroll.gateGradients(t))
             }
         }
         if !message.isDifferentiable { inputTable.backward(embedding: embedding, inputWeight: unroll.inputWeight) }

@@ -7,16 +7,38 @@ import KoineTensor
 /// recurrent backward pass. Exact up to the order of the sums. With vocabulary
 /// 8 and length 2 there are at most 64 distinct messages against 100 games,
 /// and about 30 once a language has formed over 32 objects.
+///
+/// Grouped by prefix, the same holds at every step: the state after step t
+/// depends only on the first t + 1 symbols, so step t runs once per distinct
+/// prefix (at most 8 rows at the first step here) and each prefix continues
+/// the row of its own prefix one symbol shorter (its parent).
 final class MessageGroups {
-    /// Distinct messages, each as its symbols of step t (like `Message.symbols`).
+    enum Sharing {
+        /// Every game is its own row at every step.
+        case none
+        /// One row per distinct message at every step.
+        case messages
+        /// One row per distinct prefix at each step, with parents.
+        case prefixes
+    }
+
+    /// Step t's rows, each by its symbol of step t (like `Message.symbols`).
     let symbols: [Indices]
-    /// For each game, the row of its message among the distinct ones.
+    /// With `.prefixes`, for t ≥ 1, the row of step t − 1 that each row of step t extends.
+    let parents: [Indices]
+    /// For each game, its row at the last step.
     let rowOfGame: Indices
-    /// How many distinct messages the last `group` found.
-    private(set) var count = 0
-    /// Row (plus one) of each possible message; 0 = not seen in this batch.
-    /// Nil when the message space is too large for a table: then every game is its own row.
+    /// Rows of each step after the last `group`.
+    private(set) var counts: [Int]
+    /// Distinct messages (rows of the last step) after the last `group`.
+    var count: Int { counts[counts.count - 1] }
+    /// Row (plus one) of each possible prefix of each length, at `offsets[t]`;
+    /// 0 = not seen in this batch. Nil when the prefixes are too many for a
+    /// table: then every game is its own row.
     private let slots: UnsafeMutablePointer<Int32>?
+    private let offsets: [Int]
+    /// The slot each row took, to clear exactly those afterwards.
+    private let slotOfRow: [Indices]
     private let vocabulary: Int
 
     static let largestTable = 1 << 16
@@ -24,12 +46,20 @@ final class MessageGroups {
     init(vocabulary: Int, length: Int, capacity: Int, arena: Arena) {
         self.vocabulary = vocabulary
         symbols = (0..<length).map { _ in arena.indices(capacity) }
+        parents = (0..<length).map { _ in arena.indices(capacity) }
+        slotOfRow = (0..<length).map { _ in arena.indices(capacity) }
         rowOfGame = arena.indices(capacity)
-        var size = 1
-        for _ in 0..<length where size <= MessageGroups.largestTable { size *= vocabulary }
-        if size <= MessageGroups.largestTable {
-            slots = .allocate(capacity: size)
-            slots!.initialize(repeating: 0, count: size)
+        counts = Array(repeating: 0, count: length)
+        var offsets: [Int] = [], total = 0, prefixes = 1
+        for _ in 0..<length where total <= MessageGroups.largestTable {
+            prefixes *= vocabulary
+            offsets.append(total)
+            total += prefixes
+        }
+        self.offsets = offsets
+        if total <= MessageGroups.largestTable {
+            slots = .allocate(capacity: total)
+            slots!.initialize(repeating: 0, count: total)
         } else {
             slots = nil
         }
@@ -37,38 +67,58 @@ final class MessageGroups {
 
     deinit { slots?.deallocate() }
 
-    private func key(_ message: [Indices], _ game: Int) -> Int {
-        var key = 0
-        for t in 0..<message.count { key = key * vocabulary + message[t][game] }
-        return key
+    /// The most rows a step before the last can have with `.prefixes`: the
+    /// parents a recurrent pass must hold at once.
+    static func parentCapacity(vocabulary: Int, length: Int, capacity: Int) -> Int {
+        var prefixes = 1
+        for _ in 0..<max(length - 1, 0) where prefixes < capacity { prefixes *= vocabulary }
+        return min(prefixes, capacity)
     }
 
     /// Groups the first `rows` games of `message`; returns the number of
-    /// distinct messages. Without `sharing` (or a table) every game is its own row.
-    func group(_ message: Message, rows: Int, sharing: Bool = true) -> Int {
+    /// distinct messages (the last step's rows).
+    func group(_ message: Message, rows: Int, sharing: Sharing) -> Int {
         let length = symbols.count
-        count = 0
-        guard sharing, let slots else {
+        guard sharing != .none, let slots else {
             for b in 0..<rows {
                 for t in 0..<length { symbols[t][b] = message.symbols[t][b] }
                 rowOfGame[b] = b
             }
-            count = rows
-            return count
+            for t in 0..<length { counts[t] = rows }
+            return rows
         }
+        let last = length - 1
+        for t in 0..<length { counts[t] = 0 }
         for b in 0..<rows {
-            let k = key(message.symbols, b)
-            var row = Int(slots[k]) - 1
-            if row < 0 {
-                row = count
-                count += 1
-                slots[k] = Int32(count)
-                for t in 0..<length { symbols[t][row] = message.symbols[t][b] }
+            var key = 0, row = 0
+            for t in 0..<length {
+                key = key * vocabulary + message.symbols[t][b]
+                guard sharing == .prefixes || t == last else { continue }
+                let slot = offsets[t] + key
+                var next = Int(slots[slot]) - 1
+                if next < 0 {
+                    next = counts[t]
+                    counts[t] += 1
+                    slots[slot] = Int32(next + 1)
+                    slotOfRow[t][next] = slot
+                    parents[t][next] = row
+                    if sharing == .prefixes {
+                        symbols[t][next] = message.symbols[t][b]
+                    } else {
+                        for s in 0..<length { symbols[s][next] = message.symbols[s][b] }
+                    }
+                }
+                row = next
             }
             rowOfGame[b] = row
         }
         // Clear only the slots this batch used, so grouping costs O(games).
-        for row in 0..<count { slots[key(symbols, row)] = 0 }
+        for t in 0..<length where sharing == .prefixes || t == last {
+            for row in 0..<counts[t] { slots[slotOfRow[t][row]] = 0 }
+        }
+        if sharing == .messages {
+            for t in 0..<last { counts[t] = counts[last] }
+        }
         return count
     }
 }

@@ -17,7 +17,12 @@ public final class RecurrentUnroll {
     public let hiddenGradients: [Matrix]
     private let cellGradient: Matrix
     private let cellGradientPrevious: Matrix
-    private var rows = 0
+    /// Rows of each step's pass, and for a step whose rows continue fewer
+    /// distinct previous states, the previous row of each (see `setRows`).
+    private var stepRows: [Int]
+    private var parents: [Indices?]
+    /// h·Wh per distinct previous state, and its gradient, for steps with parents.
+    private let parentGates: Matrix
 
     public static func parameterCount(kind: CellKind, input: Int, hidden: Int) -> Int {
         switch kind {
@@ -26,7 +31,10 @@ public final class RecurrentUnroll {
         }
     }
 
-    public init(kind: CellKind, input: Int, hidden: Int, steps: Int, capacity: Int, parameters: Parameters, arena: Arena) {
+    /// `parentCapacity`: the most distinct previous states a step with parents
+    /// will continue (0 when no step has parents).
+    public init(kind: CellKind, input: Int, hidden: Int, steps: Int, capacity: Int, parameters: Parameters, arena: Arena,
+                parentCapacity: Int = 0) {
         self.kind = kind
         self.steps = steps
         self.capacity = capacity
@@ -45,12 +53,18 @@ public final class RecurrentUnroll {
         hiddenGradients = (0..<steps).map { _ in arena.matrix(rows: capacity, columns: hidden) }
         cellGradient = arena.matrix(rows: capacity, columns: hidden)
         cellGradientPrevious = arena.matrix(rows: capacity, columns: hidden)
+        stepRows = Array(repeating: 0, count: steps)
+        parents = Array(repeating: nil, count: steps)
+        parentGates = arena.matrix(rows: kind == .lstm ? parentCapacity : 0, columns: (kind == .lstm ? 4 : 3) * hidden)
     }
 
     /// The hidden state after `step`, for the rows of the current pass.
-    public func hiddenState(_ step: Int) -> Matrix { hiddenStates[step].rows(0..<rows) }
+    public func hiddenState(_ step: Int) -> Matrix { hiddenStates[step].rows(0..<stepRows[step]) }
 
-    public func hiddenGradient(_ step: Int) -> Matrix { hiddenGradients[step].rows(0..<rows) }
+    public func hiddenGradient(_ step: Int) -> Matrix { hiddenGradients[step].rows(0..<stepRows[step]) }
+
+    /// Rows of `step`'s pass.
+    public func rows(_ step: Int) -> Int { stepRows[step] }
 
     /// Columns of the fused gate pre-activations: 4H for an LSTM, 3H for a GRU.
     public var gateWidth: Int { (kind == .lstm ? 4 : 3) * hidden }
@@ -64,29 +78,48 @@ public final class RecurrentUnroll {
     /// Where a caller writes the input's contribution x·W for a step it will
     /// run with `inputPrepared` (e.g. a row of a precomputed table per game).
     public func preparedGates(_ step: Int) -> Matrix {
-        lstm != nil ? lstmCaches[step].gates.rows(0..<rows) : gruCaches[step].gates.rows(0..<rows)
+        let rows = stepRows[step]
+        return lstm != nil ? lstmCaches[step].gates.rows(0..<rows) : gruCaches[step].gates.rows(0..<rows)
     }
 
     /// ∂L/∂(input-side gate pre-activations) of a step, after its backward.
     public func gateGradients(_ step: Int) -> Matrix {
-        lstm != nil ? lstmCaches[step].gateGradients.rows(0..<rows) : gruCaches[step].inputGateGradients.rows(0..<rows)
+        let rows = stepRows[step]
+        return lstm != nil ? lstmCaches[step].gateGradients.rows(0..<rows) : gruCaches[step].inputGateGradients.rows(0..<rows)
     }
 
-    /// Starts a pass over `rows` rows.
+    /// Starts a pass over `rows` rows at every step.
     public func begin(rows: Int) {
         precondition(rows <= capacity)
-        self.rows = rows
+        for step in 0..<steps {
+            stepRows[step] = rows
+            parents[step] = nil
+        }
+    }
+
+    /// Gives `step` (after `begin`) its own `rows`; with `parents`, row r
+    /// continues row `parents[r]` of the previous step, whose rows are then
+    /// distinct states computed once (an LSTM only). Exact: a state that
+    /// depends only on a prefix of the inputs is the same in every row
+    /// sharing that prefix.
+    public func setRows(_ rows: Int, step: Int, parents stepParents: Indices? = nil) {
+        precondition(rows <= capacity)
+        precondition(stepParents == nil || (step > 0 && lstm != nil && stepRows[step - 1] <= parentGates.rows),
+                     "parents need an LSTM step after the first, within the parent capacity")
+        stepRows[step] = rows
+        parents[step] = stepParents
     }
 
     /// Step `step` with `input` (nil: zero input) from the previous step's
     /// state, or from `initialHidden` (nil: zeros) at step 0.
     public func forward(step: Int, input: Matrix?, initialHidden: Matrix?, inputPrepared: Bool = false) {
-        let previous: Matrix? = step == 0 ? initialHidden : hiddenStates[step - 1].rows(0..<rows)
+        let rows = stepRows[step], previousRows = step == 0 ? rows : stepRows[step - 1]
+        let previous: Matrix? = step == 0 ? initialHidden : hiddenStates[step - 1].rows(0..<previousRows)
         let out = hiddenStates[step].rows(0..<rows)
         if let lstm {
-            let cellIn: Matrix? = step == 0 ? nil : lstmCaches[step - 1].cell.rows(0..<rows)
+            let cellIn: Matrix? = step == 0 ? nil : lstmCaches[step - 1].cell.rows(0..<previousRows)
             lstm.forward(input: input, hiddenIn: previous, cellIn: cellIn, cache: lstmCaches[step].prefix(rows), hiddenOut: out,
-                         inputPrepared: inputPrepared)
+                         inputPrepared: inputPrepared, parents: parents[step], parentGates: parentGates)
         } else if let gru {
             gru.forward(input: input, hiddenIn: previous, cache: gruCaches[step].prefix(rows), hiddenOut: out,
                         inputPrepared: inputPrepared)
@@ -95,8 +128,8 @@ public final class RecurrentUnroll {
 
     /// Clears the gradients of a backward pass; call before the last step's.
     public func beginBackward() {
-        hiddenGradients[steps - 1].rows(0..<rows).zero()
-        cellGradient.rows(0..<rows).zero()
+        hiddenGradients[steps - 1].rows(0..<stepRows[steps - 1]).zero()
+        cellGradient.rows(0..<stepRows[steps - 1]).zero()
     }
 
     /// Backward through `step` (call in descending order). Writes ∂L/∂input
@@ -105,18 +138,21 @@ public final class RecurrentUnroll {
     /// at step 0.
     public func backward(step: Int, input: Matrix?, initialHidden: Matrix?, inputGradient: Matrix?,
                          initialHiddenGradient: Matrix?, accumulateInput: Bool = false, inputPrepared: Bool = false) {
-        let previous: Matrix? = step == 0 ? initialHidden : hiddenStates[step - 1].rows(0..<rows)
-        let previousGradient: Matrix? = step == 0 ? initialHiddenGradient : hiddenGradients[step - 1].rows(0..<rows)
+        let rows = stepRows[step], previousRows = step == 0 ? rows : stepRows[step - 1]
+        let previous: Matrix? = step == 0 ? initialHidden : hiddenStates[step - 1].rows(0..<previousRows)
+        let previousGradient: Matrix? = step == 0 ? initialHiddenGradient : hiddenGradients[step - 1].rows(0..<previousRows)
         let dh = hiddenGradients[step].rows(0..<rows)
         if let lstm {
-            let cellIn: Matrix? = step == 0 ? nil : lstmCaches[step - 1].cell.rows(0..<rows)
-            let dcIn = cellGradientPrevious.rows(0..<rows)
+            let cellIn: Matrix? = step == 0 ? nil : lstmCaches[step - 1].cell.rows(0..<previousRows)
+            let dcIn = cellGradientPrevious.rows(0..<previousRows)
+            if step > 0 && parents[step] != nil { dcIn.zero() }
             lstm.backward(
                 input: input, hiddenIn: previous, cellIn: cellIn, cache: lstmCaches[step].prefix(rows),
                 hiddenGradient: dh, cellGradient: cellGradient.rows(0..<rows),
                 inputGradient: inputGradient, hiddenInGradient: previousGradient,
-                cellInGradient: step == 0 ? nil : dcIn, accumulateInput: accumulateInput, inputPrepared: inputPrepared)
-            if step > 0 { cellGradient.rows(0..<rows).copy(from: dcIn) }
+                cellInGradient: step == 0 ? nil : dcIn, accumulateInput: accumulateInput, inputPrepared: inputPrepared,
+                parents: parents[step], parentGates: parentGates)
+            if step > 0 { cellGradient.rows(0..<previousRows).copy(from: dcIn) }
         } else if let gru {
             gru.backward(
                 input: input, hiddenIn: previous, cache: gruCaches[step].prefix(rows), hiddenGradient: dh,

@@ -32,17 +32,4 @@ public enum FastMath {
     public static func tanh(_ x: Float) -> Float {
         2 / (1 + exponential(-2 * x)) - 1
     }
-
-    /// √x for x ≥ 0 from the inverse-square-root bit trick and three Newton
-    /// steps (relative error near Float's rounding). `Float.squareRoot()`
-    /// keeps a libm fallback for errno, which stops loops from vectorising.
-    @inlinable @inline(__always)
-    public static func squareRoot(_ x: Float) -> Float {
-        var y = Float(bitPattern: 0x5F37_5A86 &- (x.bitPattern >> 1))
-        let half = 0.5 * x
-        y = y * (1.5 - half * y * y)
-        y = y * (1.5 - half * y * y)
-        y = y * (1.5 - half * y * y)
-        return x > 0 ? x * y : 0
-    }
 }

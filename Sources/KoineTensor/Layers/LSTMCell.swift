@@ -63,23 +63,46 @@ public struct LSTMCell {
     /// skipped). With `inputPrepared`, `cache.gates` already holds the input's
     /// contribution `x·Wx` (computed by the caller, e.g. as a table lookup) and
     /// `x` is ignored.
+    ///
+    /// With `parents`, row r continues state `parents[r]`: `hiddenIn` and
+    /// `cellIn` hold only the distinct previous states (often far fewer rows
+    /// than the step has), their product `h·Wh` runs once per previous state
+    /// into `parentGates` and is added to every row that continues it.
     @inlinable
     public func forward(
         input x: Matrix?, hiddenIn h: Matrix?, cellIn c: Matrix?, cache: Cache, hiddenOut: Matrix,
-        inputPrepared: Bool = false
+        inputPrepared: Bool = false, parents: Indices? = nil, parentGates: Matrix? = nil
     ) {
         let gates = cache.gates
         let width = 4 * hidden
-        if inputPrepared {
+        if let parents, let h {
+            let hiddenProduct = parentGates!.rows(0..<h.rows)
+            BLAS.gemm(h, hiddenWeight.value, into: hiddenProduct)
+            if !inputPrepared {
+                Kernels.broadcastRows(bias.value.base, into: gates)
+                if let x { BLAS.gemm(x, inputWeight.value, into: gates, beta: 1) }
+            }
+            let b = bias.value.base
             for r in 0..<gates.rows {
-                let g = gates.row(r), b = bias.value.base
-                for j in 0..<width { g[j] += b[j] }
+                let g = gates.row(r), u = hiddenProduct.row(parents[r])
+                if inputPrepared {
+                    for j in 0..<width { g[j] = (g[j] + b[j]) + u[j] }
+                } else {
+                    for j in 0..<width { g[j] += u[j] }
+                }
             }
         } else {
-            Kernels.broadcastRows(bias.value.base, into: gates)
-            if let x { BLAS.gemm(x, inputWeight.value, into: gates, beta: 1) }
+            if inputPrepared {
+                for r in 0..<gates.rows {
+                    let g = gates.row(r), b = bias.value.base
+                    for j in 0..<width { g[j] += b[j] }
+                }
+            } else {
+                Kernels.broadcastRows(bias.value.base, into: gates)
+                if let x { BLAS.gemm(x, inputWeight.value, into: gates, beta: 1) }
+            }
+            if let h { BLAS.gemm(h, hiddenWeight.value, into: gates, beta: 1) }
         }
-        if let h { BLAS.gemm(h, hiddenWeight.value, into: gates, beta: 1) }
         let H = hidden
         for r in 0..<gates.rows {
             let g = gates.row(r)
@@ -89,7 +112,7 @@ public struct LSTMCell {
             Kernels.sigmoid(g + 3 * H, count: H)    // o
             let cellOut = cache.cell.row(r), tanhOut = cache.cellTanh.row(r), hOut = hiddenOut.row(r)
             if let c {
-                let previous = c.row(r)
+                let previous = c.row(parents?[r] ?? r)
                 for j in 0..<H {
                     let newCell = g[H + j] * previous[j] + g[j] * g[2 * H + j]
                     let t = FastMath.tanh(newCell)
@@ -112,18 +135,22 @@ public struct LSTMCell {
     /// Backward through one step. `hiddenGradient` is ∂L/∂h′; `cellGradient`
     /// (optional) is ∂L/∂c′ arriving from the next step. Accumulates weight
     /// gradients; writes ∂L/∂x (adding when `accumulateInput`), ∂L/∂h and ∂L/∂c
-    /// for the inputs that were given and whose gradients are asked for.
+    /// for the inputs that were given and whose gradients are asked for. With
+    /// `parents` (as in `forward`), the rows' gradients are summed per previous
+    /// state: ∂L/∂c is added into (so it must start zeroed) and `parentGates`
+    /// holds the summed gate gradients for the products.
     @inlinable
     public func backward(
         input x: Matrix?, hiddenIn h: Matrix?, cellIn c: Matrix?, cache: Cache,
         hiddenGradient dh: Matrix, cellGradient dc: Matrix?,
         inputGradient dx: Matrix? = nil, hiddenInGradient dhIn: Matrix? = nil, cellInGradient dcIn: Matrix? = nil,
-        accumulateInput: Bool = false, inputPrepared: Bool = false
+        accumulateInput: Bool = false, inputPrepared: Bool = false, parents: Indices? = nil, parentGates: Matrix? = nil
     ) {
         let H = hidden
         let dG = cache.gateGradients
         for r in 0..<dG.rows {
             let g = cache.gates.row(r), t = cache.cellTanh.row(r), d = dG.row(r), dhr = dh.row(r)
+            let parent = parents?[r] ?? r
             let cellTotal = d  // ∂L/∂c′ is staged in the i band, then overwritten
             if let dc {
                 let dcr = dc.row(r)
@@ -132,11 +159,15 @@ public struct LSTMCell {
                 for j in 0..<H { cellTotal[j] = dhr[j] * g[3 * H + j] * (1 - t[j] * t[j]) }
             }
             if let dcIn {
-                let out = dcIn.row(r)
-                for j in 0..<H { out[j] = cellTotal[j] * g[H + j] }
+                let out = dcIn.row(parent)
+                if parents != nil {
+                    for j in 0..<H { out[j] += cellTotal[j] * g[H + j] }
+                } else {
+                    for j in 0..<H { out[j] = cellTotal[j] * g[H + j] }
+                }
             }
             if let c {
-                let previous = c.row(r)
+                let previous = c.row(parent)
                 for j in 0..<H {
                     let f = g[H + j]
                     d[H + j] = cellTotal[j] * previous[j] * f * (1 - f)
@@ -157,8 +188,14 @@ public struct LSTMCell {
             if let dx { BLAS.gemm(dG, inputWeight.value, transposeB: true, into: dx, beta: accumulateInput ? 1 : 0) }
         }
         if let h {
-            BLAS.gemm(h, transposeA: true, dG, into: hiddenWeight.gradient, beta: 1)
-            if let dhIn { BLAS.gemm(dG, hiddenWeight.value, transposeB: true, into: dhIn) }
+            var hiddenSide = dG
+            if let parents {
+                hiddenSide = parentGates!.rows(0..<h.rows)
+                hiddenSide.zero()
+                for r in 0..<dG.rows { Kernels.axpy(1, dG.row(r), hiddenSide.row(parents[r]), count: 4 * H) }
+            }
+            BLAS.gemm(h, transposeA: true, hiddenSide, into: hiddenWeight.gradient, beta: 1)
+            if let dhIn { BLAS.gemm(hiddenSide, hiddenWeight.value, transposeB: true, into: dhIn) }
         } else if let dhIn {
             dhIn.zero()
         }

@@ -43,14 +43,14 @@ public final class Adam: Optimizer {
         let p = parameters.values, g = parameters.gradients, m = firstMoment, v = secondMoment
         let count = parameters.count
         let inverseRoot = 1 / root2
-        // FastMath.squareRoot keeps the loop free of libm calls, so it vectorises.
+        // Release builds compile without errno (Package.swift), so the square root vectorises.
         for i in 0..<count {
             let gi = g[i]
             let mi = b1 * m[i] + (1 - b1) * gi
             let vi = b2 * v[i] + (1 - b2) * gi * gi
             m[i] = mi
             v[i] = vi
-            p[i] -= stepSize * mi / (FastMath.squareRoot(vi) * inverseRoot + eps)
+            p[i] -= stepSize * mi / (vi.squareRoot() * inverseRoot + eps)
         }
     }
 

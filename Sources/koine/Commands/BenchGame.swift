@@ -27,6 +27,7 @@ struct BenchGame: ParsableCommand {
     @Option(help: "Untimed iterations first.") var warmup = 100
     @Option(help: "Timing rounds; the best is reported.") var rounds = 3
     @Flag(help: "Print one JSON object (rank 0).") var json = false
+    @Flag(help: "Also list the products of one iteration, each with its raw sgemm time.") var products = false
 
     static let game = """
         seed: 1
@@ -107,6 +108,15 @@ struct BenchGame: ParsableCommand {
         let sgemmGflops = Double(flops) / sgemmSeconds / 1e9
         try communicator.finalize()
         guard communicator.rank == 0 else { return }
+        if products && !json {
+            print("  products of one iteration (m × k · k × n, op, raw sgemm µs):")
+            for shape in shapes {
+                let micros = SgemmReplay(shapes: [shape]).time(iterations: 200, rounds: 3) * 1e6
+                print(String(format: "    %4d × %4d · %4d × %4d  %@%@  %8.2f µs  %6.1f GFLOP/s", shape.m, shape.k, shape.k, shape.n,
+                             shape.transposeA ? "T" : "N", shape.transposeB ? "T" : "N", micros,
+                             Double(shape.flops) / micros / 1e3))
+            }
+        }
         if json {
             print("{\"listeners\": \(listeners), \"ranks\": \(communicator.size), "
                   + "\"iterations_per_second\": \(iterationsPerSecond), \"games_per_second\": \(games), "
