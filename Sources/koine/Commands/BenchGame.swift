@@ -99,6 +99,12 @@ struct BenchGame: ParsableCommand {
         }
         let replay = SgemmReplay(shapes: shapes)
         let sgemmSeconds = replay.time(iterations: max(50, steps / 4), rounds: rounds)
+        let settings = configuration.agentSettings
+        let reference = ReferenceIteration(
+            objects: population.space.count, width: population.space.width, batch: configuration.batch,
+            hidden: settings.hidden, vocabulary: settings.vocabulary, length: settings.messageLength,
+            candidates: configuration.candidates, listeners: listeners)
+        let referenceSgemmSeconds = SgemmReplay(shapes: reference.products).time(iterations: max(20, steps / 20), rounds: rounds)
 
         let perIteration = best / Double(steps)
         var games = Double(steps * configuration.batch * listeners) / best
@@ -106,6 +112,8 @@ struct BenchGame: ParsableCommand {
         let iterationsPerSecond = 1 / perIteration
         let gflops = Double(flops) / perIteration / 1e9
         let sgemmGflops = Double(flops) / sgemmSeconds / 1e9
+        let referenceGflops = Double(reference.flops) / perIteration / 1e9
+        let referenceSgemmGflops = Double(reference.flops) / referenceSgemmSeconds / 1e9
         try communicator.finalize()
         guard communicator.rank == 0 else { return }
         if products && !json {
@@ -121,7 +129,9 @@ struct BenchGame: ParsableCommand {
             print("{\"listeners\": \(listeners), \"ranks\": \(communicator.size), "
                   + "\"iterations_per_second\": \(iterationsPerSecond), \"games_per_second\": \(games), "
                   + "\"flops_per_iteration\": \(flops), \"gflops\": \(gflops), \"sgemm_gflops\": \(sgemmGflops), "
-                  + "\"products_per_iteration\": \(shapes.count), \"allocations_per_step\": null, "
+                  + "\"products_per_iteration\": \(shapes.count), "
+                  + "\"reference_flops_per_iteration\": \(reference.flops), \"reference_gflops\": \(referenceGflops), "
+                  + "\"reference_sgemm_gflops\": \(referenceSgemmGflops), "
                   + "\"allreduce_share\": \(bestWait / best), \"allreduce_bytes\": \(shared.count * 4), "
                   + "\"raw_allreduce_seconds\": \(rawAllreduce)}")
         } else {
@@ -133,6 +143,10 @@ struct BenchGame: ParsableCommand {
                   achieved                  \(String(format: "%.1f", gflops)) GFLOP/s
                   raw sgemm, same products  \(String(format: "%.1f", sgemmGflops)) GFLOP/s
                   share of sgemm            \(String(format: "%.1f", 100 * gflops / sgemmGflops))%
+                  the reference's iteration \(reference.flops) FLOPs over \(reference.products.count) products (one row per game, as PyTorch runs it)
+                  ... over Koine's time     \(String(format: "%.1f", referenceGflops)) GFLOP/s
+                  raw sgemm, its products   \(String(format: "%.1f", referenceSgemmGflops)) GFLOP/s
+                  share of sgemm            \(String(format: "%.1f", 100 * referenceGflops / referenceSgemmGflops))% (over 100%: the exact shortcuts skip work)
                   all-reduce wait share     \(String(format: "%.1f", 100 * bestWait / best))% of step time (\(shared.count * 4) bytes; a blocking MPI_Allreduce of it alone: \(String(format: "%.1f", rawAllreduce * 1e6)) µs)
                 """)
         }
