@@ -76,4 +76,28 @@ final class SmokeTests: XCTestCase {
         }
         XCTAssertTrue(result.standardOutput.contains("MPI_Finalize"))
     }
+
+    /// `koine bench game` trains, times, and counts FLOPs both ways. The
+    /// reference iteration's count for 10 listeners, 880,113,600, is what
+    /// torch's FlopCounterMode counts over one iteration of
+    /// scripts/reference/li_bowling.py (forward and backward).
+    func testGameBenchReportsBothFlopCounts() throws {
+        var environment = ["OPENBLAS_NUM_THREADS": "1"]
+        if getuid() == 0 {
+            environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+            environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        }
+        let result = try runKoine(["bench", "game", "--listeners", "10", "--steps", "20", "--warmup", "5", "--rounds", "1",
+                                   "--json"], environment: environment, timeout: 300)
+        XCTAssertEqual(result.status, 0, result.standardError)
+        let line = try XCTUnwrap(result.standardOutput.split(separator: "\n").last)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        XCTAssertEqual(report["reference_flops_per_iteration"] as? Int, 880_113_600)
+        let executed = try XCTUnwrap(report["flops_per_iteration"] as? Int)
+        XCTAssertGreaterThan(executed, 0)
+        XCTAssertLessThan(executed, 880_113_600, "the exact shortcuts run fewer FLOPs than the reference")
+        for key in ["iterations_per_second", "gflops", "sgemm_gflops", "reference_gflops", "reference_sgemm_gflops"] {
+            XCTAssertGreaterThan(report[key] as? Double ?? 0, 0, key)
+        }
+    }
 }
