@@ -204,14 +204,4 @@ public final class Listener {
         for b in 0..<rows { total += entropies[b] }
         return rows > 0 ? total / Float(rows) : 0
     }
-
-    /// Multiply-adds of one forward pass over `rows` games.
-    public func forwardProducts(rows: Int) -> Int {
-        let h = settings.hidden
-        var total = 0
-        for t in 0..<settings.messageLength {
-            total += unroll.forwardProducts(rows: rows, input: h, withInput: true, withHidden: t > 0)
-        }
-        return total + rows * h * h + rows * candidates * h
-    }
 }

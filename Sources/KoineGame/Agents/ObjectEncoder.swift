@@ -37,7 +37,4 @@ public final class ObjectEncoder {
         linear.backward(space.encodings, outputGradient: tableGradient)
         tableGradient.zero()
     }
-
-    /// Multiply-adds of one forward (for FLOP counts).
-    public var forwardProducts: Int { space.count * space.width * table.columns }
 }

@@ -160,10 +160,4 @@ public final class RecurrentUnroll {
                 inputPrepared: inputPrepared)
         }
     }
-
-    /// Multiply-adds of one forward step over `rows` rows.
-    public func forwardProducts(rows: Int, input: Int, withInput: Bool, withHidden: Bool) -> Int {
-        let gates = kind == .lstm ? 4 : 3
-        return rows * gates * hidden * ((withInput ? input : 0) + (withHidden ? hidden : 0))
-    }
 }

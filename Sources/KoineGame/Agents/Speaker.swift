@@ -28,11 +28,13 @@ public final class Speaker {
     /// Discrete symbols enter through a folded table (see InputTable).
     let inputTable: InputTable
     /// With an LSTM, the first step depends on the object alone (the start
-    /// symbol is fixed and the cell state is zero), so its hidden-side product
-    /// runs once per object of the space instead of once per game.
+    /// symbol is fixed and the cell state is zero), so it runs once per object
+    /// of the space instead of once per game: its products, its gates and its
+    /// output layer, whose logits each game then reads by its target. The
+    /// second step continues the target's row (see `RecurrentUnroll.setRows`).
     let perObjectFirstStep: Bool
-    let objectGates: Matrix
-    let objectGateGradients: Matrix
+    let objectLogits: Matrix
+    let objectLogitGradients: Matrix
     /// log p(symbol) and entropy per step and game; `alive` is 1 while the
     /// message has not ended (always 1 for fixed-length messages).
     public let chosenLogProbabilities: [UnsafeMutablePointer<Float>]
@@ -58,8 +60,10 @@ public final class Speaker {
         let h = settings.hidden, v = settings.vocabulary, length = settings.messageLength
         let parameters = Parameters(count: Speaker.parameterCount(settings))
         embedding = Embedding(count: v + 1, width: h, parameters: parameters)
+        let objects = encoder.space.count
+        perObjectFirstStep = settings.cell == .lstm && settings.channel == .reinforce && objects <= capacity
         unroll = RecurrentUnroll(kind: settings.cell, input: h, hidden: h, steps: length, capacity: capacity,
-                                 parameters: parameters, arena: arena)
+                                 parameters: parameters, arena: arena, parentCapacity: perObjectFirstStep ? objects : 0)
         output = Linear(input: h, output: v, parameters: parameters)
         module = Module(parameters: parameters, settings: settings.optimizer, initializer: random)
         message = Message(length: length, vocabulary: v, capacity: capacity,
@@ -75,9 +79,8 @@ public final class Speaker {
         start = arena.indices(capacity)
         for i in 0..<capacity { start[i] = v }
         inputTable = InputTable(symbols: v + 1, gateWidth: unroll.gateWidth, arena: arena)
-        perObjectFirstStep = settings.cell == .lstm && settings.channel == .reinforce
-        objectGates = arena.matrix(rows: perObjectFirstStep ? encoder.space.count : 1, columns: unroll.gateWidth)
-        objectGateGradients = arena.matrix(rows: perObjectFirstStep ? encoder.space.count : 1, columns: unroll.gateWidth)
+        objectLogits = arena.matrix(rows: perObjectFirstStep ? objects : 0, columns: v)
+        objectLogitGradients = arena.matrix(rows: perObjectFirstStep ? objects : 0, columns: v)
         chosenLogProbabilities = (0..<length).map { _ in arena.floats(capacity) }
         entropies = (0..<length).map { _ in arena.floats(capacity) }
         alive = (0..<length).map { _ in arena.floats(capacity) }
@@ -95,6 +98,10 @@ public final class Speaker {
         self.targets = targets
         message.rows = rows
         unroll.begin(rows: rows)
+        if perObjectFirstStep {
+            unroll.setRows(encoder.space.count, step: 0)
+            if settings.messageLength > 1 { unroll.setRows(rows, step: 1, parents: targets) }
+        }
         let table = encoder.table
         let h0 = initialHidden.rows(0..<rows)
         if !perObjectFirstStep {
@@ -113,18 +120,22 @@ public final class Speaker {
                 }
                 unroll.forward(step: t, input: x, initialHidden: h0)
             } else if t == 0 && perObjectFirstStep {
-                BLAS.gemm(table, unroll.hiddenWeight.value, into: objectGates)
-                let startRow = inputTable.values.row(v), width = objectGates.columns
-                for o in 0..<objectGates.rows { Kernels.axpy(1, startRow, objectGates.row(o), count: width) }
                 let gates = unroll.preparedGates(0)
-                for b in 0..<rows { gates.row(b).update(from: objectGates.row(targets[b]), count: width) }
+                BLAS.gemm(table, unroll.hiddenWeight.value, into: gates)
+                let startRow = inputTable.values.row(v)
+                for o in 0..<gates.rows { Kernels.axpy(1, startRow, gates.row(o), count: gates.columns) }
                 unroll.forward(step: 0, input: nil, initialHidden: nil, inputPrepared: true)
             } else {
                 inputTable.lookup(t == 0 ? start.prefix(rows) : message.symbols[t - 1].prefix(rows), into: unroll.preparedGates(t))
                 unroll.forward(step: t, input: nil, initialHidden: h0, inputPrepared: true)
             }
             let z = logits[t].rows(0..<rows)
-            output.forward(unroll.hiddenState(t), into: z)
+            if t == 0 && perObjectFirstStep {
+                output.forward(unroll.hiddenState(0), into: objectLogits)
+                for b in 0..<rows { z.row(b).update(from: objectLogits.row(targets[b]), count: v) }
+            } else {
+                output.forward(unroll.hiddenState(t), into: z)
+            }
             let symbols = message.symbols[t].prefix(rows)
             Categorical.sample(
                 logits: z, logProbabilities: logProbabilities[t].rows(0..<rows), actions: symbols,
@@ -177,18 +188,21 @@ public final class Speaker {
                 logProbabilities: logProbabilities[t].rows(0..<rows), actions: message.symbols[t].prefix(rows),
                 entropies: entropies[t], logProbabilityGradient: logProbabilityGradient,
                 entropyGradient: entropyGradient, logitGradient: dz)
-            output.backward(unroll.hiddenState(t), outputGradient: dz, inputGradient: unroll.hiddenGradient(t), accumulateInput: true)
             if t == 0 && perObjectFirstStep {
+                // Each game's logit gradient goes back to its target's row.
+                objectLogitGradients.zero()
+                for b in 0..<rows { Kernels.axpy(1, dz.row(b), objectLogitGradients.row(targets[b]), count: dz.columns) }
+                output.backward(unroll.hiddenState(0), outputGradient: objectLogitGradients,
+                                inputGradient: unroll.hiddenGradient(0), accumulateInput: true)
                 unroll.backward(step: 0, input: nil, initialHidden: nil, inputGradient: nil, initialHiddenGradient: nil,
                                 inputPrepared: true)
-                let gates = unroll.gateGradients(0), width = objectGateGradients.columns
-                objectGateGradients.zero()
-                for b in 0..<rows { Kernels.axpy(1, gates.row(b), objectGateGradients.row(targets[b]), count: width) }
-                let hiddenWeight = unroll.hiddenWeight
-                BLAS.gemm(encoder.table, transposeA: true, objectGateGradients, into: hiddenWeight.gradient, beta: 1)
-                BLAS.gemm(objectGateGradients, hiddenWeight.value, transposeB: true, into: encoder.tableGradient, beta: 1)
-                Kernels.accumulateColumnSums(objectGateGradients, into: inputTable.gradients.row(settings.vocabulary))
+                let gates = unroll.gateGradients(0), hiddenWeight = unroll.hiddenWeight
+                BLAS.gemm(encoder.table, transposeA: true, gates, into: hiddenWeight.gradient, beta: 1)
+                BLAS.gemm(gates, hiddenWeight.value, transposeB: true, into: encoder.tableGradient, beta: 1)
+                Kernels.accumulateColumnSums(gates, into: inputTable.gradients.row(settings.vocabulary))
             } else {
+                output.backward(unroll.hiddenState(t), outputGradient: dz, inputGradient: unroll.hiddenGradient(t),
+                                accumulateInput: true)
                 unroll.backward(step: t, input: nil, initialHidden: initialHidden.rows(0..<rows), inputGradient: nil,
                                 initialHiddenGradient: initialHiddenGradient.rows(0..<rows), inputPrepared: true)
                 inputTable.accumulate(t == 0 ? start.prefix(rows) : message.symbols[t - 1].prefix(rows),
@@ -259,18 +273,6 @@ public final class Speaker {
     public func messageLogProbability(_ game: Int) -> Float {
         var total: Float = 0
         for t in 0..<settings.messageLength { total += chosenLogProbabilities[t][game] * alive[t][game] }
-        return total
-    }
-
-    /// Multiply-adds of one forward pass over `rows` games.
-    public func forwardProducts(rows: Int) -> Int {
-        let h = settings.hidden, v = settings.vocabulary, length = settings.messageLength
-        var total = 0
-        for t in 0..<length {
-            total += unroll.forwardProducts(rows: rows, input: h, withInput: true, withHidden: true)
-            total += rows * h * v
-            if settings.channel == .gumbel && t > 0 { total += rows * v * h }
-        }
         return total
     }
 }

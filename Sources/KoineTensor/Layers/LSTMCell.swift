@@ -200,9 +200,4 @@ public struct LSTMCell {
             dhIn.zero()
         }
     }
-
-    /// Multiply–adds of one forward step over `batch` rows (for FLOP counts).
-    public func forwardProducts(batch: Int, withInput: Bool, withHidden: Bool) -> Int {
-        batch * 4 * hidden * ((withInput ? input : 0) + (withHidden ? hidden : 0))
-    }
 }
