@@ -83,6 +83,45 @@ final class AgentGradientTests: XCTestCase {
     func testSpeakerGradientLSTM() throws { try checkSpeaker(cell: .lstm) }
     func testSpeakerGradientGRU() throws { try checkSpeaker(cell: .gru) }
 
+    /// The speaker's first step once per object (capacity for every object)
+    /// gives what a pass per game gives (capacity below the object count):
+    /// the same log-probabilities and entropies, and up to the order of sums
+    /// the same gradients in the speaker and the encoder.
+    func testSpeakerPerObjectFirstStepMatchesAPassPerGame() throws {
+        let space = try ObjectSpace(attributes: [3, 3], holdout: 0, random: Random(seed: 1))
+        let settings = AgentSettings(vocabulary: 5, messageLength: 3, cell: .lstm, hidden: 6, entropy: 0.1)
+        let rows = 8
+        var results: [(figures: [Float], speaker: [Float], encoder: [Float])] = []
+        for capacity in [games, rows] {
+            let encoder = ObjectEncoder(space: space, hidden: 6, optimizer: settings.optimizer, random: Random(seed: 2))
+            let speaker = Speaker(settings: settings, encoder: encoder, capacity: capacity, random: Random(seed: 3))
+            XCTAssertEqual(speaker.perObjectFirstStep, capacity >= space.count)
+            let arena = Arena()
+            let batch = GameBatch(size: rows, candidates: 3, arena: arena)
+            var random = Random(seed: 5)
+            GameSampler(targets: space.trainingObjects, distractors: space.trainingObjects, candidates: 3)
+                .sample(into: batch, random: &random)
+            var speaking = Random(seed: 6)
+            encoder.forward()
+            speaker.speak(targets: batch.targets, random: &speaking, greedy: false)
+            let figures = (0..<settings.messageLength).flatMap { t in
+                (0..<rows).flatMap { [speaker.chosenLogProbabilities[t][$0], speaker.entropies[t][$0]] }
+            }
+            let advantages: [Float] = (0..<rows).map { Float($0 % 3) * 0.4 - 0.3 }
+            advantages.withUnsafeBufferPointer { speaker.backwardReinforce(advantages: $0.baseAddress!, scale: 1) }
+            encoder.backward()
+            results.append((figures, Array(speaker.module.parameters.gradientBuffer),
+                            Array(encoder.module.parameters.gradientBuffer)))
+            withExtendedLifetime(arena) {}
+        }
+        for (a, b) in zip(results[0].figures, results[1].figures) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+        for (shared, each) in [(results[0].speaker, results[1].speaker), (results[0].encoder, results[1].encoder)] {
+            for i in shared.indices {
+                XCTAssertEqual(shared[i], each[i], accuracy: 1e-5 * max(1, abs(each[i])), "gradient \(i)")
+            }
+        }
+    }
+
     func listenerLoss(_ listener: Listener, _ speaker: Speaker, _ encoder: ObjectEncoder, _ batch: GameBatch, advantages: [Float]) -> Double {
         var random = Random(seed: 0)
         encoder.forward()

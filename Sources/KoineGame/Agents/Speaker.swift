@@ -32,7 +32,7 @@ public final class Speaker {
     /// of the space instead of once per game: its products, its gates and its
     /// output layer, whose logits each game then reads by its target. The
     /// second step continues the target's row (see `RecurrentUnroll.setRows`).
-    let perObjectFirstStep: Bool
+    public let perObjectFirstStep: Bool
     let objectLogits: Matrix
     let objectLogitGradients: Matrix
     /// log p(symbol) and entropy per step and game; `alive` is 1 while the

@@ -13,6 +13,20 @@ public enum Kernels {
         for r in 0..<y.rows { y.row(r).update(from: bias, count: y.columns) }
     }
 
+    /// The input side of a recurrent cell's gate pre-activations: `gates =
+    /// bias + x·W`, or, when the caller already `prepared` x·W in `gates`
+    /// (e.g. as a table lookup), `gates += bias`. A nil `x` is a zero input.
+    @inlinable
+    public static func addInputSide(into gates: Matrix, bias: UnsafePointer<Float>, input x: Matrix?, weight: Matrix,
+                                    prepared: Bool) {
+        if prepared {
+            for r in 0..<gates.rows { axpy(1, bias, gates.row(r), count: gates.columns) }
+        } else {
+            broadcastRows(bias, into: gates)
+            if let x { BLAS.gemm(x, weight, into: gates, beta: 1) }
+        }
+    }
+
     /// `gradient += column sums of dy` (a bias gradient).
     @inlinable
     public static func accumulateColumnSums(_ dy: Matrix, into gradient: UnsafeMutablePointer<Float>) {

@@ -66,17 +66,10 @@ public struct GRUCell {
     /// `cache.gates` already holds `x·W` and `x` is ignored.
     @inlinable
     public func forward(input x: Matrix?, hiddenIn h: Matrix?, cache: Cache, hiddenOut: Matrix, inputPrepared: Bool = false) {
-        let H = hidden, width = 3 * hidden
+        let H = hidden
         let gates = cache.gates
-        if inputPrepared {
-            for r in 0..<gates.rows {
-                let g = gates.row(r), b = inputBias.value.base
-                for j in 0..<width { g[j] += b[j] }
-            }
-        } else {
-            Kernels.broadcastRows(inputBias.value.base, into: gates)
-            if let x { BLAS.gemm(x, inputWeight.value, into: gates, beta: 1) }
-        }
+        Kernels.addInputSide(into: gates, bias: inputBias.value.base, input: x, weight: inputWeight.value,
+                             prepared: inputPrepared)
         Kernels.broadcastRows(hiddenBias.value.base, into: cache.hiddenPart)
         if let h { BLAS.gemm(h, hiddenWeight.value, into: cache.hiddenPart, beta: 1) }
         for r in 0..<gates.rows {

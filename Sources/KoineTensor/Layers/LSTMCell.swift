@@ -74,34 +74,15 @@ public struct LSTMCell {
         inputPrepared: Bool = false, parents: Indices? = nil, parentGates: Matrix? = nil
     ) {
         let gates = cache.gates
-        let width = 4 * hidden
-        if let parents, let h {
-            let hiddenProduct = parentGates!.rows(0..<h.rows)
-            BLAS.gemm(h, hiddenWeight.value, into: hiddenProduct)
-            if !inputPrepared {
-                Kernels.broadcastRows(bias.value.base, into: gates)
-                if let x { BLAS.gemm(x, inputWeight.value, into: gates, beta: 1) }
-            }
-            let b = bias.value.base
-            for r in 0..<gates.rows {
-                let g = gates.row(r), u = hiddenProduct.row(parents[r])
-                if inputPrepared {
-                    for j in 0..<width { g[j] = (g[j] + b[j]) + u[j] }
-                } else {
-                    for j in 0..<width { g[j] += u[j] }
-                }
-            }
-        } else {
-            if inputPrepared {
-                for r in 0..<gates.rows {
-                    let g = gates.row(r), b = bias.value.base
-                    for j in 0..<width { g[j] += b[j] }
-                }
+        Kernels.addInputSide(into: gates, bias: bias.value.base, input: x, weight: inputWeight.value, prepared: inputPrepared)
+        if let h {
+            if let parents {
+                let product = parentGates!.rows(0..<h.rows)
+                BLAS.gemm(h, hiddenWeight.value, into: product)
+                for r in 0..<gates.rows { Kernels.axpy(1, product.row(parents[r]), gates.row(r), count: gates.columns) }
             } else {
-                Kernels.broadcastRows(bias.value.base, into: gates)
-                if let x { BLAS.gemm(x, inputWeight.value, into: gates, beta: 1) }
+                BLAS.gemm(h, hiddenWeight.value, into: gates, beta: 1)
             }
-            if let h { BLAS.gemm(h, hiddenWeight.value, into: gates, beta: 1) }
         }
         let H = hidden
         for r in 0..<gates.rows {
