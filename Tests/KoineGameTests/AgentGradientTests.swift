@@ -8,12 +8,13 @@ import XCTest
 final class AgentGradientTests: XCTestCase {
     let games = 12
 
-    func makeAgents(cell: CellKind) throws -> (ObjectSpace, ObjectEncoder, Speaker, Listener, GameBatch) {
+    func makeAgents(cell: CellKind, sharesMessages: Bool = true) throws -> (ObjectSpace, ObjectEncoder, Speaker, Listener, GameBatch) {
         let space = try ObjectSpace(attributes: [3, 3], holdout: 0, random: Random(seed: 1))
         let settings = AgentSettings(vocabulary: 5, messageLength: 3, cell: cell, hidden: 6, entropy: 0.1)
         let encoder = ObjectEncoder(space: space, hidden: 6, optimizer: settings.optimizer, random: Random(seed: 2))
         let speaker = Speaker(settings: settings, encoder: encoder, capacity: games, random: Random(seed: 3))
-        let listener = Listener(settings: settings, encoder: encoder, capacity: games, candidates: 3, random: Random(seed: 4))
+        let listener = Listener(settings: settings, encoder: encoder, capacity: games, candidates: 3, random: Random(seed: 4),
+                                sharesMessages: sharesMessages)
         let arena = Arena()
         let batch = GameBatch(size: games, candidates: 3, arena: arena)
         var random = Random(seed: 5)
@@ -168,8 +169,7 @@ final class AgentGradientTests: XCTestCase {
     func testSharedMessagesMatchAPassPerGame() throws {
         var results: [(logProbabilities: [Float], gradients: [Float], encoder: [Float], rows: Int)] = []
         for shares in [true, false] {
-            let (_, encoder, speaker, listener, batch) = try makeAgents(cell: .lstm)
-            listener.sharesMessages = shares
+            let (_, encoder, speaker, listener, batch) = try makeAgents(cell: .lstm, sharesMessages: shares)
             _ = listenAndLearn(encoder, speaker, listener, batch)
             results.append(((0..<games).map { listener.chosenLogProbabilities[$0] },
                             Array(listener.module.parameters.gradientBuffer),

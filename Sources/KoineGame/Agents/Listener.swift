@@ -29,7 +29,7 @@ public final class Listener {
     let groups: MessageGroups
     /// Whether games with the same discrete message share one recurrent pass
     /// (on by default; off only to compare against the game-by-game pass).
-    public var sharesMessages = true
+    public let sharesMessages: Bool
     /// Rows the last `listen` ran its recurrent pass over: distinct messages, or games.
     public private(set) var readRows = 0
     /// The candidate each game's listener picked, and whether it was the target.
@@ -51,8 +51,10 @@ public final class Listener {
             + Linear.parameterCount(input: settings.hidden, output: settings.hidden)
     }
 
-    public init(settings: AgentSettings, encoder: ObjectEncoder, capacity: Int, candidates: Int, random: Random) {
+    public init(settings: AgentSettings, encoder: ObjectEncoder, capacity: Int, candidates: Int, random: Random,
+                sharesMessages: Bool = true) {
         let arena = Arena()
+        self.sharesMessages = sharesMessages
         self.arena = arena
         self.settings = settings
         self.encoder = encoder
@@ -61,10 +63,15 @@ public final class Listener {
         let h = settings.hidden, length = settings.messageLength
         let parameters = Parameters(count: Listener.parameterCount(settings))
         embedding = Embedding(count: settings.vocabulary, width: h, parameters: parameters)
+        let groups = MessageGroups(vocabulary: settings.vocabulary, length: length, capacity: capacity, arena: arena)
+        self.groups = groups
+        // Over distinct prefixes, step t runs at most vocabulary^(t+1) rows.
+        let prefixes = sharesMessages && settings.cell == .lstm && settings.channel != .gumbel
+        let stepCapacities = (0..<length).map { prefixes ? groups.stepCapacity($0) : capacity }
         unroll = RecurrentUnroll(kind: settings.cell, input: h, hidden: h, steps: length, capacity: capacity,
                                  parameters: parameters, arena: arena,
-                                 parentCapacity: MessageGroups.parentCapacity(vocabulary: settings.vocabulary, length: length,
-                                                                              capacity: capacity))
+                                 parentCapacity: prefixes && length > 1 ? stepCapacities[length - 2] : 0,
+                                 stepCapacities: stepCapacities)
         query = Linear(input: h, output: h, parameters: parameters)
         module = Module(parameters: parameters, settings: settings.optimizer, initializer: random)
         // Relaxed (Gumbel) messages need their embedded inputs; discrete ones go through the table.
@@ -77,7 +84,6 @@ public final class Listener {
         logProbabilities = arena.matrix(rows: capacity, columns: candidates)
         scoreGradient = arena.matrix(rows: capacity, columns: candidates)
         inputTable = InputTable(symbols: settings.vocabulary, gateWidth: unroll.gateWidth, arena: arena)
-        groups = MessageGroups(vocabulary: settings.vocabulary, length: length, capacity: capacity, arena: arena)
         choices = arena.indices(capacity)
         rewards = arena.floats(capacity)
         chosenLogProbabilities = arena.floats(capacity)

@@ -40,11 +40,13 @@ final class MessageGroups {
     /// The slot each row took, to clear exactly those afterwards.
     private let slotOfRow: [Indices]
     private let vocabulary: Int
+    private let capacity: Int
 
     static let largestTable = 1 << 16
 
     init(vocabulary: Int, length: Int, capacity: Int, arena: Arena) {
         self.vocabulary = vocabulary
+        self.capacity = capacity
         symbols = (0..<length).map { _ in arena.indices(capacity) }
         parents = (0..<length).map { _ in arena.indices(capacity) }
         slotOfRow = (0..<length).map { _ in arena.indices(capacity) }
@@ -67,11 +69,12 @@ final class MessageGroups {
 
     deinit { slots?.deallocate() }
 
-    /// The most rows a step before the last can have with `.prefixes`: the
-    /// parents a recurrent pass must hold at once.
-    static func parentCapacity(vocabulary: Int, length: Int, capacity: Int) -> Int {
+    /// The most rows step t can have with `.prefixes`: distinct prefixes of
+    /// t + 1 symbols among `capacity` games (every game when there is no table).
+    func stepCapacity(_ t: Int) -> Int {
+        guard slots != nil else { return capacity }
         var prefixes = 1
-        for _ in 0..<max(length - 1, 0) where prefixes < capacity { prefixes *= vocabulary }
+        for _ in 0...t where prefixes < capacity { prefixes *= vocabulary }
         return min(prefixes, capacity)
     }
 

@@ -32,25 +32,29 @@ public final class RecurrentUnroll {
     }
 
     /// `parentCapacity`: the most distinct previous states a step with parents
-    /// will continue (0 when no step has parents).
+    /// will continue (0 when no step has parents). `stepCapacities`: the most
+    /// rows each step will run (default `capacity`), so steps over distinct
+    /// prefixes keep only the buffers they can use.
     public init(kind: CellKind, input: Int, hidden: Int, steps: Int, capacity: Int, parameters: Parameters, arena: Arena,
-                parentCapacity: Int = 0) {
+                parentCapacity: Int = 0, stepCapacities: [Int]? = nil) {
         self.kind = kind
         self.steps = steps
         self.capacity = capacity
         self.hidden = hidden
+        let rows = stepCapacities ?? Array(repeating: capacity, count: steps)
+        precondition(rows.count == steps && rows.allSatisfy { $0 <= capacity }, "step capacities exceed the capacity")
         switch kind {
         case .lstm:
             lstm = LSTMCell(input: input, hidden: hidden, parameters: parameters)
             gru = nil
-            lstmCaches = (0..<steps).map { _ in LSTMCell.Cache(batch: capacity, hidden: hidden, arena: arena) }
+            lstmCaches = rows.map { LSTMCell.Cache(batch: $0, hidden: hidden, arena: arena) }
         case .gru:
             gru = GRUCell(input: input, hidden: hidden, parameters: parameters)
             lstm = nil
-            gruCaches = (0..<steps).map { _ in GRUCell.Cache(batch: capacity, hidden: hidden, arena: arena) }
+            gruCaches = rows.map { GRUCell.Cache(batch: $0, hidden: hidden, arena: arena) }
         }
-        hiddenStates = (0..<steps).map { _ in arena.matrix(rows: capacity, columns: hidden) }
-        hiddenGradients = (0..<steps).map { _ in arena.matrix(rows: capacity, columns: hidden) }
+        hiddenStates = rows.map { arena.matrix(rows: $0, columns: hidden) }
+        hiddenGradients = rows.map { arena.matrix(rows: $0, columns: hidden) }
         cellGradient = arena.matrix(rows: capacity, columns: hidden)
         cellGradientPrevious = arena.matrix(rows: capacity, columns: hidden)
         stepRows = Array(repeating: 0, count: steps)
@@ -103,7 +107,7 @@ public final class RecurrentUnroll {
     /// depends only on a prefix of the inputs is the same in every row
     /// sharing that prefix.
     public func setRows(_ rows: Int, step: Int, parents stepParents: Indices? = nil) {
-        precondition(rows <= capacity)
+        precondition(rows <= hiddenStates[step].rows, "step \(step) holds at most \(hiddenStates[step].rows) rows, not \(rows)")
         precondition(stepParents == nil || (step > 0 && lstm != nil && stepRows[step - 1] <= parentGates.rows),
                      "parents need an LSTM step after the first, within the parent capacity")
         stepRows[step] = rows
@@ -114,6 +118,7 @@ public final class RecurrentUnroll {
     /// state, or from `initialHidden` (nil: zeros) at step 0.
     public func forward(step: Int, input: Matrix?, initialHidden: Matrix?, inputPrepared: Bool = false) {
         let rows = stepRows[step], previousRows = step == 0 ? rows : stepRows[step - 1]
+        precondition(rows <= hiddenStates[step].rows, "step \(step) holds at most \(hiddenStates[step].rows) rows, not \(rows)")
         let previous: Matrix? = step == 0 ? initialHidden : hiddenStates[step - 1].rows(0..<previousRows)
         let out = hiddenStates[step].rows(0..<rows)
         if let lstm {

@@ -61,9 +61,11 @@ public final class Speaker {
         let parameters = Parameters(count: Speaker.parameterCount(settings))
         embedding = Embedding(count: v + 1, width: h, parameters: parameters)
         let objects = encoder.space.count
-        perObjectFirstStep = settings.cell == .lstm && settings.channel == .reinforce && objects <= capacity
+        let perObject = settings.cell == .lstm && settings.channel == .reinforce && objects <= capacity
+        perObjectFirstStep = perObject
         unroll = RecurrentUnroll(kind: settings.cell, input: h, hidden: h, steps: length, capacity: capacity,
-                                 parameters: parameters, arena: arena, parentCapacity: perObjectFirstStep ? objects : 0)
+                                 parameters: parameters, arena: arena, parentCapacity: perObject ? objects : 0,
+                                 stepCapacities: (0..<length).map { $0 == 0 && perObject ? objects : capacity })
         output = Linear(input: h, output: v, parameters: parameters)
         module = Module(parameters: parameters, settings: settings.optimizer, initializer: random)
         message = Message(length: length, vocabulary: v, capacity: capacity,

@@ -42,7 +42,7 @@ struct BenchLSTM: ParsableCommand {
             throw UsageFailure("bench lstm: \(name) must be ≥ 1 (got \(value))")
         }
         BLAS.threads = threads
-        if ProcessInfo.processInfo.environment["KOINE_FLUSH"] != nil { BLAS.flushSubnormals() }
+        BLAS.flushSubnormals()  // as training does (see Train)
         let result = LSTMBenchmark(batch: batch, input: inputWidth, hidden: hidden).run(steps: steps, rounds: rounds)
         print(json ? result.json(threads: BLAS.threads) : result.table(threads: BLAS.threads))
     }

@@ -45,7 +45,7 @@ struct BenchGame: ParsableCommand {
         }
         let communicator = try ClusterEnvironment.makeCommunicator()
         BLAS.threads = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap(Int.init) ?? 1
-        if ProcessInfo.processInfo.environment["KOINE_FLUSH"] != nil { BLAS.flushSubnormals() }
+        BLAS.flushSubnormals()  // as training does (see Train)
         let configuration = try Configuration.parse(BenchGame.game, source: "bench game",
                                                     overrides: ["population.listeners=\(listeners)"])
         let population = try Population(configuration: configuration, communicator: communicator,
