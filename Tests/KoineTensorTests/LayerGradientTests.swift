@@ -112,12 +112,20 @@ final class LSTMGradientTests: XCTestCase {
         let dx = f.filled(batch, input, 123), dh = f.filled(batch, hidden, 123), dc = f.filled(batch, hidden, 123)
         cell.backward(input: x, hiddenIn: h, cellIn: c, cache: cache, hiddenGradient: wh, cellGradient: wc,
                       inputGradient: dx, hiddenInGradient: dh, cellInGradient: dc)
-        assertGradient("lstm dx", analytic: dx, values: x, loss: loss)
-        assertGradient("lstm dh", analytic: dh, values: h, loss: loss)
-        assertGradient("lstm dc", analytic: dc, values: c, loss: loss)
-        assertGradient("lstm dWx", analytic: cell.inputWeight.gradient, values: cell.inputWeight.value, loss: loss)
-        assertGradient("lstm dWh", analytic: cell.hiddenWeight.gradient, values: cell.hiddenWeight.value, loss: loss)
-        assertGradient("lstm db", analytic: cell.bias.gradient, values: cell.bias.value, loss: loss)
+        assertStepGradients("lstm", cell, inputs: [(x, dx), (h, dh), (c, dc)], loss: loss)
+    }
+
+    /// Each input's gradient (value, analytic gradient, named x, h, c in that
+    /// order) and every weight's, against finite differences.
+    func assertStepGradients(_ label: String, _ cell: LSTMCell, inputs: [(Matrix, Matrix)], loss: () -> Double,
+                             file: StaticString = #filePath, line: UInt = #line) {
+        for ((values, analytic), name) in zip(inputs, ["dx", "dh", "dc"]) {
+            assertGradient("\(label) \(name)", analytic: analytic, values: values, file: file, line: line, loss: loss)
+        }
+        for (name, parameter) in [("dWx", cell.inputWeight), ("dWh", cell.hiddenWeight), ("db", cell.bias)] {
+            assertGradient("\(label) \(name)", analytic: parameter.gradient, values: parameter.value, file: file, line: line,
+                           loss: loss)
+        }
     }
 
     func testOneStepFromZeroState() {
@@ -219,12 +227,7 @@ final class LSTMGradientTests: XCTestCase {
         let dx = f.filled(rows, input, 123), dh = f.filled(previousRows, hidden, 123), dc = f.zeros(previousRows, hidden)
         cell.backward(input: x, hiddenIn: h, cellIn: c, cache: cache, hiddenGradient: wh, cellGradient: wc,
                       inputGradient: dx, hiddenInGradient: dh, cellInGradient: dc, parents: parents, parentGates: parentGates)
-        assertGradient("lstm(parents) dx", analytic: dx, values: x, loss: loss)
-        assertGradient("lstm(parents) dh", analytic: dh, values: h, loss: loss)
-        assertGradient("lstm(parents) dc", analytic: dc, values: c, loss: loss)
-        assertGradient("lstm(parents) dWx", analytic: cell.inputWeight.gradient, values: cell.inputWeight.value, loss: loss)
-        assertGradient("lstm(parents) dWh", analytic: cell.hiddenWeight.gradient, values: cell.hiddenWeight.value, loss: loss)
-        assertGradient("lstm(parents) db", analytic: cell.bias.gradient, values: cell.bias.value, loss: loss)
+        assertStepGradients("lstm(parents)", cell, inputs: [(x, dx), (h, dh), (c, dc)], loss: loss)
     }
 
     /// The input's contribution prepared by the caller as an embedding lookup
