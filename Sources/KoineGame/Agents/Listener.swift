@@ -30,8 +30,15 @@ public final class Listener {
     /// Whether games with the same discrete message share one recurrent pass
     /// (on by default; off only to compare against the game-by-game pass).
     public let sharesMessages: Bool
+    /// How games share rows: by prefix for an LSTM (whose steps can continue
+    /// distinct earlier states), by whole message for a GRU; never for
+    /// relaxed messages, which carry a gradient per game.
+    let sharing: MessageGroups.Sharing
     /// Rows the last `listen` ran its recurrent pass over: distinct messages, or games.
-    public private(set) var readRows = 0
+    public var readRows: Int { unroll.rows(settings.messageLength - 1) }
+
+    /// Rows the last `listen` ran step `step` over (distinct prefixes, messages, or games).
+    public func readRows(step: Int) -> Int { unroll.rows(step) }
     /// The candidate each game's listener picked, and whether it was the target.
     public let choices: Indices
     public let rewards: UnsafeMutablePointer<Float>
@@ -65,13 +72,13 @@ public final class Listener {
         embedding = Embedding(count: settings.vocabulary, width: h, parameters: parameters)
         let groups = MessageGroups(vocabulary: settings.vocabulary, length: length, capacity: capacity, arena: arena)
         self.groups = groups
+        let sharing: MessageGroups.Sharing =
+            !sharesMessages || settings.channel == .gumbel ? .none : settings.cell == .lstm ? .prefixes : .messages
+        self.sharing = sharing
         // Over distinct prefixes, step t runs at most vocabulary^(t+1) rows.
-        let prefixes = sharesMessages && settings.cell == .lstm && settings.channel != .gumbel
-        let stepCapacities = (0..<length).map { prefixes ? groups.stepCapacity($0) : capacity }
         unroll = RecurrentUnroll(kind: settings.cell, input: h, hidden: h, steps: length, capacity: capacity,
                                  parameters: parameters, arena: arena,
-                                 parentCapacity: prefixes && length > 1 ? stepCapacities[length - 2] : 0,
-                                 stepCapacities: stepCapacities)
+                                 stepCapacities: sharing == .prefixes ? (0..<length).map(groups.stepCapacity) : nil)
         query = Linear(input: h, output: h, parameters: parameters)
         module = Module(parameters: parameters, settings: settings.optimizer, initializer: random)
         // Relaxed (Gumbel) messages need their embedded inputs; discrete ones go through the table.
@@ -102,9 +109,8 @@ public final class Listener {
         self.message = message
         let v = settings.vocabulary
         // A relaxed message carries its own gradient per game: no sharing.
-        readRows = message.isDifferentiable ? rows : groups.group(message, rows: rows, sharing: sharing)
-        unroll.begin(rows: readRows)
-        if !message.isDifferentiable && sharing == .prefixes {
+        unroll.begin(rows: message.isDifferentiable ? rows : groups.group(message, rows: rows, sharing: sharing))
+        if sharing == .prefixes {
             for t in 0..<settings.messageLength {
                 unroll.setRows(groups.counts[t], step: t, parents: t > 0 ? groups.parents[t].prefix(groups.counts[t]) : nil)
             }
@@ -129,12 +135,6 @@ public final class Listener {
             logits: s, logProbabilities: logProbabilities.rows(0..<rows), actions: choices.prefix(rows),
             chosenLogProbabilities: chosenLogProbabilities, entropies: entropies, random: &random, greedy: !sampled)
         for b in 0..<rows { rewards[b] = choices.base[b] == batch.targetPositions.base[b] ? 1 : 0 }
-    }
-
-    /// How games share rows: by prefix for an LSTM (whose steps can continue
-    /// distinct earlier states), by whole message for a GRU.
-    private var sharing: MessageGroups.Sharing {
-        !sharesMessages ? .none : settings.cell == .lstm ? .prefixes : .messages
     }
 
     /// The query row of each game, when games share rows.

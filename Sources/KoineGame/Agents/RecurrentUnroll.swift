@@ -31,12 +31,12 @@ public final class RecurrentUnroll {
         }
     }
 
-    /// `parentCapacity`: the most distinct previous states a step with parents
-    /// will continue (0 when no step has parents). `stepCapacities`: the most
-    /// rows each step will run (default `capacity`), so steps over distinct
-    /// prefixes keep only the buffers they can use.
+    /// `stepCapacities`: the most rows each step will run, given when steps
+    /// run over distinct states (`setRows` with parents); each step then
+    /// keeps only the buffers it can use. Without them every step holds
+    /// `capacity` rows and none has parents.
     public init(kind: CellKind, input: Int, hidden: Int, steps: Int, capacity: Int, parameters: Parameters, arena: Arena,
-                parentCapacity: Int = 0, stepCapacities: [Int]? = nil) {
+                stepCapacities: [Int]? = nil) {
         self.kind = kind
         self.steps = steps
         self.capacity = capacity
@@ -59,7 +59,9 @@ public final class RecurrentUnroll {
         cellGradientPrevious = arena.matrix(rows: capacity, columns: hidden)
         stepRows = Array(repeating: 0, count: steps)
         parents = Array(repeating: nil, count: steps)
-        parentGates = arena.matrix(rows: kind == .lstm ? parentCapacity : 0, columns: (kind == .lstm ? 4 : 3) * hidden)
+        // Parents are rows of a step before the last.
+        let parentCapacity = kind == .lstm && stepCapacities != nil ? rows.dropLast().max() ?? 0 : 0
+        parentGates = arena.matrix(rows: parentCapacity, columns: 4 * hidden)
     }
 
     /// The hidden state after `step`, for the rows of the current pass.

@@ -64,8 +64,8 @@ public final class Speaker {
         let perObject = settings.cell == .lstm && settings.channel == .reinforce && objects <= capacity
         perObjectFirstStep = perObject
         unroll = RecurrentUnroll(kind: settings.cell, input: h, hidden: h, steps: length, capacity: capacity,
-                                 parameters: parameters, arena: arena, parentCapacity: perObject ? objects : 0,
-                                 stepCapacities: (0..<length).map { $0 == 0 && perObject ? objects : capacity })
+                                 parameters: parameters, arena: arena,
+                                 stepCapacities: perObject ? (0..<length).map { $0 == 0 ? objects : capacity } : nil)
         output = Linear(input: h, output: v, parameters: parameters)
         module = Module(parameters: parameters, settings: settings.optimizer, initializer: random)
         message = Message(length: length, vocabulary: v, capacity: capacity,

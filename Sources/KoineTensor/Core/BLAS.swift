@@ -1,4 +1,9 @@
 import CBLAS
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Matrix products through OpenBLAS. Every product in Koine goes through
 /// `gemm`, so the engine's speed is BLAS's speed plus thin elementwise work.
@@ -43,6 +48,17 @@ public enum BLAS {
 
     /// Makes this thread treat subnormal floats as zero (see shim.h).
     public static func flushSubnormals() { koine_flush_subnormals() }
+
+    /// Prepares the calling thread to train: `threads` OpenBLAS threads
+    /// (default: `OPENBLAS_NUM_THREADS`, else one, as ranks sharing a host
+    /// should use) and subnormal floats flushed to zero, as TensorFlow does on
+    /// CPU — late in training, Adam's decaying moments and tiny gradients turn
+    /// subnormal and each operation on them costs ~100 cycles (a 10-listener
+    /// run went 27% faster at step 140,000).
+    public static func prepareComputeThread(threads: Int? = nil) {
+        self.threads = threads ?? getenv("OPENBLAS_NUM_THREADS").flatMap { Int(String(cString: $0)) } ?? 1
+        flushSubnormals()
+    }
 
     /// OpenBLAS's thread count. Ranks sharing a host should each use one.
     public static var threads: Int {

@@ -41,8 +41,7 @@ struct BenchLSTM: ParsableCommand {
                               ("--rounds", rounds), ("--threads", threads)] where value < 1 {
             throw UsageFailure("bench lstm: \(name) must be ≥ 1 (got \(value))")
         }
-        BLAS.threads = threads
-        BLAS.flushSubnormals()  // as training does (see Train)
+        BLAS.prepareComputeThread(threads: threads)  // as training does
         let result = LSTMBenchmark(batch: batch, input: inputWidth, hidden: hidden).run(steps: steps, rounds: rounds)
         print(json ? result.json(threads: BLAS.threads) : result.table(threads: BLAS.threads))
     }

@@ -44,8 +44,7 @@ struct BenchGame: ParsableCommand {
             throw UsageFailure("bench game: \(name) must be at least 1 (got \(value))")
         }
         let communicator = try ClusterEnvironment.makeCommunicator()
-        BLAS.threads = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap(Int.init) ?? 1
-        BLAS.flushSubnormals()  // as training does (see Train)
+        BLAS.prepareComputeThread()  // as training does
         let configuration = try Configuration.parse(BenchGame.game, source: "bench game",
                                                     overrides: ["population.listeners=\(listeners)"])
         let population = try Population(configuration: configuration, communicator: communicator,

@@ -66,11 +66,7 @@ struct Train: ParsableCommand {
         if let problem = ZeroMQPublisher.validateEndpoint(configuration.telemetryEndpoint) {
             try fail("telemetry.endpoint: \(problem)")
         }
-        BLAS.threads = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap(Int.init) ?? 1
-        // Subnormal floats to zero, as TensorFlow does on CPU: late in training, Adam's
-        // decaying moments and tiny gradients turn subnormal and each operation on them
-        // costs ~100 cycles (a 10-listener run went 27% faster at step 140,000).
-        BLAS.flushSubnormals()
+        BLAS.prepareComputeThread()
 
         // The population is built before anything is written, so a value that
         // only fails there (an impossible hold-out set) leaves no directory.
