@@ -96,14 +96,15 @@ struct BenchGame: ParsableCommand {
             rawAllreduce = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 / Double(steps)
             try communicator.allreduceMax(&rawAllreduce, count: 1)
         }
-        let replay = SgemmReplay(shapes: shapes)
-        let sgemmSeconds = replay.time(iterations: max(50, steps / 4), rounds: rounds)
         let settings = configuration.agentSettings
         let reference = ReferenceIteration(
             objects: population.space.count, width: population.space.width, batch: configuration.batch,
             hidden: settings.hidden, vocabulary: settings.vocabulary, length: settings.messageLength,
             candidates: configuration.candidates, listeners: listeners)
-        let referenceSgemmSeconds = SgemmReplay(shapes: reference.products).time(iterations: max(20, steps / 20), rounds: rounds)
+        let replay = SgemmReplay(fitting: shapes + reference.products)
+        defer { replay.deallocate() }
+        let sgemmSeconds = replay.time(shapes, iterations: max(50, steps / 4), rounds: rounds)
+        let referenceSgemmSeconds = replay.time(reference.products, iterations: max(20, steps / 20), rounds: rounds)
 
         let perIteration = best / Double(steps)
         var games = Double(steps * configuration.batch * listeners) / best
@@ -118,7 +119,7 @@ struct BenchGame: ParsableCommand {
         if products && !json {
             print("  products of one iteration (m × k · k × n, op, raw sgemm µs):")
             for shape in shapes {
-                let micros = SgemmReplay(shapes: [shape]).time(iterations: 200, rounds: 3) * 1e6
+                let micros = replay.time([shape], iterations: 200, rounds: 3) * 1e6
                 print(String(format: "    %4d × %4d · %4d × %4d  %@%@  %8.2f µs  %6.1f GFLOP/s", shape.m, shape.k, shape.k, shape.n,
                              shape.transposeA ? "T" : "N", shape.transposeB ? "T" : "N", micros,
                              Double(shape.flops) / micros / 1e3))
@@ -152,21 +153,24 @@ struct BenchGame: ParsableCommand {
     }
 }
 
-/// Replays a list of products through `cblas_sgemm` on scratch buffers.
+/// Replays lists of products through `cblas_sgemm` on scratch buffers big
+/// enough for every product it was made to fit.
 struct SgemmReplay {
-    let shapes: [GemmShape]
     let a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>
 
-    init(shapes: [GemmShape]) {
-        self.shapes = shapes
+    init(fitting shapes: [GemmShape]) {
         let size = max(1, shapes.map { max($0.m * $0.k, $0.k * $0.n, $0.m * $0.n) }.max() ?? 1)
         a = .allocate(capacity: size); b = .allocate(capacity: size); c = .allocate(capacity: size)
         a.initialize(repeating: 0.01, count: size); b.initialize(repeating: 0.02, count: size)
         c.initialize(repeating: 0, count: size)
     }
 
-    /// Best seconds per iteration of the recorded products.
-    func time(iterations: Int, rounds: Int) -> Double {
+    func deallocate() {
+        a.deallocate(); b.deallocate(); c.deallocate()
+    }
+
+    /// Best seconds per pass over `shapes`.
+    func time(_ shapes: [GemmShape], iterations: Int, rounds: Int) -> Double {
         var best = Double.infinity
         for _ in 0..<rounds {
             let started = DispatchTime.now().uptimeNanoseconds
