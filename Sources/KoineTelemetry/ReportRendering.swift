@@ -89,9 +89,7 @@ extension TelemetryReport {
 
     /// Writes one CSV per run (`<run>.csv`) with the metrics view's time series; returns the files.
     public static func exportCSV(path: String, run: String? = nil, directory: String) throws -> [String] {
-        var configuration = Configuration()
-        configuration.readonly = true
-        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        let (queue, _) = try TelemetryDatabase.open(path: path, configuration: TelemetryDatabase.configuration(readonly: true)) { _ in () }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let columns = ["rank", "seq", "kind", "step", "time"] + TelemetrySchema.metricColumns
         return try queue.read { db in

@@ -55,12 +55,11 @@ public struct TelemetryReport {
         }
         let queue: DatabaseQueue
         do {
-            var configuration = Configuration()
-            configuration.readonly = true
-            queue = try DatabaseQueue(path: path, configuration: configuration)
-            _ = try queue.read { db in try db.tableExists("events") && db.tableExists("runs") ? 1 : nil } ?? {
-                throw TelemetryError.database(path, "not a telemetry database (no events and runs tables)")
-            }()
+            let isTelemetry: Bool
+            (queue, isTelemetry) = try TelemetryDatabase.open(path: path, configuration: TelemetryDatabase.configuration(readonly: true)) {
+                try $0.read { db in try db.tableExists("events") && db.tableExists("runs") }
+            }
+            if !isTelemetry { throw TelemetryError.database(path, "not a telemetry database (no events and runs tables)") }
         } catch let error as TelemetryError {
             throw error
         } catch {

@@ -36,19 +36,19 @@ final class TelemetryStore {
         } catch {
             throw TelemetryError.database(path, "cannot create directory \(directory.path)")
         }
-        var configuration = Configuration()
+        var configuration = TelemetryDatabase.configuration(readonly: false)
         configuration.journalMode = .wal
         configuration.label = "koine-telemetry"
         configuration.prepareDatabase { db in
             // WAL with NORMAL sync survives a killed collector; only a power cut can lose the last batch.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            try db.execute(sql: "PRAGMA busy_timeout = 5000")
             // A larger page cache keeps the unique index's hot pages in memory under load.
             try db.execute(sql: "PRAGMA cache_size = -65536")
         }
         do {
-            queue = try DatabaseQueue(path: path, configuration: configuration)
-            try queue.write { db in try TelemetrySchema.create(db) }
+            queue = try TelemetryDatabase.open(path: path, configuration: configuration) { queue -> Void in
+                try queue.write { db in try TelemetrySchema.create(db) }
+            }.0
         } catch let error as DatabaseError {
             throw TelemetryError.database(path, "cannot open a writable SQLite database (\(error.message ?? "\(error.resultCode)"))")
         }
