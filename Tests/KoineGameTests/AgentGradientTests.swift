@@ -11,7 +11,7 @@ final class AgentGradientTests: XCTestCase {
     func makeAgents(cell: CellKind, sharesMessages: Bool = true) throws -> (ObjectSpace, ObjectEncoder, Speaker, Listener, GameBatch) {
         let space = try ObjectSpace(attributes: [3, 3], holdout: 0, random: Random(seed: 1))
         let settings = AgentSettings(vocabulary: 5, messageLength: 3, cell: cell, hidden: 6, entropy: 0.1)
-        let encoder = ObjectEncoder(space: space, hidden: 6, optimizer: settings.optimizer, random: Random(seed: 2))
+        let encoder = AttributeEncoder(space: space, hidden: 6, optimizer: settings.optimizer, random: Random(seed: 2))
         let speaker = Speaker(settings: settings, encoder: encoder, capacity: games, random: Random(seed: 3))
         let listener = Listener(settings: settings, encoder: encoder, capacity: games, candidates: 3, random: Random(seed: 4),
                                 sharesMessages: sharesMessages)
@@ -48,7 +48,7 @@ final class AgentGradientTests: XCTestCase {
         _ = speakerLoss(speaker, encoder, batch, advantages: advantages)
         speaker.module.parameters.zeroGradients()
         encoder.module.parameters.zeroGradients()
-        advantages.withUnsafeBufferPointer { speaker.backwardReinforce(advantages: $0.baseAddress!, scale: 1) }
+        advantages.withUnsafeBufferPointer { speaker.backwardReinforce(advantages: $0.baseAddress!, entropyWeight: speaker.settings.entropy, scale: 1) }
         encoder.backward()
         try compare(parameters: speaker.module.parameters, label: "speaker \(cell)") {
             self.speakerLoss(speaker, encoder, batch, advantages: advantages)
@@ -95,7 +95,7 @@ final class AgentGradientTests: XCTestCase {
         let rows = 8
         var results: [(figures: [Float], speaker: [Float], encoder: [Float])] = []
         for capacity in [games, rows] {
-            let encoder = ObjectEncoder(space: space, hidden: 6, optimizer: settings.optimizer, random: Random(seed: 2))
+            let encoder = AttributeEncoder(space: space, hidden: 6, optimizer: settings.optimizer, random: Random(seed: 2))
             let speaker = Speaker(settings: settings, encoder: encoder, capacity: capacity, random: Random(seed: 3))
             XCTAssertEqual(speaker.perObjectFirstStep, capacity >= space.count)
             let arena = Arena()
@@ -110,7 +110,7 @@ final class AgentGradientTests: XCTestCase {
                 (0..<rows).flatMap { [speaker.chosenLogProbabilities[t][$0], speaker.entropies[t][$0]] }
             }
             let advantages: [Float] = (0..<rows).map { Float($0 % 3) * 0.4 - 0.3 }
-            advantages.withUnsafeBufferPointer { speaker.backwardReinforce(advantages: $0.baseAddress!, scale: 1) }
+            advantages.withUnsafeBufferPointer { speaker.backwardReinforce(advantages: $0.baseAddress!, entropyWeight: settings.entropy, scale: 1) }
             encoder.backward()
             results.append((figures, Array(speaker.module.parameters.gradientBuffer),
                             Array(encoder.module.parameters.gradientBuffer)))
@@ -154,7 +154,7 @@ final class AgentGradientTests: XCTestCase {
         _ = listenerLoss(listener, speaker, encoder, batch, advantages: advantages)
         listener.module.parameters.zeroGradients()
         encoder.module.parameters.zeroGradients()
-        advantages.withUnsafeBufferPointer { listener.backwardReinforce(advantages: $0.baseAddress!, scale: 1) }
+        advantages.withUnsafeBufferPointer { listener.backwardReinforce(advantages: $0.baseAddress!, entropyWeight: listener.settings.entropy, scale: 1) }
         encoder.backward()
         return advantages
     }

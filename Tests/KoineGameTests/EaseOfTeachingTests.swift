@@ -17,20 +17,21 @@ final class EaseOfTeachingTests: XCTestCase {
                       optimizer: OptimizerSettings(kind: .adam, learningRate: 0.002))
     }
 
-    func measure(_ lexicon: Lexicon, _ space: ObjectSpace, _ channel: ChannelKind) -> EaseOfTeaching {
-        EaseOfTeaching.measure(lexicon: lexicon, space: space, settings: settings(channel), listeners: 3, steps: 300,
-                               batch: 32, candidates: 4, random: Random(seed: 21))
+    func measure(_ lexicon: Lexicon, _ game: AttributeGame, _ channel: ChannelKind) -> EaseOfTeaching {
+        EaseOfTeaching.measure(lexicon: lexicon, game: game, settings: settings(channel), listeners: 3, steps: 300,
+                               batch: 32, random: Random(seed: 21))
     }
 
     func testCompositionalLanguageIsEasierToTeach() throws {
-        let space = try ObjectSpace(attributes: [4, 4], holdout: 0, random: Random(seed: 1))
+        let game = try AttributeGame(attributes: [4, 4], holdout: 0, candidates: 4, distance: .cosine, random: Random(seed: 1))
+        let space = game.space
         let compositional = HandLexicons.compositional(space)
         let permuted = HandLexicons.permuted(compositional, seed: 3)
         XCTAssertLessThan(TopographicSimilarity.measure(lexicon: permuted, space: space, distance: .cosine), 0.5)
         for channel in ChannelKind.allCases {
             let started = Date()
-            let easy = measure(compositional, space, channel)
-            let hard = measure(permuted, space, channel)
+            let easy = measure(compositional, game, channel)
+            let hard = measure(permuted, game, channel)
             let seconds = Date().timeIntervalSince(started)
             XCTAssertEqual(easy.curve.count, 300)
             XCTAssertTrue(easy.curve.allSatisfy { (0...1).contains($0) })
@@ -44,13 +45,13 @@ final class EaseOfTeachingTests: XCTestCase {
     }
 
     func testSameSeedSameCurveAndSummaries() throws {
-        let space = try ObjectSpace(attributes: [3, 3], holdout: 0, random: Random(seed: 1))
-        let lexicon = HandLexicons.compositional(space)
+        let game = try AttributeGame(attributes: [3, 3], holdout: 0, candidates: 3, distance: .cosine, random: Random(seed: 1))
+        let lexicon = HandLexicons.compositional(game.space)
         let small = AgentSettings(vocabulary: 3, messageLength: 2, hidden: 8)
-        let a = EaseOfTeaching.measure(lexicon: lexicon, space: space, settings: small, listeners: 2, steps: 20,
-                                       batch: 8, candidates: 3, random: Random(seed: 5))
-        let b = EaseOfTeaching.measure(lexicon: lexicon, space: space, settings: small, listeners: 2, steps: 20,
-                                       batch: 8, candidates: 3, random: Random(seed: 5))
+        let a = EaseOfTeaching.measure(lexicon: lexicon, game: game, settings: small, listeners: 2, steps: 20,
+                                       batch: 8, random: Random(seed: 5))
+        let b = EaseOfTeaching.measure(lexicon: lexicon, game: game, settings: small, listeners: 2, steps: 20,
+                                       batch: 8, random: Random(seed: 5))
         XCTAssertEqual(a.curve, b.curve)
         XCTAssertEqual(a.area, a.curve.reduce(0, +) / 20, accuracy: 1e-12)
 

@@ -113,9 +113,9 @@ final class LexiconTests: XCTestCase {
     }
 
     func testTSVHasOneLinePerObject() throws {
-        let space = try ObjectSpace(attributes: [2, 2], holdout: 0, random: Random(seed: 1))
+        let game = try AttributeGame(attributes: [2, 2], holdout: 0, candidates: 2, distance: .cosine, random: Random(seed: 1))
         let lexicon = Lexicon(messages: [[0, 2], [0, 3], [1, 2], [1, 3]])
-        let lines = lexicon.tsv(space: space, speaker: 4).split(separator: "\n").map(String.init)
+        let lines = lexicon.tsv(prefix: "4\t", game: game).split(separator: "\n").map(String.init)
         XCTAssertEqual(lines, ["4\t0\t0,0\t0 2", "4\t1\t0,1\t0 3", "4\t2\t1,0\t1 2", "4\t3\t1,1\t1 3"])
     }
 }

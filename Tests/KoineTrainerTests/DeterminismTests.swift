@@ -22,7 +22,7 @@ final class DeterminismTests: XCTestCase {
     /// summary.json's fields as a dictionary of their JSON texts, timing fields removed.
     func figures(_ overrides: [String]) throws -> [String: String] {
         let configuration = try Configuration.parse(Self.tiny, source: "tiny", overrides: overrides)
-        let trainer = try Trainer(configuration: configuration, run: nil)
+        let trainer = try Trainer(configuration: configuration)
         let summary = try trainer.train()
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(summary.json.utf8)) as? [String: Any])
         var out: [String: String] = [:]
@@ -59,7 +59,7 @@ final class DeterminismTests: XCTestCase {
 
     func testTrainerRecordsEveryReset() throws {
         let configuration = try Configuration.parse(Self.tiny, source: "tiny")
-        let trainer = try Trainer(configuration: configuration, run: nil)
+        let trainer = try Trainer(configuration: configuration)
         try trainer.train()
         XCTAssertEqual(trainer.resets.map(\.step), [4, 8, 12, 16, 20, 24, 28])
         XCTAssertEqual(trainer.resets.map(\.agent), [0, 1, 2, 0, 1, 2, 0])

@@ -23,11 +23,10 @@ final class LearningTests: XCTestCase {
         let population = try Population(configuration: configuration, random: Random(seed: UInt64(configuration.seed)))
         var window = StepFigures()
         for step in 0..<steps {
-            let figures = try population.trainStep(step)
+            let figures = try population.trainStep(step).figures
             if step >= steps - 200 { window.add(figures) }
         }
-        let evaluation = PopulationEvaluation.measure(population, distance: .cosine)
-        return (window.accuracy, evaluation.accuracy)
+        return (window.accuracy, try XCTUnwrap(population.evaluate()["accuracy"]))
     }
 
     func check(_ result: (training: Double, greedy: Double), file: StaticString = #filePath, line: UInt = #line) {

@@ -53,16 +53,26 @@ final class ResetScheduleTests: XCTestCase {
 
 final class PairingScheduleTests: XCTestCase {
     func partners(_ mode: PairingMode, speakers: Int, listeners: Int, steps: Int) -> [[[Int]]] {
-        let schedule = PairingSchedule(mode: mode, speakers: speakers, listeners: listeners)
+        let pairings = Pairings(mode: mode, speakers: speakers, listeners: listeners)
         var random = Random(seed: 1)
-        let buffer = UnsafeMutablePointer<Int>.allocate(capacity: listeners)
-        defer { buffer.deallocate() }
         return (0..<steps).map { step in
-            (0..<speakers).map { s in
-                let n = schedule.partners(of: s, step: step, random: &random, into: buffer)
-                return Array(UnsafeBufferPointer(start: buffer, count: n))
-            }
+            pairings.draw(step: step, random: &random)
+            return (0..<speakers).map { Array(pairings.partners(of: $0)) }
         }
+    }
+
+    func testEachListenerKnowsItsPlaysAndLastSpeaker() {
+        let pairings = Pairings(mode: .roundRobin, speakers: 3, listeners: 2)
+        var random = Random(seed: 1)
+        pairings.draw(step: 0, random: &random)  // speakers 0, 1, 2 play listeners 0, 1, 0
+        XCTAssertEqual([pairings.plays(of: 0), pairings.plays(of: 1)], [2, 1])
+        XCTAssertTrue(pairings.isLast(speaker: 2, of: 0))
+        XCTAssertFalse(pairings.isLast(speaker: 0, of: 0))
+        XCTAssertTrue(pairings.isLast(speaker: 1, of: 1))
+        XCTAssertFalse(pairings.isIdle(0) || pairings.isIdle(1))
+        let idle = Pairings(mode: .roundRobin, speakers: 1, listeners: 3)
+        idle.draw(step: 1, random: &random)
+        XCTAssertEqual((0..<3).map(idle.isIdle), [true, false, true])
     }
 
     func testAllPairsEverySpeakerWithEveryListener() {
@@ -124,8 +134,7 @@ final class PopulationResetTests: XCTestCase {
     func train(_ population: Population, steps: Range<Int>) throws -> [ResetEvent] {
         var events: [ResetEvent] = []
         for step in steps {
-            events += population.applyResets(before: step)
-            _ = try population.trainStep(step)
+            events += try population.trainStep(step).resets
         }
         return events
     }

@@ -46,11 +46,10 @@ public final class Listener {
     public let entropies: UnsafeMutablePointer<Float>
     let logProbabilityGradient: UnsafeMutablePointer<Float>
     let entropyGradient: UnsafeMutablePointer<Float>
-    var rows = 0
+    /// Games of the last `listen`.
+    public private(set) var rows = 0
     var batch: GameBatch?
     var message: Message?
-    /// Mean loss of the last `learn` call.
-    public private(set) var loss: Float = 0
 
     public static func parameterCount(_ settings: AgentSettings) -> Int {
         Embedding.parameterCount(count: settings.vocabulary, width: settings.hidden)
@@ -140,33 +139,36 @@ public final class Listener {
     /// The query row of each game, when games share rows.
     private var queryRows: Indices? { message?.isDifferentiable == false ? groups.rowOfGame.prefix(rows) : nil }
 
-    /// REINFORCE backward: loss = −(advantage·log p(choice) + β·H), times `scale`.
-    public func backwardReinforce(advantages: UnsafePointer<Float>, scale: Float) {
-        let beta = settings.entropy
+    /// REINFORCE backward: loss = −(advantage·log p(choice) + β·H), times
+    /// `scale`; returns the loss's mean over the games.
+    @discardableResult
+    public func backwardReinforce(advantages: UnsafePointer<Float>, entropyWeight beta: Float, scale: Float) -> Float {
         var total: Float = 0
         for b in 0..<rows {
             logProbabilityGradient[b] = -advantages[b] * scale
             entropyGradient[b] = -beta * scale
             total -= advantages[b] * chosenLogProbabilities[b] + beta * entropies[b]
         }
-        loss = total / Float(max(rows, 1))
         let ds = scoreGradient.rows(0..<rows)
         Categorical.backward(
             logProbabilities: logProbabilities.rows(0..<rows), actions: choices.prefix(rows), entropies: entropies,
             logProbabilityGradient: logProbabilityGradient, entropyGradient: entropyGradient, logitGradient: ds)
         backwardFromScores(ds)
+        return total / Float(max(rows, 1))
     }
 
     /// Supervised backward for the Gumbel channel: cross-entropy of the
     /// target's position, times `scale`; the message gradient is added into
-    /// `message.gradients` for the speaker.
-    public func backwardCrossEntropy(scale: Float) {
-        guard let batch else { return }
+    /// `message.gradients` for the speaker. Returns the mean cross-entropy.
+    @discardableResult
+    public func backwardCrossEntropy(scale: Float) -> Float {
+        guard let batch else { return 0 }
         let s = scores.rows(0..<rows), p = logProbabilities.rows(0..<rows)
-        loss = CrossEntropy.forward(logits: s, targets: batch.targetPositions, probabilities: p)
+        let loss = CrossEntropy.forward(logits: s, targets: batch.targetPositions, probabilities: p)
         let ds = scoreGradient.rows(0..<rows)
         CrossEntropy.backward(probabilities: p, targets: batch.targetPositions, logitGradient: ds, scale: scale)
         backwardFromScores(ds)
+        return loss
     }
 
     private func backwardFromScores(_ ds: Matrix) {

@@ -43,7 +43,8 @@ public final class Speaker {
     let logProbabilityGradient: UnsafeMutablePointer<Float>
     let entropyGradient: UnsafeMutablePointer<Float>
     var targets: Indices
-    var rows = 0
+    /// Games of the last `speak`.
+    public private(set) var rows = 0
 
     public static func parameterCount(_ settings: AgentSettings) -> Int {
         Embedding.parameterCount(count: settings.vocabulary + 1, width: settings.hidden)
@@ -60,7 +61,7 @@ public final class Speaker {
         let h = settings.hidden, v = settings.vocabulary, length = settings.messageLength
         let parameters = Parameters(count: Speaker.parameterCount(settings))
         embedding = Embedding(count: v + 1, width: h, parameters: parameters)
-        let objects = encoder.space.count
+        let objects = encoder.table.rows
         let perObject = settings.cell == .lstm && settings.channel == .reinforce && objects <= capacity
         perObjectFirstStep = perObject
         unroll = RecurrentUnroll(kind: settings.cell, input: h, hidden: h, steps: length, capacity: capacity,
@@ -101,7 +102,7 @@ public final class Speaker {
         message.rows = rows
         unroll.begin(rows: rows)
         if perObjectFirstStep {
-            unroll.setRows(encoder.space.count, step: 0)
+            unroll.setRows(encoder.table.rows, step: 0)
             if settings.messageLength > 1 { unroll.setRows(rows, step: 1, parents: targets) }
         }
         let table = encoder.table
@@ -177,8 +178,7 @@ public final class Speaker {
 
     /// REINFORCE backward: loss = −Σₜ aliveₜ·(advantage·log p(mₜ) + β·Hₜ),
     /// times `scale` (e.g. 1/games), per game.
-    public func backwardReinforce(advantages: UnsafePointer<Float>, scale: Float) {
-        let beta = settings.entropy
+    public func backwardReinforce(advantages: UnsafePointer<Float>, entropyWeight beta: Float, scale: Float) {
         unroll.beginBackward()
         for t in stride(from: settings.messageLength - 1, through: 0, by: -1) {
             for b in 0..<rows {

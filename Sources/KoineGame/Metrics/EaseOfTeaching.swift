@@ -23,41 +23,36 @@ public struct EaseOfTeaching {
     }
 
     public static func measure(
-        lexicon: Lexicon, space: ObjectSpace, settings: AgentSettings, listeners: Int, steps: Int,
-        batch size: Int, candidates: Int, random: Random
+        lexicon: Lexicon, game: ReferentialGame, settings: AgentSettings, listeners: Int, steps: Int,
+        batch size: Int, random: Random
     ) -> EaseOfTeaching {
         let arena = Arena()
-        let batch = GameBatch(size: size, candidates: candidates, arena: arena)
-        let sampler = GameSampler(targets: space.trainingObjects, distractors: space.trainingObjects, candidates: candidates)
+        let batch = GameBatch(size: size, candidates: game.candidates, arena: arena)
+        let channel = makeChannel(settings, capacity: size)
         var message = Message(length: settings.messageLength, vocabulary: settings.vocabulary, capacity: size,
-                              differentiable: settings.channel == .gumbel, arena: arena)
+                              differentiable: channel.isDifferentiable, arena: arena)
         message.rows = size
-        let advantages = arena.floats(size)
+        // A lone listener plays every game of the step, with a lone speaker.
+        let counts = GameCounts(listener: size, speaker: size)
         var curve = [Double](repeating: 0, count: steps)
         for index in 0..<listeners {
             let stream = random.split(UInt64(index))
-            let encoder = ObjectEncoder(space: space, hidden: settings.hidden, optimizer: settings.optimizer, random: stream.split(1))
-            let listener = Listener(settings: settings, encoder: encoder, capacity: size, candidates: candidates, random: stream.split(2))
+            let encoder = game.makeEncoder(hidden: settings.hidden, optimizer: settings.optimizer, random: stream.split(1))
+            let listener = Listener(settings: settings, encoder: encoder, capacity: size, candidates: game.candidates,
+                                    random: stream.split(2))
             var games = stream.split(3)
             for step in 0..<steps {
-                sampler.sample(into: batch, random: &games)
+                game.sample(into: batch, random: &games)
                 write(lexicon: lexicon, targets: batch.targets, into: message)
                 encoder.forward()
                 listener.listen(to: message, batch: batch, random: &games, greedy: false)
-                if settings.channel == .gumbel {
-                    listener.backwardCrossEntropy(scale: 1 / Float(size))
-                    message.zeroGradients()
-                } else {
-                    let baseline = settings.baseline == .mean ? listener.baseline : 0
-                    for b in 0..<size { advantages[b] = listener.rewards[b] - baseline }
-                    listener.backwardReinforce(advantages: advantages, scale: 1 / Float(size))
-                }
-                let accuracy = listener.accuracy()
-                listener.baseline += 0.01 * (accuracy - listener.baseline)
+                _ = channel.listenerLearns(listener, counts: counts)
+                // The lexicon's speaker is frozen: the message's gradient goes nowhere.
+                if message.isDifferentiable { message.zeroGradients() }
                 encoder.backward()
                 encoder.module.step()
                 listener.module.step()
-                curve[step] += Double(accuracy) / Double(listeners)
+                curve[step] += Double(listener.accuracy()) / Double(listeners)
             }
         }
         return EaseOfTeaching(curve: curve)

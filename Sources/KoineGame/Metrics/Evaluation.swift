@@ -1,15 +1,15 @@
 import KoineTensor
 
-/// Greedy evaluation of trained agents over the whole object space.
+/// Greedy play of trained agents, the pieces every game's evaluation uses.
 public enum Evaluation {
-    /// The speaker's greedy message for every object, computed in chunks of
-    /// its batch capacity.
-    public static func lexicon(of speaker: Speaker, space: ObjectSpace, scratch: Indices) -> Lexicon {
-        var messages = [[Int]](repeating: [], count: space.count)
+    /// The speaker's greedy message for each of `objects` objects, computed in
+    /// chunks of its batch capacity (`scratch` holds at least that many ids).
+    public static func lexicon(of speaker: Speaker, objects: Int, scratch: Indices) -> Lexicon {
+        var messages = [[Int]](repeating: [], count: objects)
         var random = Random(seed: 0)  // unused by greedy decoding
         var start = 0
-        while start < space.count {
-            let rows = min(speaker.capacity, space.count - start)
+        while start < objects {
+            let rows = min(speaker.capacity, objects - start)
             let targets = scratch.prefix(rows)
             for b in 0..<rows { targets[b] = start + b }
             speaker.speak(targets: targets, random: &random, greedy: true)

@@ -26,13 +26,12 @@ public struct Lexicon: Equatable {
         return Information.entropy(counts: Array(counts.values))
     }
 
-    /// Tab-separated lines `object \t attribute values \t message`.
-    public func tsv(space: ObjectSpace, speaker: Int) -> String {
+    /// Tab-separated lines `object \t description \t message`, each after `prefix`.
+    public func tsv(prefix: String, game: ReferentialGame) -> String {
         var out = ""
         for object in messages.indices {
-            let values = space.values(of: object).map(String.init).joined(separator: ",")
             let message = trimmed(object).map(String.init).joined(separator: " ")
-            out += "\(speaker)\t\(object)\t\(values)\t\(message)\n"
+            out += "\(prefix)\(object)\t\(game.describe(object: object))\t\(message)\n"
         }
         return out
     }

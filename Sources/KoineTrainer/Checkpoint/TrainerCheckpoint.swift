@@ -21,9 +21,11 @@ extension Trainer {
     func writeCheckpoint(into payload: inout CheckpointPayload, step: Int, metricsLength: Int, elapsed: Double) {
         payload.append(configuration.yaml)
         population.save(into: &payload)
-        for figures in [total, window, lastWindow, telemetryWindow] { payload.append(figures.packed) }
-        payload.append(resets.count)
-        for event in resets {
+        for figures in [reporter.total, reporter.window, reporter.lastWindow, reporter.telemetryWindow] {
+            payload.append(figures.packed)
+        }
+        payload.append(reporter.resets.count)
+        for event in reporter.resets {
             payload.append(event.role == .speaker ? 0 : 1)
             payload.append(event.agent)
             payload.append(event.step)
@@ -33,11 +35,11 @@ extension Trainer {
         // (the collector keeps one copy of each). A finished run's last
         // checkpoint skips past the events the run's end sends after it.
         let finished = step == configuration.steps
-        payload.append(telemetry.sequence + (finished ? endEvents : 0))
+        payload.append(reporter.telemetry.sequence + (finished ? endEvents : 0))
         payload.append(finished ? 1 : 0)
         payload.append(metricsLength)
         payload.append(elapsed)
-        payload.append(allreduceSeconds)
+        payload.append(reporter.allreduceSeconds)
     }
 
     /// Writes every rank's file of `step`; rank 0 marks the step complete only
@@ -46,8 +48,8 @@ extension Trainer {
         guard let store = checkpoints else { return }
         var failure = ""
         do {
-            let metricsLength = isRoot ? try run?.synchronizeMetrics() ?? 0 : 0
-            let elapsed = elapsedBefore + Date().timeIntervalSince(started)
+            let metricsLength = try reporter.run?.synchronizeMetrics() ?? 0
+            let elapsed = reporter.elapsedBefore + Date().timeIntervalSince(started)
             try store.write(step: step, rank: communicator.rank, worldSize: communicator.size,
                             configuration: configuration.identity) { payload in
                 writeCheckpoint(into: &payload, step: step, metricsLength: metricsLength, elapsed: elapsed)
@@ -57,10 +59,10 @@ extension Trainer {
         }
         let failures = try communicator.gatherStrings(failure)
         if let rank = failures.firstIndex(where: { !$0.isEmpty }) {
-            if isRoot { store.remove(step: step) }
+            if communicator.rank == 0 { store.remove(step: step) }
             throw TrainingError("checkpoint at step \(step) failed on rank \(rank): \(failures[rank]); \(newestComplete(store))")
         }
-        if isRoot {
+        if communicator.rank == 0 {
             do {
                 try store.markComplete(step: step, worldSize: communicator.size)
                 store.prune(keep: configuration.checkpointKeep)
@@ -94,19 +96,19 @@ extension Trainer {
             }
             figures.append(StepFigures(packed: packed))
         }
-        (total, window, lastWindow, telemetryWindow) = (figures[0], figures[1], figures[2], figures[3])
+        (reporter.total, reporter.window, reporter.lastWindow, reporter.telemetryWindow) = (figures[0], figures[1], figures[2], figures[3])
         let count = try reader.int()
         guard count >= 0, count <= step * (population.speakers.count + population.listeners.count) else {
             throw reader.fault("holds \(count) resets, impossible by step \(step)")
         }
-        resets = try (0..<count).map { _ in
+        reporter.resets = try (0..<count).map { _ in
             let role: ResetEvent.Role = try reader.int() == 0 ? .speaker : .listener
             return ResetEvent(role: role, agent: try reader.int(), step: try reader.int(), rank: try reader.int())
         }
         let sequence = try reader.int(), extends = try reader.int() == 1
         resumed = ResumedCounters(telemetrySequence: sequence, metricsLength: try reader.int(), extends: extends)
-        elapsedBefore = try reader.double()
-        allreduceSeconds = try reader.double()
+        reporter.elapsedBefore = try reader.double()
+        reporter.allreduceSeconds = try reader.double()
         guard reader.isAtEnd else { throw reader.fault("unexpected bytes after the trainer's state") }
         startStep = step
     }

@@ -32,28 +32,3 @@ public struct ResetSchedule {
         }
     }
 }
-
-/// Decides which listeners each speaker plays in a step.
-public struct PairingSchedule {
-    public let mode: PairingMode
-    public let speakers: Int
-    public let listeners: Int
-
-    /// Listeners of speaker `speaker` at `step`, written into `partners`
-    /// (capacity `listeners`); returns how many.
-    public func partners(of speaker: Int, step: Int, random: inout Random, into partners: UnsafeMutablePointer<Int>) -> Int {
-        switch mode {
-        case .all:
-            for l in 0..<listeners { partners[l] = l }
-            return listeners
-        case .uniform:
-            partners[0] = random.nextInt(below: listeners)
-            return 1
-        case .roundRobin:
-            partners[0] = (speaker + step) % listeners
-            return 1
-        }
-    }
-}
-
-import KoineTensor

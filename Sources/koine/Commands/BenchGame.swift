@@ -50,20 +50,11 @@ struct BenchGame: ParsableCommand {
         let population = try Population(configuration: configuration, communicator: communicator,
                                         random: Random(seed: 1))
         let shared = population.sharedEncoder!.module.parameters
+        let space = (population.game as! AttributeGame).space  // the game of `BenchGame.game`
         var step = 0
-        var waited: UInt64 = 0
+        var waited = 0.0
         func iteration() throws {
-            _ = try population.playStep(step)
-            if communicator.size > 1 {
-                var handle = try communicator.startAllreduceAverage(shared.gradients, count: shared.count)
-                population.applyAgentGradients()
-                let waitStart = DispatchTime.now().uptimeNanoseconds
-                try communicator.wait(&handle)
-                waited += DispatchTime.now().uptimeNanoseconds - waitStart
-            } else {
-                population.applyAgentGradients()
-            }
-            population.applySharedEncoderGradient()
+            waited += try population.trainStep(step).allreduceSeconds
             step += 1
         }
         for _ in 0..<warmup { try iteration() }
@@ -82,7 +73,7 @@ struct BenchGame: ParsableCommand {
             let started = DispatchTime.now().uptimeNanoseconds
             for _ in 0..<steps { try iteration() }
             var seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-            var waitSeconds = Double(waited) / 1e9
+            var waitSeconds = waited
             try communicator.allreduceMax(&seconds, count: 1)
             try communicator.allreduceMax(&waitSeconds, count: 1)
             if seconds < best { best = seconds; bestWait = waitSeconds }
@@ -98,7 +89,7 @@ struct BenchGame: ParsableCommand {
         }
         let settings = configuration.agentSettings
         let reference = ReferenceIteration(
-            objects: population.space.count, width: population.space.width, batch: configuration.batch,
+            objects: space.count, width: space.width, batch: configuration.batch,
             hidden: settings.hidden, vocabulary: settings.vocabulary, length: settings.messageLength,
             candidates: configuration.candidates, listeners: listeners)
         let replay = SgemmReplay(fitting: shapes + reference.products)

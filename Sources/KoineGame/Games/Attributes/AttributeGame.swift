@@ -1,0 +1,82 @@
+import KoineTensor
+
+/// The attribute game of Li & Bowling (2019): objects are tuples of attribute
+/// values, one-hot encoded; a game is a target among distinct distractors from
+/// the training objects; a language is measured by its topographic
+/// similarity, disentanglement, entropy and size, and by accuracy on held-out
+/// combinations when some are kept out of training.
+public final class AttributeGame: ReferentialGame {
+    public let space: ObjectSpace
+    public let candidates: Int
+    /// Meaning distance of the topographic similarity.
+    public let distance: MeaningDistance
+    let sampler: GameSampler
+
+    public var objectCount: Int { space.count }
+
+    /// `random` chooses the held-out combinations.
+    public init(attributes: [Int], holdout: Int, candidates: Int, distance: MeaningDistance, random: Random) throws {
+        space = try ObjectSpace(attributes: attributes, holdout: holdout, random: random)
+        self.candidates = candidates
+        self.distance = distance
+        sampler = GameSampler(targets: space.trainingObjects, distractors: space.trainingObjects, candidates: candidates)
+    }
+
+    public func sample(into batch: GameBatch, random: inout Random) {
+        sampler.sample(into: batch, random: &random)
+    }
+
+    public func makeEncoder(hidden: Int, optimizer: OptimizerSettings, random: Random) -> ObjectEncoder {
+        AttributeEncoder(space: space, hidden: hidden, optimizer: optimizer, random: random)
+    }
+
+    public func describe(object: Int) -> String {
+        space.values(of: object).map(String.init).joined(separator: ",")
+    }
+
+    public var descriptionColumn: String { "attributes" }
+
+    /// Every target is played at least once and, for small spaces, often
+    /// enough (about 1,000 games in all) that one unlucky set of distractors
+    /// does not move the figure by a whole object's share.
+    static func repeats(_ targets: Int) -> Int { max(1, (1000 + targets - 1) / max(targets, 1)) }
+
+    public func evaluate(speakers: [Speaker], listeners: [Listener], batch size: Int) -> GameEvaluation {
+        let arena = Arena()
+        let scratch = arena.indices(max(size, 1))
+        let lexicons = speakers.map { Evaluation.lexicon(of: $0, objects: space.count, scratch: scratch) }
+        let batch = GameBatch(size: size, candidates: candidates, arena: arena)
+        let heldoutSampler = GameSampler(targets: space.heldoutObjects.isEmpty ? space.trainingObjects : space.heldoutObjects,
+                                         distractors: Array(0..<space.count), candidates: candidates)
+        var accuracy = 0.0, heldout = 0.0
+        var pairs = 0.0
+        for speaker in speakers {
+            for listener in listeners {
+                // The same distractors for every pair and every evaluation.
+                var random = Random(seed: 0).split(99)
+                accuracy += Evaluation.accuracy(speaker: speaker, listener: listener, targets: space.trainingObjects,
+                                                repeats: AttributeGame.repeats(space.trainingObjects.count),
+                                                sampler: sampler, batch: batch, random: &random)
+                if !space.heldoutObjects.isEmpty {
+                    heldout += Evaluation.accuracy(speaker: speaker, listener: listener, targets: space.heldoutObjects,
+                                                   repeats: AttributeGame.repeats(space.heldoutObjects.count),
+                                                   sampler: heldoutSampler, batch: batch, random: &random)
+                }
+                pairs += 1
+            }
+        }
+        let count = Double(lexicons.count)
+        let vocabulary = speakers.first?.settings.vocabulary ?? 0
+        func mean(_ figure: (Lexicon) -> Double) -> Double { lexicons.map(figure).reduce(0, +) / count }
+        var figures: [(name: String, value: Double)] = [
+            ("accuracy", accuracy / pairs),
+            ("topsim", mean { TopographicSimilarity.measure(lexicon: $0, space: self.space, distance: self.distance) }),
+            ("posdis", mean { Disentanglement.positional(lexicon: $0, space: self.space) }),
+            ("bosdis", mean { Disentanglement.bagOfSymbols(lexicon: $0, space: self.space, vocabulary: vocabulary) }),
+            ("entropy", mean(\.entropy)),
+            ("lexicon_size", mean { Double($0.size) }),
+        ]
+        if !space.heldoutObjects.isEmpty { figures.append(("heldout_accuracy", heldout / pairs)) }
+        return GameEvaluation(figures: figures, lexicons: lexicons, spreadFigures: ["accuracy", "topsim"])
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import KoineGame
+import KoineTensor
+
+/// What one training step did on this rank.
+public struct StepOutcome {
+    public var figures = StepFigures()
+    /// Agents re-initialised before the step.
+    public var resets: [ResetEvent] = []
+    /// Seconds this rank waited for the shared encoder's all-reduce.
+    public var allreduceSeconds: Double = 0
+}
+
+extension Population {
+    /// One training step of this rank, in the order it happens. Every change
+    /// of a parameter during training happens here or in code called from
+    /// here; the trainer, the learning tests and `koine bench game` all run
+    /// this function. Each agent is updated right after its last game of the
+    /// step, while its gradient is still in cache: nothing reads an agent
+    /// after its last game, so this is the arithmetic of updating them all at
+    /// the end.
+    public func trainStep(_ step: Int) throws -> StepOutcome {
+        var outcome = StepOutcome()
+        // 1. Scheduled resets: fresh parameters and optimizer state.
+        outcome.resets = applyResets(before: step)
+        // 2. Every object's encoding, once for the whole step.
+        for encoder in encoders { encoder.forward() }
+        // 3. Who plays whom.
+        pairings.draw(step: step, random: &pairingStream)
+        let games = configuration.batch, local = games - remoteGames
+        for s in speakers.indices {
+            let speaker = speakers[s], batch = batches[s], partners = pairings.partners(of: s)
+            // 4. The speaker's games and its messages.
+            game.sample(into: batch, random: &gameStreams[s])
+            speaker.speak(targets: batch.targets, random: &speakerStreams[s], greedy: false)
+            for b in 0..<games { speakerRewards[b] = 0 }
+            // 5. Its listeners play and learn. The last games of the batch go
+            //    to another rank's listeners; this rank's listeners play the
+            //    games that rank sent in their place, and the outcomes go back.
+            if let exchange {
+                let offset = exchange.offset(step: step)
+                try exchange.exchangeGames(batch, speaker.message, first: local, offset: offset, tag: 2 * s)
+                for l in partners {
+                    play(listener: l, speaker: s, message: exchange.message, batch: exchange.batch,
+                         rewards: exchange.rewards, figures: &outcome.figures)
+                    if local == 0 && pairings.isLast(speaker: s, of: l) { listeners[l].module.step() }
+                }
+                outcome.figures.crossRankGames += remoteGames * partners.count
+                try exchange.exchangeReplies(offset: offset, tag: 2 * s + 1, first: local,
+                                             speakerRewards: speakerRewards, sent: speaker.message)
+                outcome.figures.crossRankReplies += remoteGames
+            }
+            if local > 0 {
+                var message = speaker.message
+                message.rows = local
+                for l in partners {
+                    play(listener: l, speaker: s, message: message, batch: batch.prefix(local),
+                         rewards: speakerRewards, figures: &outcome.figures)
+                    if pairings.isLast(speaker: s, of: l) { listeners[l].module.step() }
+                }
+            }
+            // 6. The speaker learns from its rewards (or its messages' gradients).
+            let loss = channel.speakerLearns(speaker, rewards: speakerRewards)
+            outcome.figures.addSpeaker(loss: loss, entropy: speaker.meanEntropy())
+            speaker.module.step()
+        }
+        // Listeners no speaker chose still take their (zero-gradient) step.
+        for l in listeners.indices where pairings.isIdle(l) { listeners[l].module.step() }
+        // 7. The encoders' gradients, from every game that read their tables.
+        for encoder in encoders { encoder.backward() }
+        // 8. The shared encoder's gradient is averaged over ranks, so every
+        //    replica takes the same update. Nothing overlaps the reduction:
+        //    the agents were updated during their games.
+        if let shared = sharedEncoder, communicator.size > 1 {
+            let parameters = shared.module.parameters
+            let started = DispatchTime.now().uptimeNanoseconds
+            try communicator.allreduceAverage(parameters.gradients, count: parameters.count)
+            outcome.allreduceSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        }
+        // 9. The encoders' updates.
+        for encoder in encoders { encoder.module.step() }
+        return outcome
+    }
+
+    /// Listener `l` plays a batch of speaker `s`'s games and learns from them;
+    /// each game's reward is averaged into `rewards` over the speaker's listeners.
+    private func play(listener l: Int, speaker s: Int, message: Message, batch: GameBatch,
+                      rewards: UnsafeMutablePointer<Float>, figures: inout StepFigures) {
+        let listener = listeners[l]
+        let partners = pairings.partners(of: s).count
+        listener.listen(to: message, batch: batch, random: &listenerStreams[l], greedy: false)
+        let counts = GameCounts(listener: configuration.batch * max(pairings.plays(of: l), 1),
+                                speaker: configuration.batch * partners)
+        let loss = channel.listenerLearns(listener, counts: counts)
+        for b in 0..<batch.size { rewards[b] += listener.rewards[b] / Float(partners) }
+        figures.addListener(games: batch.size, accuracy: listener.accuracy(), loss: loss, entropy: listener.meanEntropy())
+    }
+}

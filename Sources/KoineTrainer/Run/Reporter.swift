@@ -1,0 +1,233 @@
+import Foundation
+import KoineCluster
+import KoineGame
+import KoineTelemetry
+import KoineTensor
+
+/// What a run tells the world, each figure built once: the windows of step
+/// figures, resets, evaluations and ease-of-teaching measurements feed
+/// `metrics.jsonl` (rank 0, reduced over ranks), telemetry (every rank, its
+/// own figures), the progress line and the summary.
+public final class Reporter {
+    let configuration: Configuration
+    let communicator: Communicator
+    /// Where rank 0 writes; nil on other ranks and in tests.
+    var run: RunDirectory?
+    var telemetry: TelemetrySink
+    let progress: Progress
+    /// The shared encoder's size when it is all-reduced (for the allreduce events).
+    let reducedBytes: Int?
+    let speakers: Int
+    public internal(set) var resets: [ResetEvent] = []
+    public private(set) var lastEvaluation: ReducedEvaluation?
+    public private(set) var easeOfTeaching: EaseOfTeaching?
+    // Step figures summed since the start, since the last log line (and the
+    // window before it), and since the last step event.
+    var total = StepFigures()
+    var window = StepFigures()
+    var lastWindow = StepFigures()
+    var telemetryWindow = StepFigures()
+    var allreduceSeconds: Double = 0
+    private var allreduceWindowSeconds: Double = 0
+    /// Seconds of training before this process (a resumed run's earlier part).
+    var elapsedBefore: Double = 0
+    private var windowStart = Date()
+    private var telemetryWindowStart = Date()
+    private var lastProgress = Date.distantPast
+    private var progressRate: Double = 0
+
+    init(configuration: Configuration, communicator: Communicator, population: Population,
+         telemetry: TelemetrySink, progress: Progress) {
+        self.configuration = configuration
+        self.communicator = communicator
+        self.telemetry = telemetry
+        self.progress = progress
+        speakers = population.speakers.count
+        reducedBytes = communicator.size > 1
+            ? population.sharedEncoder.map { $0.module.parameters.count * MemoryLayout<Float>.stride } : nil
+    }
+
+    var isRoot: Bool { communicator.rank == 0 }
+
+    /// The run's first event, sent unless a crashed run resumes (its stream
+    /// continues as if never stopped); `step` is where training starts.
+    func runStarted(step: Int, hosts: [String], announce: Bool) {
+        let now = Date()
+        windowStart = now
+        telemetryWindowStart = now
+        var fields: [(String, JSONValue)] = [
+            ("config", ConfigurationJSON.value(of: configuration.tree)),
+            ("world_size", .int(communicator.size)),
+            ("hosts", .array(hosts.map { .string($0) })),
+            ("versions", ["koine": .string(KoineTrainerVersion.string)]),
+            ("total_steps", .int(configuration.steps)),
+        ]
+        if step > 0 { fields.append(("resumed_from", .int(step))) }
+        if announce { telemetry.emit(.runStarted, step: step, fields: fields) }
+    }
+
+    /// Takes in one step's outcome: its resets and figures.
+    func record(_ outcome: StepOutcome) {
+        for event in outcome.resets { record(event) }
+        window.add(outcome.figures)
+        total.add(outcome.figures)
+        telemetryWindow.add(outcome.figures)
+        allreduceSeconds += outcome.allreduceSeconds
+        allreduceWindowSeconds += outcome.allreduceSeconds
+    }
+
+    private func record(_ event: ResetEvent) {
+        resets.append(event)
+        let fields: [(String, JSONValue)] = [("role", .string(event.role.rawValue)), ("agent", .int(event.agent))]
+        telemetry.emit(.reset, step: event.step, fields: fields)
+        // The schedule is global: the same agent resets on every rank.
+        appendMetrics("reset", step: event.step, fields + [("ranks", .int(communicator.size))])
+    }
+
+    /// The periodic reports due after step `step` (1-based): telemetry, then the log.
+    func stepDone(_ step: Int) throws {
+        if configuration.telemetryEvery > 0 && step % configuration.telemetryEvery == 0 { sendStepTelemetry(step) }
+        if configuration.logEvery > 0 && step % configuration.logEvery == 0 { try log(step) }
+    }
+
+    /// The figures every step report carries, from `figures` over `seconds`.
+    private func stepFields(_ figures: StepFigures, seconds: Double, steps: Int, resets: Int) -> [(String, JSONValue)] {
+        [
+            ("games_per_second", .double(Double(figures.games) / seconds)),
+            ("steps_per_second", .double(Double(steps) / seconds)),
+            ("loss", .double(figures.loss)),
+            ("accuracy", .double(figures.accuracy)),
+            ("entropy", .double(figures.meanSpeakerEntropy)),
+            ("speaker_loss", .double(figures.meanSpeakerLoss)),
+            ("listener_loss", .double(figures.meanListenerLoss)),
+            ("speaker_entropy", .double(figures.meanSpeakerEntropy)),
+            ("listener_entropy", .double(figures.meanListenerEntropy)),
+            ("resets", .int(resets)),
+        ]
+    }
+
+    private func sendStepTelemetry(_ step: Int) {
+        let seconds = max(Date().timeIntervalSince(telemetryWindowStart), 1e-9)
+        telemetry.emit(.step, step: step, fields: stepFields(telemetryWindow, seconds: seconds,
+                                                              steps: configuration.telemetryEvery, resets: resets.count))
+        if let reducedBytes {
+            telemetry.emit(.allreduce, step: step, fields: [
+                ("bytes", .int(reducedBytes)), ("seconds", .double(allreduceWindowSeconds)),
+                ("steps", .int(configuration.telemetryEvery)),
+            ])
+        }
+        allreduceWindowSeconds = 0
+        telemetryWindow = StepFigures()
+        telemetryWindowStart = Date()
+    }
+
+    /// A line of `metrics.jsonl`: the window's figures summed over ranks (a collective).
+    func log(_ step: Int) throws {
+        var seconds = max(Date().timeIntervalSince(windowStart), 1e-9)
+        let figures = try reduce(window)
+        try communicator.allreduceMax(&seconds, count: 1)
+        let steps = window.speakerBatches / max(speakers, 1)
+        appendMetrics("step", step: step, stepFields(figures, seconds: seconds, steps: steps, resets: resets.count * communicator.size)
+            + [("cross_rank_games", .int(figures.crossRankGames))])
+        lastWindow = window
+        window = StepFigures()
+        windowStart = Date()
+    }
+
+    func evaluated(_ evaluation: ReducedEvaluation, step: Int) {
+        lastEvaluation = evaluation
+        telemetry.emit(.eval, step: step, fields: evaluation.local.figures.map { ($0.name, .double($0.value)) })
+        appendMetrics("eval", step: step, evaluation.fields)
+    }
+
+    /// This rank's curve (telemetry) and the curve averaged over ranks (the log, the summary).
+    func easeMeasured(local: EaseOfTeaching, reduced: EaseOfTeaching, step: Int) {
+        telemetry.emit(.easeOfTeaching, step: step, fields: [
+            ("curve", .array(local.summarized(points: 20).map { .double($0) })), ("area", .double(local.area)),
+        ])
+        easeOfTeaching = reduced
+        appendMetrics("ease_of_teaching", step: step, [
+            ("area", .double(reduced.area)), ("curve", .array(reduced.summarized(points: 20).map { .double($0) })),
+        ])
+    }
+
+    private func appendMetrics(_ kind: String, step: Int, _ fields: [(String, JSONValue)]) {
+        guard isRoot, let run else { return }
+        run.appendMetrics(JSONValue.object([("kind", .string(kind)), ("step", .int(step))] + fields).serialized)
+    }
+
+    /// The progress line, at most once a second (rank 0), or now when `force`.
+    func showProgress(_ step: Int, force: Bool = false) {
+        guard isRoot, force || Date().timeIntervalSince(lastProgress) >= 1 else { return }
+        lastProgress = Date()
+        let figures = window.games > 0 ? window : lastWindow
+        let elapsed = max(Date().timeIntervalSince(windowStart), 1e-9)
+        if window.games > 0 { progressRate = Double(window.games) / elapsed }
+        let spread = lastEvaluation?.spread.dropFirst().map { "\($0.name) \(Format.fixed(lastEvaluation?[$0.name] ?? 0, 2))" }
+        let ranks = communicator.size > 1 ? "  (rank 0 of \(communicator.size))" : ""
+        progress.show(
+            "step \(step)/\(configuration.steps)  games/s \(Format.thousands(progressRate))  "
+                + "accuracy \(Format.fixed(figures.accuracy, 3))  entropy \(Format.fixed(figures.meanSpeakerEntropy, 2))  "
+                + (spread ?? ["topsim -"]).joined(separator: "  ") + "  resets \(resets.count)\(ranks)")
+    }
+
+    /// The summary, then `lexicon.tsv` and `summary.json` (rank 0) and the
+    /// run's last event (a collective).
+    func finish(population: Population, wall: Double) throws -> Summary {
+        let summary = try summary(population: population, wall: wall)
+        var table = ""
+        for (s, lexicon) in (lastEvaluation?.local.lexicons ?? []).enumerated() {
+            table += lexicon.tsv(prefix: "\(communicator.rank)\t\(s)\t", game: population.game)
+        }
+        let tables = try communicator.gatherStrings(table)
+        if let run, isRoot {
+            try run.write("lexicon.tsv", "rank\tspeaker\tobject\t\(population.game.descriptionColumn)\tmessage\n" + tables.joined())
+            try run.write("summary.json", summary.json)
+            run.close()
+        }
+        telemetry.emit(.runFinished, step: configuration.steps, fields: [("summary", summary.value)])
+        return summary
+    }
+
+    /// Sums figures over ranks (a collective: every rank calls it at the same steps).
+    func reduce(_ figures: StepFigures) throws -> StepFigures {
+        var packed = figures.packed
+        try communicator.allreduceSum(&packed, count: packed.count)
+        return StepFigures(packed: packed)
+    }
+
+    /// The run's summary (a collective; the same on every rank).
+    func summary(population: Population, wall localWall: Double) throws -> Summary {
+        let totals = try reduce(total)
+        let lastTotals = try reduce(lastWindow)
+        var wall = localWall, allreduce = allreduceSeconds
+        try communicator.allreduceMax(&wall, count: 1)
+        try communicator.allreduceMax(&allreduce, count: 1)
+        var dropped = Int64(telemetry.dropped)
+        try communicator.allreduceSum(&dropped, count: 1)
+        let checksums = try communicator.gatherStrings(String(population.parametersChecksum()))
+        var combined: UInt64 = 0xCBF2_9CE4_8422_2325
+        for text in checksums { combined = Checksum.combine(combined, UInt64(text) ?? 0) }
+        let evaluation = lastEvaluation
+        let steps = configuration.steps
+        return Summary(
+            steps: steps, worldSize: communicator.size, games: totals.games,
+            gamesPerSecond: Double(totals.games) / max(wall, 1e-9),
+            stepsPerSecond: Double(steps) / max(wall, 1e-9), wallSeconds: wall,
+            allreduceSeconds: allreduce,
+            accuracy: evaluation?["accuracy"] ?? 0,
+            trainingAccuracy: lastTotals.games > 0 ? lastTotals.accuracy : totals.accuracy,
+            topographicSimilarity: evaluation?["topsim"] ?? 0,
+            entropy: evaluation?["entropy"] ?? 0,
+            resets: resets.count * communicator.size, crossRankGames: totals.crossRankGames,
+            crossRankReplies: totals.crossRankReplies,
+            telemetryDropped: Int(dropped),
+            sharedEncoderChecksum: population.sharedEncoder?.module.parameters.checksum(),
+            parametersChecksum: combined,
+            heldoutAccuracy: evaluation?["heldout_accuracy"],
+            positionalDisentanglement: evaluation?["posdis"],
+            bagOfSymbolsDisentanglement: evaluation?["bosdis"],
+            lexiconSize: evaluation?["lexicon_size"],
+            easeOfTeaching: easeOfTeaching?.area)
+    }
+}
