@@ -47,6 +47,8 @@ public indirect enum ConfigurationTree: Equatable {
             return .sequence(try sequence.enumerated().map { try convert($1, path: "\(path)[\($0)]", source: source) })
         case .mapping(let mapping):
             var pairs: [(key: String, value: ConfigurationTree)] = []
+            // A set, not a scan of the pairs: a mapping of many keys is read in linear time.
+            var names: Set<String> = []
             for (key, value) in mapping {
                 guard case .scalar(let name) = key else {
                     throw ConfigurationError("\(source): \(path.isEmpty ? "top level" : path): keys must be plain names")
@@ -56,7 +58,7 @@ public indirect enum ConfigurationTree: Equatable {
                     // A dotted key would otherwise pass for the nested key it spells.
                     throw ConfigurationError("\(source): \(child): a key cannot contain '.'; nest it instead")
                 }
-                if pairs.contains(where: { $0.key == name.string }) {
+                if !names.insert(name.string).inserted {
                     throw ConfigurationError("\(source): key \(child) appears twice")
                 }
                 pairs.append((name.string, try convert(value, path: child, source: source)))
