@@ -149,13 +149,13 @@ public struct Configuration {
         if telemetryEndpoint != "none" {
             let schemes = ["tcp://", "ipc://", "inproc://"]
             guard let scheme = schemes.first(where: { telemetryEndpoint.hasPrefix($0) }), telemetryEndpoint.count > scheme.count else {
-                throw ConfigurationError("\(source): telemetry.endpoint: expected none, tcp://HOST:PORT or ipc://PATH, got '\(telemetryEndpoint)'")
+                throw ConfigurationError("\(source): telemetry.endpoint: expected none, tcp://HOST:PORT or ipc://PATH, got '\(ConfigurationError.shown(telemetryEndpoint))'")
             }
             if scheme == "tcp://" {
                 let rest = telemetryEndpoint.dropFirst(scheme.count)
                 guard let colon = rest.lastIndex(of: ":"), let port = Int(rest[rest.index(after: colon)...]),
                       (1...65_535).contains(port), colon != rest.startIndex else {
-                    throw ConfigurationError("\(source): telemetry.endpoint: expected tcp://HOST:PORT with a port from 1 to 65535, got '\(telemetryEndpoint)'")
+                    throw ConfigurationError("\(source): telemetry.endpoint: expected tcp://HOST:PORT with a port from 1 to 65535, got '\(ConfigurationError.shown(telemetryEndpoint))'")
                 }
             }
         }

@@ -46,7 +46,7 @@ struct ConfigurationReader {
                 throw fail(path, "a number", value)
             }
             if minimumExcluded, number <= minimum {
-                throw ConfigurationError("\(source): \(path): expected a number above \(format(minimum)), got \(shown(text))")
+                throw ConfigurationError("\(source): \(path): expected a number above \(format(minimum)), got \(ConfigurationError.shown(text))")
             }
             try check(path, number, minimum: minimum, maximum: maximum, text: text)
             return .real(number)
@@ -83,25 +83,19 @@ struct ConfigurationReader {
 
     private func render(_ value: ConfigurationTree) -> String {
         switch value {
-        case .scalar(let text): return "'\(shown(text))'"
+        case .scalar(let text): return "'\(ConfigurationError.shown(text))'"
         case .sequence: return "a list"
         case .mapping: return "a mapping"
         case .null: return "nothing"
         }
     }
 
-    /// Input as a message quotes it: cut short, so that a huge value still
-    /// makes a one-line error.
-    private func shown(_ text: String) -> String {
-        text.count > 60 ? text.prefix(60) + "…" : text
-    }
-
     private func check(_ path: String, _ number: Double, minimum: Double, maximum: Double?, text: String) throws {
         if number < minimum {
-            throw ConfigurationError("\(source): \(path): expected at least \(format(minimum)), got \(shown(text))")
+            throw ConfigurationError("\(source): \(path): expected at least \(format(minimum)), got \(ConfigurationError.shown(text))")
         }
         if let maximum, number > maximum {
-            throw ConfigurationError("\(source): \(path): expected at most \(format(maximum)), got \(shown(text))")
+            throw ConfigurationError("\(source): \(path): expected at most \(format(maximum)), got \(ConfigurationError.shown(text))")
         }
     }
 
@@ -121,7 +115,7 @@ struct ConfigurationReader {
                 let found = tree.value(at: path.split(separator: ".").map(String.init)).map(render) ?? "nothing"
                 throw ConfigurationError("\(source): \(path): expected a mapping of keys (like \(inside)), got \(found)")
             }
-            var message = "\(source): unknown key \(shown(path))"
+            var message = "\(source): unknown key \(ConfigurationError.shown(path))"
             if let suggestion = nearest(path) { message += " (did you mean \(suggestion)?)" }
             throw ConfigurationError(message)
         }
