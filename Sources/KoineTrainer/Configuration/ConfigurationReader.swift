@@ -46,7 +46,7 @@ struct ConfigurationReader {
                 throw fail(path, "a number", value)
             }
             if minimumExcluded, number <= minimum {
-                throw ConfigurationError("\(source): \(path): expected a number above \(format(minimum)), got \(ConfigurationError.shown(text))")
+                throw ConfigurationError("\(source): \(path): expected a number above \(Self.format(minimum)), got \(ConfigurationError.shown(text))")
             }
             try check(path, number, minimum: minimum, maximum: maximum, text: text)
             return .real(number)
@@ -92,14 +92,15 @@ struct ConfigurationReader {
 
     private func check(_ path: String, _ number: Double, minimum: Double, maximum: Double?, text: String) throws {
         if number < minimum {
-            throw ConfigurationError("\(source): \(path): expected at least \(format(minimum)), got \(ConfigurationError.shown(text))")
+            throw ConfigurationError("\(source): \(path): expected at least \(Self.format(minimum)), got \(ConfigurationError.shown(text))")
         }
         if let maximum, number > maximum {
-            throw ConfigurationError("\(source): \(path): expected at most \(format(maximum)), got \(ConfigurationError.shown(text))")
+            throw ConfigurationError("\(source): \(path): expected at most \(Self.format(maximum)), got \(ConfigurationError.shown(text))")
         }
     }
 
-    private func format(_ x: Double) -> String {
+    /// A bound as messages write it: whole ones without a decimal point.
+    static func format(_ x: Double) -> String {
         x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
     }
 
