@@ -19,6 +19,9 @@ public indirect enum ConfigurationTree: Equatable {
         }
     }
 
+    /// Plain scalars that YAML reads as nothing.
+    static let nullWords: Set<String> = ["", "~", "null", "Null", "NULL"]
+
     /// Parses YAML text; `source` names it in errors.
     public static func parse(_ text: String, source: String) throws -> ConfigurationTree {
         let node: Node?
@@ -42,7 +45,7 @@ public indirect enum ConfigurationTree: Equatable {
     private static func convert(_ node: Node, path: String, source: String) throws -> ConfigurationTree {
         switch node {
         case .scalar(let scalar):
-            if scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string) { return .null }
+            if scalar.style == .plain && nullWords.contains(scalar.string) { return .null }
             return .scalar(scalar.string)
         case .sequence(let sequence):
             return .sequence(try sequence.enumerated().map { try convert($1, path: "\(path)[\($0)]", source: source) })

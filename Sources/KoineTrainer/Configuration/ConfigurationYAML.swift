@@ -32,8 +32,7 @@ extension ConfigurationTree {
             return .sequence(Node.Sequence(items.map { $0.node(level: level + 1) }, .implicit, .flow))
         case .scalar(let text):
             // Text that would read back as nothing is quoted; the emitter quotes the rest as it must.
-            let null = ["", "~", "null", "Null", "NULL"].contains(text)
-            return .scalar(Node.Scalar(text, .implicit, null ? .singleQuoted : .any))
+            return .scalar(Node.Scalar(text, .implicit, ConfigurationTree.nullWords.contains(text) ? .singleQuoted : .any))
         case .null:
             return .scalar(Node.Scalar("null"))
         }
