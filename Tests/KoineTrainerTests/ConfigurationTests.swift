@@ -45,17 +45,7 @@ final class ConfigurationTests: XCTestCase {
     }
 
     /// Every key the reader knows, as the resolved YAML writes it.
-    static let everyKey: Set<String> = [
-        "seed", "game.kind", "game.attributes", "game.holdout", "game.candidates", "game.vocab", "game.message_length",
-        "game.variable_length", "agents.cell", "agents.hidden", "agents.channel", "agents.entropy", "agents.temperature",
-        "agents.baseline", "agents.encoder", "population.speakers", "population.listeners", "population.pairing",
-        "population.cross_rank", "population.reset.listeners.mode", "population.reset.listeners.every",
-        "population.reset.speakers.mode", "population.reset.speakers.every", "train.steps", "train.batch",
-        "train.optimizer.kind", "train.optimizer.lr", "train.optimizer.momentum", "train.optimizer.clip",
-        "train.log_every", "train.check_every", "train.checkpoint.every", "train.checkpoint.keep", "eval.every",
-        "eval.distance", "eval.ease_of_teaching.every", "eval.ease_of_teaching.listeners", "eval.ease_of_teaching.steps",
-        "telemetry.endpoint", "telemetry.every",
-    ]
+    static let everyKey = Set(Configuration.keys.map(\.path))
 
     func assertSameValues(_ a: Configuration, _ b: Configuration, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(a.yaml, b.yaml, file: file, line: line)

@@ -36,51 +36,54 @@ public enum GameKind: String, CaseIterable {
 }
 
 /// A run's whole configuration, every default filled in (see README: Configuration).
+/// Each field is filled from its key in `Configuration.keys`, where its
+/// default, range and meaning are declared; the values written here are
+/// only blanks for that to overwrite.
 public struct Configuration {
-    public var seed: Int
+    public var seed = 0
     // game
-    public var game: GameKind
-    public var attributes: [Int]
-    public var holdout: Int
-    public var candidates: Int
-    public var vocabulary: Int
-    public var messageLength: Int
-    public var variableLength: Bool
+    public var game = GameKind.attributes
+    public var attributes: [Int] = []
+    public var holdout = 0
+    public var candidates = 0
+    public var vocabulary = 0
+    public var messageLength = 0
+    public var variableLength = false
     // agents
-    public var cell: CellKind
-    public var hidden: Int
-    public var channel: ChannelKind
-    public var entropy: Double
-    public var temperature: Double
-    public var baseline: BaselineKind
-    public var encoder: EncoderMode
+    public var cell = CellKind.lstm
+    public var hidden = 0
+    public var channel = ChannelKind.reinforce
+    public var entropy = 0.0
+    public var temperature = 0.0
+    public var baseline = BaselineKind.none
+    public var encoder = EncoderMode.shared
     // population
-    public var speakers: Int
-    public var listeners: Int
-    public var pairing: PairingMode
-    public var crossRank: Double
-    public var listenerReset: ResetSettings
-    public var speakerReset: ResetSettings
+    public var speakers = 0
+    public var listeners = 0
+    public var pairing = PairingMode.all
+    public var crossRank = 0.0
+    public var listenerReset = ResetSettings(mode: .none, every: 0)
+    public var speakerReset = ResetSettings(mode: .none, every: 0)
     // train
-    public var steps: Int
-    public var batch: Int
-    public var optimizer: OptimizerKind
-    public var learningRate: Double
-    public var momentum: Double
-    public var clip: Double
-    public var logEvery: Int
-    public var checkEvery: Int
-    public var checkpointEvery: Int
-    public var checkpointKeep: Int
+    public var steps = 0
+    public var batch = 0
+    public var optimizer = OptimizerKind.adam
+    public var learningRate = 0.0
+    public var momentum = 0.0
+    public var clip = 0.0
+    public var logEvery = 0
+    public var checkEvery = 0
+    public var checkpointEvery = 0
+    public var checkpointKeep = 0
     // eval
-    public var evalEvery: Int
-    public var distance: MeaningDistance
-    public var easeEvery: Int
-    public var easeListeners: Int
-    public var easeSteps: Int
+    public var evalEvery = 0
+    public var distance = MeaningDistance.cosine
+    public var easeEvery = 0
+    public var easeListeners = 0
+    public var easeSteps = 0
     // telemetry
-    public var telemetryEndpoint: String
-    public var telemetryEvery: Int
+    public var telemetryEndpoint = ""
+    public var telemetryEvery = 0
 
     /// The YAML tree this configuration was read from (after overrides).
     public private(set) var tree: ConfigurationTree = .mapping([])
@@ -107,53 +110,12 @@ public struct Configuration {
     }
 
     init(tree: ConfigurationTree, source: String) throws {
-        let r = ConfigurationReader(tree: tree, source: source)
         guard tree.value(at: ["game"]) != nil else {
             throw ConfigurationError("\(source): missing key game (e.g. game: {kind: attributes})")
         }
-        seed = try r.integer("seed", default: 1, minimum: 0)
-        game = try r.choice("game.kind", default: .attributes)
-        attributes = try r.integers("game.attributes", default: [8, 4], minimum: 1)
-        holdout = try r.integer("game.holdout", default: 0, minimum: 0)
-        candidates = try r.integer("game.candidates", default: 5, minimum: 2)
-        vocabulary = try r.integer("game.vocab", default: 8, minimum: 2)
-        messageLength = try r.integer("game.message_length", default: 2, minimum: 1, maximum: 64)
-        variableLength = try r.boolean("game.variable_length", default: false)
-        cell = try r.choice("agents.cell", default: .lstm)
-        hidden = try r.integer("agents.hidden", default: 100, minimum: 1, maximum: 65_536)
-        channel = try r.choice("agents.channel", default: .reinforce)
-        entropy = try r.real("agents.entropy", default: 0.1, minimum: 0)
-        temperature = try r.real("agents.temperature", default: 1, minimum: 0, exclusiveMinimum: true)
-        baseline = try r.choice("agents.baseline", default: .mean)
-        encoder = try r.choice("agents.encoder", default: .shared)
-        speakers = try r.integer("population.speakers", default: 1, minimum: 1, maximum: 10_000)
-        listeners = try r.integer("population.listeners", default: 1, minimum: 1, maximum: 10_000)
-        pairing = try r.choice("population.pairing", default: .all)
-        crossRank = try r.real("population.cross_rank", default: 0, minimum: 0, maximum: 1)
-        listenerReset = ResetSettings(
-            mode: try r.choice("population.reset.listeners.mode", default: .none),
-            every: try r.integer("population.reset.listeners.every", default: 0, minimum: 0))
-        speakerReset = ResetSettings(
-            mode: try r.choice("population.reset.speakers.mode", default: .none),
-            every: try r.integer("population.reset.speakers.every", default: 0, minimum: 0))
-        steps = try r.integer("train.steps", default: 300_000, minimum: 1)
-        batch = try r.integer("train.batch", default: 100, minimum: 1, maximum: 1_000_000)
-        optimizer = try r.choice("train.optimizer.kind", default: .adam)
-        learningRate = try r.real("train.optimizer.lr", default: 0.001, minimum: 0, exclusiveMinimum: true)
-        momentum = try r.real("train.optimizer.momentum", default: 0.9, minimum: 0, maximum: 1)
-        clip = try r.real("train.optimizer.clip", default: 0, minimum: 0)
-        logEvery = try r.integer("train.log_every", default: 1000, minimum: 0)
-        checkEvery = try r.integer("train.check_every", default: 1000, minimum: 0)
-        checkpointEvery = try r.integer("train.checkpoint.every", default: 10_000, minimum: 0)
-        checkpointKeep = try r.integer("train.checkpoint.keep", default: 3, minimum: 1)
-        evalEvery = try r.integer("eval.every", default: 6000, minimum: 0)
-        distance = try r.choice("eval.distance", default: .cosine)
-        easeEvery = try r.integer("eval.ease_of_teaching.every", default: 60_000, minimum: 0)
-        easeListeners = try r.integer("eval.ease_of_teaching.listeners", default: 30, minimum: 1)
-        easeSteps = try r.integer("eval.ease_of_teaching.steps", default: 1000, minimum: 1)
-        telemetryEndpoint = try r.text("telemetry.endpoint", default: "tcp://127.0.0.1:5557")
-        telemetryEvery = try r.integer("telemetry.every", default: 100, minimum: 0)
-        try r.rejectUnknownKeys()
+        let reader = ConfigurationReader(tree: tree, source: source)
+        for key in Configuration.keys { key.set(&self, try reader.value(of: key)) }
+        try reader.rejectUnknownKeys()
         self.tree = tree
         try validate(source: source)
     }
@@ -187,13 +149,13 @@ public struct Configuration {
         if telemetryEndpoint != "none" {
             let schemes = ["tcp://", "ipc://", "inproc://"]
             guard let scheme = schemes.first(where: { telemetryEndpoint.hasPrefix($0) }), telemetryEndpoint.count > scheme.count else {
-                throw ConfigurationError("\(source): telemetry.endpoint: expected none, tcp://HOST:PORT or ipc://PATH, got '\(telemetryEndpoint)'")
+                throw ConfigurationError("\(source): telemetry.endpoint: expected none, tcp://HOST:PORT or ipc://PATH, got '\(ConfigurationError.shown(telemetryEndpoint))'")
             }
             if scheme == "tcp://" {
                 let rest = telemetryEndpoint.dropFirst(scheme.count)
                 guard let colon = rest.lastIndex(of: ":"), let port = Int(rest[rest.index(after: colon)...]),
                       (1...65_535).contains(port), colon != rest.startIndex else {
-                    throw ConfigurationError("\(source): telemetry.endpoint: expected tcp://HOST:PORT with a port from 1 to 65535, got '\(telemetryEndpoint)'")
+                    throw ConfigurationError("\(source): telemetry.endpoint: expected tcp://HOST:PORT with a port from 1 to 65535, got '\(ConfigurationError.shown(telemetryEndpoint))'")
                 }
             }
         }

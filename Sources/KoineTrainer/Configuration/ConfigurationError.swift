@@ -4,4 +4,10 @@ public struct ConfigurationError: Error, CustomStringConvertible {
     public let message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+
+    /// Input as a message quotes it: cut short, so that a huge value still
+    /// makes a short line.
+    static func shown(_ text: some StringProtocol, limit: Int = 60) -> String {
+        text.count > limit ? text.prefix(limit) + "…" : String(text)
+    }
 }

@@ -1,20 +1,80 @@
-/// Reads typed values out of a `ConfigurationTree`, remembering every key it
-/// was asked for so that anything else in the file can be reported as unknown.
-final class ConfigurationReader {
+import Foundation
+
+/// Reads the keys of `Configuration.keys` out of a `ConfigurationTree`,
+/// checking each value against its key's kind, and reports anything else
+/// in the tree as unknown.
+struct ConfigurationReader {
     let tree: ConfigurationTree
     let source: String
-    private(set) var known: [String] = []
 
-    init(tree: ConfigurationTree, source: String) {
-        self.tree = tree
-        self.source = source
+    /// Keys by path.
+    static let keys = Dictionary(uniqueKeysWithValues: Configuration.keys.map { ($0.path, $0) })
+
+    /// Every path that holds keys (`train`, `train.optimizer`, ...), with the
+    /// first key below it, for messages.
+    static let sections: [String: String] = {
+        var sections: [String: String] = [:]
+        for key in Configuration.keys {
+            var components = key.components
+            while components.count > 1 {
+                components.removeLast()
+                let section = components.joined(separator: ".")
+                if sections[section] == nil { sections[section] = key.path }
+            }
+        }
+        return sections
+    }()
+
+    /// The key's value in the tree, or its default when absent or empty.
+    func value(of key: ConfigurationKey) throws -> ConfigurationValue {
+        guard let value = tree.value(at: key.components), value != .null else { return key.defaultValue }
+        return try parse(value, as: key)
     }
 
-    private func raw(_ path: String) -> ConfigurationTree? {
-        known.append(path)
-        let value = tree.value(at: path.split(separator: ".").map(String.init))
-        if case .null? = value { return nil }
-        return value
+    /// `value` as a value of `key`, checked against its kind.
+    func parse(_ value: ConfigurationTree, as key: ConfigurationKey) throws -> ConfigurationValue {
+        let path = key.path
+        switch key.kind {
+        case .integer(let minimum, let maximum):
+            guard case .scalar(let text) = value, let number = Int(text.replacingOccurrences(of: "_", with: "")) else {
+                throw fail(path, "a whole number", value)
+            }
+            try check(path, Double(number), minimum: Double(minimum), maximum: maximum.map(Double.init), text: text)
+            return .integer(number)
+        case .real(let minimum, let maximum, let minimumExcluded):
+            guard case .scalar(let text) = value, let number = Double(text.replacingOccurrences(of: "_", with: "")), number.isFinite else {
+                throw fail(path, "a number", value)
+            }
+            if minimumExcluded, number <= minimum {
+                throw ConfigurationError("\(source): \(path): expected a number above \(Self.format(minimum)), got \(ConfigurationError.shown(text))")
+            }
+            try check(path, number, minimum: minimum, maximum: maximum, text: text)
+            return .real(number)
+        case .boolean:
+            guard case .scalar(let text) = value else { throw fail(path, "true or false", value) }
+            switch text.lowercased() {
+            case "true", "yes", "on": return .boolean(true)
+            case "false", "no", "off": return .boolean(false)
+            default: throw fail(path, "true or false", value)
+            }
+        case .choice(let options):
+            guard case .scalar(let text) = value, options.contains(text) else {
+                throw fail(path, "one of \(options.joined(separator: ", "))", value)
+            }
+            return .text(text)
+        case .text:
+            guard case .scalar(let text) = value else { throw fail(path, "text", value) }
+            return .text(text)
+        case .integers(let minimum):
+            guard case .sequence(let items) = value, !items.isEmpty else { throw fail(path, "a non-empty list of whole numbers", value) }
+            return .integers(try items.map { item in
+                guard case .scalar(let text) = item, let number = Int(text) else { throw fail(path, "a list of whole numbers", item) }
+                if number < minimum {
+                    throw ConfigurationError("\(source): \(path): expected every value to be at least \(minimum), got \(number)")
+                }
+                return number
+            })
+        }
     }
 
     private func fail(_ path: String, _ expected: String, _ found: ConfigurationTree) -> ConfigurationError {
@@ -23,112 +83,70 @@ final class ConfigurationReader {
 
     private func render(_ value: ConfigurationTree) -> String {
         switch value {
-        case .scalar(let text): return "'\(text)'"
+        case .scalar(let text): return "'\(ConfigurationError.shown(text))'"
         case .sequence: return "a list"
         case .mapping: return "a mapping"
         case .null: return "nothing"
         }
     }
 
-    func integer(_ path: String, default fallback: Int, minimum: Int? = nil, maximum: Int? = nil) throws -> Int {
-        guard let value = raw(path) else { return fallback }
-        guard case .scalar(let text) = value, let number = Int(text.replacingOccurrences(of: "_", with: "")) else {
-            throw fail(path, "a whole number", value)
-        }
-        try check(path, Double(number), minimum: minimum.map(Double.init), maximum: maximum.map(Double.init), text: text)
-        return number
-    }
-
-    func real(_ path: String, default fallback: Double, minimum: Double? = nil, maximum: Double? = nil, exclusiveMinimum: Bool = false) throws -> Double {
-        guard let value = raw(path) else { return fallback }
-        guard case .scalar(let text) = value, let number = Double(text.replacingOccurrences(of: "_", with: "")), number.isFinite else {
-            throw fail(path, "a number", value)
-        }
-        if exclusiveMinimum, let minimum, number <= minimum {
-            throw ConfigurationError("\(source): \(path): expected a number above \(format(minimum)), got \(text)")
-        }
-        try check(path, number, minimum: minimum, maximum: maximum, text: text)
-        return number
-    }
-
-    private func check(_ path: String, _ number: Double, minimum: Double?, maximum: Double?, text: String) throws {
-        if let minimum, number < minimum {
-            throw ConfigurationError("\(source): \(path): expected at least \(format(minimum)), got \(text)")
+    private func check(_ path: String, _ number: Double, minimum: Double, maximum: Double?, text: String) throws {
+        if number < minimum {
+            throw ConfigurationError("\(source): \(path): expected at least \(Self.format(minimum)), got \(ConfigurationError.shown(text))")
         }
         if let maximum, number > maximum {
-            throw ConfigurationError("\(source): \(path): expected at most \(format(maximum)), got \(text)")
+            throw ConfigurationError("\(source): \(path): expected at most \(Self.format(maximum)), got \(ConfigurationError.shown(text))")
         }
     }
 
-    private func format(_ x: Double) -> String {
+    /// A bound as messages write it: whole ones without a decimal point.
+    static func format(_ x: Double) -> String {
         x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
     }
 
-    func boolean(_ path: String, default fallback: Bool) throws -> Bool {
-        guard let value = raw(path) else { return fallback }
-        guard case .scalar(let text) = value else { throw fail(path, "true or false", value) }
-        switch text.lowercased() {
-        case "true", "yes", "on": return true
-        case "false", "no", "off": return false
-        default: throw fail(path, "true or false", value)
-        }
-    }
-
-    func text(_ path: String, default fallback: String) throws -> String {
-        guard let value = raw(path) else { return fallback }
-        guard case .scalar(let text) = value else { throw fail(path, "text", value) }
-        return text
-    }
-
-    func choice<T: RawRepresentable & CaseIterable>(_ path: String, default fallback: T) throws -> T where T.RawValue == String {
-        guard let value = raw(path) else { return fallback }
-        let options = T.allCases.map(\.rawValue)
-        guard case .scalar(let text) = value, let result = T(rawValue: text) else {
-            throw fail(path, "one of \(options.joined(separator: ", "))", value)
-        }
-        return result
-    }
-
-    func integers(_ path: String, default fallback: [Int], minimum: Int) throws -> [Int] {
-        guard let value = raw(path) else { return fallback }
-        guard case .sequence(let items) = value, !items.isEmpty else { throw fail(path, "a non-empty list of whole numbers", value) }
-        return try items.map { item in
-            guard case .scalar(let text) = item, let number = Int(text) else { throw fail(path, "a list of whole numbers", item) }
-            if number < minimum {
-                throw ConfigurationError("\(source): \(path): expected every value to be at least \(minimum), got \(number)")
-            }
-            return number
-        }
-    }
-
-    /// Fails on the first key in the file that nothing read.
+    /// Fails on the first path in the tree that is no key. Each path is
+    /// looked up by hashing, so a file of many keys is checked in linear time.
     func rejectUnknownKeys() throws {
-        let knownSet = Set(known)
-        for path in tree.leafPaths where !knownSet.contains(path) {
-            // A mapping given where a scalar was expected is caught by the typed reads.
-            if knownSet.contains(where: { path.hasPrefix($0 + ".") }) { continue }
-            if let inside = known.first(where: { $0.hasPrefix(path + ".") }) {
+        for path in tree.leafPaths where Self.keys[path] == nil {
+            // A mapping given where a key's value was expected is caught by the typed reads.
+            if isBelowKey(path) { continue }
+            if let inside = Self.sections[path] {
                 // An empty section (`game: {}` or `game:`) only asks for its defaults.
                 if tree.isEmptySection(at: path) { continue }
                 let found = tree.value(at: path.split(separator: ".").map(String.init)).map(render) ?? "nothing"
                 throw ConfigurationError("\(source): \(path): expected a mapping of keys (like \(inside)), got \(found)")
             }
-            var message = "\(source): unknown key \(path)"
-            if let suggestion = nearest(path, in: known) { message += " (did you mean \(suggestion)?)" }
+            var message = "\(source): unknown key \(ConfigurationError.shown(path))"
+            if let suggestion = nearest(path) { message += " (did you mean \(suggestion)?)" }
             throw ConfigurationError(message)
         }
     }
 
-    private func nearest(_ path: String, in candidates: [String]) -> String? {
-        var best: (String, Int)?
-        let lastPart = path.split(separator: ".").last.map(String.init) ?? path
-        for candidate in Set(candidates) {
-            let whole = editDistance(Array(path), Array(candidate))
-            let last = editDistance(Array(lastPart), Array(candidate.split(separator: ".").last.map(String.init) ?? candidate))
-            let score = min(whole, last + (sameParent(path, candidate) ? 0 : 2))
-            if score <= max(2, lastPart.count / 3), best == nil || score < best!.1 { best = (candidate, score) }
+    private func isBelowKey(_ path: String) -> Bool {
+        var prefix = Substring(path)
+        while let dot = prefix.lastIndex(of: ".") {
+            prefix = prefix[..<dot]
+            if Self.keys[String(prefix)] != nil { return true }
         }
-        return best?.0
+        return false
+    }
+
+    /// The key closest to `path` in spelling, if close enough to be the one meant.
+    private func nearest(_ path: String) -> String? {
+        let lastPart = path.split(separator: ".").last.map(String.init) ?? path
+        let limit = max(2, lastPart.count / 3)
+        var best: (path: String, score: Int)?
+        for candidate in Configuration.keys.map(\.path) {
+            let candidateLast = candidate.split(separator: ".").last.map(String.init) ?? candidate
+            let penalty = sameParent(path, candidate) ? 0 : 2
+            // Lengths bound the distances from below: a long path is not compared letter by letter.
+            let whole = abs(path.count - candidate.count) > limit ? Int.max : editDistance(Array(path), Array(candidate))
+            let last = abs(lastPart.count - candidateLast.count) + penalty > limit
+                ? Int.max : editDistance(Array(lastPart), Array(candidateLast)) + penalty
+            let score = min(whole, last)
+            if score <= limit, best == nil || score < best!.score { best = (candidate, score) }
+        }
+        return best?.path
     }
 
     private func sameParent(_ a: String, _ b: String) -> Bool {

@@ -19,6 +19,9 @@ public indirect enum ConfigurationTree: Equatable {
         }
     }
 
+    /// Plain scalars that YAML reads as nothing.
+    static let nullWords: Set<String> = ["", "~", "null", "Null", "NULL"]
+
     /// Parses YAML text; `source` names it in errors.
     public static func parse(_ text: String, source: String) throws -> ConfigurationTree {
         let node: Node?
@@ -35,35 +38,38 @@ public indirect enum ConfigurationTree: Equatable {
 
     private static func describe(_ error: YamlError) -> String {
         let text = "\(error)".replacingOccurrences(of: "\n", with: " ")
-        return text.split(separator: " ").joined(separator: " ")
+        // libyaml quotes the offending line, which may be huge.
+        return ConfigurationError.shown(text.split(separator: " ").joined(separator: " "), limit: 200)
     }
 
     private static func convert(_ node: Node, path: String, source: String) throws -> ConfigurationTree {
         switch node {
         case .scalar(let scalar):
-            if scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string) { return .null }
+            if scalar.style == .plain && nullWords.contains(scalar.string) { return .null }
             return .scalar(scalar.string)
         case .sequence(let sequence):
             return .sequence(try sequence.enumerated().map { try convert($1, path: "\(path)[\($0)]", source: source) })
         case .mapping(let mapping):
             var pairs: [(key: String, value: ConfigurationTree)] = []
+            // A set, not a scan of the pairs: a mapping of many keys is read in linear time.
+            var names: Set<String> = []
             for (key, value) in mapping {
                 guard case .scalar(let name) = key else {
-                    throw ConfigurationError("\(source): \(path.isEmpty ? "top level" : path): keys must be plain names")
+                    throw ConfigurationError("\(source): \(path.isEmpty ? "top level" : ConfigurationError.shown(path)): keys must be plain names")
                 }
                 let child = path.isEmpty ? name.string : "\(path).\(name.string)"
                 if name.string.contains(".") {
                     // A dotted key would otherwise pass for the nested key it spells.
-                    throw ConfigurationError("\(source): \(child): a key cannot contain '.'; nest it instead")
+                    throw ConfigurationError("\(source): \(ConfigurationError.shown(child)): a key cannot contain '.'; nest it instead")
                 }
-                if pairs.contains(where: { $0.key == name.string }) {
-                    throw ConfigurationError("\(source): key \(child) appears twice")
+                if !names.insert(name.string).inserted {
+                    throw ConfigurationError("\(source): key \(ConfigurationError.shown(child)) appears twice")
                 }
                 pairs.append((name.string, try convert(value, path: child, source: source)))
             }
             return .mapping(pairs)
         case .alias:
-            throw ConfigurationError("\(source): \(path): YAML anchors and aliases are not supported")
+            throw ConfigurationError("\(source): \(ConfigurationError.shown(path)): YAML anchors and aliases are not supported")
         }
     }
 
@@ -81,7 +87,7 @@ public indirect enum ConfigurationTree: Equatable {
         switch self {
         case .mapping(let existing): pairs = existing
         case .null: pairs = []
-        default: throw ConfigurationError("--set \(path.joined(separator: ".")): its parent is not a mapping")
+        default: throw ConfigurationError("--set \(ConfigurationError.shown(path.joined(separator: "."))): its parent is not a mapping")
         }
         if let index = pairs.firstIndex(where: { $0.key == first }) {
             pairs[index].value = try pairs[index].value.setting(value, at: Array(path.dropFirst()))
@@ -113,20 +119,20 @@ extension ConfigurationTree {
     /// Applies a `key.path=value` override; the value is read as YAML.
     public func overriding(_ assignment: String) throws -> ConfigurationTree {
         guard let equals = assignment.firstIndex(of: "=") else {
-            throw ConfigurationError("--set \(assignment): expected key.path=value")
+            throw ConfigurationError("--set \(ConfigurationError.shown(assignment)): expected key.path=value")
         }
         let key = String(assignment[..<equals]).trimmingCharacters(in: .whitespaces)
         let text = String(assignment[assignment.index(after: equals)...])
         let path = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard !key.isEmpty, path.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } }) else {
-            throw ConfigurationError("--set \(assignment): expected key.path=value with a dotted key like train.steps")
+            throw ConfigurationError("--set \(ConfigurationError.shown(assignment)): expected key.path=value with a dotted key like train.steps")
         }
-        let value = try ConfigurationTree.parse(text.isEmpty ? "\"\"" : text, source: "--set \(key)")
+        let value = try ConfigurationTree.parse(text.isEmpty ? "\"\"" : text, source: "--set \(ConfigurationError.shown(key))")
         for end in 1..<path.count {
             switch self.value(at: Array(path[..<end])) {
             case .scalar?, .sequence?:
                 let parent = path[..<end].joined(separator: ".")
-                throw ConfigurationError("--set \(key): its parent \(parent) is not a mapping")
+                throw ConfigurationError("--set \(ConfigurationError.shown(key)): its parent \(ConfigurationError.shown(parent)) is not a mapping")
             default: continue
             }
         }
