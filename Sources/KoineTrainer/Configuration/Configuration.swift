@@ -5,7 +5,9 @@ import KoineGame
 public enum ResetMode: String, CaseIterable {
     /// Never.
     case none
-    /// Every agent of the role every `every` steps (Li & Bowling's single-listener reset).
+    /// The same schedule as `simultaneous`, under the name of Li & Bowling's
+    /// single-listener reset (their shipped configs use it); kept as a name,
+    /// not as a behaviour of its own.
     case sequential
     /// The oldest agent every `every / count` steps, so each lives `every` steps.
     case staggered

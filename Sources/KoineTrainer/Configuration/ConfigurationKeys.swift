@@ -46,7 +46,7 @@ extension Configuration {
         .real("population.cross_rank", \.crossRank, default: 0, minimum: 0, maximum: 1,
               "fraction of each speaker's games played by listeners on another rank"),
         .choice("population.reset.listeners.mode", \.listenerReset.mode, default: .none,
-                "`none`; `sequential` (every listener every `every` steps: Li & Bowling's single-listener reset); `staggered` (the oldest listener every `every / listeners` steps, so each lives `every` steps); `simultaneous` (all listeners at once every `every` steps)"),
+                "`none`; `simultaneous` (all listeners at once every `every` steps); `sequential` (the same schedule under the name of Li & Bowling's single-listener reset); `staggered` (the oldest listener every `every / listeners` steps, so each lives `every` steps)"),
         .integer("population.reset.listeners.every", \.listenerReset.every, default: 0, minimum: 0,
                  "the listeners' reset period in steps (at least 1 unless the mode is `none`)"),
         .choice("population.reset.speakers.mode", \.speakerReset.mode, default: .none,
