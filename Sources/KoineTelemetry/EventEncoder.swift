@@ -4,11 +4,11 @@ import Foundation
 ///
 /// The part of the envelope that never changes (`{"v":1,"run":…,"rank":…,"seq":`) is
 /// written once, so each event only formats what is new.
-struct EventEncoder {
-    private(set) var writer = JSONWriter(capacity: 4096)
+package struct EventEncoder {
+    package private(set) var writer = JSONWriter(capacity: 4096)
     private let prefix: [UInt8]
 
-    init(run: String, rank: Int) {
+    package init(run: String, rank: Int) {
         var head = JSONWriter(capacity: 128)
         head.appendStatic("{\"v\":")
         head.writeInt(telemetrySchemaVersion)
@@ -21,7 +21,7 @@ struct EventEncoder {
     }
 
     /// Encodes the event into the internal buffer; read it through `writer.bytes`.
-    mutating func encode(
+    package mutating func encode(
         kind: EventKind, seq: Int, time: Double, step: Int, dropped: Int, fields: [(String, JSONValue)]
     ) {
         writer.reset()
@@ -75,7 +75,7 @@ struct EventEncoder {
 }
 
 /// Wall-clock seconds since 1970, straight from the system clock.
-func currentTime() -> Double {
+package func currentTime() -> Double {
     var spec = timespec()
     clock_gettime(CLOCK_REALTIME, &spec)
     return Double(spec.tv_sec) + Double(spec.tv_nsec) * 1e-9

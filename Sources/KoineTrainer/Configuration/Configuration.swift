@@ -1,5 +1,6 @@
 import Foundation
 import KoineGame
+import KoineTelemetry
 
 /// Reset schedules for one role of the population.
 public enum ResetMode: String, CaseIterable {
@@ -151,7 +152,7 @@ public struct Configuration {
         easeEvery = try r.integer("eval.ease_of_teaching.every", default: 60_000, minimum: 0)
         easeListeners = try r.integer("eval.ease_of_teaching.listeners", default: 30, minimum: 1)
         easeSteps = try r.integer("eval.ease_of_teaching.steps", default: 1000, minimum: 1)
-        telemetryEndpoint = try r.text("telemetry.endpoint", default: "tcp://127.0.0.1:5557")
+        telemetryEndpoint = try r.text("telemetry.endpoint", default: Endpoint.defaultCollector.description)
         telemetryEvery = try r.integer("telemetry.every", default: 100, minimum: 0)
         try r.rejectUnknownKeys()
         self.tree = tree
@@ -184,18 +185,8 @@ public struct Configuration {
                 throw ConfigurationError("\(source): \(key): staggered resets need a period of at least one step per agent (\(count)), got \(reset.every)")
             }
         }
-        if telemetryEndpoint != "none" {
-            let schemes = ["tcp://", "ipc://", "inproc://"]
-            guard let scheme = schemes.first(where: { telemetryEndpoint.hasPrefix($0) }), telemetryEndpoint.count > scheme.count else {
-                throw ConfigurationError("\(source): telemetry.endpoint: expected none, tcp://HOST:PORT or ipc://PATH, got '\(telemetryEndpoint)'")
-            }
-            if scheme == "tcp://" {
-                let rest = telemetryEndpoint.dropFirst(scheme.count)
-                guard let colon = rest.lastIndex(of: ":"), let port = Int(rest[rest.index(after: colon)...]),
-                      (1...65_535).contains(port), colon != rest.startIndex else {
-                    throw ConfigurationError("\(source): telemetry.endpoint: expected tcp://HOST:PORT with a port from 1 to 65535, got '\(telemetryEndpoint)'")
-                }
-            }
+        if let problem = Endpoint.problem(with: telemetryEndpoint) {
+            throw ConfigurationError("\(source): telemetry.endpoint: \(problem), got '\(telemetryEndpoint)'")
         }
     }
 

@@ -3,6 +3,7 @@ import CBLAS
 import Foundation
 import KoineCluster
 import KoineGame
+import KoineMPI
 import KoineTensor
 import KoineTrainer
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KoineCluster
 import KoineGame
+import KoineMPI
 import KoineTelemetry
 import KoineTensor
 import KoineTrainer
@@ -62,9 +63,6 @@ struct Train: ParsableCommand {
             }
         } catch let error as ConfigurationError {
             try fail(error.message)
-        }
-        if let problem = ZeroMQPublisher.validateEndpoint(configuration.telemetryEndpoint) {
-            try fail("telemetry.endpoint: \(problem)")
         }
         BLAS.prepareComputeThread()
 

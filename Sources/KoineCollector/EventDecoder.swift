@@ -1,4 +1,5 @@
 import Foundation
+import KoineTelemetry
 
 /// Turns a frame into a ReceivedEvent, or says exactly why it cannot be one.
 ///

@@ -1,4 +1,5 @@
 import GRDB
+import KoineTelemetry
 
 /// The tables and views of a telemetry database. Every statement is idempotent, so a
 /// collector can open a database another collector (or an older one) wrote.

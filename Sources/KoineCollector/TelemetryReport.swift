@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import KoineTelemetry
 
 /// What a telemetry database says about one rank of a run.
 public struct RankReport {
