@@ -99,8 +99,9 @@ public struct TelemetryReport {
         }
         let ranks = try Row.fetchAll(db, sql: """
             SELECT rank, COUNT(*) AS events, MAX(seq) AS max_seq,
-                SUM(kind = 'reset') AS resets, MAX(CASE WHEN kind = 'step' THEN step END) AS last_step,
-                MAX(kind = 'run_finished') AS finished,
+                SUM(kind = '\(EventKind.reset.rawValue)') AS resets,
+                MAX(CASE WHEN kind = '\(EventKind.step.rawValue)' THEN step END) AS last_step,
+                MAX(kind = '\(EventKind.runFinished.rawValue)') AS finished,
                 MAX(COALESCE(json_extract(body, '$.dropped'), 0)) AS dropped
             FROM events WHERE run = ? GROUP BY rank ORDER BY rank
             """, arguments: [run]).map { rank -> RankReport in
@@ -111,13 +112,13 @@ public struct TelemetryReport {
         }
         var lastFigures: [(String, JSONValue)] = []
         if let lowest = ranks.first?.rank {
-            for kind in ["step", "eval"] {
+            for kind in [EventKind.step, .eval] {
                 if let body = try String.fetchOne(db, sql: """
                     SELECT body FROM events WHERE run = ? AND rank = ? AND kind = ? ORDER BY seq DESC LIMIT 1
-                    """, arguments: [run, lowest, kind]), case let .object(members)? = JSONValue.parse(body) {
+                    """, arguments: [run, lowest, kind.rawValue]), case let .object(members)? = JSONValue.parse(body) {
                     let envelope: Set<String> = ["v", "run", "rank", "seq", "time", "kind", "dropped"]
                     for (key, value) in members where !envelope.contains(key) && !lastFigures.contains(where: { $0.0 == key }) {
-                        lastFigures.append((kind == "eval" && key == "accuracy" ? "eval_accuracy" : key, value))
+                        lastFigures.append((kind == .eval && key == "accuracy" ? "eval_accuracy" : key, value))
                     }
                 }
             }

@@ -29,9 +29,9 @@ package struct EventEncoder {
         writer.writeInt(seq)
         writer.appendStatic(",\"time\":")
         writeTime(time)
-        writer.appendStatic(",\"kind\":\"")
-        appendKind(kind)
-        writer.appendStatic("\",\"step\":")
+        writer.appendStatic(",\"kind\":")
+        writer.writeString(kind.rawValue)
+        writer.appendStatic(",\"step\":")
         writer.writeInt(step)
         if dropped > 0 {
             writer.appendStatic(",\"dropped\":")
@@ -57,19 +57,6 @@ package struct EventEncoder {
             writer.appendByte(UInt8(ascii: "0") + UInt8(fraction / divisor))
             fraction %= divisor
             divisor /= 10
-        }
-    }
-
-    private mutating func appendKind(_ kind: EventKind) {
-        switch kind {
-        case .runStarted: writer.appendStatic("run_started")
-        case .step: writer.appendStatic("step")
-        case .eval: writer.appendStatic("eval")
-        case .reset: writer.appendStatic("reset")
-        case .easeOfTeaching: writer.appendStatic("ease_of_teaching")
-        case .allreduce: writer.appendStatic("allreduce")
-        case .heartbeat: writer.appendStatic("heartbeat")
-        case .runFinished: writer.appendStatic("run_finished")
         }
     }
 }
