@@ -71,20 +71,21 @@ public struct TelemetryReport {
             if let run { names = names.filter { $0 == run } }
             let runs = try names.map { try loadRun(db, $0) }
             var bad = 0
-            var reasons: [String: Int] = [:]
+            var reasons: [(String, Int)] = []
             var sessions = 0
             if try db.tableExists("collector_sessions") {
-                for row in try Row.fetchAll(db, sql: "SELECT bad, bad_reasons FROM collector_sessions") {
-                    sessions += 1
-                    bad += row["bad"] as Int? ?? 0
-                    if let text: String = row["bad_reasons"], case let .object(members)? = JSONValue.parse(text) {
-                        for (reason, count) in members { reasons[reason, default: 0] += count.integer ?? 0 }
-                    }
-                }
+                let totals = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS sessions, COALESCE(SUM(bad), 0) AS bad FROM collector_sessions")!
+                sessions = totals["sessions"]
+                bad = totals["bad"]
+                // Each session counts its bad frames by reason in a JSON object; SQLite adds them up.
+                reasons = try Row.fetchAll(db, sql: """
+                    SELECT reason.key AS reason, SUM(CASE WHEN reason.type = 'integer' THEN reason.value ELSE 0 END) AS count
+                    FROM collector_sessions,
+                        json_each(CASE WHEN json_valid(bad_reasons) THEN bad_reasons END) AS reason
+                    GROUP BY reason.key ORDER BY reason.key
+                    """).map { ($0["reason"], $0["count"]) }
             }
-            return TelemetryReport(runs: runs, badFrames: bad,
-                                   badFramesByReason: reasons.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-                                   sessions: sessions)
+            return TelemetryReport(runs: runs, badFrames: bad, badFramesByReason: reasons, sessions: sessions)
         }
     }
 
