@@ -62,7 +62,7 @@ let package = Package(
         ], swiftSettings: numeric),
         .executableTarget(name: "koine", dependencies: [
             "KoineTensor", "KoineGame", "KoineCluster", "KoineMPI", "KoineTelemetry", "KoineCollector",
-            "KoineLaunch", "KoineTrainer", "CMPI", "CBLAS", "CZMQ",
+            "KoineLaunch", "KoineTrainer", "CBLAS", "CZMQ",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
