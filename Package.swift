@@ -42,18 +42,27 @@ let package = Package(
         // Layers of Koine, lowest first.
         .target(name: "KoineTensor", dependencies: ["CBLAS"], swiftSettings: numeric),
         .target(name: "KoineGame", dependencies: ["KoineTensor"], swiftSettings: numeric),
-        .target(name: "KoineCluster", dependencies: ["CMPI"]),
-        .target(name: "KoineTelemetry", dependencies: [
-            "CZMQ", .product(name: "GRDB", package: "GRDB.swift"),
+        // The communicator protocol and its single-process implementation; MPI
+        // lives apart so only what runs under mpirun links it.
+        .target(name: "KoineCluster"),
+        .target(name: "KoineMPI", dependencies: ["KoineCluster", "CMPI"]),
+        // What ranks link: the event schema, sinks and the ZeroMQ publisher.
+        .target(name: "KoineTelemetry", dependencies: ["CZMQ"]),
+        // The collector, its SQLite store and the reports.
+        .target(name: "KoineCollector", dependencies: [
+            "KoineTelemetry", "CZMQ", .product(name: "GRDB", package: "GRDB.swift"),
             // The collector's hot insert calls SQLite's C API directly.
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
+        // Launching ranks and checking a cluster: mpirun plans, the collector
+        // beside them, the doctor.
+        .target(name: "KoineLaunch", dependencies: ["KoineCluster", "KoineTelemetry"]),
         .target(name: "KoineTrainer", dependencies: [
             "KoineTensor", "KoineGame", "KoineCluster", "KoineTelemetry", "Yams",
         ], swiftSettings: numeric),
         .executableTarget(name: "koine", dependencies: [
-            "KoineTensor", "KoineGame", "KoineCluster", "KoineTelemetry", "KoineTrainer",
-            "CMPI", "CBLAS", "CZMQ",
+            "KoineTensor", "KoineGame", "KoineCluster", "KoineMPI", "KoineTelemetry", "KoineCollector",
+            "KoineLaunch", "KoineTrainer", "CBLAS", "CZMQ",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -64,8 +73,10 @@ let package = Package(
 
         .testTarget(name: "KoineTensorTests", dependencies: ["KoineTensor", "CAllocationCounter"]),
         .testTarget(name: "KoineGameTests", dependencies: ["KoineGame", "KoineTensor"]),
-        .testTarget(name: "KoineClusterTests", dependencies: ["KoineCluster", "CMPI", "KoineTestSupport", "CAllocationCounter"]),
-        .testTarget(name: "KoineTelemetryTests", dependencies: ["KoineTelemetry", "CZMQ", "KoineTestSupport"]),
+        .testTarget(name: "KoineClusterTests", dependencies: ["KoineCluster", "KoineMPI", "CAllocationCounter"]),
+        .testTarget(name: "KoineLaunchTests", dependencies: ["KoineLaunch", "KoineCluster", "KoineTelemetry", "KoineTestSupport"]),
+        // The publisher and the collector tested together, end to end.
+        .testTarget(name: "KoineTelemetryTests", dependencies: ["KoineTelemetry", "KoineCollector", "CZMQ", "KoineTestSupport"]),
         .testTarget(name: "KoineTrainerTests", dependencies: ["KoineTrainer", "KoineGame", "KoineTensor", "KoineCluster", "KoineTestSupport", "CAllocationCounter"]),
         .testTarget(name: "KoineCommandTests", dependencies: ["CMPI", "CBLAS", "CZMQ", "KoineTestSupport"]),
     ],

@@ -1,10 +1,10 @@
 /// A reduction in flight, returned by `startAllreduceSum` and completed by
-/// `wait`. It is a plain value (no allocation) so the trainer can start one per
-/// gradient bucket every step; the buffer must stay untouched until `wait`.
+/// `wait`. It is a plain value, so starting one every step allocates nothing;
+/// the buffer must stay untouched until `wait`.
 public struct ReductionHandle {
-    /// The MPI request (`MPI_Request`, a pointer in Open MPI); nil when the
-    /// reduction finished at once, as it does in a single process.
-    var request: OpaquePointer?
+    /// The implementation's request (`MPI_Request`, a pointer in Open MPI); nil
+    /// when the reduction finished at once, as it does in a single process.
+    package var request: OpaquePointer?
     /// The buffer and its length, kept for the scaling an average needs.
     let buffer: UnsafeMutablePointer<Float>?
     let count: Int
@@ -13,7 +13,7 @@ public struct ReductionHandle {
     /// Set once `wait` has finished, so a second wait is a harmless no-op.
     var completed: Bool
 
-    init(request: OpaquePointer?, buffer: UnsafeMutablePointer<Float>?, count: Int, scale: Float) {
+    package init(request: OpaquePointer?, buffer: UnsafeMutablePointer<Float>?, count: Int, scale: Float) {
         self.request = request
         self.buffer = buffer
         self.count = count
@@ -25,7 +25,7 @@ public struct ReductionHandle {
     public var isCompleted: Bool { completed }
 
     /// Applies the average's scaling once the sum has landed in the buffer.
-    mutating func finish() {
+    package mutating func finish() {
         guard !completed else { return }
         completed = true
         if scale != 1, let buffer {

@@ -4,11 +4,11 @@ import Foundation
 ///
 /// The part of the envelope that never changes (`{"v":1,"run":…,"rank":…,"seq":`) is
 /// written once, so each event only formats what is new.
-struct EventEncoder {
-    private(set) var writer = JSONWriter(capacity: 4096)
+package struct EventEncoder {
+    package private(set) var writer = JSONWriter(capacity: 4096)
     private let prefix: [UInt8]
 
-    init(run: String, rank: Int) {
+    package init(run: String, rank: Int) {
         var head = JSONWriter(capacity: 128)
         head.appendStatic("{\"v\":")
         head.writeInt(telemetrySchemaVersion)
@@ -21,7 +21,7 @@ struct EventEncoder {
     }
 
     /// Encodes the event into the internal buffer; read it through `writer.bytes`.
-    mutating func encode(
+    package mutating func encode(
         kind: EventKind, seq: Int, time: Double, step: Int, dropped: Int, fields: [(String, JSONValue)]
     ) {
         writer.reset()
@@ -29,9 +29,9 @@ struct EventEncoder {
         writer.writeInt(seq)
         writer.appendStatic(",\"time\":")
         writeTime(time)
-        writer.appendStatic(",\"kind\":\"")
-        appendKind(kind)
-        writer.appendStatic("\",\"step\":")
+        writer.appendStatic(",\"kind\":")
+        writer.writeString(kind.rawValue)
+        writer.appendStatic(",\"step\":")
         writer.writeInt(step)
         if dropped > 0 {
             writer.appendStatic(",\"dropped\":")
@@ -59,23 +59,10 @@ struct EventEncoder {
             divisor /= 10
         }
     }
-
-    private mutating func appendKind(_ kind: EventKind) {
-        switch kind {
-        case .runStarted: writer.appendStatic("run_started")
-        case .step: writer.appendStatic("step")
-        case .eval: writer.appendStatic("eval")
-        case .reset: writer.appendStatic("reset")
-        case .easeOfTeaching: writer.appendStatic("ease_of_teaching")
-        case .allreduce: writer.appendStatic("allreduce")
-        case .heartbeat: writer.appendStatic("heartbeat")
-        case .runFinished: writer.appendStatic("run_finished")
-        }
-    }
 }
 
 /// Wall-clock seconds since 1970, straight from the system clock.
-func currentTime() -> Double {
+package func currentTime() -> Double {
     var spec = timespec()
     clock_gettime(CLOCK_REALTIME, &spec)
     return Double(spec.tv_sec) + Double(spec.tv_nsec) * 1e-9

@@ -20,19 +20,19 @@ public struct ZeroMQError: Error, CustomStringConvertible {
 }
 
 /// Thin helpers over the C API, so the socket code reads as what it means.
-enum ZeroMQ {
+package enum ZeroMQ {
     /// One context for in-process (`inproc://`) endpoints, which only meet inside the same context.
     /// It lives as long as the process.
-    static let sharedContext: UnsafeMutableRawPointer = zmq_ctx_new()
+    package static let sharedContext: UnsafeMutableRawPointer = zmq_ctx_new()
 
-    static func setOption(_ socket: UnsafeMutableRawPointer, _ option: Int32, _ value: Int32) throws {
+    package static func setOption(_ socket: UnsafeMutableRawPointer, _ option: Int32, _ value: Int32) throws {
         var value = value
         guard zmq_setsockopt(socket, option, &value, MemoryLayout<Int32>.size) == 0 else {
             throw ZeroMQError("zmq_setsockopt(\(option))")
         }
     }
 
-    static func setOption(_ socket: UnsafeMutableRawPointer, _ option: Int32, _ value: Int64) throws {
+    package static func setOption(_ socket: UnsafeMutableRawPointer, _ option: Int32, _ value: Int64) throws {
         var value = value
         guard zmq_setsockopt(socket, option, &value, MemoryLayout<Int64>.size) == 0 else {
             throw ZeroMQError("zmq_setsockopt(\(option))")

@@ -1,4 +1,5 @@
 import Foundation
+import KoineCollector
 import KoineTelemetry
 import XCTest
 
@@ -56,6 +57,8 @@ final class BadFrameTests: XCTestCase {
         try assertComplete(path, run: "fuzz", rank: 0, count: validCount)
         let report = try TelemetryReport.load(path: path)
         XCTAssertEqual(report.badFrames, badCount)
+        XCTAssertEqual(report.badFramesByReason.map(\.0), statistics.badByReason.keys.sorted())
+        XCTAssertEqual(Dictionary(uniqueKeysWithValues: report.badFramesByReason), statistics.badByReason)
         XCTAssertEqual(report.runs.map(\.run), ["fuzz"])
     }
 }

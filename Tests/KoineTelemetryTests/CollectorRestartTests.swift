@@ -1,4 +1,5 @@
 import Foundation
+import KoineCollector
 import KoineTelemetry
 import KoineTestSupport
 import XCTest

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
-@testable import KoineTelemetry
+@testable import KoineCollector
+import KoineTelemetry
 
 final class JSONScannerTests: XCTestCase {
     private func accepts(_ text: String) -> Bool {
@@ -100,11 +101,11 @@ final class JSONScannerTests: XCTestCase {
     func testEndpointValidation() {
         for good in ["none", "tcp://127.0.0.1:5557", "tcp://localhost:1", "tcp://[::1]:5557", "tcp://*:5557",
                      "ipc:///tmp/koine.sock", "inproc://koine"] {
-            XCTAssertNil(ZeroMQPublisher.validateEndpoint(good), good)
+            XCTAssertNil(Endpoint.problem(with: good), good)
         }
         for bad in ["", "tcp://127.0.0.1", "tcp://127.0.0.1:0", "tcp://127.0.0.1:70000", "tcp://:5557",
                     "udp://127.0.0.1:5557", "127.0.0.1:5557", "ipc://", "inproc://", "tcp://host:port", "None"] {
-            XCTAssertNotNil(ZeroMQPublisher.validateEndpoint(bad), bad)
+            XCTAssertNotNil(Endpoint.problem(with: bad), bad)
         }
         XCTAssertThrowsError(try ZeroMQPublisher(endpoint: "tcp://nowhere", run: "r", rank: 0))
         XCTAssertTrue(try makeTelemetrySink(endpoint: "none", run: "r", rank: 0) is NullSink)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import KoineCollector
 @testable import KoineTelemetry
 
 final class JSONWriterTests: XCTestCase {

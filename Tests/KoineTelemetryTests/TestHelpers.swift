@@ -1,5 +1,6 @@
 import CZMQ
 import Foundation
+import KoineCollector
 import KoineTelemetry
 import XCTest
 

@@ -1,5 +1,6 @@
 import Foundation
 import KoineGame
+import KoineTelemetry
 
 /// Reset schedules for one role of the population.
 public enum ResetMode: String, CaseIterable {
@@ -148,18 +149,8 @@ public struct Configuration {
                 throw ConfigurationError("\(source): \(key): staggered resets need a period of at least one step per agent (\(count)), got \(reset.every)")
             }
         }
-        if telemetryEndpoint != "none" {
-            let schemes = ["tcp://", "ipc://", "inproc://"]
-            guard let scheme = schemes.first(where: { telemetryEndpoint.hasPrefix($0) }), telemetryEndpoint.count > scheme.count else {
-                throw ConfigurationError("\(source): telemetry.endpoint: expected none, tcp://HOST:PORT or ipc://PATH, got '\(ConfigurationError.shown(telemetryEndpoint))'")
-            }
-            if scheme == "tcp://" {
-                let rest = telemetryEndpoint.dropFirst(scheme.count)
-                guard let colon = rest.lastIndex(of: ":"), let port = Int(rest[rest.index(after: colon)...]),
-                      (1...65_535).contains(port), colon != rest.startIndex else {
-                    throw ConfigurationError("\(source): telemetry.endpoint: expected tcp://HOST:PORT with a port from 1 to 65535, got '\(ConfigurationError.shown(telemetryEndpoint))'")
-                }
-            }
+        if let problem = Endpoint.problem(with: telemetryEndpoint) {
+            throw ConfigurationError("\(source): telemetry.endpoint: \(problem), got '\(ConfigurationError.shown(telemetryEndpoint))'")
         }
     }
 

@@ -1,3 +1,5 @@
+import KoineTelemetry
+
 extension Configuration {
     /// Every key a configuration may hold, each declared once, in the order
     /// config.yaml and the README list them. Reading, config.yaml, the
@@ -86,7 +88,7 @@ extension Configuration {
         .integer("eval.ease_of_teaching.steps", \.easeSteps, default: 1000, minimum: 1,
                  "training steps per listener"),
 
-        .text("telemetry.endpoint", \.telemetryEndpoint, default: "tcp://127.0.0.1:5557",
+        .text("telemetry.endpoint", \.telemetryEndpoint, default: Endpoint.defaultCollector.description,
               "where every rank sends telemetry: `tcp://HOST:PORT` or `ipc://PATH`; `none` turns it off; `--telemetry` overrides"),
         .integer("telemetry.every", \.telemetryEvery, default: 100, minimum: 0,
                  "steps between `step` events"),

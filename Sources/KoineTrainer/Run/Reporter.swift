@@ -81,7 +81,7 @@ public final class Reporter {
         let fields: [(String, JSONValue)] = [("role", .string(event.role.rawValue)), ("agent", .int(event.agent))]
         telemetry.emit(.reset, step: event.step, fields: fields)
         // The schedule is global: the same agent resets on every rank.
-        appendMetrics("reset", step: event.step, fields + [("ranks", .int(communicator.size))])
+        appendMetrics(.reset, step: event.step, fields + [("ranks", .int(communicator.size))])
     }
 
     /// The periodic reports due after step `step` (1-based): telemetry, then the log.
@@ -127,7 +127,7 @@ public final class Reporter {
         let figures = try reduce(window)
         try communicator.allreduceMax(&seconds, count: 1)
         let steps = window.speakerBatches / max(speakers, 1)
-        appendMetrics("step", step: step, stepFields(figures, seconds: seconds, steps: steps, resets: resets.count * communicator.size)
+        appendMetrics(.step, step: step, stepFields(figures, seconds: seconds, steps: steps, resets: resets.count * communicator.size)
             + [("cross_rank_games", .int(figures.crossRankGames))])
         lastWindow = window
         window = StepFigures()
@@ -137,7 +137,7 @@ public final class Reporter {
     func evaluated(_ evaluation: ReducedEvaluation, step: Int) {
         lastEvaluation = evaluation
         telemetry.emit(.eval, step: step, fields: evaluation.local.figures.map { ($0.name, .double($0.value)) })
-        appendMetrics("eval", step: step, evaluation.fields)
+        appendMetrics(.eval, step: step, evaluation.fields)
     }
 
     /// This rank's curve (telemetry) and the curve averaged over ranks (the log, the summary).
@@ -146,14 +146,15 @@ public final class Reporter {
             ("curve", .array(local.summarized(points: 20).map { .double($0) })), ("area", .double(local.area)),
         ])
         easeOfTeaching = reduced
-        appendMetrics("ease_of_teaching", step: step, [
+        appendMetrics(.easeOfTeaching, step: step, [
             ("area", .double(reduced.area)), ("curve", .array(reduced.summarized(points: 20).map { .double($0) })),
         ])
     }
 
-    private func appendMetrics(_ kind: String, step: Int, _ fields: [(String, JSONValue)]) {
+    /// A line of `metrics.jsonl` (rank 0), its kinds named as telemetry's events.
+    private func appendMetrics(_ kind: EventKind, step: Int, _ fields: [(String, JSONValue)]) {
         guard isRoot, let run else { return }
-        run.appendMetrics(JSONValue.object([("kind", .string(kind)), ("step", .int(step))] + fields).serialized)
+        run.appendMetrics(JSONValue.object([("kind", .string(kind.rawValue)), ("step", .int(step))] + fields).serialized)
     }
 
     /// The progress line, at most once a second (rank 0), or now when `force`.

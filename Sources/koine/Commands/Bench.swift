@@ -1,6 +1,7 @@
 import ArgumentParser
 import CBLAS
 import Foundation
+import KoineTelemetry
 import KoineTensor
 
 /// `koine bench`: measurements of the engine. A command group, so more
@@ -159,19 +160,23 @@ struct LSTMBenchmark {
 
         func json(threads: Int) -> String {
             let b = benchmark
-            let fields: [(String, String)] = [
-                ("benchmark", "\"lstm\""), ("batch", "\(b.batch)"), ("input", "\(b.input)"), ("hidden", "\(b.hidden)"),
-                ("steps", "\(b.steps)"), ("rounds", "\(b.rounds)"), ("blas_threads", "\(threads)"),
-                ("flops_per_step", "\(flops)"),
-                ("engine_seconds_per_step", "\(Result.best(engine))"),
-                ("sgemm_seconds_per_step", "\(Result.best(sgemm))"),
-                ("engine_gflops", String(format: "%.3f", gflops(Result.best(engine)))),
-                ("sgemm_gflops", String(format: "%.3f", gflops(Result.best(sgemm)))),
-                ("ratio", String(format: "%.4f", Result.best(sgemm) / Result.best(engine))),
-                ("engine_median_gflops", String(format: "%.3f", gflops(Result.median(engine)))),
-                ("sgemm_median_gflops", String(format: "%.3f", gflops(Result.median(sgemm)))),
-            ]
-            return "{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
+            // Rounded to `places` decimals: more digits than that are noise.
+            func rounded(_ value: Double, _ places: Int) -> JSONValue {
+                let scale = pow(10, Double(places))
+                return .double((value * scale).rounded() / scale)
+            }
+            return JSONValue.object([
+                ("benchmark", "lstm"), ("batch", .int(b.batch)), ("input", .int(b.input)), ("hidden", .int(b.hidden)),
+                ("steps", .int(b.steps)), ("rounds", .int(b.rounds)), ("blas_threads", .int(threads)),
+                ("flops_per_step", .int(flops)),
+                ("engine_seconds_per_step", .double(Result.best(engine))),
+                ("sgemm_seconds_per_step", .double(Result.best(sgemm))),
+                ("engine_gflops", rounded(gflops(Result.best(engine)), 3)),
+                ("sgemm_gflops", rounded(gflops(Result.best(sgemm)), 3)),
+                ("ratio", rounded(Result.best(sgemm) / Result.best(engine), 4)),
+                ("engine_median_gflops", rounded(gflops(Result.median(engine)), 3)),
+                ("sgemm_median_gflops", rounded(gflops(Result.median(sgemm)), 3)),
+            ]).serialized
         }
     }
 

@@ -3,6 +3,8 @@ import CBLAS
 import Foundation
 import KoineCluster
 import KoineGame
+import KoineMPI
+import KoineTelemetry
 import KoineTensor
 import KoineTrainer
 
@@ -117,14 +119,16 @@ struct BenchGame: ParsableCommand {
             }
         }
         if json {
-            print("{\"listeners\": \(listeners), \"ranks\": \(communicator.size), "
-                  + "\"iterations_per_second\": \(iterationsPerSecond), \"games_per_second\": \(games), "
-                  + "\"flops_per_iteration\": \(flops), \"gflops\": \(gflops), \"sgemm_gflops\": \(sgemmGflops), "
-                  + "\"products_per_iteration\": \(shapes.count), "
-                  + "\"reference_flops_per_iteration\": \(reference.flops), \"reference_gflops\": \(referenceGflops), "
-                  + "\"reference_sgemm_gflops\": \(referenceSgemmGflops), "
-                  + "\"allreduce_share\": \(bestWait / best), \"allreduce_bytes\": \(shared.count * 4), "
-                  + "\"raw_allreduce_seconds\": \(rawAllreduce)}")
+            print(JSONValue.object([
+                ("listeners", .int(listeners)), ("ranks", .int(communicator.size)),
+                ("iterations_per_second", .double(iterationsPerSecond)), ("games_per_second", .double(games)),
+                ("flops_per_iteration", .int(flops)), ("gflops", .double(gflops)), ("sgemm_gflops", .double(sgemmGflops)),
+                ("products_per_iteration", .int(shapes.count)),
+                ("reference_flops_per_iteration", .int(reference.flops)), ("reference_gflops", .double(referenceGflops)),
+                ("reference_sgemm_gflops", .double(referenceSgemmGflops)),
+                ("allreduce_share", .double(bestWait / best)), ("allreduce_bytes", .int(shared.count * 4)),
+                ("raw_allreduce_seconds", .double(rawAllreduce)),
+            ]).serialized)
         } else {
             print("""
                 koine bench game: \(listeners) listener(s), \(communicator.size) rank(s), OpenBLAS threads \(BLAS.threads)

@@ -1,8 +1,8 @@
 import ArgumentParser
 import CBLAS
-import CMPI
 import CZMQ
 import Foundation
+import KoineMPI
 
 /// `koine bench link-check`: proves that MPI, BLAS and ZeroMQ link and run in
 /// this binary — MPI_Init/MPI_Finalize as a singleton, one sgemm against known
@@ -16,7 +16,7 @@ struct BenchLinkCheck: ParsableCommand {
 
     func run() throws {
         var failures = 0
-        for (name, check) in [("blas", LinkCheck.blas), ("zeromq", LinkCheck.zeroMQ), ("mpi", LinkCheck.mpi)] {
+        for (name, check) in [("blas", LinkCheck.blas), ("zeromq", LinkCheck.zeroMQ), ("mpi", MPILinkCheck.run)] {
             do {
                 print("\(name): ok, \(try check())")
             } catch {
@@ -83,37 +83,5 @@ enum LinkCheck {
         var major: Int32 = 0, minor: Int32 = 0, patch: Int32 = 0
         zmq_version(&major, &minor, &patch)
         return "PAIR over \(endpoint): ping → pong, libzmq \(major).\(minor).\(patch)"
-    }
-
-    /// MPI_Init and MPI_Finalize in a singleton process (no mpirun).
-    static func mpi() throws -> String {
-        // Open MPI refuses to start as root unless told it may.
-        if getuid() == 0 {
-            setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 0)
-            setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 0)
-        }
-        var initialized: Int32 = 0
-        MPI_Initialized(&initialized)
-        if initialized == 0 {
-            let code = MPI_Init(nil, nil)
-            guard code == koine_mpi_success() else { throw Failure("MPI_Init returned \(code)") }
-        }
-        var rank: Int32 = -1, size: Int32 = -1
-        MPI_Comm_rank(koine_mpi_comm_world(), &rank)
-        MPI_Comm_size(koine_mpi_comm_world(), &size)
-        // One collective over the world of one: 21 summed with itself alone.
-        var value: Int32 = 21, total: Int32 = 0
-        MPI_Allreduce(&value, &total, 1, koine_mpi_int32(), koine_mpi_sum(), koine_mpi_comm_world())
-        var version: Int32 = 0, subversion: Int32 = 0
-        MPI_Get_version(&version, &subversion)
-        let finalize = MPI_Finalize()
-        guard finalize == koine_mpi_success() else { throw Failure("MPI_Finalize returned \(finalize)") }
-        var finalized: Int32 = 0
-        MPI_Finalized(&finalized)
-        guard finalized != 0 else { throw Failure("MPI_Finalized reports 0 after MPI_Finalize") }
-        guard rank >= 0, size >= 1, total == 21 * size else {
-            throw Failure("rank \(rank), size \(size), allreduce gave \(total)")
-        }
-        return "MPI_Init → rank \(rank) of \(size), allreduce \(total), MPI_Finalize; MPI \(version).\(subversion)"
     }
 }

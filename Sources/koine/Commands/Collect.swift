@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import KoineCollector
 import KoineTelemetry
 
 /// `koine collect`: receives every rank's telemetry and stores it in SQLite, showing the

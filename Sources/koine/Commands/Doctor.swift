@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import KoineCluster
+import KoineLaunch
+import KoineMPI
 
 /// `koine doctor`: checks that MPI works here, under `mpirun` or alone.
 struct Doctor: ParsableCommand {

@@ -2,6 +2,8 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import KoineCluster
+import KoineLaunch
+import KoineTelemetry
 import KoineTrainer
 
 /// `koine launch`: the local multi-process mode. Runs N ranks of `koine train`
@@ -176,7 +178,7 @@ struct Launch: ParsableCommand {
                                                  ownProcessGroup: true)
                 // Wait until it listens, so the ranks' first events are not queued
                 // against nobody; a collector that exits at once is reported.
-                let endpoint = CollectorEndpoint(bind)
+                let endpoint = try Endpoint(parsing: bind)
                 let deadline = Date().addingTimeInterval(10)
                 while Date() < deadline {
                     if let status = collector.wait(timeout: 0.1) {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KoineCollector
 import KoineTelemetry
 
 /// `koine report`: what a telemetry database says about its runs.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KoineCluster
+import KoineMPI
 import KoineTelemetry
 import KoineTensor
 import KoineTrainer
@@ -54,9 +55,6 @@ struct Train: ParsableCommand {
             guard resume != nil || config != nil else { fail("--config FILE is required (or --resume DIR to continue a run)") }
             let configuration = try resume.map { try Resume.configuration(run: $0, config: config, overrides: overrides) }
                 ?? Configuration.load(file: config!, overrides: overrides)
-            if let problem = ZeroMQPublisher.validateEndpoint(configuration.telemetryEndpoint) {
-                fail("telemetry.endpoint: \(problem)")
-            }
             BLAS.prepareComputeThread()
             if let resume {
                 run = try RunLifecycle.resume(directory: resume, configuration: configuration, communicator: communicator, progress: !quiet)

@@ -1,4 +1,5 @@
 import Foundation
+import KoineTelemetry
 
 /// Whether `koine launch` should start a telemetry collector beside the ranks.
 public enum CollectorPlan: Equatable {
@@ -20,13 +21,13 @@ public enum CollectorPlan: Equatable {
     ///   - isListening: whether something already accepts connections there.
     public static func decide(
         endpoint: String, disabled: Bool, command: String, runDirectory: String?,
-        isListening: (CollectorEndpoint) -> Bool
+        isListening: (Endpoint) -> Bool
     ) -> CollectorPlan {
         if disabled { return .skip(reason: "--no-collector") }
         if command != "train" { return .skip(reason: "\(command) sends no telemetry") }
-        let parsed = CollectorEndpoint(endpoint)
-        if parsed == .none { return .skip(reason: "telemetry is off") }
-        guard let bind = parsed.bindEndpoint else { return .skip(reason: "cannot check endpoint \(endpoint)") }
+        let parsed = try? Endpoint(parsing: endpoint)
+        if parsed == Endpoint.none { return .skip(reason: "telemetry is off") }
+        guard let parsed, let bind = parsed.bindEndpoint else { return .skip(reason: "cannot check endpoint \(endpoint)") }
         if isListening(parsed) { return .skip(reason: "a collector is already listening on \(endpoint)") }
         guard parsed.isLocal else { return .warnUnreachable(endpoint: endpoint) }
         return .start(bind: bind, database: databasePath(runDirectory: runDirectory))

@@ -1,5 +1,6 @@
 import CZMQ
 import Foundation
+import KoineTelemetry
 
 /// Receives every rank's events on one PULL socket and stores them in SQLite.
 ///
@@ -8,7 +9,7 @@ import Foundation
 /// waited `flushInterval`, so the database sees few, large transactions under load and
 /// events still appear within ~100 ms when the run is slow.
 public final class Collector: @unchecked Sendable {
-    public static let defaultBind = "tcp://127.0.0.1:5557"
+    public static let defaultBind = Endpoint.defaultCollector.description
     public static let defaultDatabase = "runs/telemetry.sqlite"
     /// Frames ZeroMQ itself refuses (and disconnects the sender for); anything between
     /// `EventDecoder.maximumFrameBytes` and this is received and counted as oversized.

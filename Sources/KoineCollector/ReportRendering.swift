@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import KoineTelemetry
 
 extension TelemetryReport {
     /// Per-run tables for people.

@@ -1,5 +1,6 @@
 import Foundation
-import KoineCluster
+import KoineLaunch
+import KoineTelemetry
 import KoineTestSupport
 import XCTest
 
@@ -99,7 +100,7 @@ final class MultiProcessTests: XCTestCase {
             with: Data(contentsOf: directory.appendingPathComponent("run/summary.json"))) as? [String: Any]
         XCTAssertEqual(summary?["world_size"] as? Int, 2)
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("telemetry.sqlite").path))
-        XCTAssertFalse(CollectorEndpoint(endpoint).isListening(), "the collector was left running")
+        XCTAssertFalse(try Endpoint(parsing: endpoint).isListening(), "the collector was left running")
     }
 
     func testLaunchRejectsABadConfigOnceWithExitCode2() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import KoineTelemetry
 
 /// Turns a frame into a ReceivedEvent, or says exactly why it cannot be one.
 ///
@@ -89,13 +90,10 @@ private struct Fields {
 
     /// The event kind a string member names, matched on its bytes (no String is built).
     func kind(_ member: JSONScanner.Member) -> EventKind? {
-        let start = frame.baseAddress! + member.valueStart + 1
-        let length = member.valueEnd - member.valueStart - 2
-        for kind in EventKind.allCases {
-            let name = kind.staticName
-            if name.utf8CodeUnitCount == length, memcmp(start, name.utf8Start, length) == 0 { return kind }
+        let name = UnsafeRawBufferPointer(rebasing: frame[(member.valueStart + 1)..<(member.valueEnd - 1)])
+        return EventKind.allCases.first { kind in
+            kind.rawValue.utf8.withContiguousStorageIfAvailable { name.elementsEqual($0) } ?? false
         }
-        return nil
     }
 
     func integer(_ member: JSONScanner.Member) -> Int? {
@@ -196,21 +194,5 @@ enum KnownField: Int, CaseIterable {
             return field
         }
         return nil
-    }
-}
-
-extension EventKind {
-    /// The raw value as a static string, for comparing bytes without building Strings.
-    var staticName: StaticString {
-        switch self {
-        case .runStarted: return "run_started"
-        case .step: return "step"
-        case .eval: return "eval"
-        case .reset: return "reset"
-        case .easeOfTeaching: return "ease_of_teaching"
-        case .allreduce: return "allreduce"
-        case .heartbeat: return "heartbeat"
-        case .runFinished: return "run_finished"
-        }
     }
 }

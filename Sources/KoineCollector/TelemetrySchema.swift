@@ -1,4 +1,5 @@
 import GRDB
+import KoineTelemetry
 
 /// The tables and views of a telemetry database. Every statement is idempotent, so a
 /// collector can open a database another collector (or an older one) wrote.
@@ -58,7 +59,7 @@ enum TelemetrySchema {
             json_extract(body, '$.bosdis') AS bosdis,
             json_extract(body, '$.heldout_accuracy') AS heldout_accuracy,
             json_extract(body, '$.lexicon_size') AS lexicon_size
-        FROM events WHERE kind IN ('step', 'eval')
+        FROM events WHERE kind IN ('\(EventKind.step.rawValue)', '\(EventKind.eval.rawValue)')
         """,
         // Runs of missing seqs per rank (a leading gap counts from seq 0).
         """

@@ -1,4 +1,5 @@
 import Foundation
+import KoineCluster
 
 /// Checks that the ranks of a job can reach each other with every operation
 /// the trainer uses, and times the all-reduce. Each check uses values whose

@@ -1,4 +1,5 @@
 import Foundation
+import KoineCluster
 
 /// How long one in-place all-reduce of `floats` Float32 values takes: the
 /// cost the trainer pays per step for a shared gradient of that size.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import KoineTelemetry
 
 /// A frame the collector refused, kept for the `bad_frames` table.
 struct BadFrameRecord {

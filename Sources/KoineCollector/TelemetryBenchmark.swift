@@ -1,5 +1,6 @@
 import CZMQ
 import Foundation
+import KoineTelemetry
 
 /// Measures the two figures the telemetry design promises (run by `koine collect --benchmark`):
 /// what one `emit` costs the training thread, and how many events per second the collector

@@ -1,4 +1,5 @@
 import Foundation
+import KoineTelemetry
 
 /// An event the collector accepted: the envelope, the figures the live view and the
 /// `runs` table use, and the frame itself as the stored body.

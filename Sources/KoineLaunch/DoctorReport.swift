@@ -1,4 +1,5 @@
 import Foundation
+import KoineTelemetry
 
 /// What `koine doctor` found: who the ranks are, which checks failed where,
 /// and how long an all-reduce takes.
@@ -51,21 +52,23 @@ public struct DoctorReport {
 
     /// The same as one JSON object, for scripts (the README's benchmark).
     public var json: String {
-        let object: [String: Any] = [
-            "world_size": worldSize,
-            "mode": mode,
-            "library": library ?? NSNull(),
-            "ranks": ranks.map { ["rank": $0.rank, "pid": $0.pid, "host": $0.host] as [String: Any] },
-            "checks": checks.map { check in ["name": check, "passed": !failures.contains { $0.check == check }] as [String: Any] },
-            "failures": failures.map { ["rank": $0.rank, "check": $0.check, "message": $0.message] as [String: Any] },
-            "allreduce": timings.map {
-                ["floats": $0.floats, "calls": $0.calls,
-                 "median_us": $0.medianMicroseconds, "mean_us": $0.meanMicroseconds] as [String: Any]
-            },
-            "passed": passed,
-        ]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        JSONValue.object([
+            ("world_size", .int(worldSize)),
+            ("mode", .string(mode)),
+            ("library", library.map(JSONValue.string) ?? .null),
+            ("ranks", .array(ranks.map { .object([("rank", .int($0.rank)), ("pid", .int($0.pid)), ("host", .string($0.host))]) })),
+            ("checks", .array(checks.map { check in
+                .object([("name", .string(check)), ("passed", .bool(!failures.contains { $0.check == check }))])
+            })),
+            ("failures", .array(failures.map {
+                .object([("rank", .int($0.rank)), ("check", .string($0.check)), ("message", .string($0.message))])
+            })),
+            ("allreduce", .array(timings.map {
+                .object([("floats", .int($0.floats)), ("calls", .int($0.calls)),
+                         ("median_us", .double($0.medianMicroseconds)), ("mean_us", .double($0.meanMicroseconds))])
+            })),
+            ("passed", .bool(passed)),
+        ]).serialized
     }
 
     private func format(_ microseconds: Double) -> String {

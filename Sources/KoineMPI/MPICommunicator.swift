@@ -1,5 +1,6 @@
 import CMPI
 import Foundation
+import KoineCluster
 
 /// The ranks of an `mpirun` job, over Open MPI's `MPI_COMM_WORLD`.
 ///
@@ -84,7 +85,7 @@ public final class MPICommunicator: Communicator {
     }
 
     public func wait(_ handle: inout ReductionHandle) throws {
-        guard !handle.completed else { return }
+        guard !handle.isCompleted else { return }
         if handle.request != nil {
             var request: MPI_Request? = handle.request
             let code = MPI_Wait(&request, koine_mpi_status_ignore())
@@ -95,7 +96,7 @@ public final class MPICommunicator: Communicator {
     }
 
     public func test(_ handle: inout ReductionHandle) throws -> Bool {
-        guard !handle.completed else { return true }
+        guard !handle.isCompleted else { return true }
         if handle.request != nil {
             var request: MPI_Request? = handle.request
             var flag: Int32 = 0

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import KoineTelemetry
 
 /// What a telemetry database says about one rank of a run.
 public struct RankReport {
@@ -70,20 +71,21 @@ public struct TelemetryReport {
             if let run { names = names.filter { $0 == run } }
             let runs = try names.map { try loadRun(db, $0) }
             var bad = 0
-            var reasons: [String: Int] = [:]
+            var reasons: [(String, Int)] = []
             var sessions = 0
             if try db.tableExists("collector_sessions") {
-                for row in try Row.fetchAll(db, sql: "SELECT bad, bad_reasons FROM collector_sessions") {
-                    sessions += 1
-                    bad += row["bad"] as Int? ?? 0
-                    if let text: String = row["bad_reasons"], case let .object(members)? = JSONValue.parse(text) {
-                        for (reason, count) in members { reasons[reason, default: 0] += count.integer ?? 0 }
-                    }
-                }
+                let totals = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS sessions, COALESCE(SUM(bad), 0) AS bad FROM collector_sessions")!
+                sessions = totals["sessions"]
+                bad = totals["bad"]
+                // Each session counts its bad frames by reason in a JSON object; SQLite adds them up.
+                reasons = try Row.fetchAll(db, sql: """
+                    SELECT reason.key AS reason, SUM(CASE WHEN reason.type = 'integer' THEN reason.value ELSE 0 END) AS count
+                    FROM collector_sessions,
+                        json_each(CASE WHEN json_valid(bad_reasons) THEN bad_reasons END) AS reason
+                    GROUP BY reason.key ORDER BY reason.key
+                    """).map { ($0["reason"], $0["count"]) }
             }
-            return TelemetryReport(runs: runs, badFrames: bad,
-                                   badFramesByReason: reasons.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-                                   sessions: sessions)
+            return TelemetryReport(runs: runs, badFrames: bad, badFramesByReason: reasons, sessions: sessions)
         }
     }
 
@@ -98,8 +100,9 @@ public struct TelemetryReport {
         }
         let ranks = try Row.fetchAll(db, sql: """
             SELECT rank, COUNT(*) AS events, MAX(seq) AS max_seq,
-                SUM(kind = 'reset') AS resets, MAX(CASE WHEN kind = 'step' THEN step END) AS last_step,
-                MAX(kind = 'run_finished') AS finished,
+                SUM(kind = '\(EventKind.reset.rawValue)') AS resets,
+                MAX(CASE WHEN kind = '\(EventKind.step.rawValue)' THEN step END) AS last_step,
+                MAX(kind = '\(EventKind.runFinished.rawValue)') AS finished,
                 MAX(COALESCE(json_extract(body, '$.dropped'), 0)) AS dropped
             FROM events WHERE run = ? GROUP BY rank ORDER BY rank
             """, arguments: [run]).map { rank -> RankReport in
@@ -110,13 +113,13 @@ public struct TelemetryReport {
         }
         var lastFigures: [(String, JSONValue)] = []
         if let lowest = ranks.first?.rank {
-            for kind in ["step", "eval"] {
+            for kind in [EventKind.step, .eval] {
                 if let body = try String.fetchOne(db, sql: """
                     SELECT body FROM events WHERE run = ? AND rank = ? AND kind = ? ORDER BY seq DESC LIMIT 1
-                    """, arguments: [run, lowest, kind]), case let .object(members)? = JSONValue.parse(body) {
+                    """, arguments: [run, lowest, kind.rawValue]), case let .object(members)? = JSONValue.parse(body) {
                     let envelope: Set<String> = ["v", "run", "rank", "seq", "time", "kind", "dropped"]
                     for (key, value) in members where !envelope.contains(key) && !lastFigures.contains(where: { $0.0 == key }) {
-                        lastFigures.append((kind == "eval" && key == "accuracy" ? "eval_accuracy" : key, value))
+                        lastFigures.append((kind == .eval && key == "accuracy" ? "eval_accuracy" : key, value))
                     }
                 }
             }

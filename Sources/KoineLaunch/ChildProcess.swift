@@ -1,4 +1,5 @@
 import Foundation
+import KoineCluster
 
 /// A child started with `posix_spawn`: unlike Foundation's `Process` it can
 /// get its own process group (so a terminal's Ctrl-C reaches it only through

@@ -1,4 +1,5 @@
 import Foundation
+import KoineTelemetry
 
 /// The collector's second thread: writes batches to SQLite while the first thread keeps
 /// receiving and validating, so the two costs overlap instead of adding up.

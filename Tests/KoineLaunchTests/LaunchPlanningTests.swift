@@ -1,5 +1,6 @@
 import Foundation
-import KoineCluster
+import KoineLaunch
+import KoineTelemetry
 import XCTest
 
 final class LaunchPlanningTests: XCTestCase {
@@ -67,17 +68,20 @@ final class LaunchPlanningTests: XCTestCase {
         XCTAssertEqual(settings.telemetryEndpoint, "none")
     }
 
-    func testEndpointsAreParsed() {
-        XCTAssertEqual(CollectorEndpoint("none"), .none)
-        XCTAssertEqual(CollectorEndpoint(""), .none)
-        XCTAssertEqual(CollectorEndpoint("tcp://127.0.0.1:5557"), .tcp(host: "127.0.0.1", port: 5557))
-        XCTAssertEqual(CollectorEndpoint("tcp://[::1]:6000"), .tcp(host: "::1", port: 6000))
-        XCTAssertEqual(CollectorEndpoint("tcp://login:99999"), .other("tcp://login:99999"))
-        XCTAssertEqual(CollectorEndpoint("ipc:///tmp/k.sock"), .ipc(path: "/tmp/k.sock"))
-        XCTAssertEqual(CollectorEndpoint("tcp://localhost:5557").bindEndpoint, "tcp://127.0.0.1:5557")
-        XCTAssertEqual(CollectorEndpoint("tcp://0.0.0.0:5557").bindEndpoint, "tcp://0.0.0.0:5557")
-        XCTAssertTrue(CollectorEndpoint("tcp://127.0.0.1:5557").isLocal)
-        XCTAssertFalse(CollectorEndpoint("tcp://login.cluster.example:5557").isLocal)
+    func testEndpointsAreParsed() throws {
+        XCTAssertEqual(try Endpoint(parsing: "none"), Endpoint.none)
+        XCTAssertThrowsError(try Endpoint(parsing: ""))
+        XCTAssertEqual(try Endpoint(parsing: "tcp://127.0.0.1:5557"), .tcp(host: "127.0.0.1", port: 5557))
+        XCTAssertEqual(try Endpoint(parsing: "tcp://[::1]:6000"), .tcp(host: "::1", port: 6000))
+        XCTAssertThrowsError(try Endpoint(parsing: "tcp://login:99999"))
+        XCTAssertEqual(try Endpoint(parsing: "ipc:///tmp/k.sock"), .ipc(path: "/tmp/k.sock"))
+        XCTAssertEqual(try Endpoint(parsing: "inproc://koine"), .inproc(name: "koine"))
+        XCTAssertEqual(Endpoint.defaultCollector.description, "tcp://127.0.0.1:5557")
+        XCTAssertEqual(try Endpoint(parsing: "tcp://[::1]:6000").description, "tcp://[::1]:6000")
+        XCTAssertEqual(try Endpoint(parsing: "tcp://localhost:5557").bindEndpoint, "tcp://127.0.0.1:5557")
+        XCTAssertEqual(try Endpoint(parsing: "tcp://0.0.0.0:5557").bindEndpoint, "tcp://0.0.0.0:5557")
+        XCTAssertTrue(try Endpoint(parsing: "tcp://127.0.0.1:5557").isLocal)
+        XCTAssertFalse(try Endpoint(parsing: "tcp://login.cluster.example:5557").isLocal)
     }
 
     func testCollectorStartsOnlyWhenNeededAndPossible() {
@@ -115,11 +119,11 @@ final class LaunchPlanningTests: XCTestCase {
         }
         XCTAssertTrue(bound)
         let port = Int(UInt16(bigEndian: address.sin_port))
-        XCTAssertTrue(CollectorEndpoint("tcp://127.0.0.1:\(port)").isListening())
-        XCTAssertTrue(CollectorEndpoint("tcp://0.0.0.0:\(port)").isListening())
+        XCTAssertTrue(try Endpoint(parsing: "tcp://127.0.0.1:\(port)").isListening())
+        XCTAssertTrue(try Endpoint(parsing: "tcp://0.0.0.0:\(port)").isListening())
         close(listener)
-        XCTAssertFalse(CollectorEndpoint("tcp://127.0.0.1:\(port)").isListening())
-        XCTAssertFalse(CollectorEndpoint("none").isListening())
+        XCTAssertFalse(try Endpoint(parsing: "tcp://127.0.0.1:\(port)").isListening())
+        XCTAssertFalse(try Endpoint(parsing: "none").isListening())
     }
 
     func testChildProcessReportsExitCodesAndSignalsLikeAShell() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import KoineTelemetry
 
 extension JSONValue {
     /// Parses JSON text (as stored in the database) back into a value, keeping key order.

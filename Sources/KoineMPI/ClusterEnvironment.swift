@@ -1,4 +1,5 @@
 import Foundation
+import KoineCluster
 
 /// How this process was started, and the communicator that fits.
 public enum ClusterEnvironment {
