@@ -6,6 +6,9 @@ import Darwin
 
 /// One step of an LSTM over a batch, with the four gates fused into one
 /// `4H`-wide product per input: `[i f g o] = x·Wx + h·Wh + b` (PyTorch's order).
+/// `forward` and `backward` are sequences of public pieces (input side,
+/// hidden side, activation), so a caller that shares work between rows, as
+/// `RecurrentUnroll` does for message prefixes, composes the same pieces.
 public struct LSTMCell {
     public let input: Int
     public let hidden: Int
