@@ -58,28 +58,9 @@ final class AgentGradientTests: XCTestCase {
         }
     }
 
-    /// Central differences in Float parameters, losses summed in Double.
-    /// Tolerance: |analytic − numeric| ≤ 2e-2 · max(1, |analytic|, |numeric|),
-    /// checked on every parameter whose gradient or numeric estimate is not tiny.
     func compare(parameters: Parameters, label: String, loss: () -> Double) throws {
-        // Small enough for the curvature of listeners hearing several distinct messages.
-        let epsilon: Float = 3e-3
-        var checked = 0
-        for i in 0..<parameters.count {
-            let analytic = Double(parameters.gradients[i])
-            let saved = parameters.values[i]
-            parameters.values[i] = saved + epsilon
-            let plus = loss()
-            parameters.values[i] = saved - epsilon
-            let minus = loss()
-            parameters.values[i] = saved
-            let numeric = (plus - minus) / Double(2 * epsilon)
-            if abs(analytic) < 1e-4 && abs(numeric) < 1e-4 { continue }
-            checked += 1
-            XCTAssertLessThanOrEqual(abs(analytic - numeric), 2e-2 * max(1, abs(analytic), abs(numeric)),
-                                     "\(label): parameter \(i) analytic \(analytic) numeric \(numeric)")
-        }
-        XCTAssertGreaterThan(checked, parameters.count / 4, "\(label): too few parameters had a gradient")
+        assertFiniteDifferences(values: parameters.values, gradients: parameters.gradients, count: parameters.count,
+                                label: label, loss: loss)
     }
 
     func testSpeakerGradientLSTM() throws { try checkSpeaker(cell: .lstm) }

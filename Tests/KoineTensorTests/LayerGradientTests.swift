@@ -195,41 +195,6 @@ final class LSTMGradientTests: XCTestCase {
         assertGradient("lstm×2 db", analytic: cell.bias.gradient, values: cell.bias.value, loss: loss)
     }
 
-    /// Rows that continue fewer distinct previous states (`parents`): the
-    /// gradients of the shared states sum over the rows that continue them,
-    /// and the step equals one over the previous states copied out per row.
-    func testStepContinuingDistinctParents() {
-        let f = Fixture(seed: 35)
-        let (cell, p) = make(f)
-        let previousRows = 2, rows = 5
-        let parents = f.indices([1, 0, 1, 1, 0])
-        let x = f.uniform(rows, input), h = f.uniform(previousRows, hidden), c = f.uniform(previousRows, hidden, scale: 2)
-        let cache = LSTMCell.Cache(batch: rows, hidden: hidden, arena: f.arena)
-        let parentGates = f.zeros(previousRows, 4 * hidden)
-        let hOut = f.zeros(rows, hidden), wh = f.uniform(rows, hidden), wc = f.uniform(rows, hidden)
-        let loss = { () -> Double in
-            cell.forward(input: x, hiddenIn: h, cellIn: c, cache: cache, hiddenOut: hOut, parents: parents,
-                         parentGates: parentGates)
-            return weightedSum(hOut, wh) + weightedSum(cache.cell, wc)
-        }
-        _ = loss()
-        // The same step over the previous states copied out per row.
-        let hRows = f.zeros(rows, hidden), cRows = f.zeros(rows, hidden)
-        for r in 0..<rows {
-            hRows.row(r).update(from: h.row(parents[r]), count: hidden)
-            cRows.row(r).update(from: c.row(parents[r]), count: hidden)
-        }
-        let copied = LSTMCell.Cache(batch: rows, hidden: hidden, arena: f.arena), hCopied = f.zeros(rows, hidden)
-        cell.forward(input: x, hiddenIn: hRows, cellIn: cRows, cache: copied, hiddenOut: hCopied)
-        for (a, b) in zip(hOut.array, hCopied.array) { XCTAssertEqual(a, b, accuracy: 1e-6) }
-
-        p.zeroGradients()
-        let dx = f.filled(rows, input, 123), dh = f.filled(previousRows, hidden, 123), dc = f.zeros(previousRows, hidden)
-        cell.backward(input: x, hiddenIn: h, cellIn: c, cache: cache, hiddenGradient: wh, cellGradient: wc,
-                      inputGradient: dx, hiddenInGradient: dh, cellInGradient: dc, parents: parents, parentGates: parentGates)
-        assertStepGradients("lstm(parents)", cell, inputs: [(x, dx), (h, dh), (c, dc)], loss: loss)
-    }
-
     /// The input's contribution prepared by the caller as an embedding lookup
     /// (`inputPrepared`), its gradient read back from `cache.gateGradients`.
     func testPreparedInputFromEmbedding() {

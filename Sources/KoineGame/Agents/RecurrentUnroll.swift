@@ -15,14 +15,19 @@ public final class RecurrentUnroll {
     public let hiddenStates: [Matrix]
     /// ∂L/∂h of each step; callers add their contributions before `backward(step:)`.
     public let hiddenGradients: [Matrix]
+    /// ∂L/∂c′ of the step being run backward, then ∂L/∂c of the step before.
     private let cellGradient: Matrix
-    private let cellGradientPrevious: Matrix
     /// Rows of each step's pass, and for a step whose rows continue fewer
     /// distinct previous states, the previous row of each (see `setRows`).
     private var stepRows: [Int]
     private var parents: [Indices?]
-    /// h·Wh per distinct previous state, and its gradient, for steps with parents.
+    /// For steps with parents (an LSTM only): h·Wh per distinct previous
+    /// state, and in backward the gate gradients summed per previous state;
+    /// the previous cell state of each row, copied from its parent; and each
+    /// row's ∂L/∂c before the rows continuing one parent are summed.
     private let parentGates: Matrix
+    private let rowCells: Matrix
+    private let rowCellGradients: Matrix
 
     public static func parameterCount(kind: CellKind, input: Int, hidden: Int) -> Int {
         switch kind {
@@ -56,12 +61,15 @@ public final class RecurrentUnroll {
         hiddenStates = rows.map { arena.matrix(rows: $0, columns: hidden) }
         hiddenGradients = rows.map { arena.matrix(rows: $0, columns: hidden) }
         cellGradient = arena.matrix(rows: capacity, columns: hidden)
-        cellGradientPrevious = arena.matrix(rows: capacity, columns: hidden)
         stepRows = Array(repeating: 0, count: steps)
         parents = Array(repeating: nil, count: steps)
-        // Parents are rows of a step before the last.
-        let parentCapacity = kind == .lstm && stepCapacities != nil ? rows.dropLast().max() ?? 0 : 0
+        // Parents are rows of a step before the last; their children, of a step after the first.
+        let sharing = kind == .lstm && stepCapacities != nil
+        let parentCapacity = sharing ? rows.dropLast().max() ?? 0 : 0
+        let childCapacity = sharing ? rows.dropFirst().max() ?? 0 : 0
         parentGates = arena.matrix(rows: parentCapacity, columns: 4 * hidden)
+        rowCells = arena.matrix(rows: childCapacity, columns: hidden)
+        rowCellGradients = arena.matrix(rows: childCapacity, columns: hidden)
     }
 
     /// The hidden state after `step`, for the rows of the current pass.
@@ -110,7 +118,8 @@ public final class RecurrentUnroll {
     /// sharing that prefix.
     public func setRows(_ rows: Int, step: Int, parents stepParents: Indices? = nil) {
         precondition(rows <= hiddenStates[step].rows, "step \(step) holds at most \(hiddenStates[step].rows) rows, not \(rows)")
-        precondition(stepParents == nil || (step > 0 && lstm != nil && stepRows[step - 1] <= parentGates.rows),
+        precondition(stepParents == nil || (step > 0 && lstm != nil && stepRows[step - 1] <= parentGates.rows
+                                            && rows <= rowCells.rows),
                      "parents need an LSTM step after the first, within the parent capacity")
         stepRows[step] = rows
         parents[step] = stepParents
@@ -124,9 +133,19 @@ public final class RecurrentUnroll {
         let previous: Matrix? = step == 0 ? initialHidden : hiddenStates[step - 1].rows(0..<previousRows)
         let out = hiddenStates[step].rows(0..<rows)
         if let lstm {
+            let cache = lstmCaches[step].prefix(rows)
             let cellIn: Matrix? = step == 0 ? nil : lstmCaches[step - 1].cell.rows(0..<previousRows)
-            lstm.forward(input: input, hiddenIn: previous, cellIn: cellIn, cache: lstmCaches[step].prefix(rows), hiddenOut: out,
-                         inputPrepared: inputPrepared, parents: parents[step], parentGates: parentGates)
+            if let stepParents = parents[step], let previous, let cellIn {
+                // The cell's own forward, with the hidden side computed once per parent.
+                lstm.inputSide(input, into: cache.gates, prepared: inputPrepared)
+                let product = parentGates.rows(0..<previousRows)
+                lstm.hiddenSide(previous, into: product, accumulate: false)
+                for r in 0..<rows { Kernels.axpy(1, product.row(stepParents[r]), cache.gates.row(r), count: gateWidth) }
+                lstm.activate(cellIn: parentRows(of: cellIn, stepParents, rows: rows), cache: cache, hiddenOut: out)
+            } else {
+                lstm.forward(input: input, hiddenIn: previous, cellIn: cellIn, cache: cache, hiddenOut: out,
+                             inputPrepared: inputPrepared)
+            }
         } else if let gru {
             gru.forward(input: input, hiddenIn: previous, cache: gruCaches[step].prefix(rows), hiddenOut: out,
                         inputPrepared: inputPrepared)
@@ -150,21 +169,45 @@ public final class RecurrentUnroll {
         let previousGradient: Matrix? = step == 0 ? initialHiddenGradient : hiddenGradients[step - 1].rows(0..<previousRows)
         let dh = hiddenGradients[step].rows(0..<rows)
         if let lstm {
+            let cache = lstmCaches[step].prefix(rows)
             let cellIn: Matrix? = step == 0 ? nil : lstmCaches[step - 1].cell.rows(0..<previousRows)
-            let dcIn = cellGradientPrevious.rows(0..<previousRows)
-            if step > 0 && parents[step] != nil { dcIn.zero() }
-            lstm.backward(
-                input: input, hiddenIn: previous, cellIn: cellIn, cache: lstmCaches[step].prefix(rows),
-                hiddenGradient: dh, cellGradient: cellGradient.rows(0..<rows),
-                inputGradient: inputGradient, hiddenInGradient: previousGradient,
-                cellInGradient: step == 0 ? nil : dcIn, accumulateInput: accumulateInput, inputPrepared: inputPrepared,
-                parents: parents[step], parentGates: parentGates)
-            if step > 0 { cellGradient.rows(0..<previousRows).copy(from: dcIn) }
+            let dc = cellGradient.rows(0..<rows)
+            if let stepParents = parents[step], let previous, let cellIn {
+                // The cell's own backward, with the rows' gradients summed per parent.
+                let rowGradients = rowCellGradients.rows(0..<rows)
+                lstm.activationBackward(cellIn: parentRows(of: cellIn, stepParents, rows: rows), cache: cache, hiddenGradient: dh,
+                                        cellGradient: dc, cellInGradient: rowGradients)
+                sumPerParent(rowGradients, stepParents, into: cellGradient.rows(0..<previousRows))
+                lstm.inputSideBackward(input, gateGradients: cache.gateGradients, inputGradient: inputGradient,
+                                       accumulate: accumulateInput, prepared: inputPrepared)
+                let summed = parentGates.rows(0..<previousRows)
+                sumPerParent(cache.gateGradients, stepParents, into: summed)
+                lstm.hiddenSideBackward(previous, gateGradients: summed, hiddenInGradient: previousGradient)
+            } else {
+                // ∂L/∂c is written over ∂L/∂c′, which the cell reads first, row by row.
+                lstm.backward(
+                    input: input, hiddenIn: previous, cellIn: cellIn, cache: cache, hiddenGradient: dh, cellGradient: dc,
+                    inputGradient: inputGradient, hiddenInGradient: previousGradient, cellInGradient: cellIn == nil ? nil : dc,
+                    accumulateInput: accumulateInput, inputPrepared: inputPrepared)
+            }
         } else if let gru {
             gru.backward(
                 input: input, hiddenIn: previous, cache: gruCaches[step].prefix(rows), hiddenGradient: dh,
                 inputGradient: inputGradient, hiddenInGradient: previousGradient, accumulateInput: accumulateInput,
                 inputPrepared: inputPrepared)
         }
+    }
+
+    /// For each of a step's `rows`, its parent's row of `states`.
+    private func parentRows(of states: Matrix, _ parents: Indices, rows: Int) -> Matrix {
+        let out = rowCells.rows(0..<rows)
+        for r in 0..<rows { out.row(r).update(from: states.row(parents[r]), count: hidden) }
+        return out
+    }
+
+    /// `sums` = the rows of `rows` added up per parent, in row order from zero.
+    private func sumPerParent(_ rows: Matrix, _ parents: Indices, into sums: Matrix) {
+        sums.zero()
+        for r in 0..<rows.rows { Kernels.axpy(1, rows.row(r), sums.row(parents[r]), count: rows.columns) }
     }
 }

@@ -6,6 +6,9 @@ import Darwin
 
 /// One step of an LSTM over a batch, with the four gates fused into one
 /// `4H`-wide product per input: `[i f g o] = x·Wx + h·Wh + b` (PyTorch's order).
+/// `forward` and `backward` are sequences of public pieces (input side,
+/// hidden side, activation), so a caller that shares work between rows, as
+/// `RecurrentUnroll` does for message prefixes, composes the same pieces.
 public struct LSTMCell {
     public let input: Int
     public let hidden: Int
@@ -63,28 +66,33 @@ public struct LSTMCell {
     /// skipped). With `inputPrepared`, `cache.gates` already holds the input's
     /// contribution `x·Wx` (computed by the caller, e.g. as a table lookup) and
     /// `x` is ignored.
-    ///
-    /// With `parents`, row r continues state `parents[r]`: `hiddenIn` and
-    /// `cellIn` hold only the distinct previous states (often far fewer rows
-    /// than the step has), their product `h·Wh` runs once per previous state
-    /// into `parentGates` and is added to every row that continues it.
     @inlinable
     public func forward(
-        input x: Matrix?, hiddenIn h: Matrix?, cellIn c: Matrix?, cache: Cache, hiddenOut: Matrix,
-        inputPrepared: Bool = false, parents: Indices? = nil, parentGates: Matrix? = nil
+        input x: Matrix?, hiddenIn h: Matrix?, cellIn c: Matrix?, cache: Cache, hiddenOut: Matrix, inputPrepared: Bool = false
     ) {
-        let gates = cache.gates
-        Kernels.addInputSide(into: gates, bias: bias.value.base, input: x, weight: inputWeight.value, prepared: inputPrepared)
-        if let h {
-            if let parents {
-                let product = parentGates!.rows(0..<h.rows)
-                BLAS.gemm(h, hiddenWeight.value, into: product)
-                for r in 0..<gates.rows { Kernels.axpy(1, product.row(parents[r]), gates.row(r), count: gates.columns) }
-            } else {
-                BLAS.gemm(h, hiddenWeight.value, into: gates, beta: 1)
-            }
-        }
+        inputSide(x, into: cache.gates, prepared: inputPrepared)
+        if let h { hiddenSide(h, into: cache.gates, accumulate: true) }
+        activate(cellIn: c, cache: cache, hiddenOut: hiddenOut)
+    }
+
+    /// `gates = x·Wx + b`, or `gates += b` when `prepared` (see `forward`).
+    @inlinable
+    public func inputSide(_ x: Matrix?, into gates: Matrix, prepared: Bool) {
+        Kernels.addInputSide(into: gates, bias: bias.value.base, input: x, weight: inputWeight.value, prepared: prepared)
+    }
+
+    /// `gates = h·Wh`, or `gates += h·Wh` when `accumulate`.
+    @inlinable
+    public func hiddenSide(_ h: Matrix, into gates: Matrix, accumulate: Bool) {
+        BLAS.gemm(h, hiddenWeight.value, into: gates, beta: accumulate ? 1 : 0)
+    }
+
+    /// The gates' nonlinearities, in place in `cache.gates`, then c′, tanh c′
+    /// and h′; `cellIn` (nil: zeros) holds each row's previous cell state.
+    @inlinable
+    public func activate(cellIn c: Matrix?, cache: Cache, hiddenOut: Matrix) {
         let H = hidden
+        let gates = cache.gates
         for r in 0..<gates.rows {
             let g = gates.row(r)
             // Whole bands at a time, so each loop is one vectorisable kernel.
@@ -93,7 +101,7 @@ public struct LSTMCell {
             Kernels.sigmoid(g + 3 * H, count: H)    // o
             let cellOut = cache.cell.row(r), tanhOut = cache.cellTanh.row(r), hOut = hiddenOut.row(r)
             if let c {
-                let previous = c.row(parents?[r] ?? r)
+                let previous = c.row(r)
                 for j in 0..<H {
                     let newCell = g[H + j] * previous[j] + g[j] * g[2 * H + j]
                     let t = FastMath.tanh(newCell)
@@ -116,22 +124,30 @@ public struct LSTMCell {
     /// Backward through one step. `hiddenGradient` is ∂L/∂h′; `cellGradient`
     /// (optional) is ∂L/∂c′ arriving from the next step. Accumulates weight
     /// gradients; writes ∂L/∂x (adding when `accumulateInput`), ∂L/∂h and ∂L/∂c
-    /// for the inputs that were given and whose gradients are asked for. With
-    /// `parents` (as in `forward`), the rows' gradients are summed per previous
-    /// state: ∂L/∂c is added into (so it must start zeroed) and `parentGates`
-    /// holds the summed gate gradients for the products.
+    /// for the inputs that were given and whose gradients are asked for.
     @inlinable
     public func backward(
         input x: Matrix?, hiddenIn h: Matrix?, cellIn c: Matrix?, cache: Cache,
         hiddenGradient dh: Matrix, cellGradient dc: Matrix?,
         inputGradient dx: Matrix? = nil, hiddenInGradient dhIn: Matrix? = nil, cellInGradient dcIn: Matrix? = nil,
-        accumulateInput: Bool = false, inputPrepared: Bool = false, parents: Indices? = nil, parentGates: Matrix? = nil
+        accumulateInput: Bool = false, inputPrepared: Bool = false
     ) {
+        activationBackward(cellIn: c, cache: cache, hiddenGradient: dh, cellGradient: dc, cellInGradient: dcIn)
+        inputSideBackward(x, gateGradients: cache.gateGradients, inputGradient: dx, accumulate: accumulateInput,
+                          prepared: inputPrepared)
+        hiddenSideBackward(h, gateGradients: cache.gateGradients, hiddenInGradient: dhIn)
+    }
+
+    /// Backward through `activate`: fills `cache.gateGradients` (∂L/∂ gate
+    /// pre-activations) and writes each row's ∂L/∂c into `cellInGradient`,
+    /// which may be the same buffer as `cellGradient` (each row is read first).
+    @inlinable
+    public func activationBackward(cellIn c: Matrix?, cache: Cache, hiddenGradient dh: Matrix, cellGradient dc: Matrix?,
+                                   cellInGradient dcIn: Matrix?) {
         let H = hidden
         let dG = cache.gateGradients
         for r in 0..<dG.rows {
             let g = cache.gates.row(r), t = cache.cellTanh.row(r), d = dG.row(r), dhr = dh.row(r)
-            let parent = parents?[r] ?? r
             let cellTotal = d  // ∂L/∂c′ is staged in the i band, then overwritten
             if let dc {
                 let dcr = dc.row(r)
@@ -140,15 +156,11 @@ public struct LSTMCell {
                 for j in 0..<H { cellTotal[j] = dhr[j] * g[3 * H + j] * (1 - t[j] * t[j]) }
             }
             if let dcIn {
-                let out = dcIn.row(parent)
-                if parents != nil {
-                    for j in 0..<H { out[j] += cellTotal[j] * g[H + j] }
-                } else {
-                    for j in 0..<H { out[j] = cellTotal[j] * g[H + j] }
-                }
+                let out = dcIn.row(r)
+                for j in 0..<H { out[j] = cellTotal[j] * g[H + j] }
             }
             if let c {
-                let previous = c.row(parent)
+                let previous = c.row(r)
                 for j in 0..<H {
                     let f = g[H + j]
                     d[H + j] = cellTotal[j] * previous[j] * f * (1 - f)
@@ -163,20 +175,27 @@ public struct LSTMCell {
                 d[j] = dCell * candidate * i * (1 - i)
             }
         }
+    }
+
+    /// Backward through `inputSide`: accumulates the bias and (unless
+    /// `prepared`) input-weight gradients and writes ∂L/∂x (adding when `accumulate`).
+    @inlinable
+    public func inputSideBackward(_ x: Matrix?, gateGradients dG: Matrix, inputGradient dx: Matrix?, accumulate: Bool,
+                                  prepared: Bool) {
         Kernels.accumulateColumnSums(dG, into: bias.gradient.base)
-        if !inputPrepared, let x {
+        if !prepared, let x {
             BLAS.gemm(x, transposeA: true, dG, into: inputWeight.gradient, beta: 1)
-            if let dx { BLAS.gemm(dG, inputWeight.value, transposeB: true, into: dx, beta: accumulateInput ? 1 : 0) }
+            if let dx { BLAS.gemm(dG, inputWeight.value, transposeB: true, into: dx, beta: accumulate ? 1 : 0) }
         }
+    }
+
+    /// Backward through `hiddenSide`: accumulates the hidden-weight gradient
+    /// and writes ∂L/∂h (zeros for a nil, zero, state).
+    @inlinable
+    public func hiddenSideBackward(_ h: Matrix?, gateGradients dG: Matrix, hiddenInGradient dhIn: Matrix?) {
         if let h {
-            var hiddenSide = dG
-            if let parents {
-                hiddenSide = parentGates!.rows(0..<h.rows)
-                hiddenSide.zero()
-                for r in 0..<dG.rows { Kernels.axpy(1, dG.row(r), hiddenSide.row(parents[r]), count: 4 * H) }
-            }
-            BLAS.gemm(h, transposeA: true, hiddenSide, into: hiddenWeight.gradient, beta: 1)
-            if let dhIn { BLAS.gemm(hiddenSide, hiddenWeight.value, transposeB: true, into: dhIn) }
+            BLAS.gemm(h, transposeA: true, dG, into: hiddenWeight.gradient, beta: 1)
+            if let dhIn { BLAS.gemm(dG, hiddenWeight.value, transposeB: true, into: dhIn) }
         } else if let dhIn {
             dhIn.zero()
         }
