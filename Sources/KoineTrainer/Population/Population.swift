@@ -127,20 +127,21 @@ public final class Population {
 
     /// Fresh parameters and optimizer state for listener `l` (and its private encoder).
     public func resetListener(_ l: Int, step: Int) {
-        let listener = listeners[l]
-        listener.module.reset()
-        listener.baseline = 0
-        if sharedEncoder == nil { listener.encoder.module.reset() }
+        reinitialise(listeners[l].module, encoder: listeners[l].encoder)
+        listeners[l].baseline = 0
         listenerBirths[l] = step
     }
 
     /// Fresh parameters and optimizer state for speaker `s` (and its private encoder).
     public func resetSpeaker(_ s: Int, step: Int) {
-        let speaker = speakers[s]
-        speaker.module.reset()
-        speaker.baseline = 0
-        if sharedEncoder == nil { speaker.encoder.module.reset() }
+        reinitialise(speakers[s].module, encoder: speakers[s].encoder)
+        speakers[s].baseline = 0
         speakerBirths[s] = step
+    }
+
+    private func reinitialise(_ module: Module, encoder: ObjectEncoder) {
+        module.reset()
+        if sharedEncoder == nil { encoder.module.reset() }
     }
 
     /// A checksum of every parameter of this rank (agents, then encoders).

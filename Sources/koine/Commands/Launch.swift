@@ -21,20 +21,7 @@ struct Launch: ParsableCommand {
     @Option(name: .customLong("np"), help: "How many ranks.")
     var ranks: Int
 
-    @Option(name: .long, help: "The YAML configuration file, passed to every rank.")
-    var config: String?
-
-    @Option(name: .customLong("set"), help: "Override a configuration key, e.g. --set train.steps=1000 (repeatable).")
-    var overrides: [String] = []
-
-    @Option(name: .long, help: "The run directory (rank 0 writes it).")
-    var out: String?
-
-    @Option(name: .long, help: "Resume the run in this directory.")
-    var resume: String?
-
-    @Option(name: .long, help: "Telemetry endpoint the ranks send to: tcp://HOST:PORT, ipc://PATH or none (default: the config's).")
-    var telemetry: String?
+    @OptionGroup var options: RunOptions
 
     @Flag(name: .customLong("no-collector"), help: "Do not start a telemetry collector, even when none is listening.")
     var noCollector = false
@@ -60,8 +47,8 @@ struct Launch: ParsableCommand {
         guard ["train", "doctor"].contains(command) else {
             throw UsageFailure("launch: --command must be train or doctor, got \(command)")
         }
-        let request = LaunchRequest(command: command, config: config, overrides: overrides, out: out,
-                                    resume: resume, telemetry: telemetry, passthrough: passthrough)
+        let request = LaunchRequest(command: command, config: options.config, overrides: options.overrides, out: options.out,
+                                    resume: options.resume, telemetry: options.telemetry, passthrough: passthrough)
         let endpoint = try resolveEndpoint(request)
         let mpirunPath = try findMPIRun()
         let program = HostResources.currentExecutable()
@@ -69,7 +56,7 @@ struct Launch: ParsableCommand {
                               runningAsRoot: HostResources.isRunningAsRoot, program: program,
                               programArguments: request.programArguments, hostfile: hostfile)
         let collectorPlan = CollectorPlan.decide(
-            endpoint: endpoint, disabled: noCollector, command: command, runDirectory: out ?? resume,
+            endpoint: endpoint, disabled: noCollector, command: command, runDirectory: options.out ?? options.resume,
             isListening: { $0.isListening() })
 
         if dryRun {

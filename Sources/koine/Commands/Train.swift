@@ -11,20 +11,7 @@ struct Train: ParsableCommand {
         abstract: "Train a population on a configuration and write its run directory.",
         discussion: "Alone it runs as one rank; under mpirun (or koine launch) every rank hosts a population.")
 
-    @Option(name: .long, help: "The YAML configuration file (with --resume, optional: it must match the run's).")
-    var config: String?
-
-    @Option(name: .customLong("set"), help: "Override a configuration key, e.g. --set train.steps=1000 (repeatable).")
-    var overrides: [String] = []
-
-    @Option(name: .long, help: "The run directory to create (default runs/<config name>-<time>).")
-    var out: String?
-
-    @Option(name: .long, help: "Continue the run in DIR from its newest complete checkpoint (--set train.steps=N extends it).")
-    var resume: String?
-
-    @Option(name: .long, help: "Where to send telemetry: tcp://HOST:PORT, ipc://PATH or none (overrides telemetry.endpoint).")
-    var telemetry: String?
+    @OptionGroup var options: RunOptions
 
     @Flag(name: .long, help: "No progress line.")
     var quiet = false
@@ -48,9 +35,10 @@ struct Train: ParsableCommand {
             if communicator.rank == 0 { UsageFailure(message).exit() }
             Foundation.exit(2)
         }
+        let (config, out, resume) = (options.config, options.out, options.resume)
         let run: TrainingRun
         do {
-            let overrides = self.overrides + (telemetry.map { ["telemetry.endpoint=\($0)"] } ?? [])
+            let overrides = options.overrides + (options.telemetry.map { ["telemetry.endpoint=\($0)"] } ?? [])
             if let resume, out != nil { fail("--out and --resume: a resumed run stays in its own directory; pass only --resume \(resume)") }
             guard resume != nil || config != nil else { fail("--config FILE is required (or --resume DIR to continue a run)") }
             let configuration = try resume.map { try Resume.configuration(run: $0, config: config, overrides: overrides) }
