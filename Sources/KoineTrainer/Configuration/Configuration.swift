@@ -54,6 +54,7 @@ public struct Configuration {
     public var variableLength = false
     // agents
     public var cell = CellKind.lstm
+    public var symbolInput = SymbolInputKind.embedding
     public var hidden = 0
     public var channel = ChannelKind.reinforce
     public var entropy = 0.0
@@ -67,6 +68,7 @@ public struct Configuration {
     public var crossRank = 0.0
     public var listenerReset = ResetSettings(mode: .none, every: 0)
     public var speakerReset = ResetSettings(mode: .none, every: 0)
+    public var resetSpeakerOptimizer = false
     // train
     public var steps = 0
     public var batch = 0
@@ -158,7 +160,7 @@ public struct Configuration {
     public var agentSettings: AgentSettings {
         AgentSettings(
             vocabulary: vocabulary, messageLength: messageLength, variableLength: variableLength, cell: cell,
-            hidden: hidden, channel: channel, entropy: Float(entropy), temperature: Float(temperature),
+            symbolInput: symbolInput, hidden: hidden, channel: channel, entropy: Float(entropy), temperature: Float(temperature),
             baseline: baseline,
             optimizer: OptimizerSettings(kind: optimizer, learningRate: Float(learningRate), momentum: Float(momentum), clip: Float(clip)))
     }

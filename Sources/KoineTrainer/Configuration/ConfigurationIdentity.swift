@@ -10,11 +10,18 @@ extension Configuration {
         Configuration.keys.map { ($0.path, $0.get(self).text) }
     }
 
+    /// Keys added after checkpoints were first written: at their defaults they
+    /// leave the identity as it was, so those checkpoints still resume.
+    static let laterKeys: Set<String> = ["agents.symbol_input", "population.reset.speaker_optimizer"]
+
     /// A hash of every setting that shapes training (all but `resumableKeys`):
     /// two configurations with the same identity give the same run.
     public var identity: UInt64 {
         var text = ""
-        for (key, value) in settings where !Configuration.resumableKeys.contains(key) { text += "\(key)=\(value)\n" }
+        for (index, (key, value)) in settings.enumerated() where !Configuration.resumableKeys.contains(key) {
+            if Configuration.laterKeys.contains(key) && Configuration.keys[index].defaultValue.text == value { continue }
+            text += "\(key)=\(value)\n"
+        }
         return Array(text.utf8).withUnsafeBytes { Checksum.fnv1a($0) }
     }
 

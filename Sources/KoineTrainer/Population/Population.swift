@@ -122,6 +122,13 @@ public final class Population {
             resetSpeaker(s, step: step)
             events.append(ResetEvent(role: .speaker, agent: s, step: step, rank: communicator.rank))
         }
+        if configuration.resetSpeakerOptimizer && !listenerResets.agents(before: step).isEmpty {
+            // Li & Bowling re-create the speaker's optimizer with every new listener.
+            for speaker in speakers {
+                speaker.module.optimizer.reset()
+                if sharedEncoder == nil { speaker.encoder.module.optimizer.reset() }
+            }
+        }
         return events
     }
 

@@ -219,6 +219,7 @@ public final class Reporter {
             accuracy: evaluation?["accuracy"] ?? 0,
             trainingAccuracy: lastTotals.games > 0 ? lastTotals.accuracy : totals.accuracy,
             topographicSimilarity: evaluation?["topsim"] ?? 0,
+            topographicSimilarityLiBowling: evaluation?["topsim_li_bowling"],
             entropy: evaluation?["entropy"] ?? 0,
             resets: resets.count * communicator.size, crossRankGames: totals.crossRankGames,
             crossRankReplies: totals.crossRankReplies,

@@ -14,6 +14,8 @@ public struct Summary {
     public var accuracy: Double
     public var trainingAccuracy: Double
     public var topographicSimilarity: Double
+    /// Li & Bowling's topsim (ordered pairs with self-pairs; see TopographicSimilarity.liBowling).
+    public var topographicSimilarityLiBowling: Double?
     public var entropy: Double
     public var resets: Int
     public var crossRankGames: Int
@@ -37,7 +39,9 @@ public struct Summary {
             ("games_per_second", .double(gamesPerSecond)), ("steps_per_second", .double(stepsPerSecond)),
             ("wall_seconds", .double(wallSeconds)), ("allreduce_seconds", .double(allreduceSeconds)),
             ("accuracy", .double(accuracy)), ("training_accuracy", .double(trainingAccuracy)),
-            ("topsim", .double(topographicSimilarity)), ("entropy", .double(entropy)),
+            ("topsim", .double(topographicSimilarity)),
+            ("topsim_li_bowling", topographicSimilarityLiBowling.map { .double($0) } ?? .null),
+            ("entropy", .double(entropy)),
             ("resets", .int(resets)), ("cross_rank_games", .int(crossRankGames)),
             ("cross_rank_replies", .int(crossRankReplies)),
             ("telemetry_dropped", .int(telemetryDropped)),

@@ -26,6 +26,7 @@ public struct AgentSettings {
     public var messageLength: Int
     public var variableLength: Bool
     public var cell: CellKind
+    public var symbolInput: SymbolInputKind
     public var hidden: Int
     public var channel: ChannelKind
     public var entropy: Float
@@ -35,13 +36,14 @@ public struct AgentSettings {
 
     public init(
         vocabulary: Int = 8, messageLength: Int = 2, variableLength: Bool = false, cell: CellKind = .lstm,
-        hidden: Int = 100, channel: ChannelKind = .reinforce, entropy: Float = 0.1, temperature: Float = 1,
+        symbolInput: SymbolInputKind = .embedding, hidden: Int = 100, channel: ChannelKind = .reinforce, entropy: Float = 0.1, temperature: Float = 1,
         baseline: BaselineKind = .mean, optimizer: OptimizerSettings = OptimizerSettings()
     ) {
         self.vocabulary = vocabulary
         self.messageLength = messageLength
         self.variableLength = variableLength
         self.cell = cell
+        self.symbolInput = symbolInput
         self.hidden = hidden
         self.channel = channel
         self.entropy = entropy
@@ -52,6 +54,9 @@ public struct AgentSettings {
 
     /// The end-of-message symbol, when messages have variable length.
     public var endOfMessage: Int32 { 0 }
+
+    /// The width of what enters the recurrent cells: the embedding's, or the vocabulary's when one-hot.
+    var symbolInputWidth: Int { symbolInput == .embedding ? hidden : vocabulary }
 }
 
 public enum OptimizerKind: String, CaseIterable {

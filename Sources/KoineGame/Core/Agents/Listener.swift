@@ -12,7 +12,7 @@ public final class Listener {
     /// Running mean of this listener's rewards (REINFORCE baseline).
     public var baseline: Float = 0
 
-    let embedding: Embedding    // vocabulary × hidden
+    let symbolInput: SymbolInput
     let unroll: RecurrentUnroll
     let query: Linear           // hidden → hidden
     let arena: Arena
@@ -52,8 +52,8 @@ public final class Listener {
     var message: Message?
 
     public static func parameterCount(_ settings: AgentSettings) -> Int {
-        Embedding.parameterCount(count: settings.vocabulary, width: settings.hidden)
-            + RecurrentUnroll.parameterCount(kind: settings.cell, input: settings.hidden, hidden: settings.hidden)
+        SymbolInput.parameterCount(kind: settings.symbolInput, symbols: settings.vocabulary, hidden: settings.hidden)
+            + RecurrentUnroll.parameterCount(kind: settings.cell, input: settings.symbolInputWidth, hidden: settings.hidden)
             + Linear.parameterCount(input: settings.hidden, output: settings.hidden)
     }
 
@@ -68,22 +68,24 @@ public final class Listener {
         self.candidates = candidates
         let h = settings.hidden, length = settings.messageLength
         let parameters = Parameters(count: Listener.parameterCount(settings))
-        embedding = Embedding(count: settings.vocabulary, width: h, parameters: parameters)
+        symbolInput = SymbolInput(kind: settings.symbolInput, symbols: settings.vocabulary, vocabulary: settings.vocabulary,
+                                  hidden: h, parameters: parameters)
         let groups = MessageGroups(vocabulary: settings.vocabulary, length: length, capacity: capacity, arena: arena)
         self.groups = groups
         let sharing: MessageGroups.Sharing =
             !sharesMessages || settings.channel == .gumbel ? .none : settings.cell == .lstm ? .prefixes : .messages
         self.sharing = sharing
         // Over distinct prefixes, step t runs at most vocabulary^(t+1) rows.
-        unroll = RecurrentUnroll(kind: settings.cell, input: h, hidden: h, steps: length, capacity: capacity,
+        unroll = RecurrentUnroll(kind: settings.cell, input: symbolInput.width, hidden: h, steps: length, capacity: capacity,
                                  parameters: parameters, arena: arena,
                                  stepCapacities: sharing == .prefixes ? (0..<length).map(groups.stepCapacity) : nil)
         query = Linear(input: h, output: h, parameters: parameters)
         module = Module(parameters: parameters, settings: settings.optimizer, initializer: random)
         // Relaxed (Gumbel) messages need their embedded inputs; discrete ones go through the table.
         let relaxed = settings.channel == .gumbel ? capacity : 0
-        inputs = (0..<length).map { _ in arena.matrix(rows: relaxed, columns: h) }
-        inputGradients = (0..<length).map { _ in arena.matrix(rows: relaxed, columns: h) }
+        let width = symbolInput.width
+        inputs = (0..<length).map { _ in arena.matrix(rows: relaxed, columns: width) }
+        inputGradients = (0..<length).map { _ in arena.matrix(rows: relaxed, columns: width) }
         queries = arena.matrix(rows: capacity, columns: h)
         queryGradient = arena.matrix(rows: capacity, columns: h)
         scores = arena.matrix(rows: capacity, columns: candidates)
@@ -114,11 +116,11 @@ public final class Listener {
                 unroll.setRows(groups.counts[t], step: t, parents: t > 0 ? groups.parents[t].prefix(groups.counts[t]) : nil)
             }
         }
-        if !message.isDifferentiable { inputTable.prepare(embedding: embedding, inputWeight: unroll.inputWeight) }
+        if !message.isDifferentiable { symbolInput.prepare(inputTable, inputWeight: unroll.inputWeight) }
         for t in 0..<settings.messageLength {
             if message.isDifferentiable {
                 let x = inputs[t].rows(0..<rows)
-                BLAS.gemm(message.oneHot[t].rows(0..<rows), embedding.table.value.rows(0..<v), into: x)
+                symbolInput.forward(relaxed: message.oneHot[t].rows(0..<rows), start: nil, into: x)
                 unroll.forward(step: t, input: x, initialHidden: nil)
             } else {
                 inputTable.lookup(groups.symbols[t].prefix(unroll.rows(t)), into: unroll.preparedGates(t))
@@ -188,16 +190,15 @@ public final class Listener {
                 let x = inputs[t].rows(0..<rows), dx = inputGradients[t].rows(0..<rows)
                 unroll.backward(step: t, input: x, initialHidden: nil, inputGradient: dx, initialHiddenGradient: nil)
                 let oneHot = message.oneHot[t].rows(0..<rows)
-                BLAS.gemm(oneHot, transposeA: true, dx, into: embedding.table.gradient.rows(0..<v), beta: 1)
-                BLAS.gemm(dx, embedding.table.value.rows(0..<v), transposeB: true,
-                          into: message.gradients[t].rows(0..<rows), beta: 1)
+                symbolInput.parameterBackward(relaxed: oneHot, start: nil, inputGradient: dx)
+                symbolInput.symbolBackward(inputGradient: dx, into: message.gradients[t].rows(0..<rows))
             } else {
                 unroll.backward(step: t, input: nil, initialHidden: nil, inputGradient: nil, initialHiddenGradient: nil,
                                 inputPrepared: true)
                 inputTable.accumulate(groups.symbols[t].prefix(unroll.rows(t)), gateGradients: unroll.gateGradients(t))
             }
         }
-        if !message.isDifferentiable { inputTable.backward(embedding: embedding, inputWeight: unroll.inputWeight) }
+        if !message.isDifferentiable { symbolInput.backward(inputTable, inputWeight: unroll.inputWeight) }
     }
 
     /// Fraction of the last batch's games won.

@@ -12,7 +12,8 @@ public final class Speaker {
     /// Running mean of this speaker's rewards (REINFORCE baseline).
     public var baseline: Float = 0
 
-    let embedding: Embedding        // (vocabulary + 1) × hidden; the last row is the start symbol
+    /// Symbols 0..<vocabulary, and the start symbol (`vocabulary`).
+    let symbolInput: SymbolInput
     let output: Linear              // hidden → vocabulary
     let unroll: RecurrentUnroll
     let arena: Arena
@@ -47,8 +48,8 @@ public final class Speaker {
     public private(set) var rows = 0
 
     public static func parameterCount(_ settings: AgentSettings) -> Int {
-        Embedding.parameterCount(count: settings.vocabulary + 1, width: settings.hidden)
-            + RecurrentUnroll.parameterCount(kind: settings.cell, input: settings.hidden, hidden: settings.hidden)
+        SymbolInput.parameterCount(kind: settings.symbolInput, symbols: settings.vocabulary + 1, hidden: settings.hidden)
+            + RecurrentUnroll.parameterCount(kind: settings.cell, input: settings.symbolInputWidth, hidden: settings.hidden)
             + Linear.parameterCount(input: settings.hidden, output: settings.vocabulary)
     }
 
@@ -60,11 +61,11 @@ public final class Speaker {
         self.capacity = capacity
         let h = settings.hidden, v = settings.vocabulary, length = settings.messageLength
         let parameters = Parameters(count: Speaker.parameterCount(settings))
-        embedding = Embedding(count: v + 1, width: h, parameters: parameters)
+        symbolInput = SymbolInput(kind: settings.symbolInput, symbols: v + 1, vocabulary: v, hidden: h, parameters: parameters)
         let objects = encoder.table.rows
         let perObject = settings.cell == .lstm && settings.channel == .reinforce && objects <= capacity
         perObjectFirstStep = perObject
-        unroll = RecurrentUnroll(kind: settings.cell, input: h, hidden: h, steps: length, capacity: capacity,
+        unroll = RecurrentUnroll(kind: settings.cell, input: symbolInput.width, hidden: h, steps: length, capacity: capacity,
                                  parameters: parameters, arena: arena,
                                  stepCapacities: perObject ? (0..<length).map { $0 == 0 ? objects : capacity } : nil)
         output = Linear(input: h, output: v, parameters: parameters)
@@ -73,8 +74,9 @@ public final class Speaker {
                           differentiable: settings.channel == .gumbel, arena: arena)
         initialHidden = arena.matrix(rows: capacity, columns: h)
         initialHiddenGradient = arena.matrix(rows: capacity, columns: h)
-        inputs = (0..<length).map { _ in arena.matrix(rows: capacity, columns: h) }
-        inputGradients = (0..<length).map { _ in arena.matrix(rows: capacity, columns: h) }
+        let width = settings.symbolInputWidth
+        inputs = (0..<length).map { _ in arena.matrix(rows: capacity, columns: width) }
+        inputGradients = (0..<length).map { _ in arena.matrix(rows: capacity, columns: width) }
         logits = (0..<length).map { _ in arena.matrix(rows: capacity, columns: v) }
         logProbabilities = (0..<length).map { _ in arena.matrix(rows: capacity, columns: v) }
         soft = settings.channel == .gumbel ? (0..<length).map { _ in arena.matrix(rows: capacity, columns: v) } : []
@@ -112,15 +114,11 @@ public final class Speaker {
         }
         let v = settings.vocabulary
         let gumbel = settings.channel == .gumbel
-        if !gumbel { inputTable.prepare(embedding: embedding, inputWeight: unroll.inputWeight) }
+        if !gumbel { symbolInput.prepare(inputTable, inputWeight: unroll.inputWeight) }
         for t in 0..<settings.messageLength {
             if gumbel {
                 let x = inputs[t].rows(0..<rows)
-                if t == 0 {
-                    embedding.forward(start.prefix(rows), into: x)
-                } else {
-                    BLAS.gemm(message.oneHot[t - 1].rows(0..<rows), embedding.table.value.rows(0..<v), into: x)
-                }
+                symbolInput.forward(relaxed: t == 0 ? nil : message.oneHot[t - 1].rows(0..<rows), start: start.prefix(rows), into: x)
                 unroll.forward(step: t, input: x, initialHidden: h0)
             } else if t == 0 && perObjectFirstStep {
                 let gates = unroll.preparedGates(0)
@@ -211,7 +209,7 @@ public final class Speaker {
                                       gateGradients: unroll.gateGradients(t))
             }
         }
-        inputTable.backward(embedding: embedding, inputWeight: unroll.inputWeight)
+        symbolInput.backward(inputTable, inputWeight: unroll.inputWeight)
         if !perObjectFirstStep { scatterInitialGradient() }
     }
 
@@ -223,8 +221,7 @@ public final class Speaker {
             let d = message.gradients[t].rows(0..<rows)
             if t + 1 < settings.messageLength {
                 // The symbol of step t is also the input of step t + 1.
-                BLAS.gemm(inputGradients[t + 1].rows(0..<rows), embedding.table.value.rows(0..<v), transposeB: true,
-                          into: d, beta: 1)
+                symbolInput.symbolBackward(inputGradient: inputGradients[t + 1].rows(0..<rows), into: d)
             }
             for b in 0..<rows where alive[t][b] == 0 {
                 let row = d.row(b)
@@ -234,13 +231,8 @@ public final class Speaker {
             GumbelSoftmax.backward(soft: soft[t].rows(0..<rows), temperature: settings.temperature,
                                    outputGradient: d, logitGradient: dz)
             finishStep(t, logitGradient: dz)
-            let dx = inputGradients[t].rows(0..<rows)
-            if t == 0 {
-                embedding.backward(start.prefix(rows), outputGradient: dx)
-            } else {
-                BLAS.gemm(message.oneHot[t - 1].rows(0..<rows), transposeA: true, dx,
-                          into: embedding.table.gradient.rows(0..<v), beta: 1)
-            }
+            symbolInput.parameterBackward(relaxed: t == 0 ? nil : message.oneHot[t - 1].rows(0..<rows), start: start.prefix(rows),
+                                          inputGradient: inputGradients[t].rows(0..<rows))
         }
         scatterInitialGradient()
         message.zeroGradients()

@@ -7,19 +7,34 @@ public enum MeaningDistance: String, CaseIterable {
 }
 
 /// Topographic similarity (Brighton & Kirby 2006): the Spearman correlation,
-/// over all pairs of objects, between meaning distance and the Levenshtein
+/// over pairs of objects, between meaning distance and the Levenshtein
 /// distance of their messages.
 public enum TopographicSimilarity {
+    /// Over the distinct unordered pairs of objects (Koine's `topsim`).
     public static func measure(lexicon: Lexicon, space: ObjectSpace, objects: [Int]? = nil, distance: MeaningDistance) -> Double {
+        correlation(lexicon: lexicon, space: space, objects: objects, distance: distance, orderedPairs: false)
+    }
+
+    /// Li & Bowling's definition, as their code computes it: the negated
+    /// Spearman correlation between cosine similarity and Levenshtein distance
+    /// over all n × n ordered pairs, the n self-pairs included
+    /// (`topsim_li_bowling`). Negating the similarity makes it the cosine
+    /// distance, so this is `measure` over ordered pairs with self-pairs.
+    public static func liBowling(lexicon: Lexicon, space: ObjectSpace) -> Double {
+        correlation(lexicon: lexicon, space: space, objects: nil, distance: .cosine, orderedPairs: true)
+    }
+
+    static func correlation(lexicon: Lexicon, space: ObjectSpace, objects: [Int]?, distance: MeaningDistance,
+                            orderedPairs: Bool) -> Double {
         let ids = objects ?? Array(0..<space.count)
         let values = ids.map { space.values(of: $0) }
         let messages = ids.map { lexicon.trimmed($0) }
         var meanings: [Double] = [], forms: [Double] = []
-        meanings.reserveCapacity(ids.count * (ids.count - 1) / 2)
+        meanings.reserveCapacity(orderedPairs ? ids.count * ids.count : ids.count * (ids.count - 1) / 2)
         forms.reserveCapacity(meanings.capacity)
         let n = space.attributes.count
         for i in 0..<ids.count {
-            for j in (i + 1)..<max(ids.count, i + 1) {
+            for j in (orderedPairs ? 0 : i + 1)..<max(ids.count, i + 1) {
                 let differing = (0..<n).filter { values[i][$0] != values[j][$0] }.count
                 switch distance {
                 case .hamming:

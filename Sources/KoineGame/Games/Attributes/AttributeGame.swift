@@ -71,6 +71,7 @@ public final class AttributeGame: ReferentialGame {
         var figures: [(name: String, value: Double)] = [
             ("accuracy", accuracy / pairs),
             ("topsim", mean { TopographicSimilarity.measure(lexicon: $0, space: self.space, distance: self.distance) }),
+            ("topsim_li_bowling", mean { TopographicSimilarity.liBowling(lexicon: $0, space: self.space) }),
             ("posdis", mean { Disentanglement.positional(lexicon: $0, space: self.space) }),
             ("bosdis", mean { Disentanglement.bagOfSymbols(lexicon: $0, space: self.space, vocabulary: vocabulary) }),
             ("entropy", mean(\.entropy)),
