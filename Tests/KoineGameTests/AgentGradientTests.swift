@@ -8,9 +8,10 @@ import XCTest
 final class AgentGradientTests: XCTestCase {
     let games = 12
 
-    func makeAgents(cell: CellKind, sharesMessages: Bool = true) throws -> (ObjectSpace, ObjectEncoder, Speaker, Listener, GameBatch) {
+    func makeAgents(cell: CellKind, symbolInput: SymbolInputKind = .embedding,
+                    sharesMessages: Bool = true) throws -> (ObjectSpace, ObjectEncoder, Speaker, Listener, GameBatch) {
         let space = try ObjectSpace(attributes: [3, 3], holdout: 0, random: Random(seed: 1))
-        let settings = AgentSettings(vocabulary: 5, messageLength: 3, cell: cell, hidden: 6, entropy: 0.1)
+        let settings = AgentSettings(vocabulary: 5, messageLength: 3, cell: cell, symbolInput: symbolInput, hidden: 6, entropy: 0.1)
         let encoder = AttributeEncoder(space: space, hidden: 6, optimizer: settings.optimizer, random: Random(seed: 2))
         let speaker = Speaker(settings: settings, encoder: encoder, capacity: games, random: Random(seed: 3))
         let listener = Listener(settings: settings, encoder: encoder, capacity: games, candidates: 3, random: Random(seed: 4),
@@ -42,15 +43,15 @@ final class AgentGradientTests: XCTestCase {
         return loss
     }
 
-    func checkSpeaker(cell: CellKind) throws {
-        let (_, encoder, speaker, _, batch) = try makeAgents(cell: cell)
+    func checkSpeaker(cell: CellKind, symbolInput: SymbolInputKind = .embedding) throws {
+        let (_, encoder, speaker, _, batch) = try makeAgents(cell: cell, symbolInput: symbolInput)
         let advantages: [Float] = (0..<games).map { Float($0 % 5) * 0.3 - 0.5 }
         _ = speakerLoss(speaker, encoder, batch, advantages: advantages)
         speaker.module.parameters.zeroGradients()
         encoder.module.parameters.zeroGradients()
         advantages.withUnsafeBufferPointer { speaker.backwardReinforce(advantages: $0.baseAddress!, entropyWeight: speaker.settings.entropy, scale: 1) }
         encoder.backward()
-        try compare(parameters: speaker.module.parameters, label: "speaker \(cell)") {
+        try compare(parameters: speaker.module.parameters, label: "speaker \(cell) \(symbolInput)") {
             self.speakerLoss(speaker, encoder, batch, advantages: advantages)
         }
         try compare(parameters: encoder.module.parameters, label: "encoder via speaker \(cell)") {
@@ -65,6 +66,8 @@ final class AgentGradientTests: XCTestCase {
 
     func testSpeakerGradientLSTM() throws { try checkSpeaker(cell: .lstm) }
     func testSpeakerGradientGRU() throws { try checkSpeaker(cell: .gru) }
+    func testSpeakerGradientOneHotLSTM() throws { try checkSpeaker(cell: .lstm, symbolInput: .oneHot) }
+    func testSpeakerGradientOneHotGRU() throws { try checkSpeaker(cell: .gru, symbolInput: .oneHot) }
 
     /// The speaker's first step once per object (capacity for every object)
     /// gives what a pass per game gives (capacity below the object count):
@@ -140,10 +143,10 @@ final class AgentGradientTests: XCTestCase {
         return advantages
     }
 
-    func checkListener(cell: CellKind) throws {
-        let (_, encoder, speaker, listener, batch) = try makeAgents(cell: cell)
+    func checkListener(cell: CellKind, symbolInput: SymbolInputKind = .embedding) throws {
+        let (_, encoder, speaker, listener, batch) = try makeAgents(cell: cell, symbolInput: symbolInput)
         let advantages = listenAndLearn(encoder, speaker, listener, batch)
-        try compare(parameters: listener.module.parameters, label: "listener \(cell)") {
+        try compare(parameters: listener.module.parameters, label: "listener \(cell) \(symbolInput)") {
             self.listenerLoss(listener, speaker, encoder, batch, advantages: advantages)
         }
         try compare(parameters: encoder.module.parameters, label: "encoder via listener \(cell)") {
@@ -153,6 +156,18 @@ final class AgentGradientTests: XCTestCase {
 
     func testListenerGradientLSTM() throws { try checkListener(cell: .lstm) }
     func testListenerGradientGRU() throws { try checkListener(cell: .gru) }
+    func testListenerGradientOneHotLSTM() throws { try checkListener(cell: .lstm, symbolInput: .oneHot) }
+    func testListenerGradientOneHotGRU() throws { try checkListener(cell: .gru, symbolInput: .oneHot) }
+
+    /// One-hot input has no embedding: the cells read the vocabulary's width.
+    func testOneHotAgentsHaveNoEmbedding() {
+        let embedded = AgentSettings(vocabulary: 5, hidden: 6)
+        var oneHot = embedded
+        oneHot.symbolInput = .oneHot
+        // Speaker: (v + 1)·h embedding and an h-wide input weight become a v-wide input weight.
+        XCTAssertEqual(Speaker.parameterCount(embedded) - Speaker.parameterCount(oneHot), 6 * 6 + (6 - 5) * 4 * 6)
+        XCTAssertEqual(Listener.parameterCount(embedded) - Listener.parameterCount(oneHot), 5 * 6 + (6 - 5) * 4 * 6)
+    }
 
     /// Games with the same message share one recurrent pass: the same
     /// scores, choices and (up to the order of sums) gradients as a pass per game.

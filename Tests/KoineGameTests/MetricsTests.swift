@@ -146,6 +146,40 @@ final class TopographicSimilarityTests: XCTestCase {
         XCTAssertEqual(TopographicSimilarity.measure(lexicon: disjoint, space: space, distance: .cosine), 1, accuracy: 1e-9)
     }
 
+    /// Li & Bowling's definition: 1 for a compositional lexicon as well; for
+    /// random one-to-one lexicons about 0 under Koine's and about 0.14 under
+    /// theirs (their n self-pairs, distance 0 on both sides, add agreement).
+    func testLiBowlingDefinitionOverOrderedPairsWithSelfPairs() throws {
+        let space = try ObjectSpace(attributes: [8, 4], holdout: 0, random: Random(seed: 1))
+        let lexicon = HandLexicons.compositional(space)
+        XCTAssertEqual(TopographicSimilarity.liBowling(lexicon: lexicon, space: space), 1, accuracy: 1e-9)
+        var koine: [Double] = [], theirs: [Double] = []
+        for seed in 1...20 as ClosedRange<UInt64> {
+            let permuted = HandLexicons.permuted(lexicon, seed: seed)
+            koine.append(TopographicSimilarity.measure(lexicon: permuted, space: space, distance: .cosine))
+            theirs.append(TopographicSimilarity.liBowling(lexicon: permuted, space: space))
+        }
+        let meanKoine = koine.reduce(0, +) / 20, meanTheirs = theirs.reduce(0, +) / 20
+        XCTAssertLessThan(abs(meanKoine), 0.05, "\(koine)")
+        XCTAssertEqual(meanTheirs, 0.14, accuracy: 0.04, "\(theirs)")
+        // Self-pairs only add agreement: theirs is above Koine's for every lexicon.
+        for (a, b) in zip(koine, theirs) { XCTAssertGreaterThan(b, a) }
+    }
+
+    /// A case small enough to work by hand: objects (0,0), (0,1), (1,0), (1,1)
+    /// with messages [0], [1], [2], [3]. Over the 4 × 4 ordered pairs, cosine
+    /// distance is 0 (4 self-pairs, average rank 2.5), 0.5 (8 pairs, rank 8.5)
+    /// or 1 (4 pairs, rank 14.5); Levenshtein distance 0 (the self-pairs, rank
+    /// 2.5) or 1 (12 pairs, rank 10.5). The Pearson correlation of those ranks
+    /// is √(2/3) ≈ 0.8165 (scipy.stats.spearmanr agrees). Over distinct pairs
+    /// alone every message distance is 1, so Koine's topsim is 0.
+    func testLiBowlingDefinitionByHand() throws {
+        let space = try ObjectSpace(attributes: [2, 2], holdout: 0, random: Random(seed: 1))
+        let lexicon = Lexicon(messages: [[0], [1], [2], [3]])
+        XCTAssertEqual(TopographicSimilarity.liBowling(lexicon: lexicon, space: space), (2 / 3.0).squareRoot(), accuracy: 1e-9)
+        XCTAssertEqual(TopographicSimilarity.measure(lexicon: lexicon, space: space, distance: .cosine), 0)
+    }
+
     func testPermutedLexiconScoresLower() throws {
         let space = try ObjectSpace(attributes: [8, 4], holdout: 0, random: Random(seed: 1))
         let lexicon = HandLexicons.compositional(space)

@@ -79,6 +79,7 @@ final class ConfigurationKeyTests: XCTestCase {
               variable_length: false
             agents:
               cell: lstm
+              symbol_input: embedding
               hidden: 100
               channel: reinforce
               entropy: 0.1
@@ -93,6 +94,7 @@ final class ConfigurationKeyTests: XCTestCase {
               reset:
                 listeners: {mode: none, every: 0}
                 speakers: {mode: none, every: 0}
+                speaker_optimizer: false
             train:
               steps: 300000
               batch: 100

@@ -44,6 +44,13 @@ final class LearningTests: XCTestCase {
         check(try train(4000, overrides: ["agents.channel=gumbel", "agents.temperature=2", "train.optimizer.lr=0.003"]))
     }
 
+    /// Budget: 4,000 steps of 64 games, Gumbel channel as above, with one-hot
+    /// symbols and private encoders (Li & Bowling's architecture).
+    func testOneHotSymbolsLearnToo() throws {
+        check(try train(4000, overrides: ["agents.channel=gumbel", "agents.temperature=2", "train.optimizer.lr=0.003",
+                                          "agents.symbol_input=one_hot", "agents.encoder=private"]))
+    }
+
     /// Budget: 4,000 steps of 64 games with GRU cells, Gumbel channel as above.
     func testGRUCellLearnsToo() throws {
         check(try train(4000, overrides: ["agents.channel=gumbel", "agents.cell=gru", "agents.temperature=2",

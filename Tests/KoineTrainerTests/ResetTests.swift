@@ -204,6 +204,29 @@ final class PopulationResetTests: XCTestCase {
         XCTAssertEqual(shared.module.generation, 0)
     }
 
+    /// With `speaker_optimizer`, every listener reset re-creates the speakers'
+    /// optimizer state (as Li & Bowling's code does) and touches nothing else.
+    func testListenerResetsCanResetTheSpeakersOptimizer() throws {
+        for resetsOptimizer in [false, true] {
+            let configuration = try Self.configuration([
+                "population.reset.listeners={mode: staggered, every: 12}", "agents.encoder=private",
+                "population.reset.speaker_optimizer=\(resetsOptimizer)",
+            ])
+            let population = try Population(configuration: configuration, random: Random(seed: 5))
+            _ = try train(population, steps: 0..<4)  // the first reset comes before step 4
+            let speaker = population.speakers[0]
+            XCTAssertEqual(speaker.module.optimizer.steps, 4)
+            let parameters = Array(UnsafeBufferPointer(start: speaker.module.parameters.values, count: speaker.module.parameters.count))
+            let events = try population.trainStep(4).resets
+            XCTAssertEqual(events.map(\.role), [.listener])
+            XCTAssertEqual(speaker.module.optimizer.steps, resetsOptimizer ? 1 : 5, "\(resetsOptimizer)")
+            XCTAssertEqual(speaker.encoder.module.optimizer.steps, resetsOptimizer ? 1 : 5)
+            XCTAssertEqual(speaker.module.generation, 0, "the speaker's parameters are not re-drawn")
+            XCTAssertNotEqual(Array(UnsafeBufferPointer(start: speaker.module.parameters.values, count: speaker.module.parameters.count)),
+                              parameters, "it keeps learning")
+        }
+    }
+
     func testStaggeredScheduleInTrainingHitsEachListenerInTurn() throws {
         let configuration = try Self.configuration(["population.reset.listeners={mode: staggered, every: 12}"])
         let population = try Population(configuration: configuration, random: Random(seed: 5))
