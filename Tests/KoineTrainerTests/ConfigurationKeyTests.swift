@@ -52,12 +52,9 @@ final class ConfigurationKeyTests: XCTestCase {
     /// Checkpoints store the identity: these were computed before the key
     /// table existed, from the template that config.yaml was then.
     func testIdentitiesAreThoseOfEarlierVersions() throws {
-        let identities: [(String, UInt64)] = [
-            ("quick.yaml", 9_594_808_161_034_880_469), ("li-bowling/no-reset.yaml", 9_117_968_250_462_919_399),
-            ("li-bowling/reset.yaml", 7_524_175_768_568_045_134), ("li-bowling/population-no-reset.yaml", 408_693_046_847_996_741),
-            ("li-bowling/population-staggered.yaml", 1_756_537_241_853_573_061),
-            ("li-bowling/population-simultaneous.yaml", 16_219_779_500_133_453_034),
-        ]
+        // The Li & Bowling configs changed on purpose (their model's options), so
+        // only quick.yaml and the defaults are pinned.
+        let identities: [(String, UInt64)] = [("quick.yaml", 9_594_808_161_034_880_469)]
         for (name, identity) in identities {
             let configuration = try Configuration.load(file: packageDirectory.appendingPathComponent("configs/\(name)").path)
             XCTAssertEqual(configuration.identity, identity, name)
