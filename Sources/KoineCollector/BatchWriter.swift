@@ -30,8 +30,12 @@ final class BatchWriter: @unchecked Sendable {
     private var snapshotStatistics = CollectorStatistics()
     private var snapshotTracker: RunTracker
 
-    init(store: TelemetryStore, tracker: RunTracker) {
+    /// Where stored events also go as TensorBoard files, when asked for.
+    private let tensorBoard: TensorBoardExport?
+
+    init(store: TelemetryStore, tracker: RunTracker, tensorBoard: TensorBoardExport? = nil) {
         self.store = store
+        self.tensorBoard = tensorBoard
         self.tracker = tracker
         snapshotTracker = tracker
         let thread = Thread { [self] in self.loop() }
@@ -80,8 +84,12 @@ final class BatchWriter: @unchecked Sendable {
         statistics.bad = work.bad
         statistics.badByReason = work.badByReason
         do {
-            try store.write(work.events, badFrames: work.badFrames, tracker: &tracker, statistics: &statistics,
-                            now: currentTime(), stopped: work.stopping)
+            let stored = try store.write(work.events, badFrames: work.badFrames, tracker: &tracker, statistics: &statistics,
+                                         now: currentTime(), stopped: work.stopping)
+            if let tensorBoard {
+                for event in stored { tensorBoard.record(event) }
+                tensorBoard.flush()
+            }
         } catch {
             statistics.unstored += work.events.count
             FileHandle.standardError.write(Data("koine collect: could not store \(work.events.count) events in \(store.path): \(error)\n".utf8))

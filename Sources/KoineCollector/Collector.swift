@@ -42,8 +42,9 @@ public final class Collector: @unchecked Sendable {
 
     /// Opens the database and binds the socket; throws `CollectorError` naming what was wrong.
     /// `quiet` prints nothing but errors; otherwise the live view goes to standard output.
+    /// `tensorBoard`: a directory that also receives every stored event as TensorBoard files.
     public init(bind: String = Collector.defaultBind, database: String = Collector.defaultDatabase,
-                quiet: Bool = true) throws {
+                quiet: Bool = true, tensorBoard: String? = nil) throws {
         if let problem = Endpoint.problem(with: bind, allowNone: false) {
             throw CollectorError.invalidBind(bind, problem)
         }
@@ -80,7 +81,7 @@ public final class Collector: @unchecked Sendable {
         }
         self.socket = socket
         batch.reserveCapacity(batchSize)
-        writer = BatchWriter(store: store, tracker: tracker)
+        writer = BatchWriter(store: store, tracker: tracker, tensorBoard: tensorBoard.map(TensorBoardExport.init))
     }
 
     /// Counters as of the last written batch (safe from any thread).

@@ -98,15 +98,19 @@ final class TelemetryStore {
 
     /// Stores a batch in one transaction: events (duplicates ignored), the tracker's view of
     /// the runs and ranks they touched, refused frames and the session counters.
+    /// Returns the events stored (not duplicates), once the transaction committed.
+    @discardableResult
     func write(
         _ events: [ReceivedEvent], badFrames: [BadFrameRecord], tracker: inout RunTracker,
         statistics: inout CollectorStatistics, now: Double, stopped: Bool = false
-    ) throws {
+    ) throws -> [ReceivedEvent] {
+        var stored: [ReceivedEvent] = []
         try queue.write { db in
             let insertion = try EventInsertion(db)
             for event in events {
                 guard try insertion.insert(event) else { statistics.duplicates += 1; continue }
                 statistics.stored += 1
+                stored.append(event)
                 tracker.apply(event, now: now)
                 if event.kind == .runStarted || event.kind == .runFinished { try describeRun(db, event) }
             }
@@ -145,6 +149,7 @@ final class TelemetryStore {
                 """, arguments: [statistics.received, statistics.stored, statistics.duplicates, statistics.bad,
                                  reasons.serialized, stopped ? now : nil, session])
         }
+        return stored
     }
 
     /// Keeps what run_started and run_finished say about a run in `runs` and `ranks`.

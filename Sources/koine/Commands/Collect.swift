@@ -25,6 +25,9 @@ struct Collect: ParsableCommand {
     @Flag(name: .long, help: "Print nothing but errors (for scripts).")
     var quiet = false
 
+    @Option(name: .long, help: "Also write every stored event as TensorBoard files under DIR (one run per Koine run and rank).")
+    var tensorboard: String?
+
     @Option(name: .long, help: .hidden)
     var benchmark: Int?
 
@@ -42,7 +45,7 @@ struct Collect: ParsableCommand {
         }
         let collector: Collector
         do {
-            collector = try Collector(bind: bind, database: db, quiet: quiet)
+            collector = try Collector(bind: bind, database: db, quiet: quiet, tensorBoard: tensorboard)
         } catch let error as CollectorError {
             FileHandle.standardError.write(Data("koine collect: \(error)\n".utf8))
             throw ExitCode(2)

@@ -26,6 +26,9 @@ struct Launch: ParsableCommand {
     @Flag(name: .customLong("no-collector"), help: "Do not start a telemetry collector, even when none is listening.")
     var noCollector = false
 
+    @Option(name: .long, help: "The collector launch starts also writes TensorBoard files under DIR.")
+    var tensorboard: String?
+
     @Option(name: .long, help: "The mpirun to use (default: mpirun on PATH).")
     var mpirun: String?
 
@@ -62,7 +65,8 @@ struct Launch: ParsableCommand {
         if dryRun {
             print(plan.commandLine)
             switch collectorPlan {
-            case let .start(bind, database): print("collector: \(program) collect --bind \(bind) --db \(database) --quiet")
+            case let .start(bind, database):
+                print("collector: \(program) \(collectorArguments(bind: bind, database: database).joined(separator: " "))")
             case let .skip(reason): print("collector: none (\(reason))")
             case let .warnUnreachable(endpoint): print("collector: none (nothing answers on \(endpoint))")
             }
@@ -145,6 +149,10 @@ struct Launch: ParsableCommand {
         return status
     }
 
+    private func collectorArguments(bind: String, database: String) -> [String] {
+        ["collect", "--bind", bind, "--db", database, "--quiet"] + (tensorboard.map { ["--tensorboard", $0] } ?? [])
+    }
+
     private func startCollector(_ plan: CollectorPlan, program: String) -> ChildProcess? {
         switch plan {
         case let .skip(reason):
@@ -160,8 +168,7 @@ struct Launch: ParsableCommand {
             }
             do {
                 // Its own process group: Ctrl-C must not stop it before the ranks' last events arrive.
-                let collector = try ChildProcess(executable: program,
-                                                 arguments: ["collect", "--bind", bind, "--db", database, "--quiet"],
+                let collector = try ChildProcess(executable: program, arguments: collectorArguments(bind: bind, database: database),
                                                  ownProcessGroup: true)
                 // Wait until it listens, so the ranks' first events are not queued
                 // against nobody; a collector that exits at once is reported.

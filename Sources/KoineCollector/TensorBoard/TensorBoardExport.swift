@@ -1,0 +1,78 @@
+import Foundation
+import KoineTelemetry
+
+/// Writes the events a collector stores as TensorBoard event files: one
+/// TensorBoard run per Koine run and rank (`DIR/<run>/rank<k>/`), scalars
+/// under stable tags — `train/<figure>` from step events, `eval/<figure>`,
+/// `ease_of_teaching/area`, `allreduce/<figure>`, `resets/count` — and the
+/// configuration and summary as text. Events arrive once each (duplicates
+/// are not stored, so a resumed run's replay is not written twice); files are
+/// flushed after every batch, so TensorBoard shows a live run.
+final class TensorBoardExport {
+    let directory: String
+    private var files: [String: TensorBoardEventFile] = [:]
+    private var resetCounts: [String: Int] = [:]
+    /// Fields of the envelope, not figures.
+    private static let envelope: Set<String> = ["v", "run", "rank", "seq", "time", "kind", "step", "dropped"]
+
+    init(directory: String) {
+        self.directory = directory
+    }
+
+    /// Records one stored event; problems writing are reported once per file and skipped.
+    func record(_ event: ReceivedEvent) {
+        guard let body = JSONValue.parse(event.body), let file = file(for: event) else { return }
+        let step = event.step ?? 0
+        switch event.kind {
+        case .step: scalars(of: body, prefix: "train", into: file, step: step, time: event.time)
+        case .eval: scalars(of: body, prefix: "eval", into: file, step: step, time: event.time)
+        case .allreduce: scalars(of: body, prefix: "allreduce", into: file, step: step, time: event.time)
+        case .easeOfTeaching:
+            if let area = body["area"]?.number { file.scalar("ease_of_teaching/area", step: step, value: area, time: event.time) }
+        case .reset:
+            let key = "\(event.run)/\(event.rank)"
+            resetCounts[key, default: 0] += 1
+            file.scalar("resets/count", step: step, value: Double(resetCounts[key]!), time: event.time)
+        case .runStarted:
+            if let config = body["config"] { file.text("config", step: step, text: "```\n\(config.serialized)\n```", time: event.time) }
+        case .runFinished:
+            if let summary = body["summary"] { file.text("summary", step: step, text: "```\n\(summary.serialized)\n```", time: event.time) }
+        case .heartbeat: break
+        }
+    }
+
+    /// Writes everything recorded since the last flush.
+    func flush() {
+        for file in files.values { file.flush() }
+    }
+
+    private func scalars(of body: JSONValue, prefix: String, into file: TensorBoardEventFile, step: Int, time: Double) {
+        guard case let .object(members) = body else { return }
+        for (name, value) in members where !Self.envelope.contains(name) {
+            guard let number = value.number else { continue }
+            file.scalar("\(prefix)/\(name)", step: step, value: number, time: time)
+        }
+    }
+
+    private func file(for event: ReceivedEvent) -> TensorBoardEventFile? {
+        let key = "\(event.run)/\(event.rank)"
+        if let file = files[key] { return file }
+        let path = "\(directory)/\(Self.safeName(event.run))/rank\(event.rank)"
+        guard let file = try? TensorBoardEventFile(directory: path, time: event.time) else {
+            FileHandle.standardError.write(Data("koine collect: cannot write TensorBoard files under \(path)\n".utf8))
+            return nil
+        }
+        files[key] = file
+        return file
+    }
+
+    /// A run id as one path component: letters, digits, '.', '-' and '_' kept, the rest '_'.
+    static func safeName(_ run: String) -> String {
+        let kept = run.unicodeScalars.map { scalar -> Character in
+            let allowed = CharacterSet.alphanumerics.contains(scalar) && scalar.isASCII || "._-".unicodeScalars.contains(scalar)
+            return allowed ? Character(scalar) : "_"
+        }
+        let name = String(kept)
+        return name.isEmpty || name.allSatisfy({ $0 == "." }) ? "_" + name : name
+    }
+}
