@@ -90,6 +90,12 @@ public final class Collector: @unchecked Sendable {
     /// Runs and ranks as of the last written batch (safe from any thread).
     public var currentTracker: RunTracker { writer.snapshot.tracker }
 
+    /// The collector's state for a Prometheus scrape (safe from any thread).
+    public var prometheusText: String {
+        let snapshot = writer.snapshot
+        return PrometheusExposition.render(statistics: snapshot.statistics, tracker: snapshot.tracker)
+    }
+
     /// Asks `run()` to flush and return; safe from any thread or a signal handler's queue.
     public func stop() {
         lock.lock()

@@ -28,6 +28,9 @@ struct Collect: ParsableCommand {
     @Option(name: .long, help: "Also write every stored event as TensorBoard files under DIR (one run per Koine run and rank).")
     var tensorboard: String?
 
+    @Option(name: .long, help: "Serve Prometheus metrics at http://HOST:PORT/metrics (e.g. 127.0.0.1:9464).")
+    var prometheus: String?
+
     @Option(name: .long, help: .hidden)
     var benchmark: Int?
 
@@ -50,6 +53,17 @@ struct Collect: ParsableCommand {
             FileHandle.standardError.write(Data("koine collect: \(error)\n".utf8))
             throw ExitCode(2)
         }
+        var server: MetricsServer?
+        if let prometheus {
+            do {
+                server = try MetricsServer(address: prometheus) { collector.prometheusText }
+            } catch {
+                FileHandle.standardError.write(Data("koine collect: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+            if !quiet { print("koine collect: Prometheus metrics at http://\(server!.address)/metrics") }
+        }
+        defer { server?.stop() }
         // Signals become a stop request, so the last batch is always written.
         var sources: [DispatchSourceSignal] = []
         for number in [SIGINT, SIGTERM] {
