@@ -184,6 +184,68 @@ final class AllocationTests: XCTestCase {
         XCTAssertTrue(parameters.values[0].isFinite)
     }
 
+    /// A convolutional stack at batch 16 on 16 × 16 × 3 images — conv → batch
+    /// norm → ReLU → max-pool → conv → global average pool — forward, backward
+    /// and an Adam update, alternating the full batch with a smaller one.
+    func testConvolutionStackDoesNotAllocate() {
+        let batch = 16, image = ImageShape(height: 16, width: 16, channels: 3)
+        let arena = Arena()
+        let statistics = Parameters(count: BatchNorm.statisticCount(channels: 8))
+        let parameters = Parameters(count: Conv2D.parameterCount(inputChannels: 3, outputChannels: 8, kernel: 3, bias: false)
+            + BatchNorm.parameterCount(channels: 8) + Conv2D.parameterCount(inputChannels: 8, outputChannels: 16, kernel: 3))
+        let first = Conv2D(input: image, outputChannels: 8, kernel: 3, padding: 1, bias: false, parameters: parameters)
+        let norm = BatchNorm(channels: 8, parameters: parameters, statistics: statistics)
+        let pool = MaxPool2D(input: first.output)
+        let second = Conv2D(input: pool.output, outputChannels: 16, kernel: 3, padding: 1, parameters: parameters)
+        let average = GlobalAveragePool(input: second.output)
+        var random = Random(seed: 3)
+        parameters.initialize(using: &random)
+        statistics.initialize(using: &random)
+        let adam = Adam(parameters: parameters)
+        let workspace = Conv2D.Workspace(for: [first, second], arena: arena)
+        let cache = BatchNorm.Cache(batch: batch, width: first.output.count, channels: 8, arena: arena)
+        let x = arena.matrix(rows: batch, columns: image.count)
+        for r in 0..<batch { for c in 0..<image.count { x[r, c] = random.nextFloat() - 0.5 } }
+        let convolved = arena.matrix(rows: batch, columns: first.output.count)
+        let normalized = arena.matrix(rows: batch, columns: first.output.count)
+        let pooled = arena.matrix(rows: batch, columns: pool.output.count)
+        let features = arena.matrix(rows: batch, columns: second.output.count)
+        let out = arena.matrix(rows: batch, columns: 16), dOut = arena.matrix(rows: batch, columns: 16)
+        let dFeatures = arena.matrix(rows: batch, columns: second.output.count)
+        let dPooled = arena.matrix(rows: batch, columns: pool.output.count)
+        let dNormalized = arena.matrix(rows: batch, columns: first.output.count)
+        let dx = arena.matrix(rows: batch, columns: image.count)
+        var full = true
+
+        func step() {
+            let n = full ? batch : batch / 2
+            let cached = full ? cache : cache.prefix(n)
+            parameters.zeroGradients()
+            first.forward(x.rows(0..<n), into: convolved.rows(0..<n), workspace: workspace)
+            norm.forwardTraining(convolved.rows(0..<n), into: normalized.rows(0..<n), cache: cached)
+            ReLU.forward(normalized.rows(0..<n), into: normalized.rows(0..<n))
+            pool.forward(normalized.rows(0..<n), into: pooled.rows(0..<n))
+            second.forward(pooled.rows(0..<n), into: features.rows(0..<n), workspace: workspace)
+            average.forward(features.rows(0..<n), into: out.rows(0..<n))
+            dOut.copy(from: out)   // ∂(½‖out‖²)/∂out
+            average.backward(outputGradient: dOut.rows(0..<n), inputGradient: dFeatures.rows(0..<n))
+            second.backward(pooled.rows(0..<n), outputGradient: dFeatures.rows(0..<n), inputGradient: dPooled.rows(0..<n),
+                            workspace: workspace)
+            pool.backward(input: normalized.rows(0..<n), output: pooled.rows(0..<n), outputGradient: dPooled.rows(0..<n),
+                          inputGradient: dNormalized.rows(0..<n))
+            ReLU.backward(output: normalized.rows(0..<n), outputGradient: dNormalized.rows(0..<n), inputGradient: dNormalized.rows(0..<n))
+            norm.backwardTraining(cache: cached, outputGradient: dNormalized.rows(0..<n), inputGradient: dNormalized.rows(0..<n))
+            first.backward(x.rows(0..<n), outputGradient: dNormalized.rows(0..<n), inputGradient: dx.rows(0..<n), workspace: workspace)
+            adam.update()
+            full.toggle()
+        }
+
+        for _ in 0..<3 { step() }
+        let counted = allocations(steps: 50, step)
+        XCTAssertEqual(counted.fewest, 0, "heap allocations in 50 steps of a convolutional stack (attempts: \(counted.attempts))")
+        XCTAssertTrue(parameters.values[0].isFinite && statistics.values[0].isFinite)
+    }
+
     /// The counter itself works (so a zero above means something).
     func testCounterSeesAllocations() {
         let before = koine_allocation_count()
