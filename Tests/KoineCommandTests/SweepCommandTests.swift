@@ -80,6 +80,13 @@ final class SweepCommandTests: XCTestCase {
         }
         XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: sweep + "/reset,seed=1/summary.json")[.modificationDate] as? Date,
                        written)
+        // While another process holds the sweep's lock (as a running sweep does), a second sweep is refused.
+        let lock = open(sweep + "/.lock", O_RDWR | O_CLOEXEC)
+        XCTAssertEqual(flock(lock, LOCK_EX | LOCK_NB), 0)
+        let busy = try runKoine(["sweep", "--out", sweep], timeout: 60)
+        close(lock)
+        XCTAssertEqual(busy.status, 2, busy.standardOutput + busy.standardError)
+        XCTAssertTrue(busy.standardError.contains("is being run by another koine sweep"), busy.standardError)
         // The same sweep with other settings under an existing name is refused.
         let changed = try runKoine(["sweep"] + grid + ["--set", "train.steps=300", "--out", sweep], timeout: 60)
         XCTAssertEqual(changed.status, 2)

@@ -60,8 +60,16 @@ struct Sweep: ParsableCommand {
             throw UsageFailure(error.message)
         }
         try FileManager.default.createDirectory(atPath: out + "/logs", withIntermediateDirectories: true)
+        if slurm {
+            try index.save(to: out)
+            return try writeSlurmScript(index)
+        }
+        do {
+            try SweepLock.acquire(out)
+        } catch let error as StudyError {
+            throw UsageFailure(error.message)
+        }
         try index.save(to: out)
-        if slurm { return try writeSlurmScript(index) }
 
         let settings = SweepRunner.Settings(koine: HostResources.currentExecutable(), jobs: jobs ?? 1, threads: threads,
                                             telemetry: telemetry)
