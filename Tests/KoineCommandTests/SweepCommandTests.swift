@@ -111,7 +111,7 @@ final class SweepCommandTests: XCTestCase {
         XCTAssertTrue(try String(contentsOfFile: path("csv") + "/conditions.csv", encoding: .utf8).hasPrefix("condition,figure,statistic,n,"))
         XCTAssertTrue(try String(contentsOfFile: path("csv") + "/tests.csv", encoding: .utf8).contains("no-reset,reset,topsim,final,2,2,"))
         let plots = try FileManager.default.contentsOfDirectory(atPath: path("plots")).filter { $0.hasSuffix(".svg") }
-        for name in ["topsim.svg", "accuracy.svg", "training_accuracy.svg", "ease_of_teaching.svg"] {
+        for name in ["topsim.svg", "accuracy.svg", "training_accuracy.svg", "ease_of_teaching.svg", "ease_of_teaching_area.svg"] {
             XCTAssertTrue(plots.contains(name), "\(name) in \(plots)")
         }
         for name in plots {

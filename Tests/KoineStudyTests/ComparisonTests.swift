@@ -102,7 +102,7 @@ final class ComparisonTests: XCTestCase {
         }
 
         let charts = ComparisonPlots.charts(conditions)
-        XCTAssertEqual(charts.map(\.name), ["topsim", "novel_figure", "training_accuracy", "ease_of_teaching"])
+        XCTAssertEqual(charts.map(\.name), ["topsim", "novel_figure", "training_accuracy", "ease_of_teaching_area", "ease_of_teaching"])
         let topsim = try XCTUnwrap(charts.first?.chart.series.first)
         XCTAssertEqual(topsim.points.count, 12)
         XCTAssertEqual(topsim.points[0].y, 0.15, accuracy: 1e-12)

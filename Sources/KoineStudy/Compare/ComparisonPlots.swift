@@ -16,8 +16,7 @@ public enum ComparisonPlots {
                     run.evaluations.compactMap { evaluation in evaluation.figures[figure].map { (Double(evaluation.step), $0) } }
                 }), marks: resetMarks(condition))
             }
-            charts.append((figure, LineChart(title: "\(figure) at evaluations (mean, 95% CI)", xLabel: "step",
-                                             yLabel: figure, series: series)))
+            charts.append((figure, stepChart(title: "\(figure) at evaluations (mean, 95% CI)", yLabel: figure, series: series)))
         }
         if runs.contains(where: { !$0.trainingAccuracy.isEmpty }) {
             let series = conditions.map { condition in
@@ -25,10 +24,18 @@ public enum ComparisonPlots {
                     run.trainingAccuracy.map { (Double($0.step), $0.value) }
                 }), marks: resetMarks(condition))
             }
-            charts.append(("training_accuracy", LineChart(title: "training accuracy (mean, 95% CI)", xLabel: "step",
-                                                          yLabel: "training accuracy", series: series)))
+            charts.append(("training_accuracy", stepChart(title: "training accuracy (mean, 95% CI)", yLabel: "training accuracy",
+                                                          series: series)))
         }
         if runs.contains(where: { !$0.easeOfTeaching.isEmpty }) {
+            let areas = conditions.map { condition in
+                LineChart.Series(name: legend(condition), points: meanCurve(condition.runs.map { run in
+                    run.easeOfTeaching.map { (Double($0.step), $0.area) }
+                }), marks: resetMarks(condition))
+            }
+            charts.append(("ease_of_teaching_area", stepChart(
+                title: "ease of teaching over training: area under fresh listeners' curve (mean, 95% CI)",
+                yLabel: "ease of teaching", series: areas)))
             let series = conditions.map { condition in
                 LineChart.Series(name: legend(condition), points: meanCurve(condition.runs.compactMap { run in
                     run.easeOfTeaching.last.map { last in
@@ -41,6 +48,13 @@ public enum ComparisonPlots {
                 xLabel: "fraction of the fresh listener's training", yLabel: "training accuracy", series: series)))
         }
         return charts
+    }
+
+    /// A chart over training steps, from step 0.
+    private static func stepChart(title: String, yLabel: String, series: [LineChart.Series]) -> LineChart {
+        var chart = LineChart(title: title, xLabel: "step", yLabel: yLabel, series: series)
+        chart.xFromZero = true
+        return chart
     }
 
     private static func legend(_ condition: Condition) -> String { "\(condition.name) (n=\(condition.runs.count))" }

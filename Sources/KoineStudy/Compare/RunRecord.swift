@@ -11,6 +11,8 @@ public struct RunRecord {
 
     public struct EaseOfTeaching {
         public let step: Int
+        /// The mean accuracy of fresh listeners over their training.
+        public let area: Double
         public let curve: [Double]
     }
 
@@ -53,7 +55,9 @@ public struct RunRecord {
             case "reset":
                 resets.append(step)
             case "ease_of_teaching":
-                if let curve = object["curve"] as? [NSNumber] { ease.append(EaseOfTeaching(step: step, curve: curve.map(\.doubleValue))) }
+                if let curve = object["curve"] as? [NSNumber], let area = (object["area"] as? NSNumber)?.doubleValue {
+                    ease.append(EaseOfTeaching(step: step, area: area, curve: curve.map(\.doubleValue)))
+                }
             default:
                 break
             }

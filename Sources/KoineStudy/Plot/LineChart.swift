@@ -30,6 +30,8 @@ public struct LineChart {
     public var yLabel: String
     public var series: [Series]
     public var width = 760.0, height = 440.0
+    /// The x axis starts at 0 whatever the data (training curves start at step 0).
+    public var xFromZero = false
 
     public init(title: String, xLabel: String, yLabel: String, series: [Series]) {
         self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.series = series
@@ -40,7 +42,7 @@ public struct LineChart {
 
     /// The whole SVG document.
     public func svg() -> String {
-        let frame = PlotFrame(width: width, height: height, series: series)
+        let frame = PlotFrame(width: width, height: height, series: series, xFromZero: xFromZero)
         var out = """
             <?xml version="1.0" encoding="UTF-8"?>
             <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" \

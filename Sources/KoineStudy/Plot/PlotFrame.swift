@@ -8,14 +8,14 @@ struct PlotFrame {
     let xRange: ClosedRange<Double>, yRange: ClosedRange<Double>
     let xTicks: [Double], yTicks: [Double]
 
-    init(width: Double, height: Double, series: [LineChart.Series]) {
+    init(width: Double, height: Double, series: [LineChart.Series], xFromZero: Bool) {
         // Room on the right for the legend, below for the x axis' labels.
         right = width - 190
         bottom = height - 50
         let points = series.flatMap(\.points)
         let xs = points.map(\.x) + series.flatMap(\.marks).filter { mark in points.contains { $0.x >= mark } }
         let ys = points.flatMap { [$0.y, $0.low ?? $0.y, $0.high ?? $0.y] }.filter(\.isFinite)
-        (xRange, xTicks) = PlotFrame.axis(xs.filter(\.isFinite))
+        (xRange, xTicks) = PlotFrame.axis(xs.filter(\.isFinite) + (xFromZero ? [0] : []))
         (yRange, yTicks) = PlotFrame.axis(ys)
     }
 
