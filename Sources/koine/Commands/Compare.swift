@@ -34,9 +34,12 @@ struct Compare: ParsableCommand {
     var csv: String?
 
     func run() throws {
-        guard !directories.isEmpty else { throw UsageFailure("compare: give sweep or run directories, e.g. koine compare sweeps/NAME") }
+        // --versus takes every word up to the next option, so directories go first.
+        guard !directories.isEmpty else {
+            throw UsageFailure("compare: give sweep or run directories before any --versus, e.g. koine compare sweeps/NAME --versus A B")
+        }
         guard versus.count % 2 == 0 else {
-            throw UsageFailure("--versus takes two condition names, e.g. --versus reset no-reset")
+            throw UsageFailure("--versus takes two condition names (directories go before it), e.g. --versus reset no-reset")
         }
         let pairs = stride(from: 0, to: versus.count, by: 2).map { (versus[$0], versus[$0 + 1]) }
         let conditions: [Condition]
