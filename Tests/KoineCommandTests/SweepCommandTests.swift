@@ -214,6 +214,9 @@ final class SweepCommandTests: XCTestCase {
         XCTAssertEqual(try RunFiles.summary(sweep + "/reset,seed=2")["steps"] as? Int, 200)
         let again = try runProcess("/bin/bash", [script], environment: environment, timeout: 60)
         XCTAssertTrue(again.standardOutput.contains("finished"), again.standardOutput)
+        let rewritten = try runKoine(["sweep", "--out", sweep, "--slurm"], timeout: 60)
+        XCTAssertTrue(rewritten.standardOutput.contains("4 array tasks (0-3), 1 rank(s) each, 1 already finished"), rewritten.standardOutput)
+        XCTAssertEqual(try index(sweep).map { $0["status"] as? String }, ["pending", "pending", "pending", "done"])
         environment["SLURM_ARRAY_TASK_ID"] = "4"
         XCTAssertEqual(try runProcess("/bin/bash", [script], environment: environment, timeout: 60).status, 2)
     }

@@ -61,6 +61,12 @@ struct Sweep: ParsableCommand {
         }
         try FileManager.default.createDirectory(atPath: out + "/logs", withIntermediateDirectories: true)
         if slurm {
+            // The array's tasks do not write the index; what is on disk says which runs are done.
+            var index = index
+            for position in index.runs.indices {
+                let finished = RunState.of(out + "/" + index.runs[position].directory) == .finished
+                index.runs[position].status = finished ? .done : .pending
+            }
             try index.save(to: out)
             return try writeSlurmScript(index)
         }
@@ -118,6 +124,8 @@ struct Sweep: ParsableCommand {
             telemetry: telemetry, concurrent: jobs)
         try script.text.write(toFile: path, atomically: true, encoding: .utf8)
         chmod(path, 0o755)
-        print("wrote \(path): \(index.runs.count) array tasks (\(script.arrayRange)), \(ranks) rank(s) each; submit with: sbatch \(path)")
+        let done = index.runs.filter { $0.status == .done }.count
+        print("wrote \(path): \(index.runs.count) array tasks (\(script.arrayRange)), \(ranks) rank(s) each, \(done) already finished; "
+              + "submit with: sbatch \(path)")
     }
 }
