@@ -57,12 +57,16 @@ let package = Package(
         // Launching ranks and checking a cluster: mpirun plans, the collector
         // beside them, the doctor.
         .target(name: "KoineLaunch", dependencies: ["KoineCluster", "KoineTelemetry"]),
+        // Studies over many runs: sweep plans and their execution, statistics,
+        // comparisons and SVG charts. Foundation only: it reads run directories,
+        // never links the trainer, so `koine report` can draw with it too.
+        .target(name: "KoineStudy"),
         .target(name: "KoineTrainer", dependencies: [
             "KoineTensor", "KoineGame", "KoineCluster", "KoineTelemetry", "Yams",
         ], swiftSettings: numeric),
         .executableTarget(name: "koine", dependencies: [
             "KoineTensor", "KoineGame", "KoineCluster", "KoineMPI", "KoineTelemetry", "KoineCollector",
-            "KoineLaunch", "KoineTrainer", "CBLAS", "CZMQ",
+            "KoineLaunch", "KoineTrainer", "KoineStudy", "CBLAS", "CZMQ",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -78,6 +82,7 @@ let package = Package(
         // The publisher and the collector tested together, end to end.
         .testTarget(name: "KoineTelemetryTests", dependencies: ["KoineTelemetry", "KoineCollector", "CZMQ", "KoineTestSupport"]),
         .testTarget(name: "KoineTrainerTests", dependencies: ["KoineTrainer", "KoineGame", "KoineTensor", "KoineCluster", "KoineTestSupport", "CAllocationCounter"]),
+        .testTarget(name: "KoineStudyTests", dependencies: ["KoineStudy", "KoineTestSupport"]),
         .testTarget(name: "KoineCommandTests", dependencies: ["CMPI", "CBLAS", "CZMQ", "KoineTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -24,7 +24,7 @@ struct Koine: ParsableCommand {
         version: KoineVersion.string,
         subcommands: [
             Bench.self,
-            Train.self,
+            Train.self, Sweep.self, Compare.self,
             Launch.self, Doctor.self,
             Collect.self, Report.self,
         ]

@@ -1,0 +1,98 @@
+import Foundation
+
+/// The statistics of `koine compare`: per condition and figure, the mean and
+/// 95% confidence interval of the final value and of the mean over each run's
+/// last ten evaluations; Welch's t-test between pairs of conditions.
+public struct Comparison: Codable {
+    public struct Figure: Codable {
+        public let name: String
+        /// Over runs, of summary.json's value.
+        public let final: Sample?
+        /// Over runs, of the mean over the run's last evaluations.
+        public let lastEvaluations: Sample?
+    }
+
+    public struct ConditionSummary: Codable {
+        public let name: String
+        /// Finished runs (with summary.json), the only ones final figures count.
+        public let finished: Int
+        public let unfinished: Int
+        public let directories: [String]
+        public let figures: [Figure]
+    }
+
+    public struct Test: Codable {
+        public let figure: String
+        public let first: String
+        public let second: String
+        public let final: WelchTest?
+        public let lastEvaluations: WelchTest?
+    }
+
+    public static let lastEvaluationCount = 10
+    /// With this many conditions or fewer, every pair is tested unasked.
+    public static let allPairsUpTo = 4
+
+    /// The figures first shown, in this order, when runs have them; every other
+    /// numeric figure follows by name.
+    public static let leading = ["topsim", "topsim_li_bowling", "accuracy", "ease_of_teaching", "posdis", "bosdis",
+                                 "training_accuracy", "heldout_accuracy", "entropy", "lexicon_size"]
+    /// summary.json fields that are bookkeeping, not figures of a language.
+    public static let bookkeeping: Set<String> = [
+        "steps", "world_size", "games", "games_per_second", "steps_per_second", "wall_seconds", "allreduce_seconds",
+        "telemetry_dropped", "resets", "cross_rank_games", "cross_rank_replies",
+    ]
+
+    public let conditions: [ConditionSummary]
+    public let tests: [Test]
+
+    /// `pairs` empty: every pair when there are few conditions.
+    public init(_ gathered: [Condition], pairs: [(String, String)]) throws {
+        let names = Self.figureNames(gathered.flatMap(\.runs))
+        var summaries: [ConditionSummary] = []
+        for condition in gathered {
+            let finished = condition.finished
+            let lastMeans = condition.runs.filter { !$0.evaluations.isEmpty }
+                .map { $0.meanOfLastEvaluations(Self.lastEvaluationCount) }
+            summaries.append(ConditionSummary(
+                name: condition.name, finished: finished.count, unfinished: condition.runs.count - finished.count,
+                directories: condition.runs.map(\.directory),
+                figures: names.map { name in
+                    Figure(name: name, final: Sample(finished.compactMap { $0.summary?[name] }),
+                           lastEvaluations: Sample(lastMeans.compactMap { $0[name] }))
+                }))
+        }
+        conditions = summaries
+        var chosen = pairs
+        if pairs.isEmpty && summaries.count <= Self.allPairsUpTo {
+            for (position, first) in summaries.enumerated() {
+                for second in summaries[(position + 1)...] { chosen.append((first.name, second.name)) }
+            }
+        }
+        var tests: [Test] = []
+        for (first, second) in chosen {
+            guard let a = summaries.first(where: { $0.name == first }), let b = summaries.first(where: { $0.name == second }) else {
+                let unknown = summaries.contains { $0.name == first } ? second : first
+                throw StudyError("--versus \(unknown): no such condition; the conditions are "
+                                 + summaries.map(\.name).joined(separator: ", "))
+            }
+            for (x, y) in zip(a.figures, b.figures) {
+                tests.append(Test(
+                    figure: x.name, first: first, second: second,
+                    final: x.final.flatMap { p in y.final.flatMap { WelchTest(p, $0) } },
+                    lastEvaluations: x.lastEvaluations.flatMap { p in y.lastEvaluations.flatMap { WelchTest(p, $0) } }))
+            }
+        }
+        self.tests = tests
+    }
+
+    /// Every numeric figure of the runs' evaluations (and summaries), leading ones first.
+    static func figureNames(_ runs: [RunRecord], summaries: Bool = true) -> [String] {
+        var found = Set<String>()
+        for run in runs {
+            if summaries { found.formUnion((run.summary ?? [:]).keys.filter { !bookkeeping.contains($0) }) }
+            for evaluation in run.evaluations { found.formUnion(evaluation.figures.keys) }
+        }
+        return leading.filter(found.contains) + found.subtracting(leading).sorted()
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+
+/// `koine compare`'s outputs as text: the table people read, CSV for
+/// spreadsheets, JSON for programs. n stands beside every figure.
+extension Comparison {
+    public var table: String {
+        var out = ""
+        for condition in conditions {
+            out += "\(condition.name): \(condition.finished) finished run(s)"
+                + (condition.unfinished > 0 ? ", \(condition.unfinished) unfinished (curves only)" : "") + "\n"
+            out += pad("  figure", 24) + pad("final", 30) + "mean of last \(Self.lastEvaluationCount) evaluations\n"
+            for figure in condition.figures where figure.final != nil || figure.lastEvaluations != nil {
+                out += pad("  " + figure.name, 24) + pad(Self.text(figure.final), 30) + Self.text(figure.lastEvaluations) + "\n"
+            }
+            out += "\n"
+        }
+        var pair: (String, String)?
+        for test in tests where test.final != nil || test.lastEvaluations != nil {
+            if pair == nil || pair! != (test.first, test.second) {
+                pair = (test.first, test.second)
+                out += "Welch's t-test, \(test.first) − \(test.second):\n"
+            }
+            let sizes = "n = \(size(test.first, test.figure, \.final)), \(size(test.second, test.figure, \.final))"
+            out += pad("  " + test.figure, 24) + pad("final " + Self.text(test.final) + " (\(sizes))", 56)
+                + "last \(Self.lastEvaluationCount): " + Self.text(test.lastEvaluations) + "\n"
+        }
+        if tests.isEmpty && conditions.count > Self.allPairsUpTo {
+            out += "(\(conditions.count) conditions: name the pairs to test with --versus A B)\n"
+        }
+        return out
+    }
+
+    /// conditions.csv: one row per condition, figure and statistic.
+    public var conditionsCSV: String {
+        var out = "condition,figure,statistic,n,mean,sd,ci_low,ci_high\n"
+        for condition in conditions {
+            for figure in condition.figures {
+                for (statistic, sample) in [("final", figure.final), ("last_evaluations", figure.lastEvaluations)] {
+                    guard let sample else { continue }
+                    let sd = sample.standardDeviation.map { "\($0)" } ?? ""
+                    let (low, high) = sample.halfWidth.map { ("\(sample.mean - $0)", "\(sample.mean + $0)") } ?? ("", "")
+                    out += [csv(condition.name), figure.name, statistic, "\(sample.n)", "\(sample.mean)", sd, low, high]
+                        .joined(separator: ",") + "\n"
+                }
+            }
+        }
+        return out
+    }
+
+    /// tests.csv: one row per pair, figure and statistic.
+    public var testsCSV: String {
+        var out = "first,second,figure,statistic,n_first,n_second,t,df,p\n"
+        for test in tests {
+            for (statistic, result, path) in [("final", test.final, \Figure.final),
+                                              ("last_evaluations", test.lastEvaluations, \Figure.lastEvaluations)] {
+                guard let result else { continue }
+                out += [csv(test.first), csv(test.second), test.figure, statistic,
+                        "\(size(test.first, test.figure, path))", "\(size(test.second, test.figure, path))",
+                        "\(result.t)", "\(result.degreesOfFreedom)", "\(result.p)"].joined(separator: ",") + "\n"
+            }
+        }
+        return out
+    }
+
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        // snake_case, as summary.json and metrics.jsonl.
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        // Codable cannot write NaN or infinity; the statistics never hold them
+        // (non-finite values are left out of samples, degenerate tests are nil).
+        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self) + "\n"
+    }
+
+    private func size(_ condition: String, _ figure: String, _ path: KeyPath<Figure, Sample?>) -> Int {
+        conditions.first { $0.name == condition }?.figures.first { $0.name == figure }?[keyPath: path]?.n ?? 0
+    }
+
+    static func text(_ sample: Sample?) -> String {
+        guard let sample else { return "—" }
+        let mean = String(format: "%.3f", sample.mean)
+        guard let half = sample.halfWidth else { return "\(mean) (n=\(sample.n))" }
+        return "\(mean) ± \(String(format: "%.3f", half)) (n=\(sample.n))"
+    }
+
+    static func text(_ test: WelchTest?) -> String {
+        guard let test else { return "—" }
+        return String(format: "t = %.2f, df = %.1f, p = %.3g", test.t, test.degreesOfFreedom, test.p)
+    }
+}
+
+private func pad(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+}
+
+/// A CSV field, quoted when it holds a comma or a quote (condition names hold commas).
+private func csv(_ field: String) -> String {
+    guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) else { return field }
+    return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}

@@ -1,0 +1,121 @@
+import Foundation
+
+/// A line chart rendered as a standalone SVG document: lines with optional
+/// shaded bands (e.g. a confidence interval), vertical tick marks along the
+/// bottom (e.g. resets), axes with round tick values, a legend. Small on
+/// purpose: `koine compare` and `koine report` draw figures with it, and a
+/// figure should read the same whoever draws it.
+public struct LineChart {
+    public struct Point: Equatable {
+        public var x: Double, y: Double
+        /// The band around y at this x, when there is one.
+        public var low: Double?, high: Double?
+        public init(x: Double, y: Double, low: Double? = nil, high: Double? = nil) {
+            self.x = x; self.y = y; self.low = low; self.high = high
+        }
+    }
+
+    public struct Series {
+        public var name: String
+        public var points: [Point]
+        /// x positions marked by a short vertical tick in the series' colour.
+        public var marks: [Double]
+        public init(name: String, points: [Point], marks: [Double] = []) {
+            self.name = name; self.points = points; self.marks = marks
+        }
+    }
+
+    public var title: String
+    public var xLabel: String
+    public var yLabel: String
+    public var series: [Series]
+    public var width = 760.0, height = 440.0
+    /// The x axis starts at 0 whatever the data (training curves start at step 0).
+    public var xFromZero = false
+
+    public init(title: String, xLabel: String, yLabel: String, series: [Series]) {
+        self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.series = series
+    }
+
+    /// Colour-blind-safe (Okabe–Ito), in order of series.
+    static let palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+
+    /// The whole SVG document.
+    public func svg() -> String {
+        let frame = PlotFrame(width: width, height: height, series: series, xFromZero: xFromZero)
+        var out = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" \
+            viewBox="0 0 \(Int(width)) \(Int(height))" font-family="sans-serif" font-size="12">
+            <rect width="100%" height="100%" fill="white"/>
+            <text x="\(format(width / 2))" y="20" text-anchor="middle" font-size="15">\(escaped(title))</text>
+
+            """
+        out += frame.axes(xLabel: escaped(xLabel), yLabel: escaped(yLabel))
+        for (index, line) in series.enumerated() {
+            let colour = Self.palette[index % Self.palette.count]
+            out += band(line.points, frame: frame, colour: colour)
+            out += path(line.points, frame: frame, colour: colour)
+            out += ticks(line.marks, row: index, frame: frame, colour: colour)
+        }
+        out += legend(frame: frame)
+        return out + "</svg>\n"
+    }
+
+    private func band(_ points: [Point], frame: PlotFrame, colour: String) -> String {
+        let banded = points.filter { $0.low != nil && $0.high != nil }
+        guard banded.count >= 2 else { return "" }
+        let upper = banded.map { "\(format(frame.x($0.x))),\(format(frame.y($0.high!)))" }
+        let lower = banded.reversed().map { "\(format(frame.x($0.x))),\(format(frame.y($0.low!)))" }
+        return "<polygon points=\"\((upper + lower).joined(separator: " "))\" fill=\"\(colour)\" fill-opacity=\"0.18\" stroke=\"none\"/>\n"
+    }
+
+    private func path(_ points: [Point], frame: PlotFrame, colour: String) -> String {
+        guard !points.isEmpty else { return "" }
+        if points.count == 1 {
+            return "<circle cx=\"\(format(frame.x(points[0].x)))\" cy=\"\(format(frame.y(points[0].y)))\" r=\"3\" fill=\"\(colour)\"/>\n"
+        }
+        let coordinates = points.map { "\(format(frame.x($0.x))),\(format(frame.y($0.y)))" }.joined(separator: " ")
+        return "<polyline points=\"\(coordinates)\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"1.8\"/>\n"
+    }
+
+    /// One row of ticks per series just above the x axis, so marks of
+    /// different series never hide each other.
+    private func ticks(_ marks: [Double], row: Int, frame: PlotFrame, colour: String) -> String {
+        guard !marks.isEmpty else { return "" }
+        let bottom = frame.bottom - 2 - Double(row) * 7
+        let segments = Set(marks).sorted().filter { $0 >= frame.xRange.lowerBound && $0 <= frame.xRange.upperBound }
+            .map { "M\(format(frame.x($0))) \(format(bottom))v-6" }.joined()
+        return "<path d=\"\(segments)\" stroke=\"\(colour)\" stroke-width=\"1\"/>\n"
+    }
+
+    private func legend(frame: PlotFrame) -> String {
+        var out = ""
+        for (index, line) in series.enumerated() {
+            let colour = Self.palette[index % Self.palette.count]
+            let y = frame.top + 8 + Double(index) * 16
+            let x = frame.right + 12
+            out += "<line x1=\"\(format(x))\" y1=\"\(format(y))\" x2=\"\(format(x + 18))\" y2=\"\(format(y))\" stroke=\"\(colour)\" stroke-width=\"3\"/>"
+            out += "<text x=\"\(format(x + 24))\" y=\"\(format(y + 4))\">\(escaped(line.name))</text>\n"
+        }
+        return out
+    }
+}
+
+/// Text made safe inside SVG (XML) markup.
+func escaped(_ text: String) -> String {
+    var out = ""
+    for character in text {
+        switch character {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&quot;"
+        default: out.append(character)
+        }
+    }
+    return out
+}
+
+/// Coordinates with two decimals: enough for a screen, short in the file.
+func format(_ value: Double) -> String { String(format: "%.2f", value) }

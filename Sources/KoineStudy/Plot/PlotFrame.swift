@@ -1,0 +1,71 @@
+import Foundation
+
+/// Where a chart's data lands on the page: the data ranges (padded to round
+/// tick values) and the plotting rectangle, with the axes drawn around it.
+struct PlotFrame {
+    let left = 70.0, top = 40.0
+    let right: Double, bottom: Double
+    let xRange: ClosedRange<Double>, yRange: ClosedRange<Double>
+    let xTicks: [Double], yTicks: [Double]
+
+    init(width: Double, height: Double, series: [LineChart.Series], xFromZero: Bool) {
+        // Room on the right for the legend, below for the x axis' labels.
+        right = width - 190
+        bottom = height - 50
+        let points = series.flatMap(\.points)
+        let xs = points.map(\.x) + series.flatMap(\.marks).filter { mark in points.contains { $0.x >= mark } }
+        let ys = points.flatMap { [$0.y, $0.low ?? $0.y, $0.high ?? $0.y] }.filter(\.isFinite)
+        (xRange, xTicks) = PlotFrame.axis(xs.filter(\.isFinite) + (xFromZero ? [0] : []))
+        (yRange, yTicks) = PlotFrame.axis(ys)
+    }
+
+    func x(_ value: Double) -> Double {
+        left + (value - xRange.lowerBound) / (xRange.upperBound - xRange.lowerBound) * (right - left)
+    }
+
+    func y(_ value: Double) -> Double {
+        bottom - (value - yRange.lowerBound) / (yRange.upperBound - yRange.lowerBound) * (bottom - top)
+    }
+
+    /// A range covering `values` with ends on round numbers, and its ticks.
+    static func axis(_ values: [Double]) -> (ClosedRange<Double>, [Double]) {
+        var low = values.min() ?? 0, high = values.max() ?? 1
+        if high - low < 1e-12 { low -= 0.5; high += 0.5 }
+        let step = roundStep((high - low) / 5)
+        low = (low / step).rounded(.down) * step
+        high = (high / step).rounded(.up) * step
+        let count = Int(((high - low) / step).rounded())
+        return (low...high, (0...count).map { low + Double($0) * step })
+    }
+
+    /// 1, 2 or 5 times a power of ten, at least `raw`.
+    static func roundStep(_ raw: Double) -> Double {
+        let power = pow(10, (log10(raw)).rounded(.down))
+        for factor in [1.0, 2, 5, 10] where factor * power >= raw { return factor * power }
+        return 10 * power
+    }
+
+    func axes(xLabel: String, yLabel: String) -> String {
+        var out = "<g stroke=\"#444\" stroke-width=\"1\" fill=\"none\">"
+        out += "<path d=\"M\(format(left)) \(format(top))V\(format(bottom))H\(format(right))\"/></g>\n"
+        out += "<g fill=\"#222\">"
+        for tick in xTicks {
+            out += "<text x=\"\(format(x(tick)))\" y=\"\(format(bottom + 16))\" text-anchor=\"middle\">\(label(tick))</text>"
+        }
+        for tick in yTicks {
+            out += "<text x=\"\(format(left - 6))\" y=\"\(format(y(tick) + 4))\" text-anchor=\"end\">\(label(tick))</text>"
+            out += "<line x1=\"\(format(left))\" y1=\"\(format(y(tick)))\" x2=\"\(format(right))\" y2=\"\(format(y(tick)))\" stroke=\"#ddd\"/>"
+        }
+        out += "</g>\n"
+        out += "<text x=\"\(format((left + right) / 2))\" y=\"\(format(bottom + 38))\" text-anchor=\"middle\">\(xLabel)</text>\n"
+        out += "<text transform=\"translate(18 \(format((top + bottom) / 2))) rotate(-90)\" text-anchor=\"middle\">\(yLabel)</text>\n"
+        return out
+    }
+
+    /// A tick value as short text: 30000 as 30k, 0.25 as 0.25.
+    func label(_ value: Double) -> String {
+        if abs(value) >= 10_000 && value.truncatingRemainder(dividingBy: 1000) == 0 { return "\(Int(value / 1000))k" }
+        if value == value.rounded() { return "\(Int(value))" }
+        return String(format: "%g", (value * 1e6).rounded() / 1e6)
+    }
+}

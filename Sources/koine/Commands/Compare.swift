@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import KoineStudy
+
+/// `koine compare`: statistics and curves of sweeps' and runs' conditions.
+struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare conditions over seeds: means with 95% confidence intervals, Welch's t-tests, curves as SVG.",
+        discussion: """
+            Arguments are sweep directories (their conditions) and run directories (grouped by configuration, \
+            the seed aside). Per condition and figure: n, mean ± 95% CI (Student t) of the final value and of \
+            the mean over each run's last 10 evaluations. Welch's t-test (t, df, two-sided p) for each --versus \
+            pair, or every pair when there are at most 4 conditions. Curves go to --plots as SVG (and PNG when \
+            rsvg-convert is installed).
+            Example: koine compare sweeps/li-bowling --versus reset no-reset
+            """)
+
+    @Argument(help: "Sweep directories and run directories.")
+    var directories: [String]
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Test condition A against condition B (repeatable: --versus A B).")
+    var versus: [String] = []
+
+    @Option(name: .long, help: "Where the SVG curves go (default: DIR/compare for a sweep DIR given first, else ./compare).")
+    var plots: String?
+
+    @Flag(name: .customLong("no-plots"), help: "Draw no curves.")
+    var noPlots = false
+
+    @Flag(name: .long, help: "Print the statistics as JSON instead of the table.")
+    var json = false
+
+    @Option(name: .long, help: "Also write conditions.csv and tests.csv to this directory.")
+    var csv: String?
+
+    func run() throws {
+        // --versus takes every word up to the next option, so directories go first.
+        guard !directories.isEmpty else {
+            throw UsageFailure("compare: give sweep or run directories before any --versus, e.g. koine compare sweeps/NAME --versus A B")
+        }
+        guard versus.count % 2 == 0 else {
+            throw UsageFailure("--versus takes two condition names (directories go before it), e.g. --versus reset no-reset")
+        }
+        let pairs = stride(from: 0, to: versus.count, by: 2).map { (versus[$0], versus[$0 + 1]) }
+        let conditions: [Condition]
+        let comparison: Comparison
+        do {
+            conditions = try ConditionGathering.gather(directories)
+            comparison = try Comparison(conditions, pairs: pairs)
+        } catch let error as StudyError {
+            throw UsageFailure(error.message)
+        }
+        print(json ? comparison.json : comparison.table, terminator: "")
+        if let csv {
+            try FileManager.default.createDirectory(atPath: csv, withIntermediateDirectories: true)
+            try comparison.conditionsCSV.write(toFile: csv + "/conditions.csv", atomically: true, encoding: .utf8)
+            try comparison.testsCSV.write(toFile: csv + "/tests.csv", atomically: true, encoding: .utf8)
+        }
+        if noPlots { return }
+        let folder = plots ?? (FileManager.default.fileExists(atPath: directories[0] + "/index.json")
+            ? directories[0] + "/compare" : "compare")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var written: [String] = []
+        for (name, chart) in ComparisonPlots.charts(conditions) {
+            written += try SVGFile.write(chart.svg(), to: "\(folder)/\(name).svg")
+        }
+        // With --json, standard output stays one JSON document.
+        let note = "wrote \(written.count) plot file(s) to \(folder)\n"
+        if json { FileHandle.standardError.write(Data(note.utf8)) } else { print(note, terminator: "") }
+    }
+}

@@ -1,0 +1,247 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import KoineTestSupport
+import XCTest
+
+/// `koine sweep` and `koine compare` through the built binary on a tiny grid
+/// (2 configs × 2 seeds, a few hundred steps): the runs, skipping what is
+/// done, resuming after kill -9 of a run or of the sweep itself, the Slurm
+/// array script, bad input, and compare's outputs.
+final class SweepCommandTests: XCTestCase {
+    static let reset = """
+        seed: 1
+        game: {attributes: [4, 4], candidates: 4}
+        agents: {hidden: 32}
+        population: {listeners: 2, reset: {listeners: {mode: staggered, every: 100}}}
+        train: {steps: 300, batch: 32, log_every: 50, checkpoint: {every: 100, keep: 2}}
+        eval: {every: 100, ease_of_teaching: {every: 300, listeners: 2, steps: 20}}
+        telemetry: {endpoint: none}
+        """
+    static let noReset = reset.replacingOccurrences(of: "reset: {listeners: {mode: staggered, every: 100}}", with: "reset: {}")
+
+    var directory: URL!
+    var configs: [String] = []
+
+    override func setUpWithError() throws {
+        directory = try makeTemporaryDirectory("sweep")
+        configs = []
+        for (name, text) in [("no-reset", Self.noReset), ("reset", Self.reset)] {
+            let path = directory.appendingPathComponent("\(name).yaml").path
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            configs.append(path)
+        }
+    }
+
+    override func tearDownWithError() throws {
+        if let directory { try? FileManager.default.removeItem(at: directory) }
+    }
+
+    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    var grid: [String] { configs.flatMap { ["--config", $0] } + ["--seeds", "1-2"] }
+
+    func index(_ sweep: String) throws -> [[String: Any]] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: sweep + "/index.json"))
+        return try XCTUnwrap((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["runs"] as? [[String: Any]])
+    }
+
+    func testSweepRunsEveryRunOnceAndCompareSummarisesIt() throws {
+        let sweep = path("study")
+        let first = try runKoine(["sweep"] + grid + ["--set", "train.steps=200", "--out", sweep, "--jobs", "2"], timeout: 300)
+        XCTAssertEqual(first.status, 0, first.standardOutput + first.standardError)
+        let runs = try index(sweep)
+        XCTAssertEqual(runs.map { $0["name"] as? String }, [
+            "no-reset,seed=1", "no-reset,seed=2", "reset,seed=1", "reset,seed=2",
+        ])
+        for run in runs {
+            XCTAssertEqual(run["status"] as? String, "done")
+            XCTAssertNotNil(run["condition"]); XCTAssertNotNil(run["config"]); XCTAssertNotNil(run["directory"])
+            XCTAssertEqual((run["overrides"] as? [String])?.first, "train.steps=200")
+            XCTAssertEqual((run["overrides"] as? [String])?.last, "seed=\(run["seed"] as? Int ?? -1)")
+            let summary = try RunFiles.summary(sweep + "/" + (run["directory"] as? String ?? ""))
+            XCTAssertEqual(summary["steps"] as? Int, 200)
+        }
+        let lines = first.standardOutput.split(separator: "\n")
+        XCTAssertEqual(lines.filter { $0.hasPrefix("[") && $0.contains(" done in ") }.count, 4, first.standardOutput)
+        XCTAssertTrue(lines.contains { $0.contains("left, about") }, "an ETA once a run has finished: \(first.standardOutput)")
+        // Different seeds, different runs.
+        XCTAssertNotEqual(try RunFiles.figures(sweep + "/reset,seed=1")["parameters_checksum"],
+                          try RunFiles.figures(sweep + "/reset,seed=2")["parameters_checksum"])
+
+        // Again, and with --out alone: nothing to do, nothing touched.
+        let written = try FileManager.default.attributesOfItem(atPath: sweep + "/reset,seed=1/summary.json")[.modificationDate] as? Date
+        for arguments in [["sweep"] + grid + ["--set", "train.steps=200", "--out", sweep], ["sweep", "--out", sweep]] {
+            let again = try runKoine(arguments, timeout: 60)
+            XCTAssertEqual(again.status, 0, again.standardError)
+            XCTAssertTrue(again.standardOutput.contains("4 runs, 4 finished, 0 to run"), again.standardOutput)
+            XCTAssertFalse(again.standardOutput.contains("done in"), again.standardOutput)
+        }
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: sweep + "/reset,seed=1/summary.json")[.modificationDate] as? Date,
+                       written)
+        // While another process holds the sweep's lock (as a running sweep does), a second sweep is refused.
+        let lock = open(sweep + "/.lock", O_RDWR | O_CLOEXEC)
+        XCTAssertEqual(flock(lock, LOCK_EX | LOCK_NB), 0)
+        let busy = try runKoine(["sweep", "--out", sweep], timeout: 60)
+        close(lock)
+        XCTAssertEqual(busy.status, 2, busy.standardOutput + busy.standardError)
+        XCTAssertTrue(busy.standardError.contains("is being run by another koine sweep"), busy.standardError)
+        // The same sweep with other settings under an existing name is refused.
+        let changed = try runKoine(["sweep"] + grid + ["--set", "train.steps=300", "--out", sweep], timeout: 60)
+        XCTAssertEqual(changed.status, 2)
+        XCTAssertTrue(changed.standardError.contains("exists with other settings"), changed.standardError)
+
+        // compare: the table, JSON, CSV and the curves.
+        let table = try runKoine(["compare", sweep, "--plots", path("plots"), "--csv", path("csv")], timeout: 60)
+        XCTAssertEqual(table.status, 0, table.standardError)
+        XCTAssertTrue(table.standardOutput.contains("no-reset: 2 finished run(s)"), table.standardOutput)
+        XCTAssertTrue(table.standardOutput.contains("Welch's t-test, no-reset − reset"), table.standardOutput)
+        XCTAssertTrue(table.standardOutput.contains("(n=2)"), table.standardOutput)
+        let json = try runKoine(["compare", sweep, "--json", "--no-plots"], timeout: 60)
+        XCTAssertEqual(json.status, 0, json.standardError)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
+        let conditions = try XCTUnwrap(object["conditions"] as? [[String: Any]])
+        XCTAssertEqual(conditions.map { $0["name"] as? String }, ["no-reset", "reset"])
+        let figures = try XCTUnwrap(conditions[1]["figures"] as? [[String: Any]])
+        let topsim = try XCTUnwrap(figures.first { $0["name"] as? String == "topsim" })
+        XCTAssertEqual((topsim["final"] as? [String: Any])?["n"] as? Int, 2)
+        let reference = try (1...2).map { try XCTUnwrap(RunFiles.summary(sweep + "/reset,seed=\($0)")["topsim"] as? Double) }
+        XCTAssertEqual((topsim["final"] as? [String: Any])?["mean"] as? Double ?? .nan, (reference[0] + reference[1]) / 2, accuracy: 1e-12)
+        XCTAssertTrue(try String(contentsOfFile: path("csv") + "/conditions.csv", encoding: .utf8).hasPrefix("condition,figure,statistic,n,"))
+        XCTAssertTrue(try String(contentsOfFile: path("csv") + "/tests.csv", encoding: .utf8).contains("no-reset,reset,topsim,final,2,2,"))
+        let plots = try FileManager.default.contentsOfDirectory(atPath: path("plots")).filter { $0.hasSuffix(".svg") }
+        for name in ["topsim.svg", "accuracy.svg", "training_accuracy.svg", "ease_of_teaching.svg", "ease_of_teaching_area.svg"] {
+            XCTAssertTrue(plots.contains(name), "\(name) in \(plots)")
+        }
+        for name in plots {
+            XCTAssertNoThrow(try XMLDocument(contentsOf: URL(fileURLWithPath: path("plots") + "/" + name)), name)
+        }
+
+        // Run directories of a sweep keep their sweep's conditions.
+        let bare = try runKoine(["compare", sweep + "/reset,seed=1", sweep + "/reset,seed=2", "--no-plots"], timeout: 60)
+        XCTAssertEqual(bare.status, 0, bare.standardError)
+        XCTAssertTrue(bare.standardOutput.hasPrefix("reset: 2 finished run(s)"), bare.standardOutput)
+    }
+
+    /// The sweep's `koine train` children, by the marker their environment inherits.
+    func trainers(of sweep: RunningProcess) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry in
+            guard let pid = pid_t(entry), pid != sweep.process.processIdentifier,
+                  let environment = FileManager.default.contents(atPath: "/proc/\(entry)/environ"),
+                  let command = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"),
+                  String(decoding: environment, as: UTF8.self).contains("KOINE_TEST_MARKER=\(sweep.marker)"),
+                  command.split(separator: 0).contains(where: { String(decoding: $0, as: UTF8.self) == "train" })
+            else { return nil }
+            return pid
+        }
+    }
+
+    func waitForCheckpoint(_ run: String, _ sweep: RunningProcess) -> Bool {
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline && sweep.process.isRunning {
+            let steps = (try? FileManager.default.contentsOfDirectory(atPath: run + "/checkpoints")) ?? []
+            if steps.contains(where: { FileManager.default.fileExists(atPath: "\(run)/checkpoints/\($0)/COMPLETE") }) { return true }
+            usleep(5_000)
+        }
+        return false
+    }
+
+    func testKilledRunsAndAKilledSweepResumeFromTheirCheckpoints() throws {
+        let sweep = path("killed")
+        // Long enough that a run is still training when its first checkpoint is complete.
+        let arguments = ["sweep", "--config", configs[1], "--seeds", "1-2", "--set", "train.steps=1500", "--out", sweep]
+
+        // kill -9 of the first run's koine train: the sweep goes on with the second and says so.
+        let first = try RunningProcess(koineExecutable.path, arguments)
+        XCTAssertTrue(waitForCheckpoint(sweep + "/reset,seed=1", first), "no checkpoint: " + first.output)
+        let children = trainers(of: first)
+        XCTAssertEqual(children.count, 1, first.output)
+        children.forEach { kill($0, SIGKILL) }
+        // Then kill -9 of the sweep itself while it trains the second run: its run dies with it.
+        XCTAssertTrue(waitForCheckpoint(sweep + "/reset,seed=2", first), "no checkpoint: " + first.output)
+        let second = trainers(of: first)
+        XCTAssertEqual(second.count, 1, first.output)
+        kill(first.process.processIdentifier, SIGKILL)
+        XCTAssertTrue(first.waitForExit(timeout: 30))
+        XCTAssertTrue(first.output.contains("reset,seed=1 killed (signal 9)"), first.output)
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline && second.contains(where: { kill($0, 0) == 0 }) { usleep(20_000) }
+        XCTAssertFalse(second.contains(where: { kill($0, 0) == 0 }), "a run outlived its sweep")
+        for seed in 1...2 {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: sweep + "/reset,seed=\(seed)/summary.json"))
+        }
+
+        let rerun = try runKoine(arguments, timeout: 300)
+        XCTAssertEqual(rerun.status, 0, rerun.standardOutput + rerun.standardError)
+        XCTAssertTrue(rerun.standardOutput.contains("0 finished, 2 to run (2 resumed from checkpoints)"), rerun.standardOutput)
+        XCTAssertEqual(try index(sweep).map { $0["status"] as? String }, ["done", "done"])
+        let log = try String(contentsOfFile: sweep + "/logs/reset,seed=1.log", encoding: .utf8)
+        XCTAssertTrue(log.contains("train --resume"), log)
+
+        // The resumed run is the run an uninterrupted koine train makes.
+        let reference = path("reference")
+        let straight = try runKoine(["train", "--config", configs[1], "--set", "train.steps=1500", "--set", "seed=1",
+                                     "--out", reference, "--quiet", "--telemetry", "none"], timeout: 300)
+        XCTAssertEqual(straight.status, 0, straight.standardError)
+        XCTAssertEqual(try RunFiles.figures(sweep + "/reset,seed=1"), try RunFiles.figures(reference))
+        XCTAssertEqual(try RunFiles.deterministicMetrics(sweep + "/reset,seed=1"), try RunFiles.deterministicMetrics(reference))
+    }
+
+    func testSlurmWritesAJobArrayWithOneTaskPerRun() throws {
+        let sweep = path("cluster")
+        let result = try runKoine(["sweep"] + grid + ["--set", "train.steps=200", "--out", sweep, "--slurm", "--np", "2", "--jobs", "3"],
+                                  timeout: 60)
+        XCTAssertEqual(result.status, 0, result.standardError)
+        let script = sweep + "/slurm.sh"
+        XCTAssertTrue(result.standardOutput.contains("sbatch \(script)"), result.standardOutput)
+        let syntax = try runProcess("/bin/bash", ["-n", script])
+        XCTAssertEqual(syntax.status, 0, syntax.standardError)
+        let text = try String(contentsOfFile: script, encoding: .utf8)
+        XCTAssertTrue(text.contains("#SBATCH --array=0-3%3\n"), text)
+        XCTAssertTrue(text.contains("#SBATCH --ntasks=2\n"), text)
+        XCTAssertEqual(try index(sweep).count, 4)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: sweep + "/reset,seed=1"), "--slurm runs nothing here")
+
+        // One array task, run here as Slurm would (one rank): it trains its run, then finds it finished.
+        guard mpirunPath != nil else { return }
+        var environment = mpiEnvironment
+        environment["SLURM_ARRAY_TASK_ID"] = "3"
+        environment["SLURM_NTASKS"] = "1"
+        let task = try runProcess("/bin/bash", [script], environment: environment, timeout: 300)
+        XCTAssertEqual(task.status, 0, task.standardOutput + task.standardError)
+        XCTAssertEqual(try RunFiles.summary(sweep + "/reset,seed=2")["steps"] as? Int, 200)
+        let again = try runProcess("/bin/bash", [script], environment: environment, timeout: 60)
+        XCTAssertTrue(again.standardOutput.contains("finished"), again.standardOutput)
+        let rewritten = try runKoine(["sweep", "--out", sweep, "--slurm"], timeout: 60)
+        XCTAssertTrue(rewritten.standardOutput.contains("4 array tasks (0-3), 1 rank(s) each, 1 already finished"), rewritten.standardOutput)
+        XCTAssertEqual(try index(sweep).map { $0["status"] as? String }, ["pending", "pending", "pending", "done"])
+        environment["SLURM_ARRAY_TASK_ID"] = "4"
+        XCTAssertEqual(try runProcess("/bin/bash", [script], environment: environment, timeout: 60).status, 2)
+    }
+
+    func testBadInputIsOneLineAndExitCode2() throws {
+        let cases: [([String], String)] = [
+            (["sweep", "--config", path("missing.yaml"), "--out", path("s1")], "no such file"),
+            (["sweep", "--config", configs[0], "--seeds", "3-1", "--out", path("s2")], "--seeds"),
+            (["sweep", "--config", configs[0], "--grid", "agents.cell", "--out", path("s3")], "--grid"),
+            (["sweep", "--config", configs[0], "--set", "agents.cell=rnn", "--out", path("s4")], "agents.cell"),
+            (["sweep", "--config", configs[0], "--out", directory.path], "not a sweep"),
+            (["sweep", "--out", path("s5")], "--config"),
+            (["sweep", "--config", configs[0], "--out", path("s6"), "--jobs", "0"], "--jobs"),
+            (["compare", path("nothing")], "neither a sweep"),
+            (["compare", directory.path, "--versus", "a"], "--versus"),
+        ]
+        for (arguments, expected) in cases {
+            let result = try runKoine(arguments, timeout: 60)
+            XCTAssertEqual(result.status, 2, "\(arguments): \(result.standardError)")
+            let lines = result.standardError.split(separator: "\n")
+            XCTAssertEqual(lines.count, 1, "\(arguments): \(result.standardError)")
+            XCTAssertTrue(result.standardError.contains(expected), "\(arguments): \(result.standardError)")
+        }
+        for name in ["s1", "s2", "s3", "s4", "s5", "s6"] {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: path(name)), "\(name) was created")
+        }
+    }
+}
