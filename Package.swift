@@ -38,10 +38,14 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZMQ", pkgConfig: "libzmq",
                        providers: [.apt(["libzmq3-dev"])]),
+        // PNG, JPEG and gzip for the image data sets; libjpeg and zlib sit in
+        // the default include path, so pkg-config only finds libpng's.
+        .systemLibrary(name: "CImageCodecs", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev", "libjpeg-dev", "zlib1g-dev"])]),
 
         // Layers of Koine, lowest first.
         .target(name: "KoineTensor", dependencies: ["CBLAS"], swiftSettings: numeric),
-        .target(name: "KoineGame", dependencies: ["KoineTensor"], swiftSettings: numeric),
+        .target(name: "KoineGame", dependencies: ["KoineTensor", "CImageCodecs"], swiftSettings: numeric),
         // The communicator protocol and its single-process implementation; MPI
         // lives apart so only what runs under mpirun links it.
         .target(name: "KoineCluster"),
@@ -76,7 +80,7 @@ let package = Package(
         .target(name: "KoineTestSupport", path: "Tests/KoineTestSupport"),
 
         .testTarget(name: "KoineTensorTests", dependencies: ["KoineTensor", "CAllocationCounter"]),
-        .testTarget(name: "KoineGameTests", dependencies: ["KoineGame", "KoineTensor"]),
+        .testTarget(name: "KoineGameTests", dependencies: ["KoineGame", "KoineTensor", "CImageCodecs"]),
         .testTarget(name: "KoineClusterTests", dependencies: ["KoineCluster", "KoineMPI", "CAllocationCounter"]),
         .testTarget(name: "KoineLaunchTests", dependencies: ["KoineLaunch", "KoineCluster", "KoineTelemetry", "KoineTestSupport"]),
         // The publisher and the collector tested together, end to end.
