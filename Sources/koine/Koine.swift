@@ -14,8 +14,18 @@ struct Koine: ParsableCommand {
         } catch let failure as UsageFailure {
             failure.exit()
         } catch {
+            // The parser's own usage errors (a bad value, an unknown or missing
+            // option) are user mistakes like any other: one line, exit code 2.
+            if exitCode(for: error) == .validationFailure { UsageFailure(usageLine(for: error)).exit() }
             exit(withError: error)
         }
+    }
+
+    /// The first line of the parser's message, without its "Error: ", and where help is.
+    static func usageLine(for error: Error) -> String {
+        let first = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+        let message = first.hasPrefix("Error: ") ? String(first.dropFirst("Error: ".count)) : first
+        return message + " (see koine help)"
     }
 
     static let configuration = CommandConfiguration(
