@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KoineTrainer
 
 @main
 struct Koine: ParsableCommand {
@@ -16,8 +17,12 @@ struct Koine: ParsableCommand {
         } catch {
             // The parser's own usage errors (a bad value, an unknown or missing
             // option) are user mistakes like any other: one line, exit code 2.
-            if exitCode(for: error) == .validationFailure { UsageFailure(usageLine(for: error)).exit() }
-            exit(withError: error)
+            let code = exitCode(for: error)
+            if code == .validationFailure { UsageFailure(usageLine(for: error)).exit() }
+            if code.isSuccess { exit(withError: error) }  // --help, --version
+            // A failure of the environment (a failed write, a failing rank): its one line, shown safely.
+            FileHandle.standardError.write(Data((TerminalText.safe(fullMessage(for: error)) + "\n").utf8))
+            Foundation.exit(code.rawValue)
         }
     }
 
