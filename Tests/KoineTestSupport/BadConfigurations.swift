@@ -96,6 +96,8 @@ public enum BadConfigurations {
         ("game: {kind: attributes, kind: attributes}", [], ["bad.yaml"]),
         ("game: {}\n? [a, b]\n: 1", [], ["keys must be plain names"]),
         ("game: {}\n\"\\e[2J\": 1", [], ["unknown key"]),
+        // Found by scripts/fuzz-config: a quoted key's newline made a message of two lines.
+        ("game: {}\n\"a\\nb\": 1", [], ["unknown key a\\u{a}b"]),
     ]
 
     /// Ten levels of ten aliases each: 10^10 strings once expanded.
