@@ -74,6 +74,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // The configuration reader under libFuzzer (scripts/fuzz-config);
+        // built plainly, it replays the inputs it is given.
+        .executableTarget(name: "koine-fuzz-config", dependencies: ["KoineTrainer"], path: "Tests/Fuzz/ConfigReader"),
+
         // Counts malloc calls so tests can prove the hot path allocates nothing.
         .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
         // Finds the built `koine` and runs child processes for end-to-end tests.

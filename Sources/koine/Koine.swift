@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KoineTrainer
 
 @main
 struct Koine: ParsableCommand {
@@ -14,8 +15,22 @@ struct Koine: ParsableCommand {
         } catch let failure as UsageFailure {
             failure.exit()
         } catch {
-            exit(withError: error)
+            // The parser's own usage errors (a bad value, an unknown or missing
+            // option) are user mistakes like any other: one line, exit code 2.
+            let code = exitCode(for: error)
+            if code == .validationFailure { UsageFailure(usageLine(for: error)).exit() }
+            if code.isSuccess { exit(withError: error) }  // --help, --version
+            // A failure of the environment (a failed write, a failing rank): its one line, shown safely.
+            FileHandle.standardError.write(Data((TerminalText.safe(fullMessage(for: error)) + "\n").utf8))
+            Foundation.exit(code.rawValue)
         }
+    }
+
+    /// The first line of the parser's message, without its "Error: ", and where help is.
+    static func usageLine(for error: Error) -> String {
+        let first = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+        let message = first.hasPrefix("Error: ") ? String(first.dropFirst("Error: ".count)) : first
+        return message + " (see koine help)"
     }
 
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KoineTrainer
 
 /// A user mistake: one line on standard error and exit code 2.
 struct UsageFailure: Error, CustomStringConvertible {
@@ -11,7 +12,7 @@ struct UsageFailure: Error, CustomStringConvertible {
 extension UsageFailure {
     /// Prints the line and exits with status 2.
     func exit() -> Never {
-        FileHandle.standardError.write(Data("koine: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("koine: \(TerminalText.safe(message))\n".utf8))
         Foundation.exit(2)
     }
 }

@@ -194,6 +194,26 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: run + "/checkpoints")) ?? [], [], "no half-written step is left")
     }
 
+    /// A failed write to metrics.jsonl (a file-size limit standing in for a
+    /// full disk) stops the run with one line naming the file, the reason and
+    /// the checkpoint to resume from; that checkpoint is intact and resumes.
+    func testAFailedMetricsWriteStopsTheRunAndKeepsItsCheckpoints() throws {
+        let run = path("run")
+        // 64 blocks hold a checkpoint of hidden size 8 but not a line per step.
+        let command = "ulimit -f 64; exec '\(koineExecutable.path)' train --config '\(config!)' --out '\(run)' --quiet "
+            + "--set agents.hidden=8 --set train.log_every=1 --set train.checkpoint.every=50"
+        let result = try runProcess("/bin/sh", ["-c", command], timeout: 120)
+        XCTAssertEqual(result.status, 1, result.standardError)
+        XCTAssertEqual(result.standardError.split(separator: "\n").count, 1, result.standardError)
+        XCTAssertTrue(result.standardError.contains("metrics.jsonl: write failed (File too large); training stopped; the newest complete checkpoint is run/checkpoints/step-"),
+                      result.standardError)
+        let complete = completeSteps(run)
+        XCTAssertFalse(complete.isEmpty)
+        XCTAssertFalse(result.standardError.contains("Fatal error") || result.standardError.contains("backtrace"), result.standardError)
+        try resume(run)
+        XCTAssertEqual(try RunFiles.summary(run)["steps"] as? Int, 1000)
+    }
+
     func testCheckpointsThatCannotFitAreRefusedBeforeTraining() throws {
         let run = path("run")
         let result = try runKoine(["train", "--config", config, "--out", run, "--set", "train.steps=1000000000",

@@ -173,12 +173,62 @@ final class TrainCommandTests: XCTestCase {
     /// The whole table of bad configurations, through the command: each one
     /// exits 2 with its one line and creates no run directory.
     func testEveryBadConfigurationIsRefusedByTheCommand() throws {
-        XCTAssertGreaterThanOrEqual(BadConfigurations.cases.count, 25)
+        XCTAssertGreaterThanOrEqual(BadConfigurations.cases.count, 100)
         let out = directory.appendingPathComponent("never").path
         for (yaml, overrides, expected) in BadConfigurations.cases {
             let config = try write(yaml, "bad.yaml")
             try assertUsageError(["train", "--config", config] + overrides.flatMap { ["--set", $0] }, mentions: expected, out: out)
         }
+    }
+
+    /// The argument parser's own mistakes exit 2 with one line, like every other
+    /// user mistake (its default is 64 and the whole usage text).
+    func testParserMistakesExitTwoWithOneLine() throws {
+        let config = try write(Self.tiny)
+        for arguments in [["launch", "--np", "abc", "--config", config], ["train", "--bogus"], ["train", "--config"],
+                          ["launch", "--config", config], ["nonsense"], ["train", "--config", config, "--fail-step", "x"]] {
+            let result = try runKoine(arguments, timeout: 60)
+            XCTAssertEqual(result.status, 2, "\(arguments): \(result.standardError)")
+            let lines = result.standardError.split(separator: "\n")
+            XCTAssertEqual(lines.count, 1, "\(arguments): \(result.standardError)")
+            XCTAssertTrue(result.standardError.hasPrefix("koine: "), result.standardError)
+        }
+        XCTAssertEqual(try runKoine(["train", "--help"], timeout: 60).status, 0, "help is no mistake")
+    }
+
+    func testAMissingHostfileIsNamedBeforeMPIRunStarts() throws {
+        let config = try write(Self.tiny)
+        let out = directory.appendingPathComponent("never").path
+        for hostfile in ["/nonexistent", directory.path] {
+            try assertUsageError(["launch", "--np", "2", "--hostfile", hostfile, "--config", config, "--telemetry", "none"],
+                                 mentions: ["--hostfile \(hostfile)"], out: out)
+        }
+    }
+
+    /// A reset period longer than the run is allowed (shipped configs shortened
+    /// to try them out): one warning line naming the period, and the run proceeds.
+    func testAResetPeriodLongerThanTheRunIsAWarning() throws {
+        let config = try write(Self.tiny)
+        let run = directory.appendingPathComponent("run").path
+        let result = try train(config, out: run, ["--set", "population.reset.listeners.every=100"])
+        XCTAssertEqual(result.status, 0, result.standardError)
+        XCTAssertEqual(result.standardError, "koine: warning: population.reset.listeners.every: reset period 100 is longer than the run (train.steps 20); no listeners will be reset\n")
+        XCTAssertEqual(try summary(run)["resets"] as? Int, 0)
+    }
+
+    /// Control characters in what the trainer echoes (here the run directory's
+    /// name, printed at the end) reach the terminal as visible text.
+    func testControlCharactersAreNotPrintedRaw() throws {
+        let config = try write(Self.tiny)
+        let run = directory.appendingPathComponent("run\u{1b}[2J\u{7}").path
+        let result = try runKoine(["train", "--config", config, "--out", run, "--telemetry", "none"], timeout: 120)
+        XCTAssertEqual(result.status, 0, result.standardError)
+        XCTAssertTrue(result.standardError.contains("run\\u{1b}[2J\\u{7}"), result.standardError)
+        XCTAssertFalse(result.standardError.contains("\u{1b}") || result.standardError.contains("\u{7}"), result.standardError)
+        let escaped = try write("game: {}\n\"\\e]0;owned\\a\": 1\n", "escape.yaml")
+        let refused = try runKoine(["train", "--config", escaped, "--out", directory.appendingPathComponent("never").path], timeout: 60)
+        XCTAssertEqual(refused.status, 2, refused.standardError)
+        XCTAssertTrue(refused.standardError.contains("unknown key \\u{1b}]0;owned\\u{7}"), refused.standardError)
     }
 
     func testAnUnwritableRunDirectoryIsRefusedBeforeTraining() throws {

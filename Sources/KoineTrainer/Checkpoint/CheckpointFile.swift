@@ -59,37 +59,43 @@ public struct CheckpointHeader: Equatable {
     /// checksum. Throws a fault naming `file` for anything that is not an
     /// intact Koine checkpoint of this format.
     public static func parse(_ data: [UInt8], file: String) throws -> (header: CheckpointHeader, payload: ArraySlice<UInt8>) {
+        let header = try parseHeader(data.prefix(size), fileSize: data.count, file: file)
+        let payload = data[size...]
+        guard payload.withUnsafeBytes({ Checksum.fnv1a($0) }) == header.payloadChecksum else {
+            throw CheckpointFault(file: file, "corrupted (payload checksum mismatch)")
+        }
+        return (header, payload)
+    }
+
+    /// Checks a file's first bytes (`prefix`, up to `size` of them) and its
+    /// payload length against the file's size, before the payload is read.
+    public static func parseHeader(_ prefix: ArraySlice<UInt8>, fileSize: Int, file: String) throws -> CheckpointHeader {
         func fault(_ text: String) -> CheckpointFault { CheckpointFault(file: file, text) }
-        if data.count < magic.count || Array(data[0..<magic.count]) != magic {
-            if data.isEmpty { throw fault("empty file (truncated)") }
-            if magic.starts(with: data) { throw fault("truncated (\(data.count) bytes, inside the header)") }
+        if prefix.count < magic.count || Array(prefix.prefix(magic.count)) != magic {
+            if prefix.isEmpty { throw fault("empty file (truncated)") }
+            if magic.starts(with: prefix) { throw fault("truncated (\(prefix.count) bytes, inside the header)") }
             throw fault("not a Koine checkpoint (foreign file: no KOINECKP signature)")
         }
-        guard data.count >= size else { throw fault("truncated (\(data.count) bytes; the header alone is \(size))") }
-        var reader = CheckpointReader(data[0..<size], file: file)
-        reader.position = magic.count
+        guard prefix.count >= size else { throw fault("truncated (\(prefix.count) bytes; the header alone is \(size))") }
+        var reader = CheckpointReader(prefix.prefix(size), file: file)
+        reader.position += magic.count
         let version = try reader.uint32()
         let rank = Int(try reader.uint32()), worldSize = Int(try reader.uint32())
         _ = try reader.uint32()
-        let step = Int(try reader.uint64()), configuration = try reader.uint64()
+        let step = Int(truncatingIfNeeded: try reader.uint64()), configuration = try reader.uint64()
         let length = try reader.uint64(), checksum = try reader.uint64()
         let stored = try reader.uint64()
-        let intact = stored == data[0..<(size - 8)].withUnsafeBytes { Checksum.fnv1a($0) }
+        let intact = stored == prefix.prefix(size - 8).withUnsafeBytes { Checksum.fnv1a($0) }
         guard version == CheckpointHeader.version else {
             throw fault(intact ? "checkpoint format version \(version); this koine reads version \(CheckpointHeader.version)"
                                : "corrupted header (or an unknown format version \(version))")
         }
         guard intact else { throw fault("corrupted header (checksum mismatch)") }
-        let available = data.count - size
-        if UInt64(available) < length { throw fault("truncated (payload \(available) of \(length) bytes)") }
-        if UInt64(available) > length { throw fault("\(UInt64(available) - length) unexpected bytes after the payload") }
-        let payload = data[size...]
-        guard payload.withUnsafeBytes({ Checksum.fnv1a($0) }) == checksum else {
-            throw fault("corrupted (payload checksum mismatch)")
-        }
-        let header = CheckpointHeader(rank: rank, worldSize: worldSize, step: step, configuration: configuration,
-                                      payloadLength: Int(length), payloadChecksum: checksum)
-        return (header, payload)
+        let available = UInt64(fileSize - size)
+        if available < length { throw fault("truncated (payload \(available) of \(length) bytes)") }
+        if available > length { throw fault("\(available - length) unexpected bytes after the payload") }
+        return CheckpointHeader(rank: rank, worldSize: worldSize, step: step, configuration: configuration,
+                                payloadLength: Int(length), payloadChecksum: checksum)
     }
 }
 
@@ -204,6 +210,9 @@ public struct CheckpointReader {
     }
 
     public var isAtEnd: Bool { position == data.endIndex }
+
+    /// Bytes not read yet.
+    public var remaining: Int { data.endIndex - position }
 
     public func fault(_ text: String) -> CheckpointFault { CheckpointFault(file: file, text) }
 

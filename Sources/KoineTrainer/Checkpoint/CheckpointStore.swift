@@ -18,7 +18,12 @@ public struct CheckpointStore {
         url = run.appendingPathComponent("checkpoints")
     }
 
-    public static func name(step: Int) -> String { "step-" + String(format: "%08d", step) }
+    /// `step-` and the step, at least 8 digits (a format of `%08d` would cut
+    /// steps past 2^31 to 32 bits).
+    public static func name(step: Int) -> String {
+        let digits = String(step)
+        return "step-" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+    }
 
     public func directory(step: Int) -> URL { url.appendingPathComponent(CheckpointStore.name(step: step)) }
 
@@ -75,45 +80,59 @@ public struct CheckpointStore {
     }
 
     /// Reads and checks one rank's file of `step` against what this job expects.
+    /// The header is read and checked first, against the file's size too, so a
+    /// damaged or forged length is refused before anything of its size is allocated.
     public func read(step: Int, rank: Int, worldSize: Int, configuration: UInt64) throws -> ArraySlice<UInt8> {
         let file = self.file(step: step, rank: rank)
         let name = display(file)
-        guard let data = CheckpointStore.contents(of: file.path) else {
-            throw CheckpointFault(file: name, FileManager.default.fileExists(atPath: file.path) ? "unreadable" : "missing")
+        let data = try CheckpointStore.contents(of: file.path, name: name) { header in
+            guard header.rank == rank, header.step == step else {
+                throw CheckpointFault(file: name, "holds rank \(header.rank) at step \(header.step) (foreign file: not this checkpoint)")
+            }
+            guard header.configuration == configuration else {
+                throw CheckpointFault(file: name, "written for a different configuration (foreign file: identity \(String(header.configuration, radix: 16)), this run \(String(configuration, radix: 16)))")
+            }
+            guard header.worldSize == worldSize else {
+                throw CheckpointFault(file: name, "written by a job of \(header.worldSize) ranks, not \(worldSize)")
+            }
         }
-        let (header, payload) = try CheckpointHeader.parse(data, file: name)
-        guard header.rank == rank, header.step == step else {
-            throw CheckpointFault(file: name, "holds rank \(header.rank) at step \(header.step) (foreign file: not this checkpoint)")
-        }
-        guard header.configuration == configuration else {
-            throw CheckpointFault(file: name, "written for a different configuration (foreign file: identity \(String(header.configuration, radix: 16)), this run \(String(configuration, radix: 16)))")
-        }
-        guard header.worldSize == worldSize else {
-            throw CheckpointFault(file: name, "written by a job of \(header.worldSize) ranks, not \(worldSize)")
-        }
-        return payload
+        return try CheckpointHeader.parse(data, file: name).payload
     }
 
     /// A whole file read straight into one array (a checkpoint can be tens of
-    /// MB: no second copy through `Data`); nil when it cannot be read.
-    static func contents(of path: String) -> [UInt8]? {
+    /// MB: no second copy through `Data`), once `check` accepted its header.
+    static func contents(of path: String, name: String, check: (CheckpointHeader) throws -> Void) throws -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
+        guard descriptor >= 0 else {
+            throw CheckpointFault(file: name, FileManager.default.fileExists(atPath: path) ? "unreadable" : "missing")
+        }
         defer { close(descriptor) }
         var status = stat()
-        guard fstat(descriptor, &status) == 0 else { return nil }
+        guard fstat(descriptor, &status) == 0 else { throw CheckpointFault(file: name, "unreadable") }
         let size = Int(status.st_size)
+        let header = try read(descriptor, min(size, CheckpointHeader.size), name: name)
+        try check(try CheckpointHeader.parseHeader(header[...], fileSize: size, file: name))
+        return try read(descriptor, size, name: name, after: header)
+    }
+
+    /// `count` bytes: `start`, then what follows it in an open file.
+    private static func read(_ descriptor: Int32, _ count: Int, name: String, after start: [UInt8] = []) throws -> [UInt8] {
         var complete = true
-        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-            while count < size {
-                let got = Glibc.read(descriptor, buffer.baseAddress! + count, size - count)
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, filled in
+            for byte in start {
+                buffer[filled] = byte
+                filled += 1
+            }
+            while filled < count {
+                let got = Glibc.read(descriptor, buffer.baseAddress! + filled, count - filled)
                 if got < 0 && errno == EINTR { continue }
                 if got <= 0 { break }
-                count += got
+                filled += got
             }
-            complete = count == size
+            complete = filled == count
         }
-        return complete ? bytes : nil
+        guard complete else { throw CheckpointFault(file: name, "unreadable") }
+        return bytes
     }
 
     /// Checks every rank's file of `step`; returns the first fault, if any.

@@ -18,7 +18,7 @@ public enum Resume {
         for assignment in overrides {
             let key = String(assignment.prefix { $0 != "=" }).trimmingCharacters(in: .whitespaces)
             guard Configuration.resumableKeys.contains(key) else {
-                throw ConfigurationError("--set \(assignment): a resumed run keeps its configuration; only train.steps (to extend it) and telemetry.endpoint may change")
+                throw ConfigurationError("--set \(ConfigurationError.shown(assignment)): a resumed run keeps its configuration; only train.steps (to extend it) and telemetry.endpoint may change")
             }
         }
         let configuration = try Configuration.load(file: stored, overrides: overrides)

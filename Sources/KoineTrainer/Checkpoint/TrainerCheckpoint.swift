@@ -77,7 +77,7 @@ extension Trainer {
         }
     }
 
-    private func newestComplete(_ store: CheckpointStore) -> String {
+    func newestComplete(_ store: CheckpointStore) -> String {
         guard let newest = store.steps().first(where: { $0.complete }) else { return "no complete checkpoint was kept" }
         return "the newest complete checkpoint is \(store.display(store.directory(step: newest.step)))"
     }
@@ -98,9 +98,12 @@ extension Trainer {
         }
         (reporter.total, reporter.window, reporter.lastWindow, reporter.telemetryWindow) = (figures[0], figures[1], figures[2], figures[3])
         let count = try reader.int()
-        guard count >= 0, count <= step * (population.speakers.count + population.listeners.count) else {
+        let possible = step.multipliedReportingOverflow(by: population.speakers.count + population.listeners.count)
+        guard count >= 0, possible.overflow || count <= possible.partialValue else {
             throw reader.fault("holds \(count) resets, impossible by step \(step)")
         }
+        // Four numbers each: a count the payload cannot hold is refused before it is allocated.
+        guard count <= reader.remaining / 32 else { throw reader.fault("payload ends early (a list of \(count) resets)") }
         reporter.resets = try (0..<count).map { _ in
             let role: ResetEvent.Role = try reader.int() == 0 ? .speaker : .listener
             return ResetEvent(role: role, agent: try reader.int(), step: try reader.int(), rank: try reader.int())

@@ -99,6 +99,10 @@ public struct Configuration {
         guard FileManager.default.fileExists(atPath: file) else {
             throw ConfigurationError("\(file): config file not found")
         }
+        // Sized before it is read, so a huge file is refused without loading it.
+        if let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? Int, size > YAMLLimits.bytes {
+            throw YAMLLimits.tooLarge(file, bytes: size)
+        }
         guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
             throw ConfigurationError("\(file): cannot read the config file as UTF-8 text")
         }
@@ -127,6 +131,9 @@ public struct Configuration {
 
     /// Checks that cross keys: values that are fine alone but impossible together.
     private func validate(source: String) throws {
+        // Sizes first: past this check the object count and every buffer fit
+        // in memory, so the arithmetic below cannot overflow.
+        if let problem = MemoryEstimate(self).problem(self, source: source) { throw ConfigurationError(problem) }
         let objects = attributes.reduce(1, *)
         let training = objects - holdout
         if candidates > training {
@@ -138,21 +145,52 @@ public struct Configuration {
         if variableLength && vocabulary < 3 {
             throw ConfigurationError("\(source): game.vocab: expected at least 3 with variable_length (symbol 0 ends a message), got \(vocabulary)")
         }
-        for (role, reset, count) in [("listeners", listenerReset, listeners), ("speakers", speakerReset, speakers)] {
+        for (role, reset, count) in resets {
             let key = "population.reset.\(role).every"
             if reset.mode == .none { continue }
             if reset.every <= 0 {
                 throw ConfigurationError("\(source): \(key): expected a period of at least 1 step for mode \(reset.mode.rawValue)")
             }
-            if reset.every > steps {
-                throw ConfigurationError("\(source): \(key): reset period \(reset.every) is longer than the run (train.steps \(steps))")
-            }
             if reset.mode == .staggered && reset.every < count {
                 throw ConfigurationError("\(source): \(key): staggered resets need a period of at least one step per agent (\(count)), got \(reset.every)")
             }
         }
-        if let problem = Endpoint.problem(with: telemetryEndpoint) {
+        if let problem = Endpoint.problem(with: telemetryEndpoint) ?? Configuration.unreachable(telemetryEndpoint) {
             throw ConfigurationError("\(source): telemetry.endpoint: \(problem), got '\(ConfigurationError.shown(telemetryEndpoint))'")
+        }
+    }
+
+    private var resets: [(role: String, settings: ResetSettings, count: Int)] {
+        [("listeners", listenerReset, listeners), ("speakers", speakerReset, speakers)]
+    }
+
+    /// What is allowed but probably not meant, one line each: a reset period
+    /// longer than the run (no reset happens; shipped configs shortened with
+    /// `--set train.steps=600` to try them out are like that).
+    public var warnings: [String] {
+        resets.compactMap { role, reset, _ in
+            guard reset.mode != .none, reset.every > steps else { return nil }
+            return "population.reset.\(role).every: reset period \(reset.every) is longer than the run (train.steps \(steps)); no \(role) will be reset"
+        }
+    }
+
+    /// Longest path of an `ipc://` endpoint: a Unix socket address holds 108
+    /// bytes with the terminating zero.
+    static let longestSocketPath = 107
+
+    /// Why a trainer could not connect to `endpoint` though it parses: the
+    /// endpoint is checked here, when the configuration is read, so the run
+    /// fails before it writes anything.
+    static func unreachable(_ endpoint: String) -> String? {
+        switch try? Endpoint(parsing: endpoint) {
+        case .tcp(let host, _)? where host == "*":
+            return "a trainer connects to a collector: expected a host name or address, not the wildcard *"
+        case .ipc(let path)? where path.utf8.count > longestSocketPath:
+            return "the ipc:// path is \(path.utf8.count) bytes; a socket path may have at most \(longestSocketPath)"
+        case .inproc?:
+            return "inproc:// stays inside one process; a trainer sends to a collector in another (tcp:// or ipc://)"
+        default:
+            return nil
         }
     }
 

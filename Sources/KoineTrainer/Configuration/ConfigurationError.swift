@@ -2,7 +2,9 @@
 /// value and what was expected.
 public struct ConfigurationError: Error, CustomStringConvertible {
     public let message: String
-    public init(_ message: String) { self.message = message }
+    /// Control characters in the message (from a quoted key or value, a path)
+    /// are shown as `\u{…}`: it stays one line and sends the terminal nothing.
+    public init(_ message: String) { self.message = TerminalText.safe(message) }
     public var description: String { message }
 
     /// Input as a message quotes it: cut short, so that a huge value still

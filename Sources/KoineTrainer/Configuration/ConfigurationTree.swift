@@ -24,6 +24,7 @@ public indirect enum ConfigurationTree: Equatable {
 
     /// Parses YAML text; `source` names it in errors.
     public static func parse(_ text: String, source: String) throws -> ConfigurationTree {
+        try YAMLLimits.check(text, source: source)
         let node: Node?
         do {
             node = try Yams.compose(yaml: text)

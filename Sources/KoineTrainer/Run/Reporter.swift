@@ -67,8 +67,8 @@ public final class Reporter {
     }
 
     /// Takes in one step's outcome: its resets and figures.
-    func record(_ outcome: StepOutcome) {
-        for event in outcome.resets { record(event) }
+    func record(_ outcome: StepOutcome) throws {
+        for event in outcome.resets { try record(event) }
         window.add(outcome.figures)
         total.add(outcome.figures)
         telemetryWindow.add(outcome.figures)
@@ -76,12 +76,12 @@ public final class Reporter {
         allreduceWindowSeconds += outcome.allreduceSeconds
     }
 
-    private func record(_ event: ResetEvent) {
+    private func record(_ event: ResetEvent) throws {
         resets.append(event)
         let fields: [(String, JSONValue)] = [("role", .string(event.role.rawValue)), ("agent", .int(event.agent))]
         telemetry.emit(.reset, step: event.step, fields: fields)
         // The schedule is global: the same agent resets on every rank.
-        appendMetrics(.reset, step: event.step, fields + [("ranks", .int(communicator.size))])
+        try appendMetrics(.reset, step: event.step, fields + [("ranks", .int(communicator.size))])
     }
 
     /// The periodic reports due after step `step` (1-based): telemetry, then the log.
@@ -127,34 +127,34 @@ public final class Reporter {
         let figures = try reduce(window)
         try communicator.allreduceMax(&seconds, count: 1)
         let steps = window.speakerBatches / max(speakers, 1)
-        appendMetrics(.step, step: step, stepFields(figures, seconds: seconds, steps: steps, resets: resets.count * communicator.size)
+        try appendMetrics(.step, step: step, stepFields(figures, seconds: seconds, steps: steps, resets: resets.count * communicator.size)
             + [("cross_rank_games", .int(figures.crossRankGames))])
         lastWindow = window
         window = StepFigures()
         windowStart = Date()
     }
 
-    func evaluated(_ evaluation: ReducedEvaluation, step: Int) {
+    func evaluated(_ evaluation: ReducedEvaluation, step: Int) throws {
         lastEvaluation = evaluation
         telemetry.emit(.eval, step: step, fields: evaluation.local.figures.map { ($0.name, .double($0.value)) })
-        appendMetrics(.eval, step: step, evaluation.fields)
+        try appendMetrics(.eval, step: step, evaluation.fields)
     }
 
     /// This rank's curve (telemetry) and the curve averaged over ranks (the log, the summary).
-    func easeMeasured(local: EaseOfTeaching, reduced: EaseOfTeaching, step: Int) {
+    func easeMeasured(local: EaseOfTeaching, reduced: EaseOfTeaching, step: Int) throws {
         telemetry.emit(.easeOfTeaching, step: step, fields: [
             ("curve", .array(local.summarized(points: 20).map { .double($0) })), ("area", .double(local.area)),
         ])
         easeOfTeaching = reduced
-        appendMetrics(.easeOfTeaching, step: step, [
+        try appendMetrics(.easeOfTeaching, step: step, [
             ("area", .double(reduced.area)), ("curve", .array(reduced.summarized(points: 20).map { .double($0) })),
         ])
     }
 
     /// A line of `metrics.jsonl` (rank 0), its kinds named as telemetry's events.
-    private func appendMetrics(_ kind: EventKind, step: Int, _ fields: [(String, JSONValue)]) {
+    private func appendMetrics(_ kind: EventKind, step: Int, _ fields: [(String, JSONValue)]) throws {
         guard isRoot, let run else { return }
-        run.appendMetrics(JSONValue.object([("kind", .string(kind.rawValue)), ("step", .int(step))] + fields).serialized)
+        try run.appendMetrics(JSONValue.object([("kind", .string(kind.rawValue)), ("step", .int(step))] + fields).serialized)
     }
 
     /// The progress line, at most once a second (rank 0), or now when `force`.

@@ -92,9 +92,21 @@ public final class RunDirectory {
         return Int(try metrics.offset())
     }
 
-    /// Appends one line to metrics.jsonl.
-    public func appendMetrics(_ line: String) {
-        metrics?.write(Data((line + "\n").utf8))
+    /// Appends one line to metrics.jsonl. A write that fails (a full disk, a
+    /// file-size limit) throws a `RunFileFailure` naming the file and reason.
+    public func appendMetrics(_ line: String) throws {
+        guard let metrics else { return }
+        let bytes = Array((line + "\n").utf8)
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { Glibc.write(metrics.fileDescriptor, $0.baseAddress! + written, $0.count - written) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else {
+                let reason = count < 0 ? String(cString: strerror(errno)) : "nothing written"
+                throw RunFileFailure(file: url.appendingPathComponent("metrics.jsonl").path, reason: reason)
+            }
+            written += count
+        }
     }
 
     public func close() {
@@ -102,4 +114,12 @@ public final class RunDirectory {
         try? metrics?.close()
         metrics = nil
     }
+}
+
+/// A file of the run directory that could not be written during training: the
+/// environment's fault (a full disk, a file-size limit), not the input's.
+public struct RunFileFailure: Error, CustomStringConvertible {
+    public let file: String
+    public let reason: String
+    public var description: String { "\(file): write failed (\(reason))" }
 }

@@ -157,6 +157,6 @@ public enum RunLifecycle {
     }
 
     private static func note(_ text: String) {
-        FileHandle.standardError.write(Data("koine: \(text)\n".utf8))
+        FileHandle.standardError.write(Data("koine: \(TerminalText.safe(text))\n".utf8))
     }
 }

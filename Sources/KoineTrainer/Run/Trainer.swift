@@ -45,6 +45,16 @@ public final class Trainer {
     /// (reduced over ranks; the same on every rank).
     @discardableResult
     public func train() throws -> Summary {
+        do {
+            return try trainToTheEnd()
+        } catch let failure as RunFileFailure {
+            // The run stops cleanly; its checkpoints stay for --resume.
+            let newest = checkpoints.map(newestComplete) ?? "checkpoints are off"
+            throw TrainingError("\(failure); training stopped; \(newest)")
+        }
+    }
+
+    private func trainToTheEnd() throws -> Summary {
         let started = Date()
         let hosts = try communicator.gatherStrings(communicator.hostName)
         if let resumed { reporter.telemetry.sequence = resumed.telemetrySequence }
@@ -56,7 +66,7 @@ public final class Trainer {
         let checkpointEvery = checkpoints == nil ? 0 : configuration.checkpointEvery
         for step in startStep..<steps {
             if let failure, failure.step == step { throw TrainingError(failure.message) }
-            reporter.record(try population.trainStep(step))
+            try reporter.record(try population.trainStep(step))
             let done = step + 1
             if replicated && isDue(configuration.checkEvery, done) { try checkEncoderReplicas(step: done) }
             try reporter.stepDone(done)
@@ -100,7 +110,7 @@ public final class Trainer {
 
     private func evaluate(_ step: Int) throws {
         let local = population.evaluate()
-        reporter.evaluated(try ReducedEvaluation(local: local, communicator: communicator), step: step)
+        try reporter.evaluated(try ReducedEvaluation(local: local, communicator: communicator), step: step)
     }
 
     /// Fresh listeners learn each speaker's current language; the curve is
@@ -117,7 +127,7 @@ public final class Trainer {
         }
         let local = EaseOfTeaching(curve: curve)
         try communicator.allreduceSum(&curve, count: curve.count)
-        reporter.easeMeasured(local: local, reduced: EaseOfTeaching(curve: curve.map { $0 / Double(communicator.size) }), step: step)
+        try reporter.easeMeasured(local: local, reduced: EaseOfTeaching(curve: curve.map { $0 / Double(communicator.size) }), step: step)
     }
 }
 

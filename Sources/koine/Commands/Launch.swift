@@ -45,6 +45,15 @@ struct Launch: ParsableCommand {
     @Argument(parsing: .postTerminator, help: "Further arguments for every rank, after --.")
     var passthrough: [String] = []
 
+    /// Why `path` cannot be a hostfile, or nil when it is a readable regular file.
+    static func problem(hostfile path: String) -> String? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return "no such file" }
+        if isDirectory.boolValue { return "is a directory, not a hostfile" }
+        guard FileManager.default.isReadableFile(atPath: path) else { return "not readable" }
+        return nil
+    }
+
     func run() throws {
         guard ranks >= 1 else { throw UsageFailure("launch: --np must be at least 1, got \(ranks)") }
         guard ["train", "doctor"].contains(command) else {
@@ -52,6 +61,10 @@ struct Launch: ParsableCommand {
         }
         let request = LaunchRequest(command: command, config: options.config, overrides: options.overrides, out: options.out,
                                     resume: options.resume, telemetry: options.telemetry, passthrough: passthrough)
+        if let hostfile, let problem = Launch.problem(hostfile: hostfile) {
+            // Checked here: mpirun would answer with a dozen lines and an internal error.
+            throw UsageFailure("launch: --hostfile \(hostfile): \(problem)")
+        }
         let endpoint = try resolveEndpoint(request)
         let mpirunPath = try findMPIRun()
         let program = HostResources.currentExecutable()

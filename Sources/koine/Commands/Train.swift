@@ -43,6 +43,11 @@ struct Train: ParsableCommand {
             guard resume != nil || config != nil else { fail("--config FILE is required (or --resume DIR to continue a run)") }
             let configuration = try resume.map { try Resume.configuration(run: $0, config: config, overrides: overrides) }
                 ?? Configuration.load(file: config!, overrides: overrides)
+            if communicator.rank == 0 {
+                for warning in configuration.warnings {
+                    FileHandle.standardError.write(Data("koine: warning: \(TerminalText.safe(warning))\n".utf8))
+                }
+            }
             BLAS.prepareComputeThread()
             if let resume {
                 run = try RunLifecycle.resume(directory: resume, configuration: configuration, communicator: communicator, progress: !quiet)
@@ -62,7 +67,7 @@ struct Train: ParsableCommand {
             let summary = try run.train()
             if !quiet && communicator.rank == 0 {
                 FileHandle.standardError.write(Data((
-                    "wrote \(run.path): accuracy \(String(format: "%.3f", summary.accuracy)), "
+                    "wrote \(TerminalText.safe(run.path)): accuracy \(String(format: "%.3f", summary.accuracy)), "
                     + "topsim \(String(format: "%.3f", summary.topographicSimilarity)), "
                     + "\(Int(summary.gamesPerSecond)) games/s over \(communicator.size) rank(s)\n").utf8))
             }
