@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import KoineCollector
 import KoineTelemetry
 import KoineTestSupport
@@ -70,6 +73,26 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(lines.first, "rank,seq,kind,step,time,games_per_second,steps_per_second,loss,accuracy,entropy,speaker_loss,listener_loss,resets,topsim,posdis,bosdis,heldout_accuracy,lexicon_size")
         XCTAssertTrue(lines.contains { $0.hasPrefix("0,1,step,10,") && $0.contains(",1000.5,10.0,0.5,0.25,") }, text)
         XCTAssertTrue(lines.contains { $0.hasPrefix("0,6,eval,40,") && $0.hasSuffix(",0.9,,,,,0.4,0.1,0.2,0.8,12") }, text)
+    }
+
+    /// `--plot` draws each run's curves, one line per rank, as well-formed SVG.
+    func testReportPlots() throws {
+        let path = try fillDatabase()
+        let directory = try makeTemporaryDirectory("report-plots")
+        let result = try runKoine(["report", "--db", path, "--plot", directory.path], timeout: 60)
+        XCTAssertEqual(result.status, 0, result.standardError)
+        for figure in ["training-accuracy", "evaluation-accuracy", "topsim", "speaker-entropy", "games-per-second"] {
+            let file = directory.appendingPathComponent("quick-1-\(figure).svg")
+            let svg = try String(contentsOf: file, encoding: .utf8)
+            XCTAssertTrue(svg.hasPrefix("<svg") || svg.hasPrefix("<?xml"), String(svg.prefix(80)))
+            XCTAssertTrue(XMLParser(data: Data(svg.utf8)).parse(), "\(figure): not well-formed XML")
+        }
+        // Training accuracy has both ranks; rank 0's line carries its reset at step 20.
+        let accuracy = try String(contentsOf: directory.appendingPathComponent("quick-1-training-accuracy.svg"), encoding: .utf8)
+        XCTAssertTrue(accuracy.contains("rank 0") && accuracy.contains("rank 1"), accuracy)
+        let bad = try runKoine(["report", "--db", path, "--plot", "/proc/none/plots"], timeout: 60)
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.standardError.hasPrefix("koine report: --plot /proc/none/plots: "), bad.standardError)
     }
 
     func testReportGapsAndMissingDatabase() throws {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KoineCollector
+import KoineStudy
 import KoineTelemetry
 
 /// `koine report`: what a telemetry database says about its runs.
@@ -10,7 +11,7 @@ struct Report: ParsableCommand {
         discussion: """
             Prints per-run tables: final figures (from run_finished), resets, lost events (missing \
             seqs and events the ranks dropped) with their gaps, and the bad frames the collector refused.
-            Example: koine report --db runs/telemetry.sqlite --csv out/
+            Example: koine report --db runs/telemetry.sqlite --csv out/ --plot plots/
             """)
 
     @Option(name: .long, help: "The telemetry database `koine collect` wrote.")
@@ -21,6 +22,9 @@ struct Report: ParsableCommand {
 
     @Option(name: .long, help: "Write one CSV of metrics per run into this directory.")
     var csv: String?
+
+    @Option(name: .long, help: "Write SVG plots of each run's curves into this directory (and PNGs when rsvg-convert is installed).")
+    var plot: String?
 
     @Flag(name: .long, help: "Print JSON instead of tables.")
     var json = false
@@ -41,11 +45,42 @@ struct Report: ParsableCommand {
                 fail("--csv \(csv): cannot write the CSV files (\(error))")
             }
         }
+        if let plot {
+            do {
+                let files = try plotCurves(into: plot)
+                if !json { files.forEach { print("wrote \($0)") } }
+            } catch {
+                fail("--plot \(plot): cannot write the plots (\(error))")
+            }
+        }
         if json {
             print(report.json().serialized)
         } else {
             print(report.text(), terminator: "")
         }
+    }
+
+    /// One chart per run and figure, a line per rank, resets as ticks on the axis.
+    private func plotCurves(into directory: String) throws -> [String] {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var files: [String] = []
+        for curves in try RunCurves.load(path: db, run: runIdentifier) {
+            for figure in curves.figures {
+                let series = figure.ranks.map { rank, points in
+                    LineChart.Series(name: "rank \(rank)", points: points.map { LineChart.Point(x: Double($0.step), y: $0.value) },
+                                     marks: (curves.resets[rank] ?? []).map(Double.init))
+                }
+                let chart = LineChart(title: "\(curves.run): \(figure.name)", xLabel: "step", yLabel: figure.name, series: series)
+                let name = "\(Self.fileName(curves.run))-\(figure.name.replacingOccurrences(of: " ", with: "-")).svg"
+                files += try SVGFile.write(chart.svg(), to: (directory as NSString).appendingPathComponent(name))
+            }
+        }
+        return files
+    }
+
+    /// A run id as a file name: letters, digits, '.', '-' and '_' kept, the rest '_'.
+    static func fileName(_ run: String) -> String {
+        String(run.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" })
     }
 
     private func fail(_ message: String) -> Never {

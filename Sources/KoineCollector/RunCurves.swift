@@ -1,0 +1,61 @@
+import Foundation
+import GRDB
+import KoineTelemetry
+
+/// A run's curves as `koine report --plot` draws them: for each figure, each
+/// rank's (step, value) points, and the steps at which each rank reset an agent.
+public struct RunCurves {
+    public var run: String
+    /// Figure name → rank → points in step order.
+    public var figures: [(name: String, ranks: [(rank: Int, points: [(step: Int, value: Double)])])]
+    public var resets: [Int: [Int]]
+
+    /// The figures drawn: a name, the event kind and the field it comes from.
+    public static let drawn: [(name: String, kind: EventKind, field: String)] = [
+        ("training accuracy", .step, "accuracy"), ("evaluation accuracy", .eval, "accuracy"),
+        ("topsim", .eval, "topsim"), ("speaker entropy", .step, "entropy"), ("games per second", .step, "games_per_second"),
+    ]
+
+    /// Every run's curves (or only `run`'s) from the database at `path`.
+    public static func load(path: String, run: String? = nil) throws -> [RunCurves] {
+        let (queue, _) = try TelemetryDatabase.open(path: path, configuration: TelemetryDatabase.configuration(readonly: true)) { _ in () }
+        return try queue.read { db in
+            var names = try String.fetchAll(db, sql: "SELECT run FROM runs ORDER BY first_seen, run")
+            if let run { names = names.filter { $0 == run } }
+            return try names.map { name in
+                var figures: [(name: String, ranks: [(rank: Int, points: [(step: Int, value: Double)])])] = []
+                for figure in drawn {
+                    var byRank: [Int: [(step: Int, value: Double)]] = [:]
+                    let rows = try Row.fetchCursor(db, sql: """
+                        SELECT rank, step, json_extract(body, ?) AS value FROM events
+                        WHERE run = ? AND kind = ? AND step IS NOT NULL ORDER BY rank, step, seq
+                        """, arguments: ["$.\(figure.field)", name, figure.kind.rawValue])
+                    while let row = try rows.next() {
+                        // Stored rows are read defensively: a value that is not a number is skipped.
+                        guard let rank = row["rank"] as Int?, let step = row["step"] as Int?,
+                              let value = (row["value"] as DatabaseValue).storage.number else { continue }
+                        byRank[rank, default: []].append((step, value))
+                    }
+                    if !byRank.isEmpty { figures.append((figure.name, byRank.keys.sorted().map { ($0, byRank[$0]!) })) }
+                }
+                var resets: [Int: [Int]] = [:]
+                for row in try Row.fetchAll(db, sql: """
+                    SELECT rank, step FROM events WHERE run = ? AND kind = ? AND step IS NOT NULL ORDER BY step
+                    """, arguments: [name, EventKind.reset.rawValue]) {
+                    if let rank = row["rank"] as Int?, let step = row["step"] as Int? { resets[rank, default: []].append(step) }
+                }
+                return RunCurves(run: name, figures: figures, resets: resets)
+            }
+        }
+    }
+}
+
+private extension DatabaseValue.Storage {
+    var number: Double? {
+        switch self {
+        case let .int64(value): return Double(value)
+        case let .double(value): return value.isFinite ? value : nil
+        default: return nil
+        }
+    }
+}
