@@ -95,6 +95,23 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(bad.standardError.hasPrefix("koine report: --plot /proc/none/plots: "), bad.standardError)
     }
 
+    /// `--html` writes one self-contained, well-formed page: plots inline, the
+    /// summary, the ranks and the configuration. (scripts/check-html-report
+    /// loads such a page in headless Chromium.)
+    func testReportHTMLPage() throws {
+        let path = try fillDatabase()
+        let file = try makeTemporaryDirectory("report-html").appendingPathComponent("report.html")
+        let result = try runKoine(["report", "--db", path, "--html", file.path], timeout: 60)
+        XCTAssertEqual(result.status, 0, result.standardError)
+        let page = try String(contentsOf: file, encoding: .utf8)
+        XCTAssertTrue(XMLParser(data: Data(page.utf8)).parse(), "not well-formed XHTML")
+        XCTAssertEqual(page.components(separatedBy: "<svg ").count - 1, 5, "one inline chart per figure")
+        for text in ["Run quick-1", "topsim", "&quot;", "Configuration", "<h3>Resets</h3>"] {
+            XCTAssertTrue(page.contains(text), text)
+        }
+        XCTAssertFalse(page.contains("src=\"http") || page.contains("<script"), "self-contained, no scripts")
+    }
+
     func testReportGapsAndMissingDatabase() throws {
         let path = try temporaryDatabase("gaps")
         let endpoint = "tcp://127.0.0.1:\(freePort())"

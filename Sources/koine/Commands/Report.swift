@@ -26,6 +26,9 @@ struct Report: ParsableCommand {
     @Option(name: .long, help: "Write SVG plots of each run's curves into this directory (and PNGs when rsvg-convert is installed).")
     var plot: String?
 
+    @Option(name: .long, help: "Write one self-contained HTML page of the runs (plots inline) to this file.")
+    var html: String?
+
     @Flag(name: .long, help: "Print JSON instead of tables.")
     var json = false
 
@@ -51,6 +54,15 @@ struct Report: ParsableCommand {
                 if !json { files.forEach { print("wrote \($0)") } }
             } catch {
                 fail("--plot \(plot): cannot write the plots (\(error))")
+            }
+        }
+        if let html {
+            do {
+                let page = ReportPage.render(report: report, curves: try RunCurves.load(path: db, run: runIdentifier), database: db)
+                try page.write(toFile: html, atomically: true, encoding: .utf8)
+                if !json { print("wrote \(html)") }
+            } catch {
+                fail("--html \(html): cannot write the page (\(error))")
             }
         }
         if json {
