@@ -83,6 +83,7 @@ final class BatchWriter: @unchecked Sendable {
         statistics.received = work.received
         statistics.bad = work.bad
         statistics.badByReason = work.badByReason
+        let started = currentTime()
         do {
             let stored = try store.write(work.events, badFrames: work.badFrames, tracker: &tracker, statistics: &statistics,
                                          now: currentTime(), stopped: work.stopping)
@@ -94,6 +95,7 @@ final class BatchWriter: @unchecked Sendable {
             statistics.unstored += work.events.count
             FileHandle.standardError.write(Data("koine collect: could not store \(work.events.count) events in \(store.path): \(error)\n".utf8))
         }
+        statistics.lastWriteSeconds = currentTime() - started
         condition.lock()
         snapshotStatistics = statistics
         snapshotTracker = tracker

@@ -93,7 +93,7 @@ public final class Collector: @unchecked Sendable {
     /// The collector's state for a Prometheus scrape (safe from any thread).
     public var prometheusText: String {
         let snapshot = writer.snapshot
-        return PrometheusExposition.render(statistics: snapshot.statistics, tracker: snapshot.tracker)
+        return PrometheusExposition.render(statistics: snapshot.statistics, tracker: snapshot.tracker, now: currentTime())
     }
 
     /// Asks `run()` to flush and return; safe from any thread or a signal handler's queue.

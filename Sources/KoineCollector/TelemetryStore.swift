@@ -19,6 +19,8 @@ public struct CollectorStatistics: Sendable {
     public var badByReason: [String: Int] = [:]
     /// Events lost because the database refused a batch (disk full and the like).
     public var unstored = 0
+    /// Seconds the last batch took to write (one transaction), for monitoring.
+    public var lastWriteSeconds: Double = 0
 }
 
 /// The SQLite side of the collector: opens (or creates) the database in WAL mode and

@@ -35,7 +35,7 @@ final class PrometheusTests: XCTestCase {
         let (status, body) = try get("http://\(server.address)/metrics")
         XCTAssertEqual(status, 200)
         let labels = #"{run="quick \"1\"",rank="2"}"#
-        for line in ["koine_rank_events_stored\(labels) 2", "koine_rank_step\(labels) 40",
+        for line in ["koine_rank_events_stored_total\(labels) 2", "koine_rank_step\(labels) 40",
                      "koine_rank_games_per_second\(labels) 1500.5", "koine_rank_accuracy\(labels) 0.875",
                      "koine_rank_topsim\(labels) 0.5", "koine_rank_events_missing\(labels) 0",
                      "koine_collector_events_stored_total 2", "# TYPE koine_collector_frames_bad_total counter"] {
@@ -46,13 +46,21 @@ final class PrometheusTests: XCTestCase {
             XCTAssertNotNil(Double(line.split(separator: " ").last.map(String.init) ?? ""), String(line))
         }
         XCTAssertEqual(try get("http://\(server.address)/other").status, 404)
+        // Prometheus' own linter accepts the page (scripts/test installs promtool).
+        let file = try makeTemporaryDirectory("prometheus").appendingPathComponent("metrics.txt")
+        try body.write(to: file, atomically: true, encoding: .utf8)
+        let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let promtool else { throw XCTSkip("promtool is not installed (scripts/test installs Debian's prometheus package)") }
+        let lint = try runProcess("/bin/sh", ["-c", "\(promtool) check metrics < '\(file.path)'"], timeout: 60)
+        XCTAssertEqual(lint.status, 0, lint.standardOutput + lint.standardError)
+        XCTAssertEqual(lint.standardOutput + lint.standardError, "", "promtool found problems")
         collector.stop()
     }
 
     func testBadAddressesAreNamed() {
         for address in ["9464", "localhost:9464", "127.0.0.1:99999"] {
             XCTAssertThrowsError(try MetricsServer(address: address) { "" }) { error in
-                XCTAssertTrue("\(error)".hasPrefix("--prometheus \(address): "), "\(error)")
+                XCTAssertTrue("\(error)".hasPrefix("--metrics \(address): "), "\(error)")
             }
         }
     }

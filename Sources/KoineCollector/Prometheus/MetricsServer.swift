@@ -17,7 +17,7 @@ public final class MetricsServer: @unchecked Sendable {
         case address(String, String)
         public var description: String {
             switch self {
-            case let .address(address, problem): return "--prometheus \(address): \(problem)"
+            case let .address(address, problem): return "--metrics \(address): \(problem)"
             }
         }
     }

@@ -55,4 +55,12 @@ enum Format {
     static func fixed(_ value: Double, _ places: Int) -> String {
         value.isFinite ? String(format: "%.\(places)f", value) : "-"
     }
+
+    /// Seconds as `m:ss`, or `h:mm:ss` from an hour.
+    static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds < 1e7 else { return "-" }
+        let whole = Int(seconds.rounded())
+        let (hours, minutes, rest) = (whole / 3600, whole / 60 % 60, whole % 60)
+        return hours > 0 ? String(format: "%d:%02d:%02d", hours, minutes, rest) : String(format: "%d:%02d", minutes, rest)
+    }
 }

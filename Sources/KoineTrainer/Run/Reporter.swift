@@ -35,6 +35,7 @@ public final class Reporter {
     private var telemetryWindowStart = Date()
     private var lastProgress = Date.distantPast
     private var progressRate: Double = 0
+    private var stepRate: Double = 0
 
     init(configuration: Configuration, communicator: Communicator, population: Population,
          telemetry: TelemetrySink, progress: Progress) {
@@ -163,11 +164,16 @@ public final class Reporter {
         lastProgress = Date()
         let figures = window.games > 0 ? window : lastWindow
         let elapsed = max(Date().timeIntervalSince(windowStart), 1e-9)
-        if window.games > 0 { progressRate = Double(window.games) / elapsed }
+        if window.games > 0 {
+            progressRate = Double(window.games) / elapsed
+            stepRate = Double(window.speakerBatches / max(speakers, 1)) / elapsed
+        }
+        let remaining = Double(configuration.steps - step) / max(stepRate, 1e-9)
+        let eta = step >= configuration.steps ? "done" : stepRate > 0 ? "ETA \(Format.duration(remaining))" : "ETA -"
         let spread = lastEvaluation?.spread.dropFirst().map { "\($0.name) \(Format.fixed(lastEvaluation?[$0.name] ?? 0, 2))" }
         let ranks = communicator.size > 1 ? "  (rank 0 of \(communicator.size))" : ""
         progress.show(
-            "step \(step)/\(configuration.steps)  games/s \(Format.thousands(progressRate))  "
+            "step \(step)/\(configuration.steps) (\(eta))  games/s \(Format.thousands(progressRate))  "
                 + "accuracy \(Format.fixed(figures.accuracy, 3))  entropy \(Format.fixed(figures.meanSpeakerEntropy, 2))  "
                 + (spread ?? ["topsim -"]).joined(separator: "  ") + "  resets \(resets.count)\(ranks)")
     }

@@ -28,8 +28,8 @@ struct Collect: ParsableCommand {
     @Option(name: .long, help: "Also write every stored event as TensorBoard files under DIR (one run per Koine run and rank).")
     var tensorboard: String?
 
-    @Option(name: .long, help: "Serve Prometheus metrics at http://HOST:PORT/metrics (e.g. 127.0.0.1:9464).")
-    var prometheus: String?
+    @Option(name: .long, help: "Serve Prometheus metrics at http://HOST:PORT/metrics; a port alone binds loopback (e.g. 9464).")
+    var metrics: String?
 
     @Option(name: .long, help: .hidden)
     var benchmark: Int?
@@ -54,9 +54,9 @@ struct Collect: ParsableCommand {
             throw ExitCode(2)
         }
         var server: MetricsServer?
-        if let prometheus {
+        if let metrics {
             do {
-                server = try MetricsServer(address: prometheus) { collector.prometheusText }
+                server = try MetricsServer(address: metrics.contains(":") ? metrics : "127.0.0.1:\(metrics)") { collector.prometheusText }
             } catch {
                 FileHandle.standardError.write(Data("koine collect: \(error)\n".utf8))
                 throw ExitCode(2)
