@@ -77,17 +77,23 @@ struct Report: ParsableCommand {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var files: [String] = []
         for curves in try RunCurves.load(path: db, run: runIdentifier) {
-            for figure in curves.figures {
-                let series = figure.ranks.map { rank, points in
-                    LineChart.Series(name: "rank \(rank)", points: points.map { LineChart.Point(x: Double($0.step), y: $0.value) },
-                                     marks: (curves.resets[rank] ?? []).map(Double.init))
-                }
-                let chart = LineChart(title: "\(curves.run): \(figure.name)", xLabel: "step", yLabel: figure.name, series: series)
-                let name = "\(Self.fileName(curves.run))-\(figure.name.replacingOccurrences(of: " ", with: "-")).svg"
+            for (figure, chart) in Self.charts(curves, titled: { "\(curves.run): \($0)" }) {
+                let name = "\(Self.fileName(curves.run))-\(figure.replacingOccurrences(of: " ", with: "-")).svg"
                 files += try SVGFile.write(chart.svg(), to: (directory as NSString).appendingPathComponent(name))
             }
         }
         return files
+    }
+
+    /// A chart per figure of a run: a line per rank, its resets as ticks.
+    static func charts(_ curves: RunCurves, titled title: (String) -> String) -> [(figure: String, chart: LineChart)] {
+        curves.figures.map { figure in
+            let series = figure.ranks.map { rank, points in
+                LineChart.Series(name: "rank \(rank)", points: points.map { LineChart.Point(x: Double($0.step), y: $0.value) },
+                                 marks: (curves.resets[rank] ?? []).map(Double.init))
+            }
+            return (figure.name, LineChart(title: title(figure.name), xLabel: "step", yLabel: figure.name, series: series))
+        }
     }
 
     /// A run id as a file name: letters, digits, '.', '-' and '_' kept, the rest '_'.

@@ -44,13 +44,7 @@ enum ReportPage {
         }
         if let curves, !curves.figures.isEmpty {
             out += "<h3>Curves</h3>\n<div class=\"plots\">\n"
-            for figure in curves.figures {
-                let series = figure.ranks.map { rank, points in
-                    LineChart.Series(name: "rank \(rank)", points: points.map { LineChart.Point(x: Double($0.step), y: $0.value) },
-                                     marks: (curves.resets[rank] ?? []).map(Double.init))
-                }
-                out += inline(LineChart(title: figure.name, xLabel: "step", yLabel: figure.name, series: series).svg()) + "\n"
-            }
+            for (_, chart) in Report.charts(curves, titled: { $0 }) { out += inline(chart.svg()) + "\n" }
             out += "</div>\n"
         }
         out += "<h3>Ranks</h3>\n<table>\n<tr><th>rank</th><th>events</th><th>last step</th><th>resets</th><th>missing</th><th>dropped</th><th>finished</th><th>gaps</th></tr>\n"
