@@ -101,12 +101,16 @@ final class CommandTests: XCTestCase {
     func testReportHTMLPage() throws {
         let path = try fillDatabase()
         let file = try makeTemporaryDirectory("report-html").appendingPathComponent("report.html")
-        let result = try runKoine(["report", "--db", path, "--html", file.path], timeout: 60)
+        let runs = try makeTemporaryDirectory("report-html-runs")
+        try FileManager.default.createDirectory(at: runs.appendingPathComponent("quick-1"), withIntermediateDirectories: true)
+        try "rank\tspeaker\tobject\tattributes\tmessage\n0\t0\t5\t1,1\t3 <7>\n".write(
+            to: runs.appendingPathComponent("quick-1/lexicon.tsv"), atomically: true, encoding: .utf8)
+        let result = try runKoine(["report", "--db", path, "--html", file.path, "--runs", runs.path], timeout: 60)
         XCTAssertEqual(result.status, 0, result.standardError)
         let page = try String(contentsOf: file, encoding: .utf8)
         XCTAssertTrue(XMLParser(data: Data(page.utf8)).parse(), "not well-formed XHTML")
         XCTAssertEqual(page.components(separatedBy: "<svg ").count - 1, 5, "one inline chart per figure")
-        for text in ["Run quick-1", "topsim", "&quot;", "Configuration", "<h3>Resets</h3>"] {
+        for text in ["Run quick-1", "topsim", "&quot;", "Configuration", "<h3>Resets</h3>", "<h3>Lexicon</h3>", "3 &lt;7&gt;"] {
             XCTAssertTrue(page.contains(text), text)
         }
         XCTAssertFalse(page.contains("src=\"http") || page.contains("<script"), "self-contained, no scripts")

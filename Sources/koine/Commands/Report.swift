@@ -29,6 +29,9 @@ struct Report: ParsableCommand {
     @Option(name: .long, help: "Write one self-contained HTML page of the runs (plots inline) to this file.")
     var html: String?
 
+    @Option(name: .long, help: "Where the run directories are, for the page's lexicon tables (DIR/<run>/lexicon.tsv).")
+    var runs = "runs"
+
     @Flag(name: .long, help: "Print JSON instead of tables.")
     var json = false
 
@@ -58,7 +61,8 @@ struct Report: ParsableCommand {
         }
         if let html {
             do {
-                let page = ReportPage.render(report: report, curves: try RunCurves.load(path: db, run: runIdentifier), database: db)
+                let page = ReportPage.render(report: report, curves: try RunCurves.load(path: db, run: runIdentifier), database: db,
+                                            runs: runs)
                 try page.write(toFile: html, atomically: true, encoding: .utf8)
                 if !json { print("wrote \(html)") }
             } catch {

@@ -8,11 +8,13 @@ import KoineTelemetry
 /// the reset log, events lost per rank with their gaps, and the configuration.
 /// Written as well-formed XHTML, so both browsers and XML parsers read it.
 enum ReportPage {
-    static func render(report: TelemetryReport, curves: [RunCurves], database: String) -> String {
+    /// `runs`: where run directories live; a run's `lexicon.tsv` there is shown as a table.
+    static func render(report: TelemetryReport, curves: [RunCurves], database: String, runs: String) -> String {
         var body = "<h1>Koine runs in \(escape(database))</h1>\n"
         body += "<p>\(report.runs.count) run(s); the collector refused \(report.badFrames) bad frame(s) over \(report.sessions) session(s).</p>\n"
         for run in report.runs {
-            body += section(run, curves: curves.first { $0.run == run.run })
+            let lexicon = try? String(contentsOfFile: "\(runs)/\(run.run)/lexicon.tsv", encoding: .utf8)
+            body += section(run, curves: curves.first { $0.run == run.run }, lexicon: lexicon)
         }
         return """
             <?xml version="1.0" encoding="UTF-8"?>
@@ -33,7 +35,7 @@ enum ReportPage {
             """
     }
 
-    private static func section(_ run: RunReport, curves: RunCurves?) -> String {
+    private static func section(_ run: RunReport, curves: RunCurves?, lexicon: String?) -> String {
         var out = "<h2>Run \(escape(run.run))</h2>\n"
         let state = run.finished ? "finished" : "not finished (\(run.finishedRanks) of \(run.worldSize.map(String.init) ?? "?") ranks)"
         out += "<p>\(state); \(run.events) events; \(run.resets) resets; \(run.missing) missing and \(run.dropped) dropped events.</p>\n"
@@ -62,6 +64,17 @@ enum ReportPage {
                 out += "<tr><td>\(rank)</td><td class=\"name\">\(curves.resets[rank]!.map(String.init).joined(separator: ", "))</td></tr>\n"
             }
             out += "</table>\n"
+        }
+        if let lexicon {
+            // lexicon.tsv: a header line, then rank, speaker, object, description, message.
+            let lines = lexicon.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false) }
+            if let header = lines.first {
+                out += "<h3>Lexicon</h3>\n<table>\n<tr>" + header.map { "<th>\(escape(String($0)))</th>" }.joined() + "</tr>\n"
+                for fields in lines.dropFirst() {
+                    out += "<tr>" + fields.map { "<td class=\"name\">\(escape(String($0)))</td>" }.joined() + "</tr>\n"
+                }
+                out += "</table>\n"
+            }
         }
         if let config = run.config {
             out += "<h3>Configuration</h3>\n<pre>\(escape(config.serialized))</pre>\n"
