@@ -55,35 +55,38 @@ final class TelemetryStore {
         }
     }
 
-    /// Reads back the per-run and per-rank state a previous collector left.
+    /// Reads back the per-run and per-rank state a previous collector left (rows that are
+    /// not what a collector writes are read as well as they can be, never trusted to be).
     func loadTracker() throws -> RunTracker {
         try queue.read { db in
             var tracker = RunTracker()
             for row in try Row.fetchAll(db, sql: """
-                SELECT run, first_seen, last_seen, world_size, total_steps, started_at, finished_at, finished_ranks FROM runs
+                SELECT run, first_seen, last_seen, world_size, total_steps, started_at, finished_at FROM runs
                 """) {
-                var state = RunState(firstSeen: row["first_seen"] ?? 0, lastSeen: row["last_seen"] ?? 0)
-                state.worldSize = row["world_size"]
-                state.totalSteps = row["total_steps"]
-                state.startedAt = row["started_at"]
-                state.finishedAt = row["finished_at"]
-                state.finishedRanks = row["finished_ranks"]
-                tracker.restore(run: row["run"], state: state)
+                guard let run = row.text("run") else { continue }
+                var state = RunState(firstSeen: row.realNumber("first_seen") ?? 0, lastSeen: row.realNumber("last_seen") ?? 0)
+                state.worldSize = row.wholeNumber("world_size")
+                state.totalSteps = row.wholeNumber("total_steps")
+                state.startedAt = row.realNumber("started_at")
+                state.finishedAt = row.realNumber("finished_at")
+                tracker.restore(run: run, state: state)
             }
             for row in try Row.fetchAll(db, sql: """
                 SELECT run, rank, events, max_seq, dropped, resets, last_step, last_time, finished FROM ranks
                 """) {
+                guard let run = row.text("run"), let rank = row.wholeNumber("rank") else { continue }
                 var state = RankState()
-                state.events = row["events"]
-                state.maxSeq = row["max_seq"]
-                state.dropped = row["dropped"]
-                state.resets = row["resets"]
-                state.lastStep = row["last_step"]
-                state.lastTime = row["last_time"]
-                state.finished = row["finished"]
+                state.events = row.count("events") ?? 0
+                state.maxSeq = row.count("max_seq") ?? -1
+                state.dropped = row.count("dropped") ?? 0
+                state.resets = row.count("resets") ?? 0
+                state.lastStep = row.wholeNumber("last_step")
+                state.lastTime = row.realNumber("last_time")
+                state.finished = row.flag("finished")
                 state.figuresSeq = state.maxSeq
-                tracker.restore(RankKey(run: row["run"], rank: row["rank"]), state: state)
+                tracker.restore(RankKey(run: run, rank: rank), state: state)
             }
+            tracker.recountFinishedRanks()
             return tracker
         }
     }
