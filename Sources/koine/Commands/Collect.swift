@@ -4,6 +4,16 @@ import Foundation
 import KoineCollector
 import KoineTelemetry
 
+/// Stops `collector` once `parent` is no longer this process's parent: an orphan is
+/// adopted by another process, so polling getppid works on every system and needs no
+/// cooperation from a parent that was killed.
+private func watch(parent: Int32, _ collector: Collector) {
+    Thread.detachNewThread {
+        while getppid() == parent { usleep(100_000) }
+        collector.stop()
+    }
+}
+
 /// `koine collect`: receives every rank's telemetry and stores it in SQLite, showing the
 /// runs live until SIGINT or SIGTERM.
 struct Collect: ParsableCommand {
@@ -27,6 +37,11 @@ struct Collect: ParsableCommand {
 
     @Option(name: .long, help: .hidden)
     var benchmark: Int?
+
+    /// Set by `koine launch`: stop (storing what arrived) once that process is gone, however
+    /// it ended — kill -9 included, when it has no chance to stop us.
+    @Option(name: .customLong("parent"), help: .hidden)
+    var parent: Int32?
 
     func run() throws {
         if let events = benchmark {
@@ -56,6 +71,7 @@ struct Collect: ParsableCommand {
             source.resume()
             sources.append(source)
         }
+        if let parent { watch(parent: parent, collector) }
         try collector.run()
         sources.forEach { $0.cancel() }
         if !quiet {

@@ -161,7 +161,8 @@ struct Launch: ParsableCommand {
             do {
                 // Its own process group: Ctrl-C must not stop it before the ranks' last events arrive.
                 let collector = try ChildProcess(executable: program,
-                                                 arguments: ["collect", "--bind", bind, "--db", database, "--quiet"],
+                                                 arguments: ["collect", "--bind", bind, "--db", database, "--quiet",
+                                                             "--parent", String(getpid())],
                                                  ownProcessGroup: true)
                 // Wait until it listens, so the ranks' first events are not queued
                 // against nobody; a collector that exits at once is reported.
