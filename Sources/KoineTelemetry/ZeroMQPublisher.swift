@@ -55,8 +55,12 @@ public final class ZeroMQPublisher: TelemetrySink {
 
     /// Connects (never binds) to `endpoint`. Throws for a malformed endpoint; a collector
     /// that is not there yet is fine — events queue until it appears.
+    /// With `serverKey` (the collector's public CURVE key; by default from the environment,
+    /// `KOINE_TELEMETRY_SERVER_KEY`) the connection is authenticated and encrypted, under a
+    /// client key pair made for this publisher alone.
     public init(
         endpoint: String, run: String, rank: Int,
+        serverKey: String? = ProcessInfo.processInfo.environment[TelemetryKeys.serverKeyVariable],
         linger: TimeInterval = ZeroMQPublisher.defaultLinger,
         replayCapacity: Int = ZeroMQPublisher.replayCapacity,
         noticeAfter patience: TimeInterval = 3,
@@ -64,6 +68,9 @@ public final class ZeroMQPublisher: TelemetrySink {
     ) throws {
         if let problem = Endpoint.problem(with: endpoint, allowNone: false) {
             throw TelemetryError.invalidEndpoint(endpoint, problem)
+        }
+        if let serverKey, let problem = TelemetryKeys.problem(with: serverKey) {
+            throw TelemetryError.invalidKey(TelemetryKeys.serverKeyVariable, problem)
         }
         self.endpoint = endpoint
         self.run = run
@@ -86,6 +93,12 @@ public final class ZeroMQPublisher: TelemetrySink {
         do {
             try ZeroMQ.setOption(socket, ZMQ_SNDHWM, Self.sendHighWaterMark)
             try ZeroMQ.setOption(socket, ZMQ_LINGER, Int32(linger * 1000))
+            if let serverKey {
+                let client = try TelemetryKeys.makePair()
+                try TelemetryKeys.set(socket, ZMQ_CURVE_SERVERKEY, serverKey)
+                try TelemetryKeys.set(socket, ZMQ_CURVE_PUBLICKEY, client.publicKey)
+                try TelemetryKeys.set(socket, ZMQ_CURVE_SECRETKEY, client.secretKey)
+            }
             Self.monitorCounter.lock()
             Self.monitorNumber += 1
             let number = Self.monitorNumber
@@ -231,11 +244,14 @@ private let releaseFrame: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutabl
 public enum TelemetryError: Error, CustomStringConvertible {
     case invalidEndpoint(String, String)
     case database(String, String)
+    /// A key (named by its file or variable) that is not a CURVE key.
+    case invalidKey(String, String)
 
     public var description: String {
         switch self {
         case let .invalidEndpoint(endpoint, problem): return "\(endpoint): \(problem)"
         case let .database(path, problem): return "\(path): \(problem)"
+        case let .invalidKey(source, problem): return "\(source): \(problem)"
         }
     }
 }

@@ -26,7 +26,7 @@ struct Koine: ParsableCommand {
             Bench.self,
             Train.self,
             Launch.self, Doctor.self,
-            Collect.self, Report.self,
+            Collect.self, Report.self, Keys.self,
         ]
     )
 }

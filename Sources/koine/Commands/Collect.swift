@@ -4,6 +4,20 @@ import Foundation
 import KoineCollector
 import KoineTelemetry
 
+extension Collect {
+    /// The secret key from `--secret-key FILE`, else from the environment, else nil.
+    func givenSecretKey() throws -> String? {
+        do {
+            if let secretKey { return try TelemetryKeys.read(file: secretKey) }
+            guard let key = ProcessInfo.processInfo.environment[TelemetryKeys.serverSecretVariable] else { return nil }
+            if let problem = TelemetryKeys.problem(with: key) { throw TelemetryError.invalidKey(TelemetryKeys.serverSecretVariable, problem) }
+            return key
+        } catch let error as TelemetryError {
+            throw UsageFailure("collect: \(secretKey == nil ? "" : "--secret-key ")\(error)")
+        }
+    }
+}
+
 /// Stops `collector` once `parent` is no longer this process's parent: an orphan is
 /// adopted by another process, so polling getppid works on every system and needs no
 /// cooperation from a parent that was killed.
@@ -35,6 +49,14 @@ struct Collect: ParsableCommand {
     @Flag(name: .long, help: "Print nothing but errors (for scripts).")
     var quiet = false
 
+    @Option(name: .customLong("secret-key"), help: ArgumentHelp(
+        "The collector's CURVE secret key file from `koine keys` (or the key in $KOINE_TELEMETRY_SERVER_SECRET): only ranks given its public key can send, encrypted.",
+        valueName: "file"))
+    var secretKey: String?
+
+    @Flag(name: .long, help: "Listen beyond this host without keys: anyone who can reach the port can then send (forge) and read telemetry.")
+    var insecure = false
+
     @Option(name: .long, help: .hidden)
     var benchmark: Int?
 
@@ -55,9 +77,13 @@ struct Collect: ParsableCommand {
             _ = try TelemetryBenchmark.run(events: events, directory: directory.path) { print($0) }
             return
         }
+        let key = try givenSecretKey()
+        if key == nil, !insecure, let endpoint = try? Endpoint(parsing: bind, allowNone: false), !endpoint.isLoopback {
+            throw UsageFailure("collect: --bind \(bind): refusing to listen beyond this host without keys, where anyone could forge or read telemetry; give --secret-key FILE (from koine keys) or --insecure")
+        }
         let collector: Collector
         do {
-            collector = try Collector(bind: bind, database: db, quiet: quiet)
+            collector = try Collector(bind: bind, database: db, quiet: quiet, secretKey: key)
         } catch let error as CollectorError {
             FileHandle.standardError.write(Data("koine collect: \(error)\n".utf8))
             throw ExitCode(2)
