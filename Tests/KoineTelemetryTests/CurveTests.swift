@@ -85,6 +85,15 @@ final class CurveTests: XCTestCase {
         XCTAssertEqual(again.status, 2)
         XCTAssertEqual(again.standardError.split(separator: "\n").count, 1, again.standardError)
 
+        // A bad server key stops koine train before it writes anything.
+        let run = directory.appendingPathComponent("run").path
+        let train = try runKoine(["train", "--config", packageDirectory.appendingPathComponent("configs/quick.yaml").path,
+                                  "--out", run], environment: ["KOINE_TELEMETRY_SERVER_KEY": "abc"], timeout: 60)
+        XCTAssertEqual(train.status, 2, train.standardError)
+        XCTAssertEqual(train.standardError.split(separator: "\n").count, 1, train.standardError)
+        XCTAssertTrue(train.standardError.contains("KOINE_TELEMETRY_SERVER_KEY"), train.standardError)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run))
+
         let database = directory.appendingPathComponent("t.sqlite").path
         let open = "tcp://0.0.0.0:\(freePort())"
         let refused = try runKoine(["collect", "--bind", open, "--db", database, "--quiet"], timeout: 30)
