@@ -88,7 +88,11 @@ let package = Package(
         .testTarget(name: "KoineClusterTests", dependencies: ["KoineCluster", "KoineMPI", "CAllocationCounter"]),
         .testTarget(name: "KoineLaunchTests", dependencies: ["KoineLaunch", "KoineCluster", "KoineTelemetry", "KoineTestSupport"]),
         // The publisher and the collector tested together, end to end.
-        .testTarget(name: "KoineTelemetryTests", dependencies: ["KoineTelemetry", "KoineCollector", "CZMQ", "KoineTestSupport"]),
+        .testTarget(name: "KoineTelemetryTests", dependencies: [
+            "KoineTelemetry", "KoineCollector", "CZMQ", "KoineTestSupport",
+            // To write rows no collector would, as a damaged or foreign database holds them.
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "KoineTrainerTests", dependencies: ["KoineTrainer", "KoineGame", "KoineTensor", "KoineCluster", "KoineTestSupport", "CAllocationCounter"]),
         .testTarget(name: "KoineStudyTests", dependencies: ["KoineStudy", "KoineTestSupport"]),
         .testTarget(name: "KoineCommandTests", dependencies: ["CMPI", "CBLAS", "CZMQ", "KoineTestSupport"]),

@@ -17,6 +17,7 @@
 #                    `koine collect --bind tcp://0.0.0.0:5557` running there;
 #                    default: the config's telemetry.endpoint
 #   KOINE_LAUNCHER   mpirun (default) or srun (needs Slurm built with PMIx)
+#   KOINE_TELEMETRY_SERVER_KEY  the collector's public CURVE key (koine keys), passed to every rank
 #
 #SBATCH --job-name=koine
 #SBATCH --nodes=1
@@ -59,6 +60,12 @@ export OPENBLAS_NUM_THREADS=1
 if [ -n "${KOINE_TELEMETRY:-}" ]; then
     arguments+=(--telemetry "$KOINE_TELEMETRY")
 fi
+# The collector's public CURVE key (docs/telemetry.md) reaches ranks on other nodes only
+# when mpirun is told to carry it (srun carries the whole environment).
+forwarded=(-x OPENBLAS_NUM_THREADS=1)
+if [ -n "${KOINE_TELEMETRY_SERVER_KEY:-}" ]; then
+    forwarded+=(-x KOINE_TELEMETRY_SERVER_KEY)
+fi
 arguments+=("$@")
 
 echo "slurm.sh: ${SLURM_NTASKS:-?} ranks on ${SLURM_JOB_NODELIST:-this host}, run directory $out"
@@ -70,7 +77,7 @@ case "${KOINE_LAUNCHER:-mpirun}" in
     mpirun)
         # Open MPI reads the allocation from Slurm: one rank per task, rank 0 on the first node.
         mpirun -np "${SLURM_NTASKS:-1}" --map-by slot --bind-to core \
-            -x OPENBLAS_NUM_THREADS=1 "$koine" "${arguments[@]}"
+            "${forwarded[@]}" "$koine" "${arguments[@]}"
         ;;
     *)
         echo "slurm.sh: KOINE_LAUNCHER must be mpirun or srun, got ${KOINE_LAUNCHER}" >&2

@@ -34,6 +34,8 @@ public final class Collector: @unchecked Sendable {
     private var statistics = CollectorStatistics()
     private let view: LiveView?
     private let quiet: Bool
+    /// Reports connections refused at the CURVE handshake (only with a secret key).
+    private var handshakes: UnsafeMutableRawPointer?
 
     private let lock = NSLock()
     private var stopRequested = false
@@ -42,9 +44,12 @@ public final class Collector: @unchecked Sendable {
 
     /// Opens the database and binds the socket; throws `CollectorError` naming what was wrong.
     /// `quiet` prints nothing but errors; otherwise the live view goes to standard output.
-    /// `tensorBoard`: a directory that also receives every stored event as TensorBoard files.
+    /// With `secretKey` (Z85, from `koine keys`) the socket is a CURVE server: only senders
+    /// that know its public key get through, and each refused handshake is counted as a
+    /// bad frame (`unauthenticated`). `tensorBoard`: a directory that also receives every
+    /// stored event as TensorBoard files.
     public init(bind: String = Collector.defaultBind, database: String = Collector.defaultDatabase,
-                quiet: Bool = true, tensorBoard: String? = nil) throws {
+                quiet: Bool = true, secretKey: String? = nil, tensorBoard: String? = nil) throws {
         if let problem = Endpoint.problem(with: bind, allowNone: false) {
             throw CollectorError.invalidBind(bind, problem)
         }
@@ -68,6 +73,12 @@ public final class Collector: @unchecked Sendable {
             try ZeroMQ.setOption(socket, ZMQ_RCVHWM, Int32(100_000))
             try ZeroMQ.setOption(socket, ZMQ_MAXMSGSIZE, Self.hardFrameLimit)
             try ZeroMQ.setOption(socket, ZMQ_LINGER, Int32(0))
+            if let secretKey {
+                if let problem = TelemetryKeys.problem(with: secretKey) { throw CollectorError.key(problem) }
+                try ZeroMQ.setOption(socket, ZMQ_CURVE_SERVER, Int32(1))
+                try TelemetryKeys.set(socket, ZMQ_CURVE_SECRETKEY, secretKey)
+                handshakes = try Self.monitorHandshakes(socket)
+            }
             guard zmq_bind(socket, bind) == 0 else {
                 let error = ZeroMQError("zmq_bind")
                 if error.isAddressInUse { throw CollectorError.addressInUse(bind) }
@@ -75,6 +86,7 @@ public final class Collector: @unchecked Sendable {
             }
             try store.beginSession(bind: bind, now: currentTime())
         } catch {
+            if let handshakes { zmq_close(handshakes) }
             zmq_close(socket)
             if let error = error as? CollectorError { throw error }
             throw CollectorError.socket("\(error)")
@@ -124,10 +136,16 @@ public final class Collector: @unchecked Sendable {
     public func run() throws {
         guard let socket else { return }
         defer {
+            if let handshakes {
+                zmq_socket_monitor(socket, nil, 0)
+                zmq_close(handshakes)
+                self.handshakes = nil
+            }
             zmq_close(socket)
             self.socket = nil
         }
-        var item = zmq_pollitem_t(socket: socket, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
+        var items = [zmq_pollitem_t(socket: socket, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)]
+        if let handshakes { items.append(zmq_pollitem_t(socket: handshakes, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)) }
         var oldestPending: Date?
         var message = zmq_msg_t()
         zmq_msg_init(&message)
@@ -137,8 +155,9 @@ public final class Collector: @unchecked Sendable {
             if let oldestPending {
                 timeout = max(0, Int((flushInterval - Date().timeIntervalSince(oldestPending)) * 1000))
             }
-            if zmq_poll(&item, 1, timeout) > 0 {
+            if zmq_poll(&items, Int32(items.count), timeout) > 0 {
                 if receiveAvailable(socket, &message) > 0, oldestPending == nil { oldestPending = Date() }
+                if countRefusedHandshakes() > 0, oldestPending == nil { oldestPending = Date() }
             }
             if let since = oldestPending,
                batch.count >= batchSize || Date().timeIntervalSince(since) >= flushInterval {
@@ -190,6 +209,44 @@ public final class Collector: @unchecked Sendable {
         return taken
     }
 
+    /// Watches `socket` for connections refused at the handshake (no key, a wrong key, or
+    /// not CURVE at all): those senders' frames never reach us, so this is where they count.
+    private static func monitorHandshakes(_ socket: UnsafeMutableRawPointer) throws -> UnsafeMutableRawPointer {
+        monitorCounter.lock()
+        monitorNumber += 1
+        let address = "inproc://koine-collector-handshakes-\(getpid())-\(monitorNumber)"
+        monitorCounter.unlock()
+        let events = ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+        guard zmq_socket_monitor(socket, address, events) == 0 else { throw ZeroMQError("zmq_socket_monitor") }
+        guard let pair = zmq_socket(ZeroMQ.sharedContext, ZMQ_PAIR) else { throw ZeroMQError("zmq_socket(PAIR)") }
+        guard zmq_connect(pair, address) == 0 else {
+            zmq_close(pair)
+            throw ZeroMQError("zmq_connect(\(address))")
+        }
+        return pair
+    }
+
+    private static let monitorCounter = NSLock()
+    nonisolated(unsafe) private static var monitorNumber = 0
+
+    /// Counts the refused handshakes reported so far; returns how many.
+    private func countRefusedHandshakes() -> Int {
+        guard let handshakes else { return 0 }
+        var refused = 0
+        var message = zmq_msg_t()
+        zmq_msg_init(&message)
+        defer { zmq_msg_close(&message) }
+        while zmq_msg_recv(&message, handshakes, ZMQ_DONTWAIT) >= 0 {
+            // Each event is two parts: the event, then the peer's address.
+            if zmq_msg_more(&message) != 0, zmq_msg_recv(&message, handshakes, ZMQ_DONTWAIT) >= 0 {
+                refused += 1
+                let address = UnsafeRawBufferPointer(start: zmq_msg_data(&message), count: zmq_msg_size(&message))
+                refuse(.unauthenticated, frame: address)
+            }
+        }
+        return refused
+    }
+
     /// Counts a refused frame, keeps the first ones in the database and logs a few.
     private func refuse(_ problem: FrameProblem, frame: UnsafeRawBufferPointer) {
         statistics.bad += 1
@@ -230,6 +287,7 @@ public enum CollectorError: Error, CustomStringConvertible {
     case addressInUse(String)
     case database(String, String)
     case socket(String)
+    case key(String)
 
     public var description: String {
         switch self {
@@ -240,6 +298,7 @@ public enum CollectorError: Error, CustomStringConvertible {
             let detail = problem.hasPrefix(path + ": ") ? String(problem.dropFirst(path.count + 2)) : problem
             return "--db \(path): \(detail)"
         case let .socket(problem): return "cannot create the collector socket: \(problem)"
+        case let .key(problem): return "--secret-key: \(problem)"
         }
     }
 }

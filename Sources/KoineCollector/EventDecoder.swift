@@ -24,55 +24,82 @@ struct EventDecoder {
             if let field = KnownField.match(frame, member), found[field.rawValue] < 0 { found[field.rawValue] = index }
         }
         let fields = Fields(frame: frame, members: members, found: found)
+        return Result { () throws(FrameProblem) in try fields.event() }
+    }
+}
 
-        guard let version = fields.member(.v) else { return .failure(.missingField("v")) }
-        guard version.type == .integer, fields.integer(version) == telemetrySchemaVersion else {
-            return .failure(.wrongVersion(fields.text(of: version, limit: 20)))
+/// The largest whole number a count field (`rank`, `seq`, `step`, `dropped`, …) may hold:
+/// 2^53, the last integer every JSON reader and SQLite's REAL keep exactly. A `seq` that
+/// high is 285 years of a million events a second, so anything above is a broken or forged
+/// frame; and bounding every count at ingest keeps the collector's and the reports'
+/// arithmetic on them (gaps, sums over ranks) far from overflow.
+let maximumCount = 1 << 53
+
+extension Fields {
+    /// The event the frame describes; throws the first field that is missing or impossible.
+    fileprivate func event() throws(FrameProblem) -> ReceivedEvent {
+        guard let version = member(.v) else { throw .missingField("v") }
+        guard version.type == .integer, integer(version) == telemetrySchemaVersion else {
+            throw .wrongVersion(text(of: version, limit: 20))
         }
-        guard let runMember = fields.member(.run) else { return .failure(.missingField("run")) }
-        guard let run = fields.string(runMember), !run.isEmpty, run.utf8.count <= 256 else {
-            return .failure(.wrongType("run"))
+        guard let runMember = member(.run) else { throw .missingField("run") }
+        guard let run = string(runMember), !run.isEmpty, run.utf8.count <= 256,
+              !run.unicodeScalars.contains(where: Self.isControl) else {
+            throw .wrongType("run")
         }
-        guard let rankMember = fields.member(.rank) else { return .failure(.missingField("rank")) }
-        guard let rank = fields.integer(rankMember), rank >= 0 else { return .failure(.wrongType("rank")) }
-        guard let seqMember = fields.member(.seq) else { return .failure(.missingField("seq")) }
-        guard let seq = fields.integer(seqMember), seq >= 0 else { return .failure(.wrongType("seq")) }
-        guard let kindMember = fields.member(.kind) else { return .failure(.missingField("kind")) }
-        guard kindMember.type == .string, let kind = fields.kind(kindMember) else {
-            return .failure(.wrongType("kind"))
-        }
-        guard let timeMember = fields.member(.time) else { return .failure(.missingField("time")) }
-        guard let time = fields.number(timeMember), time.isFinite else { return .failure(.wrongType("time")) }
-        var step: Int?
-        if let stepMember = fields.member(.step), stepMember.type != .null {
-            guard let value = fields.integer(stepMember) else { return .failure(.wrongType("step")) }
-            step = value
-        }
+        let rank = try requiredCount(.rank)
+        let seq = try requiredCount(.seq)
+        guard let kindMember = member(.kind) else { throw .missingField("kind") }
+        guard kindMember.type == .string, let kind = self.kind(kindMember) else { throw .wrongType("kind") }
+        guard let timeMember = member(.time) else { throw .missingField("time") }
+        guard let time = number(timeMember), time >= 0, time <= Double(maximumCount) else { throw .wrongType("time") }
+        // A null step is an event outside training steps.
+        let step = member(.step)?.type == .null ? nil : try count(.step)
 
         var event = ReceivedEvent(
             run: run, rank: rank, seq: seq, kind: kind, step: step, time: time,
             body: String(decoding: frame, as: UTF8.self))
-        event.dropped = fields.member(.dropped).flatMap(fields.integer)
+        event.dropped = try count(.dropped)
         switch kind {
         case .step:
-            event.gamesPerSecond = fields.member(.gamesPerSecond).flatMap(fields.number)
-            event.accuracy = fields.member(.accuracy).flatMap(fields.number)
-            event.resets = fields.member(.resets).flatMap(fields.integer)
+            event.gamesPerSecond = member(.gamesPerSecond).flatMap(number)
+            event.accuracy = member(.accuracy).flatMap(number)
+            event.resets = try count(.resets)
         case .eval:
-            event.accuracy = fields.member(.accuracy).flatMap(fields.number)
-            event.topsim = fields.member(.topsim).flatMap(fields.number)
+            event.accuracy = member(.accuracy).flatMap(number)
+            event.topsim = member(.topsim).flatMap(number)
         case .runStarted:
-            event.worldSize = fields.member(.worldSize).flatMap(fields.integer)
-            event.totalSteps = fields.member(.totalSteps).flatMap(fields.integer)
-            event.config = fields.member(.config).map { fields.raw($0) }
-            event.hosts = fields.member(.hosts).map { fields.raw($0) }
-            event.versions = fields.member(.versions).map { fields.raw($0) }
+            event.worldSize = try count(.worldSize, from: 1)
+            event.totalSteps = try count(.totalSteps)
+            event.config = member(.config).map { raw($0) }
+            event.hosts = member(.hosts).map { raw($0) }
+            event.versions = member(.versions).map { raw($0) }
         case .runFinished:
-            event.summary = fields.member(.summary).map { fields.raw($0) }
+            event.summary = member(.summary).map { raw($0) }
         default:
             break
         }
-        return .success(event)
+        return event
+    }
+
+    /// A count that must be there.
+    private func requiredCount(_ field: KnownField) throws(FrameProblem) -> Int {
+        guard let value = try count(field) else { throw .missingField(field.label) }
+        return value
+    }
+
+    /// A count that may be absent (nil); when present it must be a whole number from
+    /// `from` to `maximumCount`, else the whole frame is refused.
+    private func count(_ field: KnownField, from minimum: Int = 0) throws(FrameProblem) -> Int? {
+        guard let member = self.member(field) else { return nil }
+        guard let value = integer(member), value >= minimum, value <= maximumCount else { throw .wrongType(field.label) }
+        return value
+    }
+
+    /// C0 and C1 control characters and DEL: a run id is printed on terminals, where they
+    /// would be read as escape sequences.
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
     }
 }
 
@@ -156,6 +183,8 @@ enum KnownField: Int, CaseIterable {
     case v, run, rank, seq, kind, time, step, dropped
     case gamesPerSecond, accuracy, resets, topsim
     case worldSize, totalSteps, config, hosts, versions, summary
+
+    var label: String { "\(name)" }
 
     var name: StaticString {
         switch self {

@@ -83,7 +83,7 @@ final class LiveView {
         } else {
             text += "step \(step)"
         }
-        if let value = rank.gamesPerSecond { text += "  games/s \(Int(value.rounded()))" }
+        if let value = rank.gamesPerSecond { text += "  games/s \(Int(saturating: value.rounded()))" }
         if let value = rank.accuracy { text += "  acc \(format(value))" }
         if let value = rank.topsim { text += "  topsim \(format(value))" }
         text += "  resets \(rank.resets)"

@@ -36,6 +36,8 @@ enum FrameProblem: Error, CustomStringConvertible {
     case wrongVersion(String)
     case missingField(String)
     case wrongType(String)
+    /// A connection refused at the CURVE handshake; the frame is the peer's address.
+    case unauthenticated
 
     var description: String {
         switch self {
@@ -45,6 +47,7 @@ enum FrameProblem: Error, CustomStringConvertible {
         case let .wrongVersion(version): return "schema version \(version), expected \(telemetrySchemaVersion)"
         case let .missingField(name): return "missing field \(name)"
         case let .wrongType(name): return "field \(name) has the wrong type or value"
+        case .unauthenticated: return "connection refused at the CURVE handshake (no key or a wrong one)"
         }
     }
 
@@ -57,6 +60,7 @@ enum FrameProblem: Error, CustomStringConvertible {
         case .wrongVersion: return "wrong_version"
         case .missingField: return "missing_field"
         case .wrongType: return "wrong_type"
+        case .unauthenticated: return "unauthenticated"
         }
     }
 }

@@ -36,7 +36,7 @@ extension TelemetryReport {
                     Self.pad(rank.finished ? "yes" : "no", 9),
                 ].joined(separator: " ") + "\n"
                 for gap in rank.gaps.prefix(10) {
-                    out += "        gap: seq \(gap.lowerBound)…\(gap.upperBound) (\(gap.count) missing)\n"
+                    out += "        gap: seq \(gap.lowerBound)…\(gap.upperBound) (\(wholeNumbers(from: gap.lowerBound, through: gap.upperBound)) missing)\n"
                 }
                 if rank.gaps.count > 10 { out += "        … \(rank.gaps.count - 10) more gaps\n" }
             }
@@ -94,13 +94,13 @@ extension TelemetryReport {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let columns = ["rank", "seq", "kind", "step", "time"] + TelemetrySchema.metricColumns
         return try queue.read { db in
-            var names = try String.fetchAll(db, sql: "SELECT run FROM runs ORDER BY first_seen, run")
+            var names = try runNames(db)
             if let run { names = names.filter { $0 == run } }
             var files: [String] = []
             for name in names {
                 var csv = columns.joined(separator: ",") + "\n"
                 let rows = try Row.fetchCursor(db, sql: """
-                    SELECT \(columns.joined(separator: ", ")) FROM metrics WHERE run = ? ORDER BY rank, seq
+                    SELECT \(columns.joined(separator: ", ")) FROM (\(TelemetrySchema.metricsQuery)) WHERE run = ? ORDER BY rank, seq
                     """, arguments: [name])
                 while let row = try rows.next() {
                     csv += (0..<columns.count).map { index -> String in

@@ -35,7 +35,29 @@ public struct RankState: Sendable {
     var dirty = false
 
     /// Sequence numbers below the highest one that are not stored: the gaps.
-    public var missing: Int { maxSeq + 1 - events }
+    public var missing: Int { wholeNumbers(from: events, through: maxSeq) }
+}
+
+/// How many whole numbers lie from `lower` through `upper`: the seqs missing below the
+/// highest one are those from `events` through `maxSeq`, and a gap's size is its range's.
+/// The collector bounds every seq at ingest, but these numbers may come from a database an
+/// older collector (or a person) wrote, so the count saturates: never negative, and Int.max
+/// rather than a trap.
+func wholeNumbers(from lower: Int, through upper: Int) -> Int {
+    let (difference, overflow) = upper.subtractingReportingOverflow(lower)
+    if overflow { return upper > lower ? Int.max : 0 }
+    if difference < 0 { return 0 }
+    return difference == Int.max ? Int.max : difference + 1
+}
+
+extension Sequence where Element == Int {
+    /// The sum, held at Int.max or Int.min instead of overflowing.
+    func saturatingSum() -> Int {
+        reduce(0) { total, value in
+            let (sum, overflow) = total.addingReportingOverflow(value)
+            return overflow ? (value > 0 ? Int.max : Int.min) : sum
+        }
+    }
 }
 
 /// What the collector knows about one run as a whole.
@@ -70,20 +92,25 @@ public struct RunTracker: Sendable {
     mutating func restore(run: String, state: RunState) { runs[run] = state }
     mutating func restore(_ key: RankKey, state: RankState) { ranks[key] = state }
 
+    /// Counts each restored run's finished ranks from the ranks themselves, once, so the
+    /// counts kept up as ranks finish start from what the ranks say.
+    mutating func recountFinishedRanks() {
+        for run in runs.keys { runs[run]?.finishedRanks = 0 }
+        for (key, state) in ranks where state.finished { runs[key.run]?.finishedRanks += 1 }
+    }
+
     /// Accounts for one event that was newly stored (`now` is the collector's clock).
     mutating func apply(_ event: ReceivedEvent, now: Double) {
         let key = RankKey(run: event.run, rank: event.rank)
         // One dictionary access per table: the states are changed in place.
-        Self.update(&ranks[key, default: RankState()], with: event)
+        let newlyFinished = Self.update(&ranks[key, default: RankState()], with: event)
         if let last = lastRun, last == event.run, event.kind != .runStarted, event.kind != .runFinished {
             lastSeenPending = now
             return
         }
         flushLastSeen()
-        let finishedRanks = event.kind == .runFinished
-            ? ranks.filter { $0.key.run == event.run && $0.value.finished }.count : 0
         Self.update(&runs[event.run, default: RunState(firstSeen: now, lastSeen: now)], with: event,
-                    now: now, finishedRanks: finishedRanks)
+                    now: now, newlyFinished: newlyFinished)
         lastRun = event.run
         dirtyRuns.insert(event.run)
     }
@@ -97,7 +124,9 @@ public struct RunTracker: Sendable {
         lastSeenPending = nil
     }
 
-    private static func update(_ rank: inout RankState, with event: ReceivedEvent) {
+    /// Returns whether this event finished the rank.
+    private static func update(_ rank: inout RankState, with event: ReceivedEvent) -> Bool {
+        let wasFinished = rank.finished
         rank.events += 1
         rank.dirty = true
         rank.maxSeq = max(rank.maxSeq, event.seq)
@@ -113,9 +142,13 @@ public struct RunTracker: Sendable {
             if let value = event.topsim { rank.topsim = value }
             if let value = event.resets { rank.resets = max(rank.resets, value) }
         }
+        return rank.finished && !wasFinished
     }
 
-    private static func update(_ run: inout RunState, with event: ReceivedEvent, now: Double, finishedRanks: Int) {
+    /// `newlyFinished`: the event finished one more of the run's ranks. Counting them as
+    /// they finish keeps a run_finished event's cost independent of how many ranks the
+    /// collector knows.
+    private static func update(_ run: inout RunState, with event: ReceivedEvent, now: Double, newlyFinished: Bool) {
         run.lastSeen = now
         if event.kind == .runStarted {
             if let size = event.worldSize { run.worldSize = size }
@@ -123,7 +156,7 @@ public struct RunTracker: Sendable {
             run.startedAt = min(run.startedAt ?? event.time, event.time)
         }
         if event.kind == .runFinished {
-            run.finishedRanks = finishedRanks
+            if newlyFinished { run.finishedRanks += 1 }
             run.finishedAt = max(run.finishedAt ?? event.time, event.time)
         }
     }
@@ -143,11 +176,7 @@ public struct RunTracker: Sendable {
 
     /// Missing plus dropped events over all ranks of `run`.
     public func lostEvents(run: String) -> (missing: Int, dropped: Int) {
-        var missing = 0, dropped = 0
-        for (key, state) in ranks where key.run == run {
-            missing += state.missing
-            dropped += state.dropped
-        }
-        return (missing, dropped)
+        let states = ranks.filter { $0.key.run == run }.values
+        return (states.map(\.missing).saturatingSum(), states.map(\.dropped).saturatingSum())
     }
 }

@@ -38,8 +38,8 @@ public struct RunReport {
     public var lastFigures: [(String, JSONValue)]
     public var ranks: [RankReport]
 
-    public var missing: Int { ranks.reduce(0) { $0 + $1.missing } }
-    public var dropped: Int { ranks.reduce(0) { $0 + $1.dropped } }
+    public var missing: Int { ranks.map(\.missing).saturatingSum() }
+    public var dropped: Int { ranks.map(\.dropped).saturatingSum() }
 }
 
 /// Reads a telemetry database for `koine report`: per-run tables, JSON and CSV export.
@@ -67,56 +67,70 @@ public struct TelemetryReport {
             throw TelemetryError.database(path, "cannot read (\(error))")
         }
         return try queue.read { db in
-            var names = try String.fetchAll(db, sql: "SELECT run FROM runs ORDER BY first_seen, run")
+            var names = try runNames(db)
             if let run { names = names.filter { $0 == run } }
-            let runs = try names.map { try loadRun(db, $0) }
+            let runs = try names.compactMap { try loadRun(db, $0) }
             var bad = 0
             var reasons: [(String, Int)] = []
             var sessions = 0
             if try db.tableExists("collector_sessions") {
-                let totals = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS sessions, COALESCE(SUM(bad), 0) AS bad FROM collector_sessions")!
-                sessions = totals["sessions"]
-                bad = totals["bad"]
+                // TOTAL, unlike SUM, never fails on overflow.
+                let totals = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS sessions, TOTAL(bad) AS bad FROM collector_sessions")
+                sessions = totals?.wholeNumber("sessions") ?? 0
+                bad = totals?.wholeNumber("bad") ?? 0
                 // Each session counts its bad frames by reason in a JSON object; SQLite adds them up.
                 reasons = try Row.fetchAll(db, sql: """
-                    SELECT reason.key AS reason, SUM(CASE WHEN reason.type = 'integer' THEN reason.value ELSE 0 END) AS count
+                    SELECT reason.key AS reason, TOTAL(CASE WHEN reason.type = 'integer' THEN reason.value ELSE 0 END) AS count
                     FROM collector_sessions,
-                        json_each(CASE WHEN json_valid(bad_reasons) THEN bad_reasons END) AS reason
+                        json_each(CASE WHEN json_valid(bad_reasons) AND json_type(bad_reasons) = 'object' THEN bad_reasons END) AS reason
                     GROUP BY reason.key ORDER BY reason.key
-                    """).map { ($0["reason"], $0["count"]) }
+                    """).compactMap { row in row.text("reason").map { ($0, row.wholeNumber("count") ?? 0) } }
             }
             return TelemetryReport(runs: runs, badFrames: bad, badFramesByReason: reasons, sessions: sessions)
         }
     }
 
-    private static func loadRun(_ db: Database, _ run: String) throws -> RunReport {
-        let row = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE run = ?", arguments: [run])!
+    /// The runs' ids in order of appearance (ids that are not text are no runs).
+    static func runNames(_ db: Database) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT run FROM runs WHERE typeof(run) = 'text' ORDER BY first_seen, run")
+    }
+
+    /// Every value is read defensively (see Row.wholeNumber), and the figures are computed
+    /// with saturating arithmetic: a report must survive whatever rows the database holds.
+    private static func loadRun(_ db: Database, _ run: String) throws -> RunReport? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE run = ?", arguments: [run]) else { return nil }
         let kinds = try Row.fetchAll(db, sql: "SELECT kind, COUNT(*) AS n FROM events WHERE run = ? GROUP BY kind ORDER BY kind",
-                                     arguments: [run]).map { ($0["kind"] as String, $0["n"] as Int) }
+                                     arguments: [run]).compactMap { row in row.text("kind").map { ($0, row.wholeNumber("n") ?? 0) } }
         var gapsByRank: [Int: [ClosedRange<Int>]] = [:]
         for gap in try Row.fetchAll(db, sql: "SELECT rank, first_missing, last_missing FROM gaps WHERE run = ? ORDER BY rank, first_missing",
                                     arguments: [run]) {
-            gapsByRank[gap["rank"], default: []].append((gap["first_missing"] as Int)...(gap["last_missing"] as Int))
+            guard let rank = gap.wholeNumber("rank"), let first = gap.wholeNumber("first_missing"),
+                  let last = gap.wholeNumber("last_missing"), first <= last else { continue }
+            gapsByRank[rank, default: []].append(first...last)
         }
+        // A dropped count is only read from bodies that are JSON and hold an integer there.
         let ranks = try Row.fetchAll(db, sql: """
-            SELECT rank, COUNT(*) AS events, MAX(seq) AS max_seq,
+            SELECT rank, COUNT(*) AS events, MAX(CASE WHEN typeof(seq) = 'integer' THEN seq END) AS max_seq,
                 SUM(kind = '\(EventKind.reset.rawValue)') AS resets,
                 MAX(CASE WHEN kind = '\(EventKind.step.rawValue)' THEN step END) AS last_step,
                 MAX(kind = '\(EventKind.runFinished.rawValue)') AS finished,
-                MAX(COALESCE(json_extract(body, '$.dropped'), 0)) AS dropped
+                MAX(CASE WHEN json_valid(body) AND json_type(body, '$.dropped') = 'integer'
+                    THEN json_extract(body, '$.dropped') ELSE 0 END) AS dropped
             FROM events WHERE run = ? GROUP BY rank ORDER BY rank
-            """, arguments: [run]).map { rank -> RankReport in
-            let events: Int = rank["events"], maxSeq: Int = rank["max_seq"]
-            return RankReport(rank: rank["rank"], events: events, maxSeq: maxSeq, missing: maxSeq + 1 - events,
-                              dropped: rank["dropped"], resets: rank["resets"], lastStep: rank["last_step"],
-                              finished: rank["finished"], gaps: gapsByRank[rank["rank"]] ?? [])
+            """, arguments: [run]).compactMap { rank -> RankReport? in
+            guard let number = rank.wholeNumber("rank") else { return nil }
+            let events = rank.wholeNumber("events") ?? 0, maxSeq = rank.wholeNumber("max_seq") ?? -1
+            return RankReport(rank: number, events: events, maxSeq: maxSeq, missing: wholeNumbers(from: events, through: maxSeq),
+                              dropped: max(rank.wholeNumber("dropped") ?? 0, 0), resets: rank.wholeNumber("resets") ?? 0,
+                              lastStep: rank.wholeNumber("last_step"), finished: rank.flag("finished"),
+                              gaps: gapsByRank[number] ?? [])
         }
         var lastFigures: [(String, JSONValue)] = []
         if let lowest = ranks.first?.rank {
             for kind in [EventKind.step, .eval] {
-                if let body = try String.fetchOne(db, sql: """
+                if let body = try Row.fetchOne(db, sql: """
                     SELECT body FROM events WHERE run = ? AND rank = ? AND kind = ? ORDER BY seq DESC LIMIT 1
-                    """, arguments: [run, lowest, kind.rawValue]), case let .object(members)? = JSONValue.parse(body) {
+                    """, arguments: [run, lowest, kind.rawValue])?.text("body"), case let .object(members)? = JSONValue.parse(body) {
                     let envelope: Set<String> = ["v", "run", "rank", "seq", "time", "kind", "dropped"]
                     for (key, value) in members where !envelope.contains(key) && !lastFigures.contains(where: { $0.0 == key }) {
                         lastFigures.append((kind == .eval && key == "accuracy" ? "eval_accuracy" : key, value))
@@ -125,13 +139,14 @@ public struct TelemetryReport {
             }
         }
         return RunReport(
-            run: run, firstSeen: row["first_seen"], lastSeen: row["last_seen"], startedAt: row["started_at"],
-            finishedAt: row["finished_at"], worldSize: row["world_size"], totalSteps: row["total_steps"],
-            finished: row["finished"], finishedRanks: row["finished_ranks"],
-            events: kinds.reduce(0) { $0 + $1.1 }, eventsByKind: kinds,
-            resets: ranks.reduce(0) { $0 + $1.resets },
-            summary: (row["summary"] as String?).flatMap(JSONValue.parse),
-            config: (row["config"] as String?).flatMap(JSONValue.parse),
+            run: run, firstSeen: row.realNumber("first_seen"), lastSeen: row.realNumber("last_seen"),
+            startedAt: row.realNumber("started_at"), finishedAt: row.realNumber("finished_at"),
+            worldSize: row.wholeNumber("world_size"), totalSteps: row.wholeNumber("total_steps"),
+            finished: row.flag("finished"), finishedRanks: row.wholeNumber("finished_ranks") ?? 0,
+            events: kinds.map(\.1).saturatingSum(), eventsByKind: kinds,
+            resets: ranks.map(\.resets).saturatingSum(),
+            summary: row.text("summary").flatMap(JSONValue.parse),
+            config: row.text("config").flatMap(JSONValue.parse),
             lastFigures: lastFigures, ranks: ranks)
     }
 }

@@ -43,24 +43,7 @@ enum TelemetrySchema {
             bad_reasons TEXT)
         """,
         // The main figures of step and eval events as columns, for plotting and CSV.
-        """
-        CREATE VIEW IF NOT EXISTS metrics AS
-        SELECT run, rank, seq, kind, step, time,
-            json_extract(body, '$.games_per_second') AS games_per_second,
-            json_extract(body, '$.steps_per_second') AS steps_per_second,
-            json_extract(body, '$.loss') AS loss,
-            json_extract(body, '$.accuracy') AS accuracy,
-            json_extract(body, '$.entropy') AS entropy,
-            json_extract(body, '$.speaker_loss') AS speaker_loss,
-            json_extract(body, '$.listener_loss') AS listener_loss,
-            json_extract(body, '$.resets') AS resets,
-            json_extract(body, '$.topsim') AS topsim,
-            json_extract(body, '$.posdis') AS posdis,
-            json_extract(body, '$.bosdis') AS bosdis,
-            json_extract(body, '$.heldout_accuracy') AS heldout_accuracy,
-            json_extract(body, '$.lexicon_size') AS lexicon_size
-        FROM events WHERE kind IN ('\(EventKind.step.rawValue)', '\(EventKind.eval.rawValue)')
-        """,
+        "CREATE VIEW IF NOT EXISTS metrics AS \(metricsQuery)",
         // Runs of missing seqs per rank (a leading gap counts from seq 0).
         """
         CREATE VIEW IF NOT EXISTS gaps AS
@@ -78,6 +61,17 @@ enum TelemetrySchema {
         "games_per_second", "steps_per_second", "loss", "accuracy", "entropy", "speaker_loss",
         "listener_loss", "resets", "topsim", "posdis", "bosdis", "heldout_accuracy", "lexicon_size",
     ]
+
+    /// The metrics view's query, also run as is by the CSV export, so that a database made
+    /// before the view read bodies defensively exports all the same. A body that is not
+    /// JSON (never stored by a collector, but a database can be written by anyone) gives
+    /// empty figures instead of failing the whole query.
+    static let metricsQuery = """
+        SELECT run, rank, seq, kind, step, time,
+            \(metricColumns.map { "json_extract(CASE WHEN json_valid(body) THEN body END, '$.\($0)') AS \($0)" }
+                .joined(separator: ",\n    "))
+        FROM events WHERE kind IN ('\(EventKind.step.rawValue)', '\(EventKind.eval.rawValue)')
+        """
 
     static func create(_ db: Database) throws {
         for statement in statements { try db.execute(sql: statement) }

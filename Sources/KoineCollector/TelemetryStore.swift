@@ -57,35 +57,38 @@ final class TelemetryStore {
         }
     }
 
-    /// Reads back the per-run and per-rank state a previous collector left.
+    /// Reads back the per-run and per-rank state a previous collector left (rows that are
+    /// not what a collector writes are read as well as they can be, never trusted to be).
     func loadTracker() throws -> RunTracker {
         try queue.read { db in
             var tracker = RunTracker()
             for row in try Row.fetchAll(db, sql: """
-                SELECT run, first_seen, last_seen, world_size, total_steps, started_at, finished_at, finished_ranks FROM runs
+                SELECT run, first_seen, last_seen, world_size, total_steps, started_at, finished_at FROM runs
                 """) {
-                var state = RunState(firstSeen: row["first_seen"] ?? 0, lastSeen: row["last_seen"] ?? 0)
-                state.worldSize = row["world_size"]
-                state.totalSteps = row["total_steps"]
-                state.startedAt = row["started_at"]
-                state.finishedAt = row["finished_at"]
-                state.finishedRanks = row["finished_ranks"]
-                tracker.restore(run: row["run"], state: state)
+                guard let run = row.text("run") else { continue }
+                var state = RunState(firstSeen: row.realNumber("first_seen") ?? 0, lastSeen: row.realNumber("last_seen") ?? 0)
+                state.worldSize = row.wholeNumber("world_size")
+                state.totalSteps = row.wholeNumber("total_steps")
+                state.startedAt = row.realNumber("started_at")
+                state.finishedAt = row.realNumber("finished_at")
+                tracker.restore(run: run, state: state)
             }
             for row in try Row.fetchAll(db, sql: """
                 SELECT run, rank, events, max_seq, dropped, resets, last_step, last_time, finished FROM ranks
                 """) {
+                guard let run = row.text("run"), let rank = row.wholeNumber("rank") else { continue }
                 var state = RankState()
-                state.events = row["events"]
-                state.maxSeq = row["max_seq"]
-                state.dropped = row["dropped"]
-                state.resets = row["resets"]
-                state.lastStep = row["last_step"]
-                state.lastTime = row["last_time"]
-                state.finished = row["finished"]
+                state.events = row.count("events") ?? 0
+                state.maxSeq = row.count("max_seq") ?? -1
+                state.dropped = row.count("dropped") ?? 0
+                state.resets = row.count("resets") ?? 0
+                state.lastStep = row.wholeNumber("last_step")
+                state.lastTime = row.realNumber("last_time")
+                state.finished = row.flag("finished")
                 state.figuresSeq = state.maxSeq
-                tracker.restore(RankKey(run: row["run"], rank: row["rank"]), state: state)
+                tracker.restore(RankKey(run: run, rank: rank), state: state)
             }
+            tracker.recountFinishedRanks()
             return tracker
         }
     }
@@ -119,62 +122,64 @@ final class TelemetryStore {
             let dirty = tracker.takeDirty()
             for run in dirty.runs {
                 guard let state = tracker.runs[run] else { continue }
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO runs(run, first_seen, last_seen, world_size, total_steps, started_at, finished_at, finished_ranks, finished)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(run) DO UPDATE SET last_seen = excluded.last_seen, world_size = excluded.world_size,
                         total_steps = excluded.total_steps, started_at = excluded.started_at,
                         finished_at = excluded.finished_at, finished_ranks = excluded.finished_ranks,
                         finished = excluded.finished
-                    """, arguments: [run, state.firstSeen, state.lastSeen, state.worldSize, state.totalSteps,
+                    """).execute(arguments: [run, state.firstSeen, state.lastSeen, state.worldSize, state.totalSteps,
                                      state.startedAt, state.finishedAt, state.finishedRanks, state.finished])
             }
             for key in dirty.ranks {
                 guard let state = tracker.ranks[key] else { continue }
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO ranks(run, rank, events, max_seq, missing, dropped, resets, last_step, last_time, finished)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(run, rank) DO UPDATE SET events = excluded.events, max_seq = excluded.max_seq,
                         missing = excluded.missing, dropped = excluded.dropped, resets = excluded.resets,
                         last_step = excluded.last_step, last_time = excluded.last_time, finished = excluded.finished
-                    """, arguments: [key.run, key.rank, state.events, state.maxSeq, state.missing, state.dropped,
+                    """).execute(arguments: [key.run, key.rank, state.events, state.maxSeq, state.missing, state.dropped,
                                      state.resets, state.lastStep, state.lastTime, state.finished])
             }
             for frame in badFrames {
-                try db.execute(sql: "INSERT INTO bad_frames(session, time, reason, size, head) VALUES (?, ?, ?, ?, ?)",
-                               arguments: [session, frame.time, frame.reason, frame.size, frame.head])
+                try db.cachedStatement(sql: "INSERT INTO bad_frames(session, time, reason, size, head) VALUES (?, ?, ?, ?, ?)")
+                    .execute(arguments: [session, frame.time, frame.reason, frame.size, frame.head])
             }
             let reasons = JSONValue.object(statistics.badByReason.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 UPDATE collector_sessions SET received = ?, stored = ?, duplicates = ?, bad = ?, bad_reasons = ?,
                     stopped = ? WHERE id = ?
-                """, arguments: [statistics.received, statistics.stored, statistics.duplicates, statistics.bad,
+                """).execute(arguments: [statistics.received, statistics.stored, statistics.duplicates, statistics.bad,
                                  reasons.serialized, stopped ? now : nil, session])
         }
         return stored
     }
 
     /// Keeps what run_started and run_finished say about a run in `runs` and `ranks`.
+    /// Its statements, like every one run per event or per run here, are prepared once per
+    /// connection (cached): preparing them anew took most of a run_finished event's time.
     private func describeRun(_ db: Database, _ event: ReceivedEvent) throws {
-        try db.execute(sql: "INSERT OR IGNORE INTO runs(run, first_seen, last_seen) VALUES (?, ?, ?)",
-                       arguments: [event.run, event.time, event.time])
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO runs(run, first_seen, last_seen) VALUES (?, ?, ?)")
+            .execute(arguments: [event.run, event.time, event.time])
         // Rank 0 speaks for the run; other ranks only fill what is still empty.
         let rankZero = event.rank == 0
         if event.kind == .runStarted {
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 UPDATE runs SET config = CASE WHEN ? OR config IS NULL THEN ? ELSE config END,
                     hosts = CASE WHEN ? OR hosts IS NULL THEN ? ELSE hosts END,
                     versions = CASE WHEN ? OR versions IS NULL THEN ? ELSE versions END
                 WHERE run = ?
-                """, arguments: [rankZero, event.config, rankZero, event.hosts, rankZero, event.versions, event.run])
+                """).execute(arguments: [rankZero, event.config, rankZero, event.hosts, rankZero, event.versions, event.run])
         } else if let summary = event.summary {
-            try db.execute(sql: "UPDATE runs SET summary = CASE WHEN ? OR summary IS NULL THEN ? ELSE summary END WHERE run = ?",
-                           arguments: [rankZero, summary, event.run])
-            try db.execute(sql: """
+            try db.cachedStatement(sql: "UPDATE runs SET summary = CASE WHEN ? OR summary IS NULL THEN ? ELSE summary END WHERE run = ?")
+                .execute(arguments: [rankZero, summary, event.run])
+            try db.cachedStatement(sql: """
                 INSERT INTO ranks(run, rank, events, max_seq, missing, dropped, resets, finished, summary)
                 VALUES (?, ?, 0, -1, 0, 0, 0, 1, ?)
                 ON CONFLICT(run, rank) DO UPDATE SET summary = excluded.summary
-                """, arguments: [event.run, event.rank, summary])
+                """).execute(arguments: [event.run, event.rank, summary])
         }
     }
 }

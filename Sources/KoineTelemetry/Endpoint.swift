@@ -56,6 +56,15 @@ public enum Endpoint: Equatable, CustomStringConvertible {
         }
     }
 
+    /// Whether only this host can reach it: a loopback address, a socket file (guarded by
+    /// its permissions) or an in-process name.
+    public var isLoopback: Bool {
+        switch self {
+        case let .tcp(host, _): return host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        case .ipc, .inproc, .none: return true
+        }
+    }
+
     /// The endpoint as it is written (and as ZeroMQ takes it).
     public var description: String {
         switch self {

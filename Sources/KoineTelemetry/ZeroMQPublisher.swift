@@ -1,5 +1,6 @@
 import CZMQ
 import Foundation
+import Synchronization
 
 /// The sink every rank uses: one PUSH socket connected to the collector.
 ///
@@ -10,8 +11,14 @@ import Foundation
 public final class ZeroMQPublisher: TelemetrySink {
     /// Messages ZeroMQ holds while the collector is unreachable. At 1,000 events/s per
     /// rank (an event every step of a fast run) that is 100 s of outage; memory is only
-    /// used while the collector is away (about 100,000 × event size, ~30 MB at 300 bytes).
+    /// used while the collector is away, and `queueBytes` bounds it first for events
+    /// larger than about 170 bytes.
     public static let sendHighWaterMark: Int32 = 100_000
+    /// The bytes of events ZeroMQ may hold at once; a frame that would pass it is dropped
+    /// and counted like one the high-water mark refuses. Without it, 100,000 step events
+    /// of ~400 bytes (and ZeroMQ's allocations around them) took a trainer from 34 MB to
+    /// 114 MB when no collector listened.
+    public static let queueBytes = 16 << 20
     /// Recent frames kept for resending after a reconnect (see ReplayRing): covers frames
     /// in flight when a collector dies, up to 32 s of history at 1,000 events/s.
     public static let replayCapacity = 32_768
@@ -30,6 +37,7 @@ public final class ZeroMQPublisher: TelemetrySink {
     private var socket: UnsafeMutableRawPointer?
     private let linger: TimeInterval
     private var nextSeq = 0
+    private let queued = QueuedBytes()
     /// Frames recorded in `replay` but not handed to ZeroMQ yet (the newest ones).
     private var unsent = 0
     private var oldestUnsent = 0.0
@@ -47,8 +55,12 @@ public final class ZeroMQPublisher: TelemetrySink {
 
     /// Connects (never binds) to `endpoint`. Throws for a malformed endpoint; a collector
     /// that is not there yet is fine — events queue until it appears.
+    /// With `serverKey` (the collector's public CURVE key; by default from the environment,
+    /// `KOINE_TELEMETRY_SERVER_KEY`) the connection is authenticated and encrypted, under a
+    /// client key pair made for this publisher alone.
     public init(
         endpoint: String, run: String, rank: Int,
+        serverKey: String? = ProcessInfo.processInfo.environment[TelemetryKeys.serverKeyVariable],
         linger: TimeInterval = ZeroMQPublisher.defaultLinger,
         replayCapacity: Int = ZeroMQPublisher.replayCapacity,
         noticeAfter patience: TimeInterval = 3,
@@ -56,6 +68,9 @@ public final class ZeroMQPublisher: TelemetrySink {
     ) throws {
         if let problem = Endpoint.problem(with: endpoint, allowNone: false) {
             throw TelemetryError.invalidEndpoint(endpoint, problem)
+        }
+        if let serverKey, let problem = TelemetryKeys.problem(with: serverKey) {
+            throw TelemetryError.invalidKey(TelemetryKeys.serverKeyVariable, problem)
         }
         self.endpoint = endpoint
         self.run = run
@@ -78,6 +93,12 @@ public final class ZeroMQPublisher: TelemetrySink {
         do {
             try ZeroMQ.setOption(socket, ZMQ_SNDHWM, Self.sendHighWaterMark)
             try ZeroMQ.setOption(socket, ZMQ_LINGER, Int32(linger * 1000))
+            if let serverKey {
+                let client = try TelemetryKeys.makePair()
+                try TelemetryKeys.set(socket, ZMQ_CURVE_SERVERKEY, serverKey)
+                try TelemetryKeys.set(socket, ZMQ_CURVE_PUBLICKEY, client.publicKey)
+                try TelemetryKeys.set(socket, ZMQ_CURVE_SECRETKEY, client.secretKey)
+            }
             Self.monitorCounter.lock()
             Self.monitorNumber += 1
             let number = Self.monitorNumber
@@ -141,15 +162,23 @@ public final class ZeroMQPublisher: TelemetrySink {
         let first = dropped == 0
         dropped += failed
         if first {
-            watch.warn("koine: telemetry to \(endpoint) is not being received (queue of \(Self.sendHighWaterMark) events full); training continues, events are dropped and counted")
+            watch.warn("koine: telemetry to \(endpoint) is not being received (queue of \(Self.sendHighWaterMark) events or \(Self.queueBytes >> 20) MiB full); training continues, events are dropped and counted")
         }
     }
 
-    /// One non-blocking send; false when the queue is full (or the socket is gone).
+    /// One non-blocking send; false when the queue is full (`sendHighWaterMark` messages or
+    /// `queueBytes` bytes). ZeroMQ takes a copy it frees through `releaseFrame` once the
+    /// frame has left (or was dropped), which is how the bytes it holds are counted.
     private func send(_ socket: UnsafeMutableRawPointer, _ frame: UnsafeRawBufferPointer) -> Bool {
+        guard queued.bytes + frame.count <= Self.queueBytes else { return false }
+        var message = zmq_msg_t()
+        guard queued.handOver(frame, to: &message) else { return false }
         while true {
-            if zmq_send(socket, frame.baseAddress, frame.count, ZMQ_DONTWAIT) >= 0 { return true }
-            if koine_errno() != koine_eintr() { return false }
+            if zmq_msg_send(&message, socket, ZMQ_DONTWAIT) >= 0 { return true }
+            if koine_errno() != koine_eintr() {
+                zmq_msg_close(&message)
+                return false
+            }
         }
     }
 
@@ -175,15 +204,54 @@ public final class ZeroMQPublisher: TelemetrySink {
     }
 }
 
+/// The bytes of frames a publisher has handed to ZeroMQ and ZeroMQ has not released yet.
+/// ZeroMQ's I/O thread releases them, so the count is atomic.
+final class QueuedBytes: Sendable {
+    private let count = Atomic<Int>(0)
+
+    var bytes: Int { count.load(ordering: .relaxed) }
+
+    /// Makes `message` own a copy of `frame`, counted until ZeroMQ releases it. The copy
+    /// starts with its length, which the release reads back; each message also holds a
+    /// reference to this counter, so a message outliving its publisher still finds it.
+    func handOver(_ frame: UnsafeRawBufferPointer, to message: inout zmq_msg_t) -> Bool {
+        let header = MemoryLayout<Int>.size
+        guard let block = malloc(header + frame.count) else { return false }
+        block.storeBytes(of: frame.count, as: Int.self)
+        if frame.count > 0 { memcpy(block + header, frame.baseAddress!, frame.count) }
+        let hint = Unmanaged.passRetained(self).toOpaque()
+        count.add(frame.count, ordering: .relaxed)
+        guard zmq_msg_init_data(&message, block + header, frame.count, releaseFrame, hint) == 0 else {
+            releaseFrame(block + header, hint)
+            return false
+        }
+        return true
+    }
+
+    fileprivate func release(_ size: Int) { count.subtract(size, ordering: .relaxed) }
+}
+
+/// ZeroMQ's callback when it is done with a frame `QueuedBytes.handOver` gave it.
+private let releaseFrame: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void = { data, hint in
+    guard let data, let hint else { return }
+    let block = data - MemoryLayout<Int>.size
+    let queued = Unmanaged<QueuedBytes>.fromOpaque(hint).takeRetainedValue()
+    queued.release(block.load(as: Int.self))
+    free(block)
+}
+
 /// Problems the telemetry module reports to its callers.
 public enum TelemetryError: Error, CustomStringConvertible {
     case invalidEndpoint(String, String)
     case database(String, String)
+    /// A key (named by its file or variable) that is not a CURVE key.
+    case invalidKey(String, String)
 
     public var description: String {
         switch self {
         case let .invalidEndpoint(endpoint, problem): return "\(endpoint): \(problem)"
         case let .database(path, problem): return "\(path): \(problem)"
+        case let .invalidKey(source, problem): return "\(source): \(problem)"
         }
     }
 }

@@ -41,7 +41,7 @@ struct Koine: ParsableCommand {
             Bench.self,
             Train.self, Sweep.self, Compare.self,
             Launch.self, Doctor.self,
-            Collect.self, Report.self,
+            Collect.self, Report.self, Keys.self,
         ]
     )
 }

@@ -4,6 +4,30 @@ import Foundation
 import KoineCollector
 import KoineTelemetry
 
+extension Collect {
+    /// The secret key from `--secret-key FILE`, else from the environment, else nil.
+    func givenSecretKey() throws -> String? {
+        do {
+            if let secretKey { return try TelemetryKeys.read(file: secretKey) }
+            guard let key = ProcessInfo.processInfo.environment[TelemetryKeys.serverSecretVariable] else { return nil }
+            if let problem = TelemetryKeys.problem(with: key) { throw TelemetryError.invalidKey(TelemetryKeys.serverSecretVariable, problem) }
+            return key
+        } catch let error as TelemetryError {
+            throw UsageFailure("collect: \(secretKey == nil ? "" : "--secret-key ")\(error)")
+        }
+    }
+}
+
+/// Stops `collector` once `parent` is no longer this process's parent: an orphan is
+/// adopted by another process, so polling getppid works on every system and needs no
+/// cooperation from a parent that was killed.
+private func watch(parent: Int32, _ collector: Collector) {
+    Thread.detachNewThread {
+        while getppid() == parent { usleep(100_000) }
+        collector.stop()
+    }
+}
+
 /// `koine collect`: receives every rank's telemetry and stores it in SQLite, showing the
 /// runs live until SIGINT or SIGTERM.
 struct Collect: ParsableCommand {
@@ -31,8 +55,21 @@ struct Collect: ParsableCommand {
     @Option(name: .long, help: "Serve Prometheus metrics at http://HOST:PORT/metrics; a port alone binds loopback (e.g. 9464).")
     var metrics: String?
 
+    @Option(name: .customLong("secret-key"), help: ArgumentHelp(
+        "The collector's CURVE secret key file from `koine keys` (or the key in $KOINE_TELEMETRY_SERVER_SECRET): only ranks given its public key can send, encrypted.",
+        valueName: "file"))
+    var secretKey: String?
+
+    @Flag(name: .long, help: "Listen beyond this host without keys: anyone who can reach the port can then send (forge) and read telemetry.")
+    var insecure = false
+
     @Option(name: .long, help: .hidden)
     var benchmark: Int?
+
+    /// Set by `koine launch`: stop (storing what arrived) once that process is gone, however
+    /// it ended — kill -9 included, when it has no chance to stop us.
+    @Option(name: .customLong("parent"), help: .hidden)
+    var parent: Int32?
 
     func run() throws {
         if let events = benchmark {
@@ -46,9 +83,13 @@ struct Collect: ParsableCommand {
             _ = try TelemetryBenchmark.run(events: events, directory: directory.path) { print($0) }
             return
         }
+        let key = try givenSecretKey()
+        if key == nil, !insecure, let endpoint = try? Endpoint(parsing: bind, allowNone: false), !endpoint.isLoopback {
+            throw UsageFailure("collect: --bind \(bind): refusing to listen beyond this host without keys, where anyone could forge or read telemetry; give --secret-key FILE (from koine keys) or --insecure")
+        }
         let collector: Collector
         do {
-            collector = try Collector(bind: bind, database: db, quiet: quiet, tensorBoard: tensorboard)
+            collector = try Collector(bind: bind, database: db, quiet: quiet, secretKey: key, tensorBoard: tensorboard)
         } catch let error as CollectorError {
             FileHandle.standardError.write(Data("koine collect: \(error)\n".utf8))
             throw ExitCode(2)
@@ -73,6 +114,7 @@ struct Collect: ParsableCommand {
             source.resume()
             sources.append(source)
         }
+        if let parent { watch(parent: parent, collector) }
         try collector.run()
         sources.forEach { $0.cancel() }
         if !quiet {

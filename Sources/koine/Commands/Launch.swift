@@ -87,8 +87,9 @@ struct Launch: ParsableCommand {
         }
 
         note(plan.commandLine)
-        let collector = startCollector(collectorPlan, program: program)
-        let status = try runMPIRun(plan)
+        let keys = try telemetryKeys(collectorPlan)
+        let collector = startCollector(collectorPlan, program: program, secretKey: keys.secretKey)
+        let status = try runMPIRun(plan, serverKey: keys.serverKey)
         stopCollector(collector)
         if status != 0 { throw ExitCode(status) }
     }
@@ -127,16 +128,40 @@ struct Launch: ParsableCommand {
         return found
     }
 
+    /// The CURVE keys of this launch: a collector it starts gets a key pair made for it
+    /// alone (or the one in $KOINE_TELEMETRY_SERVER_SECRET), so only these ranks can send
+    /// to it; otherwise the ranks keep whatever server key the environment gives them.
+    private func telemetryKeys(_ plan: CollectorPlan) throws -> (secretKey: String?, serverKey: String?) {
+        let environment = ProcessInfo.processInfo.environment
+        guard case .start = plan, TelemetryKeys.isAvailable else { return (nil, environment[TelemetryKeys.serverKeyVariable]) }
+        if let secret = environment[TelemetryKeys.serverSecretVariable] {
+            if let problem = TelemetryKeys.problem(with: secret) {
+                throw UsageFailure("launch: \(TelemetryKeys.serverSecretVariable): \(problem)")
+            }
+            return (secret, try TelemetryKeys.publicKey(secretKey: secret))
+        }
+        let pair = try TelemetryKeys.makePair()
+        return (pair.secretKey, pair.publicKey)
+    }
+
     /// Runs mpirun in its own process group and forwards Ctrl-C and SIGTERM to
     /// it: mpirun then stops every rank, and the collector (in another group)
-    /// keeps running long enough to store their last events.
-    private func runMPIRun(_ plan: MPIRunPlan) throws -> Int32 {
+    /// keeps running long enough to store their last events. The server key goes to
+    /// the ranks through the environment (`-x` carries it to other hosts), never on a
+    /// command line that every user of the machine can read.
+    private func runMPIRun(_ plan: MPIRunPlan, serverKey: String?) throws -> Int32 {
         let forwarded = [SIGINT, SIGTERM, SIGHUP]
         for signal in forwarded { Foundation.signal(signal, SIG_IGN) }
         let child: ChildProcess
         do {
-            child = try ChildProcess(executable: plan.executable, arguments: plan.arguments,
-                                     environment: plan.environment, ownProcessGroup: true)
+            var environment = plan.environment
+            var arguments = plan.arguments
+            if let serverKey {
+                environment[TelemetryKeys.serverKeyVariable] = serverKey
+                arguments.insert(contentsOf: ["-x", TelemetryKeys.serverKeyVariable], at: 0)
+            }
+            child = try ChildProcess(executable: plan.executable, arguments: arguments,
+                                     environment: environment, ownProcessGroup: true)
         } catch {
             throw UsageFailure("launch: \(error)")
         }
@@ -163,10 +188,11 @@ struct Launch: ParsableCommand {
     }
 
     private func collectorArguments(bind: String, database: String) -> [String] {
-        ["collect", "--bind", bind, "--db", database, "--quiet"] + (tensorboard.map { ["--tensorboard", $0] } ?? [])
+        ["collect", "--bind", bind, "--db", database, "--quiet", "--parent", String(getpid())]
+            + (tensorboard.map { ["--tensorboard", $0] } ?? [])
     }
 
-    private func startCollector(_ plan: CollectorPlan, program: String) -> ChildProcess? {
+    private func startCollector(_ plan: CollectorPlan, program: String, secretKey: String?) -> ChildProcess? {
         switch plan {
         case let .skip(reason):
             if !noCollector && command == "train" { note("no collector started: \(reason)") }
@@ -182,6 +208,7 @@ struct Launch: ParsableCommand {
             do {
                 // Its own process group: Ctrl-C must not stop it before the ranks' last events arrive.
                 let collector = try ChildProcess(executable: program, arguments: collectorArguments(bind: bind, database: database),
+                                                 environment: secretKey.map { [TelemetryKeys.serverSecretVariable: $0] } ?? [:],
                                                  ownProcessGroup: true)
                 // Wait until it listens, so the ranks' first events are not queued
                 // against nobody; a collector that exits at once is reported.

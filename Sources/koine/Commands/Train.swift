@@ -35,6 +35,12 @@ struct Train: ParsableCommand {
             if communicator.rank == 0 { UsageFailure(message).exit() }
             Foundation.exit(2)
         }
+        // Checked before anything is written: the publisher would refuse it only once the
+        // run directory exists.
+        if let key = ProcessInfo.processInfo.environment[TelemetryKeys.serverKeyVariable],
+           let problem = TelemetryKeys.problem(with: key) {
+            fail("\(TelemetryKeys.serverKeyVariable): \(problem)")
+        }
         let (config, out, resume) = (options.config, options.out, options.resume)
         let run: TrainingRun
         do {
