@@ -1,4 +1,5 @@
 import Foundation
+import KoineTelemetry
 
 /// The collector's terminal display: one line per run and rank.
 ///
@@ -76,7 +77,7 @@ final class LiveView {
 
     static func line(key: RankKey, rank: RankState, run: RunState?) -> String {
         let step = rank.lastStep ?? 0
-        var text = "\(key.run) r\(key.rank) "
+        var text = "\(TerminalText.safe(key.run)) r\(key.rank) "
         if let total = run?.totalSteps, total > 0 {
             let fraction = min(max(Double(step) / Double(total), 0), 1)
             text += progressBar(fraction, width: 20) + " \(step)/\(total) \(Int((fraction * 100).rounded()))%"

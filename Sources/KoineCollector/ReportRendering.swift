@@ -9,7 +9,7 @@ extension TelemetryReport {
         if runs.isEmpty { out += "no runs\n" }
         for run in runs {
             let state = run.finished ? "finished" : (run.finishedRanks > 0 ? "partly finished" : "not finished")
-            out += "run \(run.run)  \(state) (\(run.finishedRanks)/\(run.worldSize.map(String.init) ?? "?") ranks)"
+            out += "run \(TerminalText.safe(run.run))  \(state) (\(run.finishedRanks)/\(run.worldSize.map(String.init) ?? "?") ranks)"
             if let total = run.totalSteps { out += "  total steps \(total)" }
             out += "\n"
             if let start = run.startedAt {
@@ -95,7 +95,7 @@ extension TelemetryReport {
         let columns = ["rank", "seq", "kind", "step", "time"] + TelemetrySchema.metricColumns
         return try queue.read { db in
             var names = try runNames(db)
-            if let run { names = names.filter { $0 == run } }
+            names = RunSelection.pick(names, run)
             var files: [String] = []
             for name in names {
                 var csv = columns.joined(separator: ",") + "\n"

@@ -20,8 +20,7 @@ public struct RunCurves {
     public static func load(path: String, run: String? = nil) throws -> [RunCurves] {
         let (queue, _) = try TelemetryDatabase.open(path: path, configuration: TelemetryDatabase.configuration(readonly: true)) { _ in () }
         return try queue.read { db in
-            var names = try String.fetchAll(db, sql: "SELECT run FROM runs ORDER BY first_seen, run")
-            if let run { names = names.filter { $0 == run } }
+            let names = RunSelection.pick(try String.fetchAll(db, sql: "SELECT run FROM runs ORDER BY first_seen, run"), run)
             return try names.map { name in
                 var figures: [(name: String, ranks: [(rank: Int, points: [(step: Int, value: Double)])])] = []
                 for figure in drawn {

@@ -68,7 +68,7 @@ public struct TelemetryReport {
         }
         return try queue.read { db in
             var names = try runNames(db)
-            if let run { names = names.filter { $0 == run } }
+            names = RunSelection.pick(names, run)
             let runs = try names.compactMap { try loadRun(db, $0) }
             var bad = 0
             var reasons: [(String, Int)] = []

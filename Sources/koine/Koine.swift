@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KoineTelemetry
 import KoineTrainer
 
 @main

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KoineTelemetry
 import KoineTrainer
 
 /// A user mistake: one line on standard error and exit code 2.

@@ -98,6 +98,23 @@ final class CheckpointTests: XCTestCase {
         return (copy, try resume(copy, ["--set", "train.steps=1400"]))
     }
 
+    /// A run's telemetry id is its directory's name and a random 32-bit suffix,
+    /// kept in `run-id`: not guessable, and the same after a resume.
+    func testTheRunIdHasARandomSuffixThatAResumeKeeps() throws {
+        let run = path("identified")
+        try train(run, steps: 200)
+        let identifier = try String(contentsOfFile: run + "/run-id", encoding: .utf8).trimmingCharacters(in: .newlines)
+        XCTAssertTrue(identifier.hasPrefix("identified-"), identifier)
+        let suffix = identifier.dropFirst("identified-".count)
+        XCTAssertEqual(suffix.count, 8, identifier)
+        XCTAssertTrue(suffix.allSatisfy(\.isHexDigit), identifier)
+        try resume(run, ["--set", "train.steps=300"])
+        XCTAssertEqual(try String(contentsOfFile: run + "/run-id", encoding: .utf8).trimmingCharacters(in: .newlines), identifier)
+        let other = path("identified-again")
+        try train(other, steps: 200)
+        XCTAssertNotEqual(try String(contentsOfFile: other + "/run-id", encoding: .utf8), identifier + "\n")
+    }
+
     func testDamagedCheckpointsAreNamedAndTheNewestIntactOneIsUsed() throws {
         let reference = path("reference"), run = path("run")
         try train(reference, steps: 1400)

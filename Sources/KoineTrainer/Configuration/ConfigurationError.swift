@@ -1,3 +1,5 @@
+import KoineTelemetry
+
 /// A mistake in the user's configuration: one line naming the key, file or
 /// value and what was expected.
 public struct ConfigurationError: Error, CustomStringConvertible {

@@ -123,14 +123,34 @@ public enum RunLifecycle {
         }
     }
 
-    /// Checkpoints and telemetry, named after the run directory.
+    /// Checkpoints and telemetry, the latter under the run's id.
     private static func open(_ trainer: Trainer, path: String) throws -> TrainingRun {
         let configuration = trainer.configuration
         let url = URL(fileURLWithPath: path)
         if configuration.checkpointEvery > 0 { trainer.checkpoints = CheckpointStore(run: url) }
+        let identifier = try decidedByRoot(trainer.communicator) { try runIdentifier(of: url, run: trainer.reporter.run) }
         trainer.reporter.telemetry = try makeTelemetrySink(endpoint: configuration.telemetryEndpoint,
-                                                           run: url.lastPathComponent, rank: trainer.communicator.rank)
+                                                           run: identifier, rank: trainer.communicator.rank)
         return TrainingRun(trainer: trainer, path: path)
+    }
+
+    /// The run's telemetry id: the directory's name and a random suffix of 32
+    /// bits, chosen once and kept in the directory's `run-id` file, so that no
+    /// one can guess a run's id to forge its events, and a resumed run keeps it.
+    static func runIdentifier(of url: URL, run: RunDirectory?) throws -> String {
+        let file = url.appendingPathComponent("run-id")
+        if let text = try? String(contentsOf: file, encoding: .utf8) {
+            let kept = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if !kept.isEmpty { return kept }
+        }
+        var random = SystemRandomNumberGenerator()
+        let identifier = "\(url.lastPathComponent)-\(String(format: "%08x", UInt32.random(in: .min ... .max, using: &random)))"
+        do {
+            try run?.write("run-id", identifier + "\n")
+        } catch {
+            throw ConfigurationError("\(url.path): cannot write run-id (\(error))")
+        }
+        return identifier
     }
 
     /// Runs `decide` on rank 0 alone; every rank returns its result, or
