@@ -191,6 +191,8 @@ final class VisualEncoderTests: XCTestCase {
         let file = try VisualEncoderFile.read(from: path)
         XCTAssertEqual(file, learned.stackFile)
         XCTAssertTrue(file.statistics.contains { $0 != 0 && $0 != 1 }, "the running statistics moved")
+        let fresh = try encoder(images, settings, hidden: 5, maxBatch: 4, seed: 22)
+        XCTAssertNotEqual(learned.stackFile, fresh.stackFile)
 
         var pretrainedSettings = settings
         pretrainedSettings.mode = .pretrained

@@ -137,6 +137,17 @@ public final class VisualEncoder: ObjectEncoder {
         tableGradient.zero()
     }
 
+    /// Fresh trainable parameters and optimizer state, as for a newly built
+    /// encoder of the next generation; learned, the running statistics start
+    /// afresh too (frozen, the stack and its cache stay as they are).
+    public func reset() {
+        module.reset()
+        if featureCache == nil {
+            var unused = module.initializer
+            statistics.initialize(using: &unused)
+        }
+    }
+
     /// Copies `indices`' images, NCHW in the data set, into `target`'s first
     /// rows as NHWC, the layers' layout.
     func gather(_ indices: Indices, into target: Matrix) {
