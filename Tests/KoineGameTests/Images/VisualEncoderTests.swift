@@ -135,6 +135,29 @@ final class VisualEncoderTests: XCTestCase {
         return margin
     }
 
+    // MARK: input
+
+    /// The data set's NCHW pixels land in the layers' NHWC rows, in the
+    /// selected order (a non-square image, so height and width cannot swap unseen).
+    func testGatherTurnsNCHWIntoNHWC() throws {
+        var random = Random(seed: 5)
+        let channels = 2, height = 4, width = 6
+        let pixels = (0..<(3 * channels * height * width)).map { _ in random.nextFloat() }
+        let images = ImageSet(channels: channels, height: height, width: width, pixels: pixels, labels: [0, 0, 0], classNames: ["any"])
+        let encoder = try encoder(images, VisualEncoderSettings(widths: [3], convolutionsPerBlock: 1), hidden: 2, maxBatch: 2, seed: 6)
+        encoder.select([2, 0])
+        encoder.gather(encoder.selected.prefix(2), into: encoder.input)
+        for (row, index) in [2, 0].enumerated() {
+            for y in 0..<height {
+                for x in 0..<width {
+                    for c in 0..<channels {
+                        XCTAssertEqual(encoder.input[row, (y * width + x) * channels + c], images.pixel(index, channel: c, row: y, column: x))
+                    }
+                }
+            }
+        }
+    }
+
     // MARK: frozen modes
 
     /// The cache, filled in chunks of `maxBatch` (4, 4, 2 of 10 images), gives
