@@ -161,8 +161,9 @@ final class VisualEncoderTests: XCTestCase {
     // MARK: frozen modes
 
     /// The cache, filled in chunks of `maxBatch` (4, 4, 2 of 10 images), gives
-    /// what a fresh evaluation-mode forward gives; the module is the linear map
-    /// alone, and a step leaves the stack as it was.
+    /// what a fresh evaluation-mode forward gives, standardised; each channel
+    /// has mean 0 and standard deviation 1 over the data set; the module is
+    /// the linear map alone, and a step leaves the stack as it was.
     func testFrozenCacheMatchesAFreshForward() throws {
         let images = randomImages(count: 10, channels: 3, side: 8, seed: 11)
         let encoder = try encoder(images, VisualEncoderSettings(mode: .frozenRandom, widths: [4, 6], convolutionsPerBlock: 2),
@@ -175,9 +176,25 @@ final class VisualEncoderTests: XCTestCase {
         let cached = encoder.features.array, table = encoder.table.array
         encoder.gather(encoder.selected.prefix(3), into: encoder.input)
         encoder.stack.forward(encoder.input.rows(0..<3), training: false)
-        let fresh = encoder.stack.features.rows(0..<3).array
-        XCTAssertGreaterThan(fresh.map(abs).max()!, 0)
-        for (a, b) in zip(cached, fresh) { XCTAssertEqual(a, b, accuracy: 1e-6 * max(1, abs(b))) }
+        let raw = encoder.stack.features.rows(0..<3)
+        XCTAssertGreaterThan(raw.array.map(abs).max()!, 0)
+        for r in 0..<3 {
+            for c in 0..<6 {
+                let fresh = (raw[r, c] - encoder.featureMean[c]) * encoder.featureScale[c]
+                XCTAssertEqual(cached[r * 6 + c], fresh, accuracy: 1e-4 * max(1, abs(fresh)))
+            }
+        }
+        let all = encoder.featureCache!
+        var standardised = 0
+        for c in 0..<6 {
+            let column = (0..<10).map { Double(all[$0, c]) }, mean = column.reduce(0, +) / 10
+            let deviation = (column.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 10).squareRoot()
+            XCTAssertEqual(mean, 0, accuracy: 1e-5)
+            // A channel the ReLUs silence for every image stays 0.
+            XCTAssertTrue(abs(deviation - 1) < 1e-4 || deviation == 0, "channel \(c): standard deviation \(deviation)")
+            if deviation > 0 { standardised += 1 }
+        }
+        XCTAssertGreaterThan(standardised, 0)
         encoder.tableGradient.fill(1)
         encoder.backward()
         XCTAssertGreaterThan(encoder.module.parameters.gradientNorm(), 0)
@@ -196,7 +213,7 @@ final class VisualEncoderTests: XCTestCase {
 
     /// A learned encoder's stack, after two steps (so the running statistics
     /// moved), written and read back; a pretrained encoder built from the file
-    /// gives the learned one's evaluation-mode features.
+    /// gives the learned one's evaluation-mode features, standardised.
     func testPretrainedFileRoundTrip() throws {
         let images = randomImages(count: 6, channels: 3, side: 8, seed: 21)
         let settings = VisualEncoderSettings(widths: [4, 6], convolutionsPerBlock: 2)
@@ -227,7 +244,13 @@ final class VisualEncoderTests: XCTestCase {
             learned.forward()
             pretrained.select(chosen)
             pretrained.forward()
-            for (a, b) in zip(pretrained.features.array, learned.features.array) { XCTAssertEqual(a, b, accuracy: 1e-6 * max(1, abs(b))) }
+            let raw = learned.features
+            for r in 0..<chosen.count {
+                for c in 0..<6 {
+                    let expected = (raw[r, c] - pretrained.featureMean[c]) * pretrained.featureScale[c]
+                    XCTAssertEqual(pretrained.features[r, c], expected, accuracy: 1e-4 * max(1, abs(expected)))
+                }
+            }
         }
     }
 

@@ -13,6 +13,8 @@ import KoineTensor
 /// step is a row lookup and no convolution; the `Module` holds only the final
 /// linear map, which still learns (the agents need a trainable map into their
 /// hidden space, as the paper's fixed VGG16 had its fully connected layer).
+/// The cached features are standardised per channel over the data set (see
+/// `standardize`).
 public final class VisualEncoder: ObjectEncoder {
     public let settings: VisualEncoderSettings
     public let images: ImageSet
@@ -26,6 +28,10 @@ public final class VisualEncoder: ObjectEncoder {
     public let statistics: Parameters
     /// Training-mode batch norm when true; evaluation mode (running statistics) when false.
     public var training = true
+    /// Frozen modes: each feature channel's mean over the data set and the
+    /// inverse of its standard deviation, applied to the cache.
+    public private(set) var featureMean: [Float] = []
+    public private(set) var featureScale: [Float] = []
     /// Images in the current batch.
     public private(set) var batch = 0
 
@@ -91,7 +97,10 @@ public final class VisualEncoder: ObjectEncoder {
             statistics.values.update(from: file.statistics, count: file.statistics.count)
             featureCache = arena.matrix(rows: images.count, columns: layout.featureWidth)
         }
-        if let featureCache { computeFeatures(into: featureCache) }
+        if let featureCache {
+            computeFeatures(into: featureCache)
+            standardize(featureCache)
+        }
     }
 
     public var mode: VisualEncoderMode { settings.mode }
@@ -176,6 +185,30 @@ public final class VisualEncoder: ObjectEncoder {
             first += count
         }
         batch = 0
+    }
+
+    /// A random stack's features shrink with depth (about 10⁻³ for six layers
+    /// of the default initialisation) and differ between images by less still,
+    /// so the linear map would start blind to the image. Standardising each
+    /// channel over the data set is a fixed affine map that gives it inputs of
+    /// unit scale whatever the stack; a channel constant over the data set is
+    /// only centred.
+    func standardize(_ cache: Matrix) {
+        let width = layout.featureWidth, count = Double(cache.rows)
+        var mean = [Double](repeating: 0, count: width), variance = [Double](repeating: 0, count: width)
+        for row in 0..<cache.rows { for c in 0..<width { mean[c] += Double(cache[row, c]) } }
+        for c in 0..<width { mean[c] /= count }
+        for row in 0..<cache.rows {
+            for c in 0..<width {
+                let deviation = Double(cache[row, c]) - mean[c]
+                variance[c] += deviation * deviation
+            }
+        }
+        featureMean = mean.map { Float($0) }
+        featureScale = variance.map { $0 > 0 ? Float(1 / ($0 / count).squareRoot()) : 1 }
+        for row in 0..<cache.rows {
+            for c in 0..<width { cache[row, c] = (cache[row, c] - featureMean[c]) * featureScale[c] }
+        }
     }
 
     /// The stack's weights and statistics, for `VisualEncoderFile.write(to:)`.
