@@ -63,13 +63,13 @@ public final class VisualEncoder: ObjectEncoder {
         let image = ImageShape(height: images.height, width: images.width, channels: images.channels)
         let linearCount = Linear.parameterCount(input: layout.featureWidth, output: hidden)
         let frozen = settings.mode != .learned
-        let head = Parameters(count: linearCount + (frozen ? 0 : layout.parameterCount))
-        stackParameters = frozen ? Parameters(count: layout.parameterCount) : head
+        let trainable = Parameters(count: linearCount + (frozen ? 0 : layout.parameterCount))
+        stackParameters = frozen ? Parameters(count: layout.parameterCount) : trainable
         statistics = Parameters(count: layout.statisticCount)
         // The stack claims first, so in learned mode it is the module's prefix.
         stack = VisualStack(image: image, layout: layout, maxBatch: maxBatch, parameters: stackParameters, statistics: statistics, arena: arena)
-        projection = Linear(input: layout.featureWidth, output: hidden, parameters: head)
-        module = Module(parameters: head, settings: optimizer, initializer: initializer)
+        projection = Linear(input: layout.featureWidth, output: hidden, parameters: trainable)
+        module = Module(parameters: trainable, settings: optimizer, initializer: initializer)
         var unused = initializer
         statistics.initialize(using: &unused)   // constants: 0 means, 1 variances
         selected = arena.indices(maxBatch)
