@@ -84,7 +84,7 @@ let package = Package(
         .target(name: "KoineTestSupport", path: "Tests/KoineTestSupport"),
 
         .testTarget(name: "KoineTensorTests", dependencies: ["KoineTensor", "CAllocationCounter"]),
-        .testTarget(name: "KoineGameTests", dependencies: ["KoineGame", "KoineTensor", "CImageCodecs"]),
+        .testTarget(name: "KoineGameTests", dependencies: ["KoineGame", "KoineTensor", "CImageCodecs", "CAllocationCounter"]),
         .testTarget(name: "KoineClusterTests", dependencies: ["KoineCluster", "KoineMPI", "CAllocationCounter"]),
         .testTarget(name: "KoineLaunchTests", dependencies: ["KoineLaunch", "KoineCluster", "KoineTelemetry", "KoineTestSupport"]),
         // The publisher and the collector tested together, end to end.
