@@ -196,6 +196,15 @@ public final class Reporter {
         return summary
     }
 
+    /// The progress line during an ease-of-teaching measurement (rank 0, at most once a second).
+    func showEaseProgress(step: Int, taught: Int, of total: Int, since started: Date) {
+        guard isRoot, Date().timeIntervalSince(lastProgress) >= 1 || taught == total else { return }
+        lastProgress = Date()
+        let elapsed = Date().timeIntervalSince(started)
+        let remaining = elapsed / Double(max(taught, 1)) * Double(total - taught)
+        progress.show("step \(step)/\(configuration.steps): ease of teaching, listener \(taught)/\(total) (ETA \(Format.duration(remaining)))")
+    }
+
     /// Sums figures over ranks (a collective: every rank calls it at the same steps).
     func reduce(_ figures: StepFigures) throws -> StepFigures {
         var packed = figures.packed

@@ -118,11 +118,14 @@ public final class Trainer {
     private func measureEase(_ step: Int) throws {
         let lexicons = population.speakers.indices.map { population.lexicon(of: $0) }
         var curve = [Double](repeating: 0, count: configuration.easeSteps)
+        let started = Date(), total = lexicons.count * configuration.easeListeners
         for (s, lexicon) in lexicons.enumerated() {
             let measured = EaseOfTeaching.measure(
                 lexicon: lexicon, game: population.game, settings: population.settings,
                 listeners: configuration.easeListeners, steps: configuration.easeSteps, batch: configuration.batch,
-                random: Random(seed: UInt64(configuration.seed)).split(40, UInt64(communicator.rank), UInt64(step), UInt64(s)))
+                random: Random(seed: UInt64(configuration.seed)).split(40, UInt64(communicator.rank), UInt64(step), UInt64(s)),
+                listenerTaught: { self.reporter.showEaseProgress(step: step, taught: s * self.configuration.easeListeners + $0,
+                                                                 of: total, since: started) })
             for i in curve.indices { curve[i] += measured.curve[i] / Double(lexicons.count) }
         }
         let local = EaseOfTeaching(curve: curve)

@@ -22,9 +22,10 @@ public struct EaseOfTeaching {
         }
     }
 
+    /// `listenerTaught(k)` is called after the k-th listener's training (for progress).
     public static func measure(
         lexicon: Lexicon, game: ReferentialGame, settings: AgentSettings, listeners: Int, steps: Int,
-        batch size: Int, random: Random
+        batch size: Int, random: Random, listenerTaught: (Int) -> Void = { _ in }
     ) -> EaseOfTeaching {
         let arena = Arena()
         let batch = GameBatch(size: size, candidates: game.candidates, arena: arena)
@@ -54,6 +55,7 @@ public struct EaseOfTeaching {
                 listener.module.step()
                 curve[step] += Double(listener.accuracy()) / Double(listeners)
             }
+            listenerTaught(index + 1)
         }
         return EaseOfTeaching(curve: curve)
     }
