@@ -113,19 +113,12 @@ extension TelemetryReport {
                         }
                     }.joined(separator: ",") + "\n"
                 }
-                let file = URL(fileURLWithPath: directory).appendingPathComponent(fileName(for: name) + ".csv").path
+                let file = URL(fileURLWithPath: directory).appendingPathComponent(RunFileName.of(name) + ".csv").path
                 try csv.write(toFile: file, atomically: true, encoding: .utf8)
                 files.append(file)
             }
             return files
         }
-    }
-
-    /// A run id made safe as a file name.
-    static func fileName(for run: String) -> String {
-        let safe = run.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "_" }
-        let name = String(safe).trimmingCharacters(in: CharacterSet(charactersIn: "."))
-        return name.isEmpty ? "run" : name
     }
 
     private static func csvField(_ text: String) -> String {

@@ -30,9 +30,9 @@ public struct RunCurves {
                         WHERE run = ? AND kind = ? AND step IS NOT NULL ORDER BY rank, step, seq
                         """, arguments: ["$.\(figure.field)", name, figure.kind.rawValue])
                     while let row = try rows.next() {
-                        // Stored rows are read defensively: a value that is not a number is skipped.
-                        guard let rank = row["rank"] as Int?, let step = row["step"] as Int?,
-                              let value = (row["value"] as DatabaseValue).storage.number else { continue }
+                        // Stored rows are read defensively (StoredValues): a value that is not a number is skipped.
+                        guard let rank = row.wholeNumber("rank"), let step = row.wholeNumber("step"),
+                              let value = row.realNumber("value"), value.isFinite else { continue }
                         byRank[rank, default: []].append((step, value))
                     }
                     if !byRank.isEmpty { figures.append((figure.name, byRank.keys.sorted().map { ($0, byRank[$0]!) })) }
@@ -41,20 +41,10 @@ public struct RunCurves {
                 for row in try Row.fetchAll(db, sql: """
                     SELECT rank, step FROM events WHERE run = ? AND kind = ? AND step IS NOT NULL ORDER BY step
                     """, arguments: [name, EventKind.reset.rawValue]) {
-                    if let rank = row["rank"] as Int?, let step = row["step"] as Int? { resets[rank, default: []].append(step) }
+                    if let rank = row.wholeNumber("rank"), let step = row.wholeNumber("step") { resets[rank, default: []].append(step) }
                 }
                 return RunCurves(run: name, figures: figures, resets: resets)
             }
-        }
-    }
-}
-
-private extension DatabaseValue.Storage {
-    var number: Double? {
-        switch self {
-        case let .int64(value): return Double(value)
-        case let .double(value): return value.isFinite ? value : nil
-        default: return nil
         }
     }
 }

@@ -57,22 +57,12 @@ final class TensorBoardExport {
     private func file(for event: ReceivedEvent) -> TensorBoardEventFile? {
         let key = "\(event.run)/\(event.rank)"
         if let file = files[key] { return file }
-        let path = "\(directory)/\(Self.safeName(event.run))/rank\(event.rank)"
+        let path = "\(directory)/\(RunFileName.of(event.run))/rank\(event.rank)"
         guard let file = try? TensorBoardEventFile(directory: path, time: event.time) else {
             FileHandle.standardError.write(Data("koine collect: cannot write TensorBoard files under \(path)\n".utf8))
             return nil
         }
         files[key] = file
         return file
-    }
-
-    /// A run id as one path component: letters, digits, '.', '-' and '_' kept, the rest '_'.
-    static func safeName(_ run: String) -> String {
-        let kept = run.unicodeScalars.map { scalar -> Character in
-            let allowed = CharacterSet.alphanumerics.contains(scalar) && scalar.isASCII || "._-".unicodeScalars.contains(scalar)
-            return allowed ? Character(scalar) : "_"
-        }
-        let name = String(kept)
-        return name.isEmpty || name.allSatisfy({ $0 == "." }) ? "_" + name : name
     }
 }

@@ -102,20 +102,5 @@ public struct LineChart {
     }
 }
 
-/// Text made safe inside SVG (XML) markup.
-func escaped(_ text: String) -> String {
-    var out = ""
-    for character in text {
-        switch character {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        default: out.append(character)
-        }
-    }
-    return out
-}
-
 /// Coordinates with two decimals: enough for a screen, short in the file.
 func format(_ value: Double) -> String { String(format: "%.2f", value) }

@@ -82,7 +82,7 @@ struct Report: ParsableCommand {
         var files: [String] = []
         for curves in try RunCurves.load(path: db, run: runIdentifier) {
             for (figure, chart) in Self.charts(curves, titled: { "\(curves.run): \($0)" }) {
-                let name = "\(Self.fileName(curves.run))-\(figure.replacingOccurrences(of: " ", with: "-")).svg"
+                let name = "\(RunFileName.of(curves.run))-\(figure.replacingOccurrences(of: " ", with: "-")).svg"
                 files += try SVGFile.write(chart.svg(), to: (directory as NSString).appendingPathComponent(name))
             }
         }
@@ -98,11 +98,6 @@ struct Report: ParsableCommand {
             }
             return (figure.name, LineChart(title: title(figure.name), xLabel: "step", yLabel: figure.name, series: series))
         }
-    }
-
-    /// A run id as a file name: letters, digits, '.', '-' and '_' kept, the rest '_'.
-    static func fileName(_ run: String) -> String {
-        String(run.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" })
     }
 
     private func fail(_ message: String) -> Never {

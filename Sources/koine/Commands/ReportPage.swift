@@ -10,7 +10,7 @@ import KoineTelemetry
 enum ReportPage {
     /// `runs`: where run directories live; a run's `lexicon.tsv` there is shown as a table.
     static func render(report: TelemetryReport, curves: [RunCurves], database: String, runs: String) -> String {
-        var body = "<h1>Koine runs in \(escape(database))</h1>\n"
+        var body = "<h1>Koine runs in \(escaped(database))</h1>\n"
         body += "<p>\(report.runs.count) run(s); the collector refused \(report.badFrames) bad frame(s) over \(report.sessions) session(s).</p>\n"
         for run in report.runs {
             let lexicon = try? String(contentsOfFile: "\(runs)/\(run.run)/lexicon.tsv", encoding: .utf8)
@@ -20,7 +20,7 @@ enum ReportPage {
             <?xml version="1.0" encoding="UTF-8"?>
             <!DOCTYPE html>
             <html xmlns="http://www.w3.org/1999/xhtml" lang="en">
-            <head><meta charset="utf-8"/><title>Koine report: \(escape(database))</title>
+            <head><meta charset="utf-8"/><title>Koine report: \(escaped(database))</title>
             <style>
             body { font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
             table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
@@ -36,12 +36,12 @@ enum ReportPage {
     }
 
     private static func section(_ run: RunReport, curves: RunCurves?, lexicon: String?) -> String {
-        var out = "<h2>Run \(escape(run.run))</h2>\n"
+        var out = "<h2>Run \(escaped(run.run))</h2>\n"
         let state = run.finished ? "finished" : "not finished (\(run.finishedRanks) of \(run.worldSize.map(String.init) ?? "?") ranks)"
         out += "<p>\(state); \(run.events) events; \(run.resets) resets; \(run.missing) missing and \(run.dropped) dropped events.</p>\n"
         if case let .object(fields)? = run.summary {
             out += "<h3>Summary</h3>\n<table>\n"
-            for (name, value) in fields { out += "<tr><td class=\"name\">\(escape(name))</td><td>\(escape(value.serialized))</td></tr>\n" }
+            for (name, value) in fields { out += "<tr><td class=\"name\">\(escaped(name))</td><td>\(escaped(value.serialized))</td></tr>\n" }
             out += "</table>\n"
         }
         if let curves, !curves.figures.isEmpty {
@@ -55,7 +55,7 @@ enum ReportPage {
                 .joined(separator: ", ") + (rank.gaps.count > 10 ? ", …" : "")
             out += "<tr><td>\(rank.rank)</td><td>\(rank.events)</td><td>\(rank.lastStep.map(String.init) ?? "–")</td>"
                 + "<td>\(rank.resets)</td><td>\(rank.missing)</td><td>\(rank.dropped)</td><td>\(rank.finished ? "yes" : "no")</td>"
-                + "<td class=\"name\">\(escape(gaps))</td></tr>\n"
+                + "<td class=\"name\">\(escaped(gaps))</td></tr>\n"
         }
         out += "</table>\n"
         if let curves, !curves.resets.isEmpty {
@@ -69,15 +69,15 @@ enum ReportPage {
             // lexicon.tsv: a header line, then rank, speaker, object, description, message.
             let lines = lexicon.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false) }
             if let header = lines.first {
-                out += "<h3>Lexicon</h3>\n<table>\n<tr>" + header.map { "<th>\(escape(String($0)))</th>" }.joined() + "</tr>\n"
+                out += "<h3>Lexicon</h3>\n<table>\n<tr>" + header.map { "<th>\(escaped(String($0)))</th>" }.joined() + "</tr>\n"
                 for fields in lines.dropFirst() {
-                    out += "<tr>" + fields.map { "<td class=\"name\">\(escape(String($0)))</td>" }.joined() + "</tr>\n"
+                    out += "<tr>" + fields.map { "<td class=\"name\">\(escaped(String($0)))</td>" }.joined() + "</tr>\n"
                 }
                 out += "</table>\n"
             }
         }
         if let config = run.config {
-            out += "<h3>Configuration</h3>\n<pre>\(escape(config.serialized))</pre>\n"
+            out += "<h3>Configuration</h3>\n<pre>\(escaped(config.serialized))</pre>\n"
         }
         return out
     }
@@ -86,21 +86,5 @@ enum ReportPage {
     static func inline(_ svg: String) -> String {
         guard svg.hasPrefix("<?xml"), let end = svg.range(of: "?>") else { return svg }
         return String(svg[end.upperBound...]).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    /// Text as XML character data: &, <, > and quotes escaped, control characters dropped.
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "\n", "\t": out.unicodeScalars.append(scalar)
-            default: if scalar.value >= 0x20 { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out
     }
 }
