@@ -60,6 +60,11 @@ final class ConfigurationKeyTests: XCTestCase {
             XCTAssertEqual(configuration.identity, identity, name)
         }
         XCTAssertEqual(try Configuration.parse("game: {}", source: "t").identity, 9_117_968_250_462_919_399)
+        // Keys added later count as soon as they leave their defaults.
+        for added in ["agents.symbol_input=one_hot", "population.reset.speaker_optimizer=true"] {
+            XCTAssertNotEqual(try Configuration.parse("game: {}", source: "t", overrides: [added]).identity,
+                              9_117_968_250_462_919_399, added)
+        }
     }
 
     /// config.yaml keeps its layout: sections in blocks, small groups and lists in flow style.

@@ -10,16 +10,13 @@ extension Configuration {
         Configuration.keys.map { ($0.path, $0.get(self).text) }
     }
 
-    /// Keys added after checkpoints were first written: at their defaults they
-    /// leave the identity as it was, so those checkpoints still resume.
-    static let laterKeys: Set<String> = ["agents.symbol_input", "population.reset.speaker_optimizer"]
-
     /// A hash of every setting that shapes training (all but `resumableKeys`):
     /// two configurations with the same identity give the same run.
     public var identity: UInt64 {
         var text = ""
         for (index, (key, value)) in settings.enumerated() where !Configuration.resumableKeys.contains(key) {
-            if Configuration.laterKeys.contains(key) && Configuration.keys[index].defaultValue.text == value { continue }
+            let declared = Configuration.keys[index]
+            if declared.addedLater && declared.defaultValue.text == value { continue }
             text += "\(key)=\(value)\n"
         }
         return Array(text.utf8).withUnsafeBytes { Checksum.fnv1a($0) }

@@ -51,6 +51,17 @@ public struct ConfigurationKey {
     /// Stores a value of the key's kind (as the reader returns it) in the field.
     let set: (inout Configuration, ConfigurationValue) -> Void
 
+    /// Added after checkpoints were first written: at its default the key is
+    /// left out of the identity, so those checkpoints still resume.
+    var addedLater = false
+
+    /// This key, marked as added after checkpoints were first written.
+    func added() -> ConfigurationKey {
+        var key = self
+        key.addedLater = true
+        return key
+    }
+
     /// `path` split at its dots.
     var components: [String] { path.split(separator: ".").map(String.init) }
 }

@@ -27,7 +27,7 @@ extension Configuration {
         .choice("agents.cell", \.cell, default: .lstm,
                 "the recurrent cell of speakers and listeners"),
         .choice("agents.symbol_input", \.symbolInput, default: .embedding,
-                "how symbols enter the cells: `embedding` (a learned table; the speaker learns its start vector) or `one_hot` (vocabulary-wide one-hot vectors, an all-zero start: Li & Bowling's code)"),
+                "how symbols enter the cells: `embedding` (a learned table; the speaker learns its start vector) or `one_hot` (vocabulary-wide one-hot vectors, an all-zero start: Li & Bowling's code)").added(),
         .integer("agents.hidden", \.hidden, default: 100, minimum: 1, maximum: 65_536,
                  "hidden size of cells, embeddings and the object encoder"),
         .choice("agents.channel", \.channel, default: .reinforce,
@@ -58,7 +58,7 @@ extension Configuration {
         .integer("population.reset.speakers.every", \.speakerReset.every, default: 0, minimum: 0,
                  "the speakers' reset period in steps"),
         .boolean("population.reset.speaker_optimizer", \.resetSpeakerOptimizer, default: false,
-                 "whether every listener reset also re-creates the speakers' optimizer state (Li & Bowling's code does)"),
+                 "whether every listener reset also re-creates the speakers' optimizer state (Li & Bowling's code does)").added(),
 
         .integer("train.steps", \.steps, default: 300_000, minimum: 1,
                  "training steps; one step is one batch of games for the whole population"),
