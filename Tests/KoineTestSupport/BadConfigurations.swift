@@ -56,7 +56,12 @@ public enum BadConfigurations {
         ("game: {}\neval: {distance: euclid}", [], ["eval.distance", "cosine"]),
         ("game: {}\ngame.vocab: 3", [], ["game.vocab", "cannot contain"]),
         ("game: {}\ntrain: {optimizer.lr: 3}", [], ["train.optimizer.lr", "cannot contain"]),
-        ("game: {kind: images}", [], ["game.kind"]),
+        ("game: {kind: pictures}", [], ["game.kind"]),
+        ("game: {kind: images, dataset: cifar10}", [], ["game.dataset_path"]),
+        ("game: {kind: images, candidates: 200}", [], ["game.candidates"]),
+        ("game: {kind: images}\nagents: {visual: {mode: pretrained}}", [], ["agents.visual.weights"]),
+        ("game: {kind: images, dataset: mnist}", [], ["game.dataset"]),
+        ("game: {kind: images}\neval: {ease_of_teaching: {every: 100}}", [], ["eval.ease_of_teaching.every"]),
     ] + sizes + yaml + endpoints + values
 
     /// Sizes the machine cannot hold (issue 13, item 5): refused from a memory

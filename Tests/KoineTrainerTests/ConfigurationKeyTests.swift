@@ -73,6 +73,9 @@ final class ConfigurationKeyTests: XCTestCase {
             seed: 1
             game:
               kind: attributes
+              dataset: shapes
+              dataset_path: ''
+              shapes: {train: 10000, test: 2000}
               attributes: [8, 4]
               holdout: 0
               candidates: 5
@@ -88,6 +91,8 @@ final class ConfigurationKeyTests: XCTestCase {
               temperature: 1.0
               baseline: mean
               encoder: shared
+              listener_loss: cross_entropy
+              visual: {mode: learned, widths: [32, 64, 128], convolutions: 2, batch_norm: true, weights: ''}
             population:
               speakers: 1
               listeners: 1
@@ -107,6 +112,7 @@ final class ConfigurationKeyTests: XCTestCase {
             eval:
               every: 6000
               distance: cosine
+              images: 2048
               ease_of_teaching: {every: 60000, listeners: 30, steps: 1000}
             telemetry:
               endpoint: tcp://127.0.0.1:5557

@@ -24,6 +24,7 @@ final class ConfigurationReadmeTests: XCTestCase {
 
     static func render(_ value: ConfigurationValue) -> String {
         switch value {
+        case .text(let text) where text.isEmpty: return "(none)"
         case .text, .integers: return "`\(value.text)`"
         case .integer, .real, .boolean: return value.text
         }

@@ -2,8 +2,8 @@ import KoineGame
 import KoineTensor
 
 /// A population's whole state in a checkpoint: every module's parameters,
-/// generation and optimizer state, the agents' baselines and births, and the
-/// position of every random stream. Gradients are not kept: they are zero
+/// generation and optimizer state, the agents' baselines and births, the
+/// position of every random stream and the encoders' statistics. Gradients are not kept: they are zero
 /// between steps.
 extension Population {
     /// Every module once: speakers, listeners, then the encoders.
@@ -35,6 +35,11 @@ extension Population {
         }
         for l in listeners.indices { payload.append(listenerStreams[l]) }
         payload.append(pairingStream)
+        // Batch norm's running statistics, last, so checkpoints of encoders
+        // without them read as before.
+        for encoder in encoders {
+            if let statistics = encoder.statistics { payload.append(floats: UnsafeBufferPointer(statistics.valueBuffer)) }
+        }
     }
 
     func restore(from reader: inout CheckpointReader) throws {
@@ -64,5 +69,10 @@ extension Population {
         }
         for l in listeners.indices { listenerStreams[l] = try reader.random() }
         pairingStream = try reader.random()
+        for (index, encoder) in encoders.enumerated() {
+            if let statistics = encoder.statistics {
+                try reader.floats(into: statistics.valueBuffer, what: "encoder \(index)'s statistics")
+            }
+        }
     }
 }

@@ -36,6 +36,7 @@ public enum EncoderMode: String, CaseIterable {
 
 public enum GameKind: String, CaseIterable {
     case attributes
+    case images
 }
 
 /// A run's whole configuration, every default filled in (see README: Configuration).
@@ -52,6 +53,10 @@ public struct Configuration {
     public var vocabulary = 0
     public var messageLength = 0
     public var variableLength = false
+    public var dataset = ImageDatasetKind.shapes
+    public var datasetPath = ""
+    public var shapesTrain = 0
+    public var shapesTest = 0
     // agents
     public var cell = CellKind.lstm
     public var symbolInput = SymbolInputKind.embedding
@@ -61,6 +66,12 @@ public struct Configuration {
     public var temperature = 0.0
     public var baseline = BaselineKind.none
     public var encoder = EncoderMode.shared
+    public var listenerLoss = ListenerLossKind.crossEntropy
+    public var visualMode = VisualEncoderMode.learned
+    public var visualWidths: [Int] = []
+    public var visualConvolutions = 0
+    public var visualBatchNorm = false
+    public var visualWeights = ""
     // population
     public var speakers = 0
     public var listeners = 0
@@ -83,6 +94,7 @@ public struct Configuration {
     // eval
     public var evalEvery = 0
     public var distance = MeaningDistance.cosine
+    public var evalImages = 0
     public var easeEvery = 0
     public var easeListeners = 0
     public var easeSteps = 0
@@ -125,6 +137,9 @@ public struct Configuration {
         let reader = ConfigurationReader(tree: tree, source: source)
         for key in Configuration.keys { key.set(&self, try reader.value(of: key)) }
         try reader.rejectUnknownKeys()
+        // Ease of teaching is the attribute game's measure: the image game
+        // has it off unless a configuration asks (and is then refused).
+        if game == .images && tree.value(at: ["eval", "ease_of_teaching", "every"]) == nil { easeEvery = 0 }
         self.tree = tree
         try validate(source: source)
     }
@@ -134,9 +149,10 @@ public struct Configuration {
         // Sizes first: past this check the object count and every buffer fit
         // in memory, so the arithmetic below cannot overflow.
         if let problem = MemoryEstimate(self).problem(self, source: source) { throw ConfigurationError(problem) }
+        if game == .images { try validateImages(source: source) }
         let objects = attributes.reduce(1, *)
         let training = objects - holdout
-        if candidates > training {
+        if game == .attributes && candidates > training {
             throw ConfigurationError("\(source): game.candidates: expected at most \(training) (the training objects), got \(candidates)")
         }
         if holdout > ObjectSpace.maximumHoldout(attributes) {
@@ -157,6 +173,29 @@ public struct Configuration {
         }
         if let problem = Endpoint.problem(with: telemetryEndpoint) ?? Configuration.unreachable(telemetryEndpoint) {
             throw ConfigurationError("\(source): telemetry.endpoint: \(problem), got '\(ConfigurationError.shown(telemetryEndpoint))'")
+        }
+    }
+
+    /// The image game's own cross-key checks (the data set itself is checked
+    /// when it is loaded, before anything is written).
+    private func validateImages(source: String) throws {
+        if candidates > batch {
+            throw ConfigurationError("\(source): game.candidates: the image game's candidates come from the batch's images; expected at most train.batch (\(batch)), got \(candidates)")
+        }
+        if dataset != .shapes && dataset != .fashionMNIST && datasetPath.isEmpty {
+            throw ConfigurationError("\(source): game.dataset_path: expected the directory of the \(dataset.rawValue) data set")
+        }
+        if visualMode == .pretrained && visualWeights.isEmpty {
+            throw ConfigurationError("\(source): agents.visual.weights: expected a weights file (`koine pretrain` writes one) for mode pretrained")
+        }
+        if easeEvery > 0 {
+            throw ConfigurationError("\(source): eval.ease_of_teaching.every: ease of teaching is measured in the attribute game only; expected 0 (or no key) for the image game, got \(easeEvery)")
+        }
+        if crossRank > 0 {
+            throw ConfigurationError("\(source): population.cross_rank: cross-rank games are played in the attribute game only so far; expected 0 for the image game, got \(crossRank)")
+        }
+        if evalImages < candidates {
+            throw ConfigurationError("\(source): eval.images: expected at least one scene of game.candidates (\(candidates)) held-out images, got \(evalImages)")
         }
     }
 
@@ -199,7 +238,7 @@ public struct Configuration {
         AgentSettings(
             vocabulary: vocabulary, messageLength: messageLength, variableLength: variableLength, cell: cell,
             symbolInput: symbolInput, hidden: hidden, channel: channel, entropy: Float(entropy), temperature: Float(temperature),
-            baseline: baseline,
+            baseline: baseline, listenerLoss: listenerLoss,
             optimizer: OptimizerSettings(kind: optimizer, learningRate: Float(learningRate), momentum: Float(momentum), clip: Float(clip)))
     }
 }

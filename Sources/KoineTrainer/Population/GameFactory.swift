@@ -4,11 +4,44 @@ import KoineTensor
 extension Configuration {
     /// The game this configuration plays; `random` draws whatever the game
     /// fixes for the whole run (the attribute game's held-out combinations).
+    /// The image game loads its data set here: a missing or malformed one
+    /// throws before the run writes anything.
     func makeGame(random: Random) throws -> ReferentialGame {
         switch game {
         case .attributes:
             return try AttributeGame(attributes: attributes, holdout: holdout, candidates: candidates,
                                      distance: distance, random: random)
+        case .images:
+            do {
+                return try makeImageGame()
+            } catch let error as ImageDatasetError {
+                throw ConfigurationError("game.dataset_path: \(error)")
+            } catch let error as VisualEncoderFileError {
+                throw ConfigurationError("agents.visual.weights: \(error)")
+            }
         }
+    }
+
+    private func makeImageGame() throws -> ImageGame {
+        let loaded = try loadImageDataset()
+        guard loaded.train.count >= batch else {
+            throw ConfigurationError("train.batch: the image game's batch is a scene of distinct training images; expected at most \(loaded.train.count) (the data set's training images), got \(batch)")
+        }
+        let game = ImageGame(dataset: loaded, candidates: candidates, sceneSize: batch, encoder: visualEncoderSettings,
+                             evaluatedImages: evalImages, distance: distance)
+        try game.checkEncoder(hidden: hidden)
+        return game
+    }
+
+    /// The image game's data set. The shapes are drawn from a fixed seed:
+    /// every run plays the same data set.
+    public func loadImageDataset() throws(ImageDatasetError) -> ImageDataset {
+        let options = ImageDatasetOptions(seed: 1, shapesTrain: shapesTrain, shapesTest: shapesTest)
+        return try ImageDataset.load(kind: dataset, path: datasetPath.isEmpty ? nil : datasetPath, options: options)
+    }
+
+    public var visualEncoderSettings: VisualEncoderSettings {
+        VisualEncoderSettings(mode: visualMode, widths: visualWidths, convolutionsPerBlock: visualConvolutions,
+                              batchNorm: visualBatchNorm, pretrainedPath: visualWeights.isEmpty ? nil : visualWeights)
     }
 }

@@ -41,7 +41,6 @@ public final class Population {
     public internal(set) var speakerBirths: [Int]
     public internal(set) var listenerBirths: [Int]
     let arena: Arena
-    let scratch: Indices
     public let communicator: Communicator
     let exchange: CrossRankExchange?
     /// Games per speaker batch played on another rank.
@@ -97,7 +96,6 @@ public final class Population {
         speakerRewards = arena.floats(batch)
         speakerBirths = Array(repeating: 0, count: configuration.speakers)
         listenerBirths = Array(repeating: 0, count: configuration.listeners)
-        scratch = arena.indices(max(batch, 1))
         let remote = communicator.size > 1 ? Int((configuration.crossRank * Double(batch)).rounded()) : 0
         remoteGames = remote
         exchange = remote > 0 ? CrossRankExchange(communicator: communicator, games: remote,
@@ -148,28 +146,33 @@ public final class Population {
 
     private func reinitialise(_ module: Module, encoder: ObjectEncoder) {
         module.reset()
-        if sharedEncoder == nil { encoder.module.reset() }
+        if sharedEncoder == nil { encoder.reset() }
     }
 
-    /// A checksum of every parameter of this rank (agents, then encoders).
+    /// A checksum of every parameter of this rank (agents, then encoders and
+    /// their statistics).
     public func parametersChecksum() -> UInt64 {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for speaker in speakers { hash = Checksum.combine(hash, speaker.module.parameters.checksum()) }
         for listener in listeners { hash = Checksum.combine(hash, listener.module.parameters.checksum()) }
-        for encoder in encoders { hash = Checksum.combine(hash, encoder.module.parameters.checksum()) }
+        for encoder in encoders { hash = Checksum.combine(hash, Population.checksum(of: encoder)) }
         return hash
+    }
+
+    /// An encoder's parameters and, when it has them, its statistics.
+    static func checksum(of encoder: ObjectEncoder) -> UInt64 {
+        let parameters = encoder.module.parameters.checksum()
+        guard let statistics = encoder.statistics else { return parameters }
+        return Checksum.combine(parameters, statistics.checksum())
     }
 
     /// The greedy lexicon of speaker `s`.
     public func lexicon(of s: Int) -> Lexicon {
-        let speaker = speakers[s]
-        speaker.encoder.forward()
-        return Evaluation.lexicon(of: speaker, objects: game.objectCount, scratch: scratch)
+        game.lexicon(of: speakers[s])
     }
 
     /// Greedy evaluation of every speaker with every listener, by the game's measures.
     public func evaluate() -> GameEvaluation {
-        for encoder in encoders { encoder.forward() }
-        return game.evaluate(speakers: speakers, listeners: listeners, batch: configuration.batch)
+        game.evaluate(speakers: speakers, listeners: listeners, encoders: encoders, batch: configuration.batch)
     }
 }

@@ -23,7 +23,12 @@ extension Population {
         var outcome = StepOutcome()
         // 1. Scheduled resets: fresh parameters and optimizer state.
         outcome.resets = applyResets(before: step)
-        // 2. Every object's encoding, once for the whole step.
+        // 2. The step's objects, when the game has more than a table holds
+        //    (drawn from the first speaker's game stream, which checkpoints
+        //    keep), and their encodings, once for the whole step.
+        if let scene = game.drawScene(random: &gameStreams[0]) {
+            for encoder in encoders { encoder.select(scene) }
+        }
         for encoder in encoders { encoder.forward() }
         // 3. Who plays whom.
         pairings.draw(step: step, random: &pairingStream)
@@ -75,6 +80,11 @@ extension Population {
             let parameters = shared.module.parameters
             let started = DispatchTime.now().uptimeNanoseconds
             try communicator.allreduceAverage(parameters.gradients, count: parameters.count)
+            // Batch norm's running statistics moved with each rank's own
+            // images; their mean keeps the replicas identical.
+            if let statistics = shared.statistics {
+                try communicator.allreduceAverage(statistics.values, count: statistics.count)
+            }
             outcome.allreduceSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         }
         // 9. The encoders' updates.

@@ -39,7 +39,7 @@ public final class Progress {
 }
 
 /// Numbers as a person reads them in a progress line.
-enum Format {
+public enum Format {
     static func thousands(_ value: Double) -> String {
         let whole = Int(value.rounded())
         var digits = String(abs(whole))
@@ -57,7 +57,7 @@ enum Format {
     }
 
     /// Seconds as `m:ss`, or `h:mm:ss` from an hour.
-    static func duration(_ seconds: Double) -> String {
+    public static func duration(_ seconds: Double) -> String {
         guard seconds.isFinite, seconds < 1e7 else { return "-" }
         let whole = Int(seconds.rounded())
         let (hours, minutes, rest) = (whole / 3600, whole / 60 % 60, whole % 60)

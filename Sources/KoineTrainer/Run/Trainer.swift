@@ -100,7 +100,7 @@ public final class Trainer {
     /// Stops the job when the encoder replicas are no longer bit-identical.
     private func checkEncoderReplicas(step: Int) throws {
         guard let shared = population.sharedEncoder else { return }
-        var low = Int64(bitPattern: shared.module.parameters.checksum()), high = low
+        var low = Int64(bitPattern: Population.checksum(of: shared)), high = low
         try communicator.allreduceMin(&low, count: 1)
         try communicator.allreduceMax(&high, count: 1)
         if low != high {

@@ -20,6 +20,14 @@ public enum BaselineKind: String, CaseIterable {
     case mean
 }
 
+/// What a listener minimises when its loss is differentiable (the Gumbel channel).
+public enum ListenerLossKind: String, CaseIterable {
+    /// Cross-entropy of the target's position under softmax(scores).
+    case crossEntropy = "cross_entropy"
+    /// Havrylov & Titov's hinge loss: Σ over distractors of max(0, 1 − s_target + s_k).
+    case hinge
+}
+
 /// Everything an agent's shape and learning rule depend on.
 public struct AgentSettings {
     public var vocabulary: Int
@@ -32,12 +40,14 @@ public struct AgentSettings {
     public var entropy: Float
     public var temperature: Float
     public var baseline: BaselineKind
+    public var listenerLoss: ListenerLossKind
     public var optimizer: OptimizerSettings
 
     public init(
         vocabulary: Int = 8, messageLength: Int = 2, variableLength: Bool = false, cell: CellKind = .lstm,
         symbolInput: SymbolInputKind = .embedding, hidden: Int = 100, channel: ChannelKind = .reinforce, entropy: Float = 0.1, temperature: Float = 1,
-        baseline: BaselineKind = .mean, optimizer: OptimizerSettings = OptimizerSettings()
+        baseline: BaselineKind = .mean, listenerLoss: ListenerLossKind = .crossEntropy,
+        optimizer: OptimizerSettings = OptimizerSettings()
     ) {
         self.vocabulary = vocabulary
         self.messageLength = messageLength
@@ -49,6 +59,7 @@ public struct AgentSettings {
         self.entropy = entropy
         self.temperature = temperature
         self.baseline = baseline
+        self.listenerLoss = listenerLoss
         self.optimizer = optimizer
     }
 

@@ -173,6 +173,23 @@ public final class Listener {
         return loss
     }
 
+    /// Supervised backward for the Gumbel channel with Havrylov & Titov's
+    /// hinge loss, Σ over distractors k of max(0, 1 − s_target + s_k), times
+    /// `scale`; the message gradient is added into `message.gradients` for the
+    /// speaker. Returns the loss's mean over the games.
+    @discardableResult
+    public func backwardHinge(scale: Float) -> Float {
+        guard let batch else { return 0 }
+        let s = scores.rows(0..<rows), ds = scoreGradient.rows(0..<rows)
+        let loss = HingeLoss.forward(scores: s, targets: batch.targetPositions)
+        HingeLoss.backward(scores: s, targets: batch.targetPositions, scoreGradient: ds, scale: scale)
+        backwardFromScores(ds)
+        return loss
+    }
+
+    /// The scores of the last `listen`, `games × candidates`.
+    public var lastScores: Matrix { scores.rows(0..<rows) }
+
     private func backwardFromScores(_ ds: Matrix) {
         guard let batch, let message else { return }
         let v = settings.vocabulary

@@ -62,7 +62,8 @@ public final class Speaker {
         let h = settings.hidden, v = settings.vocabulary, length = settings.messageLength
         let parameters = Parameters(count: Speaker.parameterCount(settings))
         symbolInput = SymbolInput(kind: settings.symbolInput, symbols: v + 1, vocabulary: v, hidden: h, parameters: parameters)
-        let objects = encoder.table.rows
+        // The most rows a table (all objects, or a step's scene) can have.
+        let objects = encoder.capacity
         let perObject = settings.cell == .lstm && settings.channel == .reinforce && objects <= capacity
         perObjectFirstStep = perObject
         unroll = RecurrentUnroll(kind: settings.cell, input: symbolInput.width, hidden: h, steps: length, capacity: capacity,
@@ -132,7 +133,7 @@ public final class Speaker {
             }
             let z = logits[t].rows(0..<rows)
             if t == 0 && perObjectFirstStep {
-                output.forward(unroll.hiddenState(0), into: objectLogits)
+                output.forward(unroll.hiddenState(0), into: objectLogits.rows(0..<table.rows))
                 for b in 0..<rows { z.row(b).update(from: objectLogits.row(targets[b]), count: v) }
             } else {
                 output.forward(unroll.hiddenState(t), into: z)
@@ -190,9 +191,10 @@ public final class Speaker {
                 entropyGradient: entropyGradient, logitGradient: dz)
             if t == 0 && perObjectFirstStep {
                 // Each game's logit gradient goes back to its target's row.
-                objectLogitGradients.zero()
-                for b in 0..<rows { Kernels.axpy(1, dz.row(b), objectLogitGradients.row(targets[b]), count: dz.columns) }
-                output.backward(unroll.hiddenState(0), outputGradient: objectLogitGradients,
+                let objectGradients = objectLogitGradients.rows(0..<encoder.table.rows)
+                objectGradients.zero()
+                for b in 0..<rows { Kernels.axpy(1, dz.row(b), objectGradients.row(targets[b]), count: dz.columns) }
+                output.backward(unroll.hiddenState(0), outputGradient: objectGradients,
                                 inputGradient: unroll.hiddenGradient(0), accumulateInput: true)
                 unroll.backward(step: 0, input: nil, initialHidden: nil, inputGradient: nil, initialHiddenGradient: nil,
                                 inputPrepared: true)

@@ -40,6 +40,6 @@ public func makeChannel(_ settings: AgentSettings, capacity: Int) -> Channel {
     switch settings.channel {
     case .reinforce: return ReinforceChannel(entropyWeight: settings.entropy, baseline: settings.baseline,
                                              messageLength: settings.messageLength, capacity: capacity)
-    case .gumbel: return GumbelChannel()
+    case .gumbel: return GumbelChannel(loss: settings.listenerLoss)
     }
 }

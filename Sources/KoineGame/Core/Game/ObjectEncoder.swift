@@ -1,17 +1,39 @@
 import KoineTensor
 
-/// What agents see of objects: a table with one encoding per object id,
-/// recomputed once per step, and its gradient, which every game that read the
-/// table adds into. One encoder may serve every agent of a population (the
-/// design's shared encoder, all-reduced across ranks) or one agent alone.
+/// What agents see of objects: a table with one encoding per object of the
+/// step's scene, recomputed once per step, and its gradient, which every game
+/// that read the table adds into. One encoder may serve every agent of a
+/// population (the design's shared encoder, all-reduced across ranks) or one
+/// agent alone.
+///
+/// A game whose objects all fit in one table (the attribute game's 32) has
+/// no scene: the table covers every object and row i is object i. A game
+/// with more objects than a step can encode (the image game's data set)
+/// names each step's objects with `select` before `forward`, and its games
+/// name objects by their row in that selection.
 public protocol ObjectEncoder: AnyObject {
     var module: Module { get }
-    /// Encoding of every object, `objects × hidden`.
+    /// The most rows a table can have.
+    var capacity: Int { get }
+    /// Encoding of every object of the scene, `objects × hidden`.
     var table: Matrix { get }
     /// ∂L/∂table, accumulated by every game that read the table.
     var tableGradient: Matrix { get }
+    /// State that is neither trained nor all-reduced as a gradient but must
+    /// match across replicas and survive checkpoints (batch norm's running
+    /// statistics); nil when there is none.
+    var statistics: Parameters? { get }
+    /// Batch statistics (training) or running ones (evaluation), for encoders
+    /// with batch norm; the others compute the same either way.
+    var training: Bool { get set }
+    /// Makes `objects` (ids of the game's objects) the scene the next
+    /// `forward` encodes: table row i encodes `objects[i]`.
+    func select(_ objects: Indices)
     /// Recomputes the table from the current parameters.
     func forward()
     /// Turns the accumulated table gradient into parameter gradients and clears it.
     func backward()
+    /// Fresh parameters and optimizer state (and statistics), as for a newly
+    /// built encoder of the module's next generation.
+    func reset()
 }

@@ -4,24 +4,36 @@ import KoineTensor
 /// and cross-rank games see it: objects named by ids `0..<objectCount`, games
 /// drawn over them (a target among `candidates`), an encoder that turns
 /// objects into what agents read, and the figures that measure a language.
-/// The attribute game of Li & Bowling is one; the image game will be another.
+/// The attribute game of Li & Bowling is one, the image game of Havrylov &
+/// Titov another.
 public protocol ReferentialGame: AnyObject {
     /// Objects agents can be shown.
     var objectCount: Int { get }
     /// Objects per game: the target and its distractors.
     var candidates: Int { get }
 
-    /// Fills `batch` with training games.
+    /// The objects this step's games are played over, which every encoder
+    /// encodes once (`ObjectEncoder.select`); games then name objects by
+    /// their position in it. Nil when the encoders' tables cover every object
+    /// (the attribute game), so games name objects by id.
+    func drawScene(random: inout Random) -> Indices?
+
+    /// Fills `batch` with training games (over the scene, when there is one).
     func sample(into batch: GameBatch, random: inout Random)
 
     /// A fresh encoder of this game's objects into `hidden` features.
     func makeEncoder(hidden: Int, optimizer: OptimizerSettings, random: Random) -> ObjectEncoder
 
     /// Greedy play of every speaker with every listener, and the figures of
-    /// the speakers' languages. The agents' encoders must be current.
-    func evaluate(speakers: [Speaker], listeners: [Listener], batch: Int) -> GameEvaluation
+    /// the speakers' languages; `encoders` are the agents' (each once).
+    func evaluate(speakers: [Speaker], listeners: [Listener], encoders: [ObjectEncoder], batch: Int) -> GameEvaluation
 
-    /// What an object is, for people (`lexicon.tsv`): e.g. its attribute values.
+    /// The speaker's greedy message for each object people are shown in
+    /// `lexicon.tsv` (every object of the attribute game; the held-out
+    /// images of the image game), in the order `describe(object:)` numbers them.
+    func lexicon(of speaker: Speaker) -> Lexicon
+
+    /// What the lexicon's object `object` is, for people: e.g. its attribute values.
     func describe(object: Int) -> String
 
     /// The column name of those descriptions.

@@ -13,6 +13,10 @@ public final class AttributeEncoder: ObjectEncoder {
     /// ∂L/∂table, accumulated by every game that read the table.
     public let tableGradient: Matrix
     private let arena = Arena()
+    /// No batch norm: the same encoding in either mode.
+    public var training = true
+    public var statistics: Parameters? { nil }
+    public var capacity: Int { space.count }
 
     public static func parameterCount(space: ObjectSpace, hidden: Int) -> Int {
         Linear.parameterCount(input: space.width, output: hidden)
@@ -26,6 +30,15 @@ public final class AttributeEncoder: ObjectEncoder {
         table = arena.matrix(rows: space.count, columns: hidden)
         tableGradient = arena.matrix(rows: space.count, columns: hidden)
     }
+
+    /// The table always covers every object in id order: the attribute game
+    /// has no scene, and a selection must be exactly that.
+    public func select(_ objects: Indices) {
+        precondition(objects.count == space.count && (0..<objects.count).allSatisfy { objects[$0] == $0 },
+                     "attribute encoder: its table covers every object in order")
+    }
+
+    public func reset() { module.reset() }
 
     public func forward() {
         linear.forward(space.encodings, into: table)

@@ -22,6 +22,9 @@ public final class AttributeGame: ReferentialGame {
         sampler = GameSampler(targets: space.trainingObjects, distractors: space.trainingObjects, candidates: candidates)
     }
 
+    /// Every object fits the encoders' tables: no scene.
+    public func drawScene(random: inout Random) -> Indices? { nil }
+
     public func sample(into batch: GameBatch, random: inout Random) {
         sampler.sample(into: batch, random: &random)
     }
@@ -41,7 +44,15 @@ public final class AttributeGame: ReferentialGame {
     /// does not move the figure by a whole object's share.
     static func repeats(_ targets: Int) -> Int { max(1, (1000 + targets - 1) / max(targets, 1)) }
 
-    public func evaluate(speakers: [Speaker], listeners: [Listener], batch size: Int) -> GameEvaluation {
+    public func lexicon(of speaker: Speaker) -> Lexicon {
+        speaker.encoder.forward()
+        let arena = Arena()
+        defer { withExtendedLifetime(arena) {} }
+        return Evaluation.lexicon(of: speaker, objects: space.count, scratch: arena.indices(max(speaker.capacity, 1)))
+    }
+
+    public func evaluate(speakers: [Speaker], listeners: [Listener], encoders: [ObjectEncoder], batch size: Int) -> GameEvaluation {
+        for encoder in encoders { encoder.forward() }
         let arena = Arena()
         let scratch = arena.indices(max(size, 1))
         let lexicons = speakers.map { Evaluation.lexicon(of: $0, objects: space.count, scratch: scratch) }

@@ -50,6 +50,16 @@ public struct ImageDataset {
     public let test: ImageSet
 
     public var classNames: [String] { train.classNames }
+
+    /// The training images followed by the test images, as one set: what an
+    /// encoder that plays or is scored on both splits reads.
+    public var trainThenTest: ImageSet {
+        ImageSet(channels: channels, height: height, width: width, pixels: train.pixels + test.pixels,
+                 labels: train.labels + test.labels, classNames: classNames,
+                 attributes: train.attributes.flatMap { train in
+                     test.attributes.map { ImageAttributes(names: train.names, valueNames: train.valueNames, values: train.values + $0.values) }
+                 })
+    }
     public var channels: Int { train.channels }
     public var height: Int { train.height }
     public var width: Int { train.width }

@@ -24,10 +24,14 @@ public final class VisualEncoder: ObjectEncoder {
     /// The stack's parameters: `module.parameters` itself when learned (its
     /// first `layout.parameterCount` values), a frozen block of its own otherwise.
     public let stackParameters: Parameters
-    /// The batch norms' running statistics (not trained, not all-reduced).
-    public let statistics: Parameters
+    /// The batch norms' running statistics (not trained; averaged over ranks
+    /// by the trainer so replicas stay identical).
+    public let runningStatistics: Parameters
     /// Training-mode batch norm when true; evaluation mode (running statistics) when false.
     public var training = true
+    /// The images whose features set the frozen cache's standardisation (the
+    /// training split's, so held-out images do not shape it).
+    public let standardizedImages: Int
     /// Frozen modes: each feature channel's mean over the data set and the
     /// inverse of its standard deviation, applied to the cache.
     public private(set) var featureMean: [Float] = []
@@ -52,20 +56,24 @@ public final class VisualEncoder: ObjectEncoder {
 
     /// Builds the encoder; `pretrained` reads `settings.pretrainedPath`, and a
     /// missing, corrupt or mismatched file throws a `VisualEncoderFileError`.
+    /// `standardizeOver`: the first that many images set the frozen cache's
+    /// standardisation (all of them by default).
     public init(images: ImageSet, settings: VisualEncoderSettings, hidden: Int, maxBatch: Int,
-                optimizer: OptimizerSettings, initializer: Random) throws {
+                optimizer: OptimizerSettings, initializer: Random, standardizeOver: Int? = nil) throws {
         precondition(maxBatch > 0 && hidden > 0, "visual encoder: batch \(maxBatch), hidden \(hidden)")
         self.images = images
         self.settings = settings
         self.hidden = hidden
         self.maxBatch = maxBatch
+        standardizedImages = min(standardizeOver ?? images.count, images.count)
         layout = settings.layout(inputChannels: images.channels)
         let image = ImageShape(height: images.height, width: images.width, channels: images.channels)
         let linearCount = Linear.parameterCount(input: layout.featureWidth, output: hidden)
         let frozen = settings.mode != .learned
         let trainable = Parameters(count: linearCount + (frozen ? 0 : layout.parameterCount))
         stackParameters = frozen ? Parameters(count: layout.parameterCount) : trainable
-        statistics = Parameters(count: layout.statisticCount)
+        let statistics = Parameters(count: layout.statisticCount)
+        runningStatistics = statistics
         // The stack claims first, so in learned mode it is the module's prefix.
         stack = VisualStack(image: image, layout: layout, maxBatch: maxBatch, parameters: stackParameters, statistics: statistics, arena: arena)
         projection = Linear(input: layout.featureWidth, output: hidden, parameters: trainable)
@@ -107,6 +115,12 @@ public final class VisualEncoder: ObjectEncoder {
     /// Channels of the stack's pooled features.
     public var featureWidth: Int { layout.featureWidth }
 
+    public var capacity: Int { maxBatch }
+
+    /// Learned with batch norm: the running statistics, which training moves.
+    /// Frozen, they are fixed by the seed or the weights file.
+    public var statistics: Parameters? { featureCache == nil && layout.batchNorm ? runningStatistics : nil }
+
     /// The current batch's encodings, `batch × hidden`.
     public var table: Matrix { tableBuffer.rows(0..<batch) }
     public var tableGradient: Matrix { tableGradientBuffer.rows(0..<batch) }
@@ -114,13 +128,23 @@ public final class VisualEncoder: ObjectEncoder {
     public var features: Matrix { (featureCache == nil ? stack.features : cachedFeatures).rows(0..<batch) }
 
     /// Makes `indices` (into `images`) the batch the next `forward` encodes.
-    public func select(_ indices: [Int]) {
-        precondition(!indices.isEmpty && indices.count <= maxBatch, "visual encoder: \(indices.count) images for a batch of at most \(maxBatch)")
-        for (position, index) in indices.enumerated() {
+    public func select(_ indices: Indices) {
+        precondition(indices.count > 0 && indices.count <= maxBatch, "visual encoder: \(indices.count) images for a batch of at most \(maxBatch)")
+        for position in 0..<indices.count {
+            let index = indices[position]
             precondition(index >= 0 && index < images.count, "visual encoder: image \(index) of \(images.count)")
             selected[position] = index
         }
         batch = indices.count
+    }
+
+    public func select(_ indices: [Int]) {
+        indices.withUnsafeBufferPointer { buffer in
+            let copy = UnsafeMutablePointer<Int32>.allocate(capacity: max(buffer.count, 1))
+            defer { copy.deallocate() }
+            for (i, index) in buffer.enumerated() { copy[i] = Int32(truncatingIfNeeded: index) }
+            select(Indices(copy, count: buffer.count))
+        }
     }
 
     public func forward() {
@@ -153,7 +177,7 @@ public final class VisualEncoder: ObjectEncoder {
         module.reset()
         if featureCache == nil {
             var unused = module.initializer
-            statistics.initialize(using: &unused)
+            runningStatistics.initialize(using: &unused)
         }
     }
 
@@ -194,11 +218,11 @@ public final class VisualEncoder: ObjectEncoder {
     /// unit scale whatever the stack; a channel constant over the data set is
     /// only centred.
     func standardize(_ cache: Matrix) {
-        let width = layout.featureWidth, count = Double(cache.rows)
+        let width = layout.featureWidth, fitted = max(standardizedImages, 1), count = Double(fitted)
         var mean = [Double](repeating: 0, count: width), variance = [Double](repeating: 0, count: width)
-        for row in 0..<cache.rows { for c in 0..<width { mean[c] += Double(cache[row, c]) } }
+        for row in 0..<fitted { for c in 0..<width { mean[c] += Double(cache[row, c]) } }
         for c in 0..<width { mean[c] /= count }
-        for row in 0..<cache.rows {
+        for row in 0..<fitted {
             for c in 0..<width {
                 let deviation = Double(cache[row, c]) - mean[c]
                 variance[c] += deviation * deviation
@@ -214,6 +238,6 @@ public final class VisualEncoder: ObjectEncoder {
     /// The stack's weights and statistics, for `VisualEncoderFile.write(to:)`.
     public var stackFile: VisualEncoderFile {
         VisualEncoderFile(layout: layout, parameters: Array(UnsafeBufferPointer(start: stackParameters.values, count: layout.parameterCount)),
-                          statistics: Array(statistics.valueBuffer))
+                          statistics: Array(runningStatistics.valueBuffer))
     }
 }

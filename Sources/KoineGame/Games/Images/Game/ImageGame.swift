@@ -1,0 +1,120 @@
+import KoineTensor
+
+/// The image referential game of Havrylov & Titov (2017) as Mihai & Hare
+/// (2019) play it: each step draws a scene of `sceneSize` distinct training
+/// images (the batch); every image of the scene is the target of one game and
+/// the listener picks it among `candidates` images of the same scene (all of
+/// them, the target and 127 distractors, in their setting). Objects are the
+/// training images (ids `0..<trainingCount`) followed by the held-out ones,
+/// which evaluation plays in fixed scenes of consecutive images.
+public final class ImageGame: ReferentialGame {
+    public let dataset: ImageDataset
+    /// Training images, then held-out images: what the encoders see.
+    public let images: ImageSet
+    public let trainingCount: Int
+    public let candidates: Int
+    /// Images per step's scene: the batch, every one a target once.
+    public let sceneSize: Int
+    public let encoderSettings: VisualEncoderSettings
+    /// Held-out images evaluated (the first this many of the test split).
+    public let evaluatedImages: Int
+    /// Meaning distance of topsim over ground-truth attributes (`shapes`).
+    public let distance: MeaningDistance
+    let sampler: GameSampler
+    let arena = Arena()
+    let scene: Indices
+    /// `stamp[id] == drawn` marks images already in the scene being drawn.
+    var stamp: [Int]
+    var drawn = 0
+
+    public var objectCount: Int { images.count }
+
+    public init(dataset: ImageDataset, candidates: Int, sceneSize: Int, encoder: VisualEncoderSettings,
+                evaluatedImages: Int, distance: MeaningDistance) {
+        precondition(candidates >= 2 && candidates <= sceneSize && sceneSize <= dataset.train.count,
+                     "image game: \(candidates) candidates in scenes of \(sceneSize) from \(dataset.train.count) images")
+        self.dataset = dataset
+        images = dataset.trainThenTest
+        trainingCount = dataset.train.count
+        self.candidates = candidates
+        self.sceneSize = sceneSize
+        encoderSettings = encoder
+        self.evaluatedImages = min(evaluatedImages, dataset.test.count)
+        self.distance = distance
+        sampler = GameSampler(targets: Array(0..<sceneSize), distractors: Array(0..<sceneSize), candidates: candidates)
+        scene = arena.indices(sceneSize)
+        stamp = [Int](repeating: -1, count: dataset.train.count)
+    }
+
+    /// `sceneSize` distinct training images, uniformly.
+    public func drawScene(random: inout Random) -> Indices? {
+        drawn += 1
+        var filled = 0
+        while filled < sceneSize {
+            let image = random.nextInt(below: trainingCount)
+            if stamp[image] == drawn { continue }
+            stamp[image] = drawn
+            scene[filled] = image
+            filled += 1
+        }
+        return scene
+    }
+
+    /// Game b's target is the scene's image b; its candidates are the whole
+    /// scene in order, or with fewer candidates, distinct images of it shuffled.
+    public func sample(into batch: GameBatch, random: inout Random) {
+        precondition(batch.size <= sceneSize)
+        for game in 0..<batch.size { fill(game: game, batch: batch, random: &random) }
+    }
+
+    func fill(game: Int, batch: GameBatch, random: inout Random) {
+        guard candidates == sceneSize else {
+            sampler.fill(game: game, target: Int32(game), batch: batch, random: &random)
+            return
+        }
+        batch.targets[game] = game
+        batch.targetPositions[game] = game
+        let row = batch.candidates.base + game * candidates
+        for k in 0..<candidates { row[k] = Int32(k) }
+    }
+
+    public func makeEncoder(hidden: Int, optimizer: OptimizerSettings, random: Random) -> ObjectEncoder {
+        // The settings were checked when the game was made (see `checkEncoder`).
+        try! makeVisualEncoder(hidden: hidden, optimizer: optimizer, random: random)
+    }
+
+    /// A visual encoder for this game's images; `pretrained` reads its weights file.
+    public func makeVisualEncoder(hidden: Int, optimizer: OptimizerSettings, random: Random) throws -> VisualEncoder {
+        try VisualEncoder(images: images, settings: encoderSettings, hidden: hidden, maxBatch: sceneSize,
+                          optimizer: optimizer, initializer: random, standardizeOver: trainingCount)
+    }
+
+    /// Throws the weights file's problem, if any, before a population is built.
+    public func checkEncoder(hidden: Int) throws {
+        guard encoderSettings.mode == .pretrained else { return }
+        let path = encoderSettings.pretrainedPath ?? "", layout = encoderSettings.layout(inputChannels: images.channels)
+        guard !path.isEmpty else { throw VisualEncoderFileError(path: "(none)", problem: "the pretrained mode needs a weights file") }
+        let file = try VisualEncoderFile.read(from: path)
+        guard file.layout == layout else {
+            throw VisualEncoderFileError(path: path, problem: "holds a stack of \(file.layout), the encoder is configured for \(layout)")
+        }
+    }
+
+    /// Held-out image `object` (numbered from 0 within the evaluated ones).
+    public func describe(object: Int) -> String {
+        let id = trainingCount + object
+        let label = images.classNames[images.labels[id]]
+        guard let attributes = images.attributes else { return label }
+        let values = attributes.values(of: id)
+        return attributes.names.indices.map { "\(attributes.names[$0])=\(attributes.valueNames[$0][values[$0]])" }
+            .joined(separator: ",")
+    }
+
+    public var descriptionColumn: String { images.attributes == nil ? "class" : "attributes" }
+
+    /// The held-out scenes: consecutive test images, `sceneSize` at a time;
+    /// the images past the last whole scene are not played.
+    var evaluationScenes: [Range<Int>] {
+        (0..<evaluatedImages / sceneSize).map { $0 * sceneSize..<($0 + 1) * sceneSize }
+    }
+}

@@ -1,0 +1,143 @@
+import KoineTensor
+
+/// Greedy play on held-out images and Mihai & Hare's measures of it: the
+/// communication rate (and its standard deviation over games, as they
+/// report it), the top-5 rate, how many of the five best-scored images
+/// share the target's class, and the mean rank of the images of the
+/// target's class (1 is the best score; both counts include the target);
+/// with the messages' length, symbols and, on `shapes`, their topographic
+/// similarity and positional disentanglement over the drawn attributes.
+extension ImageGame {
+    public func evaluate(speakers: [Speaker], listeners: [Listener], encoders: [ObjectEncoder], batch _: Int) -> GameEvaluation {
+        let arena = Arena()
+        defer { withExtendedLifetime(arena) {} }
+        let batch = GameBatch(size: sceneSize, candidates: candidates, arena: arena)
+        let ids = arena.indices(sceneSize)
+        var tally = ImageGameTally()
+        var messages = [[[Int]]](repeating: [], count: speakers.count)
+        for encoder in encoders { encoder.training = false }
+        defer { for encoder in encoders { encoder.training = true } }
+        var random = Random(seed: 0).split(99)   // the same games at every evaluation
+        for scene in evaluationScenes {
+            for (position, image) in scene.enumerated() { ids[position] = trainingCount + image }
+            for encoder in encoders {
+                encoder.select(ids)
+                encoder.forward()
+            }
+            for game in 0..<sceneSize { fill(game: game, batch: batch, random: &random) }
+            for (s, speaker) in speakers.enumerated() {
+                speaker.speak(targets: batch.targets, random: &random, greedy: true)
+                for game in 0..<sceneSize { messages[s].append(speaker.message.symbols(of: game)) }
+                for listener in listeners {
+                    listener.listen(to: speaker.message, batch: batch, random: &random, greedy: true)
+                    tally.add(scores: listener.lastScores, batch: batch) { self.images.labels[ids[$0]] }
+                }
+            }
+        }
+        let end = speakers.first.map { $0.settings.variableLength ? Int($0.settings.endOfMessage) : nil } ?? nil
+        let lexicons = messages.map { Lexicon(messages: $0, endOfMessage: end) }
+        let count = Double(max(lexicons.count, 1))
+        func mean(_ figure: (Lexicon) -> Double) -> Double { lexicons.map(figure).reduce(0, +) / count }
+        var figures: [(name: String, value: Double)] = [
+            ("accuracy", tally.rate),
+            ("accuracy_sd", tally.rateDeviation),
+            ("top5", tally.top5Rate),
+            ("class_in_top5", tally.classInTop5),
+            ("class_rank", tally.classRank),
+            ("message_length", mean { lexicon in
+                let total = lexicon.messages.indices.reduce(0) { $0 + ImageGame.length(lexicon.messages[$1], end: end) }
+                return Double(total) / Double(max(lexicon.messages.count, 1))
+            }),
+            ("symbols_used", mean { lexicon in
+                Double(Set(lexicon.messages.flatMap { $0 }.filter { $0 != end }).count)
+            }),
+            ("entropy", mean(\.entropy)),
+            ("lexicon_size", mean { Double($0.size) }),
+        ]
+        if let attributes = images.attributes {
+            let measured = lexicons.map { attributeFigures($0, attributes: attributes) }
+            figures.append(("topsim", measured.map(\.topsim).reduce(0, +) / count))
+            figures.append(("posdis", measured.map(\.posdis).reduce(0, +) / count))
+        }
+        return GameEvaluation(figures: figures, lexicons: lexicons, spreadFigures: ["accuracy"])
+    }
+
+    public func lexicon(of speaker: Speaker) -> Lexicon {
+        evaluate(speakers: [speaker], listeners: [], encoders: [speaker.encoder], batch: sceneSize).lexicons[0]
+    }
+
+    /// Symbols up to and including the end symbol (all of them at fixed length).
+    static func length(_ message: [Int], end: Int?) -> Int {
+        guard let end, let first = message.firstIndex(of: end) else { return message.count }
+        return first + 1
+    }
+
+    /// Images whose pairs topsim compares: Levenshtein over every pair is
+    /// quadratic, and a few hundred images measure it well.
+    static let attributeSample = 500
+
+    /// Topographic similarity and positional disentanglement of messages
+    /// about the held-out images' drawn attributes, over the first distinct
+    /// attribute tuples (one image each).
+    func attributeFigures(_ lexicon: Lexicon, attributes: ImageAttributes) -> (topsim: Double, posdis: Double) {
+        guard let space = try? ObjectSpace(attributes: attributes.sizes, holdout: 0, random: Random(seed: 0)) else { return (0, 0) }
+        var messages = [[Int]](repeating: [], count: space.count)
+        var objects: [Int] = []
+        for image in 0..<lexicon.messages.count where objects.count < ImageGame.attributeSample {
+            let object = attributes.object(of: trainingCount + image)
+            if messages[object].isEmpty && !lexicon.messages[image].isEmpty {
+                messages[object] = lexicon.messages[image]
+                objects.append(object)
+            }
+        }
+        guard objects.count >= 2 else { return (0, 0) }
+        let byObject = Lexicon(messages: messages.map { $0.isEmpty ? lexicon.messages[0] : $0 }, endOfMessage: lexicon.endOfMessage)
+        return (TopographicSimilarity.measure(lexicon: byObject, space: space, objects: objects, distance: distance),
+                Disentanglement.positional(lexicon: byObject, space: space, objects: objects))
+    }
+}
+
+/// Sums of the image game's per-game measures.
+struct ImageGameTally {
+    var games = 0.0
+    var wins = 0.0
+    var top5 = 0.0
+    var classInTop5Total = 0.0
+    var classRankTotal = 0.0
+    private var order: [Int] = []
+
+    /// One listener's games: `scores` rows against `batch`'s candidates;
+    /// `label(id)` is the class of the scene's image `id`.
+    mutating func add(scores: Matrix, batch: GameBatch, label: (Int) -> Int) {
+        let k = batch.candidateCount
+        if order.count != k { order = Array(0..<k) }
+        for game in 0..<scores.rows {
+            let row = scores.row(game), target = batch.targetPositions[game]
+            let targetScore = row[target]
+            var above = 0
+            for j in 0..<k where row[j] > targetScore || (row[j] == targetScore && j < target) { above += 1 }
+            games += 1
+            if above == 0 { wins += 1 }
+            if above < 5 { top5 += 1 }
+            // Best score first; equal scores in candidate order, as the greedy choice breaks ties.
+            for j in 0..<k { order[j] = j }
+            order.sort { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }
+            let targetClass = label(batch.candidates[game * k + target])
+            var inTop5 = 0, rankSum = 0, members = 0
+            for (rank, j) in order.enumerated() where label(batch.candidates[game * k + j]) == targetClass {
+                if rank < 5 { inTop5 += 1 }
+                rankSum += rank + 1
+                members += 1
+            }
+            classInTop5Total += Double(inTop5)
+            classRankTotal += Double(rankSum) / Double(members)
+        }
+    }
+
+    var rate: Double { games > 0 ? wins / games : 0 }
+    /// The standard deviation of the 0/1 outcome over games.
+    var rateDeviation: Double { (rate * (1 - rate)).squareRoot() }
+    var top5Rate: Double { games > 0 ? top5 / games : 0 }
+    var classInTop5: Double { games > 0 ? classInTop5Total / games : 0 }
+    var classRank: Double { games > 0 ? classRankTotal / games : 0 }
+}

@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+import KoineGame
+import KoineTelemetry
+import KoineTensor
+import KoineTrainer
+
+/// `koine pretrain`: trains the visual encoder of an image-game config as a
+/// classifier of its data set's labels and writes the weights file that
+/// `agents.visual.mode: pretrained` reads — Koine's stand-in for ImageNet
+/// pretraining, which cannot be had here.
+struct Pretrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Pretrain an image config's visual encoder as a classifier and write its weights file.",
+        discussion: """
+            Reads the data set (game.dataset, game.dataset_path) and the encoder's shape (agents.visual.widths, \
+            convolutions, batch_norm) from --config, trains the stack with a linear head over the data set's \
+            classes (cross-entropy, Adam, shuffled batches, batch norm in training mode), reports training and \
+            test accuracy after each epoch, and writes the stack's weights and running statistics to --out. \
+            This stands in for Mihai & Hare's ImageNet-pretrained VGG16: the stack learns the data set's own \
+            labels instead of ImageNet's.
+            Example: koine pretrain --config configs/mihai-hare/pretrained.yaml --out data/cifar10-encoder.weights --epochs 5
+            """)
+
+    @Option(help: "An image-game configuration (its data set and agents.visual are used).") var config: String
+    @Option(name: .customLong("set"), help: "Override a configuration key (repeatable).") var overrides: [String] = []
+    @Option(help: "The weights file to write (must not exist).") var out: String
+    @Option(help: "Passes over the training images.") var epochs = 5
+    @Option(help: "Images per step.") var batch = 128
+    @Option(help: "Adam's learning rate.") var lr: Float = 0.001
+    @Flag(help: "No progress line.") var quiet = false
+
+    func run() throws {
+        guard epochs >= 1 else { throw UsageFailure("pretrain: --epochs must be at least 1 (got \(epochs))") }
+        guard batch >= 1 else { throw UsageFailure("pretrain: --batch must be at least 1 (got \(batch))") }
+        guard lr > 0 && lr.isFinite else { throw UsageFailure("pretrain: --lr must be a positive number (got \(lr))") }
+        guard !FileManager.default.fileExists(atPath: out) else {
+            throw UsageFailure("pretrain: --out \(out): exists; remove it or choose another path (nothing is overwritten)")
+        }
+        let directory = URL(fileURLWithPath: out).deletingLastPathComponent().path
+        guard FileManager.default.isWritableFile(atPath: directory) else {
+            throw UsageFailure("pretrain: --out \(out): the directory \(directory) does not exist or is not writable")
+        }
+        let configuration: Configuration
+        let dataset: ImageDataset
+        do {
+            configuration = try Configuration.load(file: config, overrides: overrides)
+            guard configuration.game == .images else {
+                throw ConfigurationError("\(config): game.kind: pretraining needs an image game (images), got \(configuration.game.rawValue)")
+            }
+            dataset = try configuration.loadImageDataset()
+        } catch let error as ConfigurationError {
+            throw UsageFailure(error.message)
+        } catch let error as ImageDatasetError {
+            throw UsageFailure("\(config): game.dataset_path: \(error)")
+        }
+        guard batch <= dataset.train.count else {
+            throw UsageFailure("pretrain: --batch \(batch): the data set has \(dataset.train.count) training images")
+        }
+        BLAS.prepareComputeThread()
+        let pretraining = try VisualPretraining(dataset: dataset, settings: configuration.visualEncoderSettings, batch: batch,
+                                                learningRate: lr, seed: UInt64(configuration.seed))
+        let total = epochs * pretraining.stepsPerEpoch
+        let progress = Progress(enabled: !quiet)
+        let started = Date()
+        var done = 0
+        say("pretraining \(configuration.visualEncoderSettings.layout(inputChannels: dataset.channels)) on \(dataset.train.count) \(dataset.kind.rawValue) images, \(dataset.classNames.count) classes, \(total) steps of \(batch)")
+        for epoch in 1...epochs {
+            var loss = 0.0, accuracy = 0.0
+            for _ in 0..<pretraining.stepsPerEpoch {
+                let result = pretraining.step()
+                loss += Double(result.loss)
+                accuracy += result.accuracy
+                done += 1
+                let elapsed = Date().timeIntervalSince(started)
+                progress.show("epoch \(epoch)/\(epochs) step \(done)/\(total) (ETA \(Format.duration(elapsed / Double(done) * Double(total - done))))  loss \(String(format: "%.3f", loss / Double(done - (epoch - 1) * pretraining.stepsPerEpoch)))")
+            }
+            let steps = Double(pretraining.stepsPerEpoch)
+            progress.finish()
+            say(String(format: "epoch %d: training loss %.3f, training accuracy %.3f, test accuracy %.3f",
+                       epoch, loss / steps, accuracy / steps, pretraining.testAccuracy()))
+        }
+        // Written beside, then renamed: a half-written file never has the name.
+        let partial = out + ".partial"
+        do {
+            try pretraining.file.write(to: partial)
+            try FileManager.default.moveItem(atPath: partial, toPath: out)
+        } catch {
+            try? FileManager.default.removeItem(atPath: partial)
+            throw UsageFailure("pretrain: --out \(out): \(error)")
+        }
+        say("wrote \(out)")
+    }
+
+    private func say(_ line: String) {
+        FileHandle.standardError.write(Data((TerminalText.safe(line) + "\n").utf8))
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import KoineTestSupport
+import XCTest
+
+/// The image game through the built binary: two ranks under real `mpirun`
+/// keep the shared convolutional encoder (its weights and its batch norm
+/// statistics) bit-identical; a run resumed from a checkpoint ends exactly
+/// where an uninterrupted one does; a missing data set is one line and exit 2.
+final class ImageGameCommandTests: XCTestCase {
+    /// Small rendered shapes, a learned encoder with batch norm, Gumbel-Softmax
+    /// and the hinge loss: every piece whose state a replica or a checkpoint holds.
+    static let config = """
+        seed: 4
+        game: {kind: images, dataset: shapes, shapes: {train: 300, test: 64}, candidates: 16, vocab: 6,
+               message_length: 3, variable_length: true}
+        agents: {hidden: 16, channel: gumbel, listener_loss: hinge,
+                 visual: {mode: learned, widths: [4, 8], convolutions: 1, batch_norm: true}}
+        train: {steps: 60, batch: 16, log_every: 10, check_every: 10, checkpoint: {every: 20, keep: 3}}
+        eval: {every: 30, images: 64, ease_of_teaching: {every: 0}}
+        telemetry: {endpoint: none}
+        """
+
+    var directory: URL!
+    var config: String!
+
+    override func setUpWithError() throws {
+        directory = try makeTemporaryDirectory("images")
+        config = directory.appendingPathComponent("config.yaml").path
+        try Self.config.write(toFile: config, atomically: true, encoding: .utf8)
+    }
+
+    override func tearDownWithError() throws {
+        if let directory { try? FileManager.default.removeItem(at: directory) }
+    }
+
+    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    func summary(_ run: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: run + "/summary.json"))
+        return try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    /// The trainer compares the shared encoder's checksum (weights and
+    /// running statistics) across ranks every 10 steps and at the end, and
+    /// stops the job on a mismatch: success means the replicas stayed equal.
+    func testTwoRanksKeepTheVisualEncoderIdentical() throws {
+        let out = path("two")
+        var options = ["-np", "2"]
+        if ProcessInfo.processInfo.activeProcessorCount < 2 { options.append("--oversubscribe") }
+        let result = try runProcess("/usr/bin/env", ["mpirun"] + options + [koineExecutable.path, "train", "--config", config,
+                                                                             "--out", out, "--quiet"],
+                                    environment: mpiEnvironment, timeout: 180)
+        XCTAssertEqual(result.status, 0, result.standardError)
+        let figures = try summary(out)
+        XCTAssertEqual(figures["world_size"] as? Int, 2)
+        XCTAssertNotNil(figures["shared_encoder_checksum"] as? String)
+        XCTAssertGreaterThan(try XCTUnwrap(figures["allreduce_seconds"] as? Double), 0)
+    }
+
+    func testAResumedImageRunEndsExactlyAsAnUninterruptedOne() throws {
+        let full = path("full"), half = path("half")
+        XCTAssertEqual(try runKoine(["train", "--config", config, "--out", full, "--quiet"], timeout: 120).status, 0)
+        let first = try runKoine(["train", "--config", config, "--out", half, "--quiet", "--set", "train.steps=30"], timeout: 120)
+        XCTAssertEqual(first.status, 0, first.standardError)
+        let resumed = try runKoine(["train", "--resume", half, "--quiet", "--set", "train.steps=60"], timeout: 120)
+        XCTAssertEqual(resumed.status, 0, resumed.standardError)
+        XCTAssertEqual(try RunFiles.figures(half), try RunFiles.figures(full))
+        XCTAssertEqual(try RunFiles.deterministicMetrics(half), try RunFiles.deterministicMetrics(full))
+        let lexicon = try String(contentsOfFile: full + "/lexicon.tsv", encoding: .utf8)
+        XCTAssertTrue(lexicon.hasPrefix("rank\tspeaker\tobject\tattributes\tmessage\n"), lexicon)
+        XCTAssertTrue(lexicon.contains("shape="), "held-out images are described by their drawn attributes")
+    }
+
+    func testAMissingDataSetIsOneLineAndExitTwo() throws {
+        let out = path("never")
+        let result = try runKoine(["train", "--config", config, "--out", out, "--quiet",
+                                   "--set", "game.dataset=cifar10", "--set", "game.dataset_path=\(path("nowhere"))"], timeout: 60)
+        XCTAssertEqual(result.status, 2)
+        let lines = result.standardError.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, result.standardError)
+        XCTAssertTrue(result.standardError.contains("game.dataset_path") && result.standardError.contains("nowhere"), result.standardError)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out), "nothing is written for bad input")
+    }
+}
+
+/// `koine pretrain` writes a weights file that a `pretrained` run reads, and
+/// never overwrites one.
+final class PretrainCommandTests: XCTestCase {
+    func testPretrainWritesWeightsThatAPretrainedRunReads() throws {
+        let directory = try makeTemporaryDirectory("pretrain")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("config.yaml").path
+        try ImageGameCommandTests.config.write(toFile: config, atomically: true, encoding: .utf8)
+        let weights = directory.appendingPathComponent("encoder.weights").path
+        let made = try runKoine(["pretrain", "--config", config, "--out", weights, "--epochs", "1", "--batch", "16", "--quiet"], timeout: 120)
+        XCTAssertEqual(made.status, 0, made.standardError)
+        XCTAssertTrue(made.standardError.contains("epoch 1: training loss"), made.standardError)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: weights))
+        let again = try runKoine(["pretrain", "--config", config, "--out", weights, "--quiet"], timeout: 60)
+        XCTAssertEqual(again.status, 2)
+        XCTAssertTrue(again.standardError.contains("exists"), again.standardError)
+        let run = directory.appendingPathComponent("run").path
+        let trained = try runKoine(["train", "--config", config, "--out", run, "--quiet", "--set", "train.steps=20",
+                                    "--set", "agents.visual.mode=pretrained", "--set", "agents.visual.weights=\(weights)"], timeout: 120)
+        XCTAssertEqual(trained.status, 0, trained.standardError)
+        let wrongShape = try runKoine(["train", "--config", config, "--out", directory.appendingPathComponent("never").path, "--quiet",
+                                       "--set", "agents.visual.mode=pretrained", "--set", "agents.visual.weights=\(weights)",
+                                       "--set", "agents.visual.widths=[4, 9]"], timeout: 60)
+        XCTAssertEqual(wrongShape.status, 2)
+        XCTAssertTrue(wrongShape.standardError.contains("agents.visual.weights"), wrongShape.standardError)
+    }
+}
