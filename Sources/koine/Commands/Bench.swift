@@ -9,7 +9,7 @@ import KoineTensor
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks of the training engine.",
-        subcommands: [BenchLSTM.self, BenchGame.self, BenchConv.self, BenchLinkCheck.self])
+        subcommands: [BenchLSTM.self, BenchGame.self, BenchImages.self, BenchConv.self, BenchLinkCheck.self])
 }
 
 /// `koine bench lstm`: one LSTM step forward and backward, against raw

@@ -53,41 +53,23 @@ struct BenchGame: ParsableCommand {
         let shared = population.sharedEncoder!.module.parameters
         let space = (population.game as! AttributeGame).space  // the game of `BenchGame.game`
         var step = 0
-        var waited = 0.0
-        func iteration() throws {
-            waited += try population.trainStep(step).allreduceSeconds
-            step += 1
+        /// One training step; the seconds it waited for the all-reduce.
+        func iteration() throws -> Double {
+            defer { step += 1 }
+            return try population.trainStep(step).allreduceSeconds
         }
-        for _ in 0..<warmup { try iteration() }
+        for _ in 0..<warmup { _ = try iteration() }
 
         // One iteration's products, recorded as they run.
         var shapes: [GemmShape] = []
         BLAS.recorder = { shapes.append($0) }
-        try iteration()
+        _ = try iteration()
         BLAS.recorder = nil
         let flops = shapes.reduce(0) { $0 + $1.flops }
 
-        var best = Double.infinity, bestWait = 0.0
-        for _ in 0..<rounds {
-            try communicator.barrier()
-            waited = 0
-            let started = DispatchTime.now().uptimeNanoseconds
-            for _ in 0..<steps { try iteration() }
-            var seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-            var waitSeconds = waited
-            try communicator.allreduceMax(&seconds, count: 1)
-            try communicator.allreduceMax(&waitSeconds, count: 1)
-            if seconds < best { best = seconds; bestWait = waitSeconds }
-        }
-        // A blocking all-reduce of the same buffer alone, for comparison.
-        var rawAllreduce = 0.0
-        if communicator.size > 1 {
-            try communicator.barrier()
-            let started = DispatchTime.now().uptimeNanoseconds
-            for _ in 0..<steps { try communicator.allreduceAverage(shared.gradients, count: shared.count) }
-            rawAllreduce = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 / Double(steps)
-            try communicator.allreduceMax(&rawAllreduce, count: 1)
-        }
+        let timing = try StepTiming(communicator: communicator, steps: steps, rounds: rounds, gradients: shared.gradients,
+                                    count: shared.count, iteration: iteration)
+        let (best, bestWait, rawAllreduce) = (timing.seconds, timing.allreduceSeconds, timing.rawAllreduceSeconds)
         let settings = configuration.agentSettings
         let reference = ReferenceIteration(
             objects: space.count, width: space.width, batch: configuration.batch,
