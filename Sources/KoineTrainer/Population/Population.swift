@@ -45,6 +45,9 @@ public final class Population {
     let exchange: CrossRankExchange?
     /// Games per speaker batch played on another rank.
     public let remoteGames: Int
+    /// The shared encoder's gradient all-reduce across ranks, started bucket
+    /// by bucket during its backward pass (nil in a single process).
+    let gradientBuckets: GradientBuckets?
 
     /// Builds the population of rank `rank`. `random` is the run's root
     /// generator; the game and the shared encoder are drawn from it alone so
@@ -98,6 +101,14 @@ public final class Population {
         listenerBirths = Array(repeating: 0, count: configuration.listeners)
         let remote = communicator.size > 1 ? Int((configuration.crossRank * Double(batch)).rounded()) : 0
         remoteGames = remote
+        if let shared, communicator.size > 1 {
+            let parameters = shared.module.parameters
+            let buckets = GradientBuckets(communicator: communicator, gradients: parameters.gradients, count: parameters.count)
+            shared.gradientReady = { buckets.ready($0) }
+            gradientBuckets = buckets
+        } else {
+            gradientBuckets = nil
+        }
         exchange = remote > 0 ? CrossRankExchange(communicator: communicator, games: remote,
                                                   candidates: configuration.candidates, settings: settings) : nil
     }

@@ -72,20 +72,19 @@ extension Population {
         // Listeners no speaker chose still take their (zero-gradient) step.
         for l in listeners.indices where pairings.isIdle(l) { listeners[l].module.step() }
         // 7. The encoders' gradients, from every game that read their tables.
+        //    The shared encoder's all-reduce across ranks starts bucket by
+        //    bucket as its backward pass finishes each part of the gradient.
         for encoder in encoders { encoder.backward() }
-        // 8. The shared encoder's gradient is averaged over ranks, so every
-        //    replica takes the same update. Nothing overlaps the reduction:
-        //    the agents were updated during their games.
-        if let shared = sharedEncoder, communicator.size > 1 {
-            let parameters = shared.module.parameters
-            let started = DispatchTime.now().uptimeNanoseconds
-            try communicator.allreduceAverage(parameters.gradients, count: parameters.count)
+        // 8. The shared encoder's gradient, averaged over ranks, so every
+        //    replica takes the same update: what is left is started, and the
+        //    step waits for every bucket.
+        if let shared = sharedEncoder, let buckets = gradientBuckets {
+            outcome.allreduceSeconds = try buckets.finish()
             // Batch norm's running statistics moved with each rank's own
             // images; their mean keeps the replicas identical.
             if let statistics = shared.statistics {
                 try communicator.allreduceAverage(statistics.values, count: statistics.count)
             }
-            outcome.allreduceSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         }
         // 9. The encoders' updates.
         for encoder in encoders { encoder.module.step() }

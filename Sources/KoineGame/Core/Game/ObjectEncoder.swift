@@ -33,6 +33,10 @@ public protocol ObjectEncoder: AnyObject {
     func forward()
     /// Turns the accumulated table gradient into parameter gradients and clears it.
     func backward()
+    /// When set, `backward` reports each range of `module.parameters` as its
+    /// gradient becomes final, every parameter once, last layers first, so
+    /// their all-reduce can start while earlier layers are still differentiated.
+    var gradientReady: ((Range<Int>) -> Void)? { get set }
     /// Fresh parameters and optimizer state (and statistics), as for a newly
     /// built encoder of the module's next generation.
     func reset()

@@ -44,8 +44,11 @@ public final class AttributeEncoder: ObjectEncoder {
         linear.forward(space.encodings, into: table)
     }
 
+    public var gradientReady: ((Range<Int>) -> Void)?
+
     public func backward() {
         linear.backward(space.encodings, outputGradient: tableGradient)
         tableGradient.zero()
+        gradientReady?(0..<module.parameters.count)
     }
 }

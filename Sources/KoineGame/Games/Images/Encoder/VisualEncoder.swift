@@ -158,14 +158,21 @@ public final class VisualEncoder: ObjectEncoder {
         projection.forward(features, into: table)
     }
 
+    public var gradientReady: ((Range<Int>) -> Void)?
+
+    /// Learned: the linear map's gradient is final first (the module's last
+    /// parameters), then each convolution's with its batch norm, last first.
     public func backward() {
+        let total = module.parameters.count
         if featureCache == nil {
             precondition(training, "visual encoder: backward after an evaluation-mode forward")
             let dFeatures = featureGradient.rows(0..<batch)
             projection.backward(features, outputGradient: tableGradient, inputGradient: dFeatures)
-            stack.backward(input.rows(0..<batch), featureGradient: dFeatures)
+            gradientReady?(layout.parameterCount..<total)
+            stack.backward(input.rows(0..<batch), featureGradient: dFeatures, finished: gradientReady)
         } else {
             projection.backward(features, outputGradient: tableGradient)
+            gradientReady?(0..<total)
         }
         tableGradient.zero()
     }

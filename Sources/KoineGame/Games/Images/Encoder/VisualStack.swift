@@ -19,6 +19,8 @@ final class VisualStack {
         let input: Matrix?
         /// The block whose max-pool follows this layer, when it is a block's last.
         let pool: Int?
+        /// Where this layer's convolution and batch norm sit in the parameters.
+        let parameters: Range<Int>
     }
 
     let image: ImageShape
@@ -48,6 +50,7 @@ final class VisualStack {
         var largest = 0
         for (block, width) in layout.widths.enumerated() {
             for index in 0..<layout.convolutionsPerBlock {
+                let first = parameters.claimed
                 let convolution = Conv2D(input: shape, outputChannels: width, kernel: 3, padding: 1, bias: !layout.batchNorm, parameters: parameters)
                 let norm = layout.batchNorm ? BatchNorm(channels: width, parameters: parameters, statistics: statistics) : nil
                 let count = convolution.output.count
@@ -55,7 +58,8 @@ final class VisualStack {
                 let layer = Layer(convolution: convolution, norm: norm, cache: cache,
                                   preActivations: arena.matrix(rows: maxBatch, columns: count),
                                   activations: arena.matrix(rows: maxBatch, columns: count),
-                                  input: input, pool: index == layout.convolutionsPerBlock - 1 ? block : nil)
+                                  input: input, pool: index == layout.convolutionsPerBlock - 1 ? block : nil,
+                                  parameters: first..<parameters.claimed)
                 layers.append(layer)
                 largest = max(largest, count)
                 shape = convolution.output
@@ -102,7 +106,8 @@ final class VisualStack {
     /// Accumulates every parameter's gradient from ∂L/∂features (`batch ×
     /// featureWidth`), after a training-mode `forward` of the same `images`.
     /// No gradient goes into the images.
-    func backward(_ images: Matrix, featureGradient: Matrix) {
+    /// `finished` is told each layer's parameter range once its gradient is final.
+    func backward(_ images: Matrix, featureGradient: Matrix, finished: ((Range<Int>) -> Void)? = nil) {
         let batch = images.rows
         precondition(featureGradient.rows == batch && featureGradient.columns == layout.featureWidth, "visual stack: feature gradient shape")
         var useFirst = true
@@ -126,6 +131,7 @@ final class VisualStack {
             } else {
                 layer.convolution.backward(images, outputGradient: dy, inputGradient: nil, workspace: workspace)
             }
+            finished?(layer.parameters)
         }
     }
 
