@@ -42,19 +42,25 @@ final class ImageGameCommandTests: XCTestCase {
 
     /// The trainer compares the shared encoder's checksum (weights and
     /// running statistics) across ranks every 10 steps and at the end, and
-    /// stops the job on a mismatch: success means the replicas stayed equal.
-    func testTwoRanksKeepTheVisualEncoderIdentical() throws {
+    /// stops the job on a mismatch: success means the replicas stayed equal,
+    /// with the gradient all-reduced in buckets during the backward pass and
+    /// a quarter of every batch's games played by the other rank's listener,
+    /// which encodes the sender's scene from its image ids.
+    func testTwoRanksKeepTheVisualEncoderIdenticalAndPlayEachOthersGames() throws {
         let out = path("two")
         var options = ["-np", "2"]
         if ProcessInfo.processInfo.activeProcessorCount < 2 { options.append("--oversubscribe") }
         let result = try runProcess("/usr/bin/env", ["mpirun"] + options + [koineExecutable.path, "train", "--config", config,
-                                                                             "--out", out, "--quiet"],
+                                                                             "--out", out, "--quiet", "--set", "population.cross_rank=0.25"],
                                     environment: mpiEnvironment, timeout: 180)
         XCTAssertEqual(result.status, 0, result.standardError)
         let figures = try summary(out)
         XCTAssertEqual(figures["world_size"] as? Int, 2)
         XCTAssertNotNil(figures["shared_encoder_checksum"] as? String)
         XCTAssertGreaterThan(try XCTUnwrap(figures["allreduce_seconds"] as? Double), 0)
+        // 4 of every 16 games, 60 steps, on each of the 2 ranks.
+        XCTAssertEqual(figures["cross_rank_games"] as? Int, 4 * 60 * 2)
+        XCTAssertEqual(figures["cross_rank_replies"] as? Int, 4 * 60 * 2)
     }
 
     func testAResumedImageRunEndsExactlyAsAnUninterruptedOne() throws {

@@ -191,9 +191,6 @@ public struct Configuration {
         if easeEvery > 0 {
             throw ConfigurationError("\(source): eval.ease_of_teaching.every: ease of teaching is measured in the attribute game only; expected 0 (or no key) for the image game, got \(easeEvery)")
         }
-        if crossRank > 0 {
-            throw ConfigurationError("\(source): population.cross_rank: cross-rank games are played in the attribute game only so far; expected 0 for the image game, got \(crossRank)")
-        }
         if evalImages < candidates {
             throw ConfigurationError("\(source): eval.images: expected at least one scene of game.candidates (\(candidates)) held-out images, got \(evalImages)")
         }

@@ -57,8 +57,9 @@ final class CrossRankExchange {
 
     /// Sends games `first..<first + games` of `source` and `message` to the
     /// rank `offset` ahead, and receives the rank `offset` behind's into `batch`
-    /// and `message`.
-    func exchangeGames(_ source: GameBatch, _ sent: Message, first: Int, offset: Int, tag: Int) throws {
+    /// and `message`; `objectOffset` is added to the received object ids
+    /// (where the sender's scene sits in this rank's tables).
+    func exchangeGames(_ source: GameBatch, _ sent: Message, first: Int, offset: Int, tag: Int, objectOffset: Int32 = 0) throws {
         let g = games, k = candidates
         var index = 0
         for b in 0..<g { outgoing.base[index] = source.targets.base[first + b]; index += 1 }
@@ -71,8 +72,8 @@ final class CrossRankExchange {
             outgoing.base, sendCount: intCount, to: communicator.peer(offset: offset),
             incoming.base, receiveCount: intCount, from: communicator.peer(offset: -offset), tag: tag)
         index = 0
-        for b in 0..<g { batch.targets.base[b] = incoming.base[index]; index += 1 }
-        for b in 0..<(g * k) { batch.candidates.base[b] = incoming.base[index]; index += 1 }
+        for b in 0..<g { batch.targets.base[b] = incoming.base[index] + objectOffset; index += 1 }
+        for b in 0..<(g * k) { batch.candidates.base[b] = incoming.base[index] + objectOffset; index += 1 }
         for b in 0..<g { batch.targetPositions.base[b] = incoming.base[index]; index += 1 }
         for t in 0..<length {
             for b in 0..<g {

@@ -27,8 +27,8 @@ extension Configuration {
         guard loaded.train.count >= batch else {
             throw ConfigurationError("train.batch: the image game's batch is a scene of distinct training images; expected at most \(loaded.train.count) (the data set's training images), got \(batch)")
         }
-        let game = ImageGame(dataset: loaded, candidates: candidates, sceneSize: batch, encoder: visualEncoderSettings,
-                             evaluatedImages: evalImages, distance: distance)
+        let game = ImageGame(dataset: loaded, candidates: candidates, sceneSize: batch, scenesPerTable: crossRank > 0 ? 2 : 1,
+                             encoder: visualEncoderSettings, evaluatedImages: evalImages, distance: distance, seed: UInt64(seed))
         try game.checkEncoder(hidden: hidden)
         return game
     }

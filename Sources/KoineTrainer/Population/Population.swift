@@ -41,6 +41,8 @@ public final class Population {
     public internal(set) var speakerBirths: [Int]
     public internal(set) var listenerBirths: [Int]
     let arena: Arena
+    /// This step's scene, and the scene of the rank whose games it plays.
+    let scenes: Indices
     public let communicator: Communicator
     let exchange: CrossRankExchange?
     /// Games per speaker batch played on another rank.
@@ -97,6 +99,7 @@ public final class Population {
         listenerStreams = streams(32, configuration.listeners)
         pairingStream = rankStream.split(33)
         speakerRewards = arena.floats(batch)
+        scenes = arena.indices(max(2 * game.sceneSize, 1))
         speakerBirths = Array(repeating: 0, count: configuration.speakers)
         listenerBirths = Array(repeating: 0, count: configuration.listeners)
         let remote = communicator.size > 1 ? Int((configuration.crossRank * Double(batch)).rounded()) : 0

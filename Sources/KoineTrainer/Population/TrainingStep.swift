@@ -23,11 +23,19 @@ extension Population {
         var outcome = StepOutcome()
         // 1. Scheduled resets: fresh parameters and optimizer state.
         outcome.resets = applyResets(before: step)
-        // 2. The step's objects, when the game has more than a table holds
-        //    (drawn from the first speaker's game stream, which checkpoints
-        //    keep), and their encodings, once for the whole step.
-        if let scene = game.drawScene(random: &gameStreams[0]) {
-            for encoder in encoders { encoder.select(scene) }
+        // 2. The step's objects, when the game has more than a table holds:
+        //    this rank's scene and, when some games come from another rank,
+        //    that rank's scene after it; and their encodings, once for the step.
+        let scene = game.sceneSize
+        if scene > 0 {
+            game.drawScene(step: step, rank: communicator.rank, into: scenes.prefix(scene))
+            var objects = scenes.prefix(scene)
+            if let exchange {
+                let sender = communicator.peer(offset: -exchange.offset(step: step))
+                game.drawScene(step: step, rank: sender, into: scenes.slice(scene..<2 * scene))
+                objects = scenes.prefix(2 * scene)
+            }
+            for encoder in encoders { encoder.select(objects) }
         }
         for encoder in encoders { encoder.forward() }
         // 3. Who plays whom.
@@ -44,7 +52,9 @@ extension Population {
             //    games that rank sent in their place, and the outcomes go back.
             if let exchange {
                 let offset = exchange.offset(step: step)
-                try exchange.exchangeGames(batch, speaker.message, first: local, offset: offset, tag: 2 * s)
+                // The received games name the sender's scene, the table's second half.
+                try exchange.exchangeGames(batch, speaker.message, first: local, offset: offset, tag: 2 * s,
+                                           objectOffset: Int32(scene))
                 for l in partners {
                     play(listener: l, speaker: s, message: exchange.message, batch: exchange.batch,
                          rewards: exchange.rewards, figures: &outcome.figures)

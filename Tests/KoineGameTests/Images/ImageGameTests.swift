@@ -10,18 +10,24 @@ final class ImageGameTests: XCTestCase {
         let dataset = try ImageDataset.load(kind: .shapes, options: ImageDatasetOptions(seed: 2, shapesSide: 16, shapesTrain: 40, shapesTest: 24))
         return ImageGame(dataset: dataset, candidates: candidates, sceneSize: scene,
                          encoder: VisualEncoderSettings(mode: mode, widths: [4], convolutionsPerBlock: 1, batchNorm: false),
-                         evaluatedImages: 24, distance: .cosine)
+                         evaluatedImages: 24, distance: .cosine, seed: 5)
     }
 
-    func testScenesAreDistinctTrainingImagesDrawnFromTheStream() throws {
+    func testScenesAreDistinctTrainingImagesDecidedByRankAndStep() throws {
         let game = try makeGame(candidates: 8, scene: 8)
-        var random = Random(seed: 7), again = Random(seed: 7)
-        for _ in 0..<50 {
-            let scene = try XCTUnwrap(game.drawScene(random: &random)).array
-            XCTAssertEqual(Set(scene).count, 8, "distinct images")
-            XCTAssertTrue(scene.allSatisfy { $0 >= 0 && $0 < game.trainingCount }, "training images only")
-            XCTAssertEqual(try XCTUnwrap(game.drawScene(random: &again)).array, scene, "the stream decides the scene")
+        let arena = Arena()
+        let scene = arena.indices(8), again = arena.indices(8), otherRank = arena.indices(8)
+        var differ = 0
+        for step in 0..<50 {
+            game.drawScene(step: step, rank: 0, into: scene)
+            XCTAssertEqual(Set(scene.array).count, 8, "distinct images")
+            XCTAssertTrue(scene.array.allSatisfy { $0 >= 0 && $0 < game.trainingCount }, "training images only")
+            game.drawScene(step: step, rank: 1, into: otherRank)
+            game.drawScene(step: step, rank: 0, into: again)
+            XCTAssertEqual(again.array, scene.array, "any rank can draw rank 0's scene of a step again")
+            if otherRank.array != scene.array { differ += 1 }
         }
+        XCTAssertEqual(differ, 50, "ranks draw scenes of their own")
     }
 
     func testEveryImageOfTheSceneIsATargetOnce() throws {
@@ -94,7 +100,9 @@ final class ImageGameTests: XCTestCase {
         let arena = Arena()
         let batch = GameBatch(size: 6, candidates: 6, arena: arena)
         var random = Random(seed: 8)
-        encoder.select(try XCTUnwrap(game.drawScene(random: &random)))
+        let scene = arena.indices(6)
+        game.drawScene(step: 0, rank: 0, into: scene)
+        encoder.select(scene)
         game.sample(into: batch, random: &random)
         encoder.forward()
         speaker.speak(targets: batch.targets, random: &random, greedy: false)

@@ -12,11 +12,17 @@ public protocol ReferentialGame: AnyObject {
     /// Objects per game: the target and its distractors.
     var candidates: Int { get }
 
-    /// The objects this step's games are played over, which every encoder
-    /// encodes once (`ObjectEncoder.select`); games then name objects by
-    /// their position in it. Nil when the encoders' tables cover every object
-    /// (the attribute game), so games name objects by id.
-    func drawScene(random: inout Random) -> Indices?
+    /// Objects in one rank's scene: the objects a step's games are played
+    /// over, which every encoder encodes once (`ObjectEncoder.select`) and
+    /// games name by their position in it. 0 when the encoders' tables
+    /// cover every object (the attribute game), so games name objects by id.
+    var sceneSize: Int { get }
+
+    /// Writes rank `rank`'s scene of step `step` into `scene` (`sceneSize`
+    /// ids). It depends on the run's seed, the rank and the step alone, so a
+    /// rank that plays another's games can encode that rank's scene: the
+    /// objects' ids travel, never their pixels.
+    func drawScene(step: Int, rank: Int, into scene: Indices)
 
     /// Fills `batch` with training games (over the scene, when there is one).
     func sample(into batch: GameBatch, random: inout Random)

@@ -15,22 +15,25 @@ public final class ImageGame: ReferentialGame {
     public let candidates: Int
     /// Images per step's scene: the batch, every one a target once.
     public let sceneSize: Int
+    /// Scenes an encoder's table holds: 2 when some games are played by
+    /// another rank's listeners, which encode that rank's scene beside their own.
+    public let scenesPerTable: Int
+    /// Seeds the scenes (with the rank and the step).
+    public let seed: UInt64
     public let encoderSettings: VisualEncoderSettings
     /// Held-out images evaluated (the first this many of the test split).
     public let evaluatedImages: Int
     /// Meaning distance of topsim over ground-truth attributes (`shapes`).
     public let distance: MeaningDistance
     let sampler: GameSampler
-    let arena = Arena()
-    let scene: Indices
     /// `stamp[id] == drawn` marks images already in the scene being drawn.
     var stamp: [Int]
     var drawn = 0
 
     public var objectCount: Int { images.count }
 
-    public init(dataset: ImageDataset, candidates: Int, sceneSize: Int, encoder: VisualEncoderSettings,
-                evaluatedImages: Int, distance: MeaningDistance) {
+    public init(dataset: ImageDataset, candidates: Int, sceneSize: Int, scenesPerTable: Int = 1, encoder: VisualEncoderSettings,
+                evaluatedImages: Int, distance: MeaningDistance, seed: UInt64) {
         precondition(candidates >= 2 && candidates <= sceneSize && sceneSize <= dataset.train.count,
                      "image game: \(candidates) candidates in scenes of \(sceneSize) from \(dataset.train.count) images")
         self.dataset = dataset
@@ -38,16 +41,19 @@ public final class ImageGame: ReferentialGame {
         trainingCount = dataset.train.count
         self.candidates = candidates
         self.sceneSize = sceneSize
+        self.scenesPerTable = scenesPerTable
+        self.seed = seed
         encoderSettings = encoder
         self.evaluatedImages = min(evaluatedImages, dataset.test.count)
         self.distance = distance
         sampler = GameSampler(targets: Array(0..<sceneSize), distractors: Array(0..<sceneSize), candidates: candidates)
-        scene = arena.indices(sceneSize)
         stamp = [Int](repeating: -1, count: dataset.train.count)
     }
 
     /// `sceneSize` distinct training images, uniformly.
-    public func drawScene(random: inout Random) -> Indices? {
+    public func drawScene(step: Int, rank: Int, into scene: Indices) {
+        precondition(scene.count == sceneSize, "image game: a scene holds \(sceneSize) images")
+        var random = Random(seed: seed).split(0x5343_454E_45, UInt64(rank), UInt64(step))   // "SCENE"
         drawn += 1
         var filled = 0
         while filled < sceneSize {
@@ -57,7 +63,6 @@ public final class ImageGame: ReferentialGame {
             scene[filled] = image
             filled += 1
         }
-        return scene
     }
 
     /// Game b's target is the scene's image b; its candidates are the whole
@@ -85,7 +90,7 @@ public final class ImageGame: ReferentialGame {
 
     /// A visual encoder for this game's images; `pretrained` reads its weights file.
     public func makeVisualEncoder(hidden: Int, optimizer: OptimizerSettings, random: Random) throws -> VisualEncoder {
-        try VisualEncoder(images: images, settings: encoderSettings, hidden: hidden, maxBatch: sceneSize,
+        try VisualEncoder(images: images, settings: encoderSettings, hidden: hidden, maxBatch: sceneSize * scenesPerTable,
                           optimizer: optimizer, initializer: random, standardizeOver: trainingCount)
     }
 
