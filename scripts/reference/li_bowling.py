@@ -59,8 +59,10 @@ import sys
 import time
 
 import torch
+
 import torch.nn as nn
 import torch.nn.functional as F
+from torchflops import torch_flop_count  # noqa: E402
 
 ATTRIBUTES = (8, 4)
 VOCAB = 8
@@ -257,18 +259,6 @@ class Game:
         return rewards
 
 
-def count_flops(game: Game) -> int | None:
-    """FLOPs of one more iteration (forward and backward) as torch's
-    FlopCounterMode counts its matrix products; None when unavailable."""
-    try:
-        from torch.utils.flop_counter import FlopCounterMode
-    except ImportError:
-        return None
-    with FlopCounterMode(display=False) as counter:
-        game.step()
-    return int(counter.get_total_flops())
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--listeners", type=int, default=1)
@@ -316,7 +306,7 @@ def main(argv=None) -> int:
         "games_per_second": round(ips * BATCH * args.listeners, 1),
         "torch": torch.__version__,
         "optimizer": game.optimizer_kind,
-        "flops_per_iteration": count_flops(game),
+        "flops_per_iteration": torch_flop_count(game.step),
     }
     if args.json:
         print(json.dumps(result))
