@@ -42,7 +42,10 @@ public struct LineChart {
 
     /// The whole SVG document.
     public func svg() -> String {
-        let frame = PlotFrame(width: width, height: height, series: series, xFromZero: xFromZero)
+        // The plot keeps its size; a legend of long names widens the document.
+        let legendWidth = max(190, Double(series.map(\.name.count).max() ?? 0) * 7 + 50)
+        let width = self.width - 190 + legendWidth
+        let frame = PlotFrame(width: width, height: height, series: series, xFromZero: xFromZero, legend: legendWidth)
         var out = """
             <?xml version="1.0" encoding="UTF-8"?>
             <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" \

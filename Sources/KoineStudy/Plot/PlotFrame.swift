@@ -8,9 +8,10 @@ struct PlotFrame {
     let xRange: ClosedRange<Double>, yRange: ClosedRange<Double>
     let xTicks: [Double], yTicks: [Double]
 
-    init(width: Double, height: Double, series: [LineChart.Series], xFromZero: Bool) {
+    /// `legend`: the room on the right for the legend.
+    init(width: Double, height: Double, series: [LineChart.Series], xFromZero: Bool, legend: Double = 190) {
         // Room on the right for the legend, below for the x axis' labels.
-        right = width - 190
+        right = width - legend
         bottom = height - 50
         let points = series.flatMap(\.points)
         let xs = points.map(\.x) + series.flatMap(\.marks).filter { mark in points.contains { $0.x >= mark } }
