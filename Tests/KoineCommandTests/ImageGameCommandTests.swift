@@ -46,21 +46,24 @@ final class ImageGameCommandTests: XCTestCase {
     /// with the gradient all-reduced in buckets during the backward pass and
     /// a quarter of every batch's games played by the other rank's listener,
     /// which encodes the sender's scene from its image ids.
+    /// On the shipped configs/images/quick.yaml, shortened.
     func testTwoRanksKeepTheVisualEncoderIdenticalAndPlayEachOthersGames() throws {
         let out = path("two")
+        let quick = packageDirectory.appendingPathComponent("configs/images/quick.yaml").path
         var options = ["-np", "2"]
         if ProcessInfo.processInfo.activeProcessorCount < 2 { options.append("--oversubscribe") }
-        let result = try runProcess("/usr/bin/env", ["mpirun"] + options + [koineExecutable.path, "train", "--config", config,
-                                                                             "--out", out, "--quiet", "--set", "population.cross_rank=0.25"],
-                                    environment: mpiEnvironment, timeout: 180)
+        let result = try runProcess("/usr/bin/env", ["mpirun"] + options + [
+            koineExecutable.path, "train", "--config", quick, "--out", out, "--quiet", "--telemetry", "none",
+            "--set", "train.steps=60", "--set", "train.check_every=10", "--set", "eval.every=30", "--set", "eval.images=64",
+            "--set", "population.cross_rank=0.25"], environment: mpiEnvironment, timeout: 180)
         XCTAssertEqual(result.status, 0, result.standardError)
         let figures = try summary(out)
         XCTAssertEqual(figures["world_size"] as? Int, 2)
         XCTAssertNotNil(figures["shared_encoder_checksum"] as? String)
         XCTAssertGreaterThan(try XCTUnwrap(figures["allreduce_seconds"] as? Double), 0)
-        // 4 of every 16 games, 60 steps, on each of the 2 ranks.
-        XCTAssertEqual(figures["cross_rank_games"] as? Int, 4 * 60 * 2)
-        XCTAssertEqual(figures["cross_rank_replies"] as? Int, 4 * 60 * 2)
+        // 8 of every 32 games, 60 steps, on each of the 2 ranks.
+        XCTAssertEqual(figures["cross_rank_games"] as? Int, 8 * 60 * 2)
+        XCTAssertEqual(figures["cross_rank_replies"] as? Int, 8 * 60 * 2)
     }
 
     func testAResumedImageRunEndsExactlyAsAnUninterruptedOne() throws {

@@ -106,7 +106,7 @@ extension Configuration {
         .choice("eval.distance", \.distance, default: .cosine,
                 "meaning distance for topsim: `cosine` on attribute vectors (Li & Bowling) or `hamming`"),
         .integer("eval.images", \.evalImages, default: 2_048, minimum: 2, maximum: 1_000_000,
-                 "images: held-out images played at each evaluation, in scenes of `train.batch` (the remainder is not played)").added(),
+                 "images: held-out images played at each evaluation (a fixed shuffle of the test split), in scenes of `train.batch` (the remainder is not played)").added(),
         .integer("eval.ease_of_teaching.every", \.easeEvery, default: 60_000, minimum: 0,
                  "steps between ease-of-teaching measurements (and one at the end)"),
         .integer("eval.ease_of_teaching.listeners", \.easeListeners, default: 30, minimum: 1,

@@ -21,8 +21,11 @@ public final class ImageGame: ReferentialGame {
     /// Seeds the scenes (with the rank and the step).
     public let seed: UInt64
     public let encoderSettings: VisualEncoderSettings
-    /// Held-out images evaluated (the first this many of the test split).
-    public let evaluatedImages: Int
+    /// The held-out images evaluation plays, as object ids, in the order of
+    /// its scenes: a fixed shuffle of the test split (data sets are often
+    /// stored class by class, and a scene of one class would make the class
+    /// measures meaningless), the same for every run, cut to whole scenes.
+    public let evaluationImages: [Int]
     /// Meaning distance of topsim over ground-truth attributes (`shapes`).
     public let distance: MeaningDistance
     let sampler: GameSampler
@@ -44,7 +47,11 @@ public final class ImageGame: ReferentialGame {
         self.scenesPerTable = scenesPerTable
         self.seed = seed
         encoderSettings = encoder
-        self.evaluatedImages = min(evaluatedImages, dataset.test.count)
+        var order = Array(0..<dataset.test.count)
+        var shuffle = Random(seed: 0x4556_414C)   // "EVAL": not the run's seed, so every run plays the same scenes
+        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, shuffle.nextInt(below: i + 1)) }
+        let scenes = min(evaluatedImages, dataset.test.count) / sceneSize
+        evaluationImages = order.prefix(scenes * sceneSize).map { dataset.train.count + $0 }
         self.distance = distance
         sampler = GameSampler(targets: Array(0..<sceneSize), distractors: Array(0..<sceneSize), candidates: candidates)
         stamp = [Int](repeating: -1, count: dataset.train.count)
@@ -105,9 +112,9 @@ public final class ImageGame: ReferentialGame {
         }
     }
 
-    /// Held-out image `object` (numbered from 0 within the evaluated ones).
+    /// The lexicon's `object`-th image: the `object`-th held-out image evaluation plays.
     public func describe(object: Int) -> String {
-        let id = trainingCount + object
+        let id = evaluationImages[object]
         let label = images.classNames[images.labels[id]]
         guard let attributes = images.attributes else { return label }
         let values = attributes.values(of: id)
@@ -117,9 +124,8 @@ public final class ImageGame: ReferentialGame {
 
     public var descriptionColumn: String { images.attributes == nil ? "class" : "attributes" }
 
-    /// The held-out scenes: consecutive test images, `sceneSize` at a time;
-    /// the images past the last whole scene are not played.
+    /// The held-out scenes, as ranges of `evaluationImages`.
     var evaluationScenes: [Range<Int>] {
-        (0..<evaluatedImages / sceneSize).map { $0 * sceneSize..<($0 + 1) * sceneSize }
+        stride(from: 0, to: evaluationImages.count, by: sceneSize).map { $0..<$0 + sceneSize }
     }
 }

@@ -19,7 +19,7 @@ extension ImageGame {
         defer { for encoder in encoders { encoder.training = true } }
         var random = Random(seed: 0).split(99)   // the same games at every evaluation
         for scene in evaluationScenes {
-            for (position, image) in scene.enumerated() { ids[position] = trainingCount + image }
+            for (position, image) in scene.enumerated() { ids[position] = evaluationImages[image] }
             for encoder in encoders {
                 encoder.select(ids)
                 encoder.forward()
@@ -84,7 +84,7 @@ extension ImageGame {
         var messages = [[Int]](repeating: [], count: space.count)
         var objects: [Int] = []
         for image in 0..<lexicon.messages.count where objects.count < ImageGame.attributeSample {
-            let object = attributes.object(of: trainingCount + image)
+            let object = attributes.object(of: evaluationImages[image])
             if messages[object].isEmpty && !lexicon.messages[image].isEmpty {
                 messages[object] = lexicon.messages[image]
                 objects.append(object)
