@@ -89,6 +89,16 @@ final class ImageGameCommandTests: XCTestCase {
         XCTAssertEqual(lines.count, 1, result.standardError)
         XCTAssertTrue(result.standardError.contains("game.dataset_path") && result.standardError.contains("nowhere"), result.standardError)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out), "nothing is written for bad input")
+        // Checks that need the data set: an encoder deeper than the images allow, too few held-out images.
+        for (overrides, key) in [(["agents.visual.widths=[4, 4, 4, 4, 4, 4]"], "agents.visual.widths"),
+                                 (["game.shapes.test=8"], "eval.images")] {
+            let refused = try runKoine(["train", "--config", config, "--out", out, "--quiet"] + overrides.flatMap { ["--set", $0] },
+                                       timeout: 60)
+            XCTAssertEqual(refused.status, 2, refused.standardError)
+            XCTAssertEqual(refused.standardError.split(separator: "\n").count, 1, refused.standardError)
+            XCTAssertTrue(refused.standardError.contains(key), refused.standardError)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        }
     }
 }
 

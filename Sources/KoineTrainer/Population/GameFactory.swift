@@ -27,6 +27,15 @@ extension Configuration {
         guard loaded.train.count >= batch else {
             throw ConfigurationError("train.batch: the image game's batch is a scene of distinct training images; expected at most \(loaded.train.count) (the data set's training images), got \(batch)")
         }
+        guard min(loaded.test.count, evalImages) >= batch else {
+            throw ConfigurationError("eval.images: evaluation plays scenes of train.batch (\(batch)) held-out images; the data set holds \(loaded.test.count) and eval.images is \(evalImages)")
+        }
+        // Each block halves the image with a 2 × 2 max-pool, which needs at least 2 × 2.
+        var side = min(loaded.height, loaded.width), blocks = 0
+        while side >= 2 { side /= 2; blocks += 1 }
+        guard visualWidths.count <= blocks else {
+            throw ConfigurationError("agents.visual.widths: \(visualWidths.count) blocks of 2 × 2 max-pooling do not fit \(loaded.height) × \(loaded.width) images; expected at most \(blocks) widths")
+        }
         let game = ImageGame(dataset: loaded, candidates: candidates, sceneSize: batch, scenesPerTable: crossRank > 0 ? 2 : 1,
                              encoder: visualEncoderSettings, evaluatedImages: evalImages, distance: distance, seed: UInt64(seed))
         try game.checkEncoder(hidden: hidden)

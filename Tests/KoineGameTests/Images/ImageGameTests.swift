@@ -87,6 +87,24 @@ final class ImageGameTests: XCTestCase {
         XCTAssertEqual(tally.top5Rate, 1)
     }
 
+    /// A diverged model's NaN scores never count as won games.
+    func testNaNScoresLoseTheGame() {
+        let arena = Arena()
+        let batch = GameBatch(size: 2, candidates: 3, arena: arena)
+        for b in 0..<2 {
+            for k in 0..<3 { batch.candidates[b * 3 + k] = k }
+            batch.targets[b] = b
+            batch.targetPositions[b] = b
+        }
+        let scores = arena.matrix(rows: 2, columns: 3)
+        for k in 0..<3 { scores[0, k] = .nan }          // game 0: nothing scored
+        scores[1, 0] = .nan; scores[1, 1] = 2; scores[1, 2] = 1   // game 1: the target best among numbers
+        var tally = ImageGameTally()
+        tally.add(scores: scores, batch: batch) { _ in 0 }
+        XCTAssertEqual(tally.rate, 0.5, "game 0 is lost, game 1 won")
+        XCTAssertEqual(tally.classRank, (2.0 + 2.0) / 2, "every candidate shares the class: mean rank 2 of 3")
+    }
+
     /// The hinge loss over a scene's candidates, with the speaker's message
     /// held fixed, against central differences in every listener parameter
     /// and in the encoder's trainable map.

@@ -114,14 +114,22 @@ struct ImageGameTally {
         for game in 0..<scores.rows {
             let row = scores.row(game), target = batch.targetPositions[game]
             let targetScore = row[target]
-            var above = 0
-            for j in 0..<k where row[j] > targetScore || (row[j] == targetScore && j < target) { above += 1 }
+            // A target with no score (NaN, from a diverged model) ranks last;
+            // other NaN scores rank below every number.
+            var above = targetScore.isNaN ? k - 1 : 0
+            if !targetScore.isNaN {
+                for j in 0..<k where row[j] > targetScore || (row[j] == targetScore && j < target) { above += 1 }
+            }
             games += 1
             if above == 0 { wins += 1 }
             if above < 5 { top5 += 1 }
             // Best score first; equal scores in candidate order, as the greedy choice breaks ties.
             for j in 0..<k { order[j] = j }
-            order.sort { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }
+            order.sort { a, b in
+                let x = row[a], y = row[b]
+                if x.isNaN != y.isNaN { return y.isNaN }
+                return x > y || ((x == y || x.isNaN) && a < b)
+            }
             let targetClass = label(batch.candidates[game * k + target])
             var inTop5 = 0, rankSum = 0, members = 0
             for (rank, j) in order.enumerated() where label(batch.candidates[game * k + j]) == targetClass {
