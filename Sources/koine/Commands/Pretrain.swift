@@ -64,7 +64,7 @@ struct Pretrain: ParsableCommand {
         let progress = Progress(enabled: !quiet)
         let started = Date()
         var done = 0
-        say("pretraining \(configuration.visualEncoderSettings.layout(inputChannels: dataset.channels)) on \(dataset.train.count) \(dataset.kind.rawValue) images, \(dataset.classNames.count) classes, \(total) steps of \(batch)")
+        say("pretraining a stack (\(configuration.visualEncoderSettings.layout(inputChannels: dataset.channels))) on \(dataset.train.count) \(dataset.kind.rawValue) images, \(dataset.classNames.count) classes, \(total) steps of \(batch)")
         for epoch in 1...epochs {
             var loss = 0.0, accuracy = 0.0
             for _ in 0..<pretraining.stepsPerEpoch {
