@@ -6,7 +6,7 @@ import KoineTensor
 /// the listener picks it among `candidates` images of the same scene (all of
 /// them, the target and 127 distractors, in their setting). Objects are the
 /// training images (ids `0..<trainingCount`) followed by the held-out ones,
-/// which evaluation plays in fixed scenes of consecutive images.
+/// which evaluation plays in fixed scenes (`evaluationImages`).
 public final class ImageGame: ReferentialGame {
     public let dataset: ImageDataset
     /// Training images, then held-out images: what the encoders see.
