@@ -47,6 +47,23 @@ final class StepAllocationTests: XCTestCase {
         return (fewest, blas)
     }
 
+    /// The image game's step: a scene drawn, a learned convolutional encoder
+    /// with batch norm, Gumbel-Softmax and the hinge loss.
+    func testImageGameStepAllocatesNothingOfItsOwn() throws {
+        let config = """
+            game: {kind: images, dataset: shapes, shapes: {train: 200, test: 32}, candidates: 16, vocab: 6,
+                   message_length: 3, variable_length: true}
+            agents: {hidden: 16, channel: gumbel, listener_loss: hinge,
+                     visual: {mode: learned, widths: [4, 8], convolutions: 1, batch_norm: true}}
+            train: {batch: 16}
+            eval: {images: 32}
+            telemetry: {endpoint: none}
+            """
+        let counts = try allocations(during: 100, config: config)
+        XCTAssertLessThanOrEqual(counts.population, counts.blas,
+                                 "100 steps allocated \(counts.population) times; BLAS alone on the same products \(counts.blas)")
+    }
+
     func testLiBowlingStepAllocatesNothingOfItsOwn() throws {
         let config = """
             game: {attributes: [8, 4], candidates: 5, vocab: 8, message_length: 2}
