@@ -87,6 +87,52 @@ final class ImageGameTests: XCTestCase {
         XCTAssertEqual(tally.top5Rate, 1)
     }
 
+    /// Relaxed messages through the folded input table give the listener the
+    /// scores, parameter gradients and message gradients of the per-game
+    /// products (up to the order of sums), with embedded and one-hot symbols.
+    func testFoldedRelaxedInputsMatchThePerGameProducts() throws {
+        let game = try makeGame(candidates: 6, scene: 6)
+        for kind in [SymbolInputKind.embedding, .oneHot] {
+            let settings = AgentSettings(vocabulary: 5, messageLength: 3, variableLength: true, symbolInput: kind, hidden: 6,
+                                         channel: .gumbel, listenerLoss: .hinge)
+            let encoder = try game.makeVisualEncoder(hidden: 6, optimizer: settings.optimizer, random: Random(seed: 4))
+            let speaker = Speaker(settings: settings, encoder: encoder, capacity: 6, random: Random(seed: 5))
+            let arena = Arena()
+            let batch = GameBatch(size: 6, candidates: 6, arena: arena)
+            let scene = arena.indices(6)
+            var random = Random(seed: 8)
+            game.drawScene(step: 0, rank: 0, into: scene)
+            encoder.select(scene)
+            game.sample(into: batch, random: &random)
+            encoder.forward()
+            speaker.speak(targets: batch.targets, random: &random, greedy: false)
+            var results: [(scores: [Float], parameters: [Float], message: [Float])] = []
+            for folds in [true, false] {
+                let listener = Listener(settings: settings, encoder: encoder, capacity: 6, candidates: 6, random: Random(seed: 6),
+                                        foldsRelaxedInputs: folds)
+                var unused = Random(seed: 0)
+                listener.listen(to: speaker.message, batch: batch, random: &unused, greedy: true)
+                speaker.message.zeroGradients()
+                listener.module.parameters.zeroGradients()
+                _ = listener.backwardHinge(scale: 1)
+                encoder.tableGradient.zero()
+                let scores = (0..<6).flatMap { b in (0..<6).map { listener.lastScores[b, $0] } }
+                let message = (0..<3).flatMap { t in (0..<6).flatMap { b in (0..<5).map { speaker.message.gradients[t][b, $0] } } }
+                results.append((scores, Array(listener.module.parameters.gradientBuffer), message))
+            }
+            XCTAssertTrue(results[1].message.contains { $0 != 0 }, "the per-game pass has a message gradient")
+            for (label, folded, perGame) in [("scores", results[0].scores, results[1].scores),
+                                             ("parameter gradients", results[0].parameters, results[1].parameters),
+                                             ("message gradients", results[0].message, results[1].message)] {
+                XCTAssertEqual(folded.count, perGame.count)
+                for i in folded.indices {
+                    XCTAssertEqual(folded[i], perGame[i], accuracy: 1e-5 * max(1, abs(perGame[i])), "\(kind) \(label) \(i)")
+                }
+            }
+            withExtendedLifetime(arena) {}
+        }
+    }
+
     /// A diverged model's NaN scores never count as won games.
     func testNaNScoresLoseTheGame() {
         let arena = Arena()

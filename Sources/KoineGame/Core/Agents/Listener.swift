@@ -30,6 +30,12 @@ public final class Listener {
     /// Whether games with the same discrete message share one recurrent pass
     /// (on by default; off only to compare against the game-by-game pass).
     public let sharesMessages: Bool
+    /// Whether relaxed (Gumbel straight-through) messages enter through the
+    /// folded input table too: their forward values are exact one-hot rows,
+    /// so the input product is a row lookup, and ∂L/∂message is the gates'
+    /// gradient times the table (on by default; off only to compare against
+    /// the per-game products).
+    public let foldsRelaxedInputs: Bool
     /// How games share rows: by prefix for an LSTM (whose steps can continue
     /// distinct earlier states), by whole message for a GRU; never for
     /// relaxed messages, which carry a gradient per game.
@@ -58,9 +64,10 @@ public final class Listener {
     }
 
     public init(settings: AgentSettings, encoder: ObjectEncoder, capacity: Int, candidates: Int, random: Random,
-                sharesMessages: Bool = true) {
+                sharesMessages: Bool = true, foldsRelaxedInputs: Bool = true) {
         let arena = Arena()
         self.sharesMessages = sharesMessages
+        self.foldsRelaxedInputs = foldsRelaxedInputs
         self.arena = arena
         self.settings = settings
         self.encoder = encoder
@@ -81,8 +88,8 @@ public final class Listener {
                                  stepCapacities: sharing == .prefixes ? (0..<length).map(groups.stepCapacity) : nil)
         query = Linear(input: h, output: h, parameters: parameters)
         module = Module(parameters: parameters, settings: settings.optimizer, initializer: random)
-        // Relaxed (Gumbel) messages need their embedded inputs; discrete ones go through the table.
-        let relaxed = settings.channel == .gumbel ? capacity : 0
+        // Relaxed (Gumbel) messages need their embedded inputs only when not folded into the table.
+        let relaxed = settings.channel == .gumbel && !foldsRelaxedInputs ? capacity : 0
         let width = symbolInput.width
         inputs = (0..<length).map { _ in arena.matrix(rows: relaxed, columns: width) }
         inputGradients = (0..<length).map { _ in arena.matrix(rows: relaxed, columns: width) }
@@ -116,9 +123,13 @@ public final class Listener {
                 unroll.setRows(groups.counts[t], step: t, parents: t > 0 ? groups.parents[t].prefix(groups.counts[t]) : nil)
             }
         }
-        if !message.isDifferentiable { symbolInput.prepare(inputTable, inputWeight: unroll.inputWeight) }
+        let perGame = message.isDifferentiable && !foldsRelaxedInputs
+        if !perGame { symbolInput.prepare(inputTable, inputWeight: unroll.inputWeight) }
         for t in 0..<settings.messageLength {
-            if message.isDifferentiable {
+            if message.isDifferentiable && foldsRelaxedInputs {
+                inputTable.lookup(message.symbols[t].prefix(rows), into: unroll.preparedGates(t))
+                unroll.forward(step: t, input: nil, initialHidden: nil, inputPrepared: true)
+            } else if perGame {
                 let x = inputs[t].rows(0..<rows)
                 symbolInput.forward(relaxed: message.oneHot[t].rows(0..<rows), start: nil, into: x)
                 unroll.forward(step: t, input: x, initialHidden: nil)
@@ -202,8 +213,17 @@ public final class Listener {
         unroll.beginBackward()
         query.backward(unroll.hiddenState(last), outputGradient: dq, inputGradient: unroll.hiddenGradient(last),
                        accumulateInput: true)
+        let perGame = message.isDifferentiable && !foldsRelaxedInputs
         for t in stride(from: last, through: 0, by: -1) {
-            if message.isDifferentiable {
+            if message.isDifferentiable && foldsRelaxedInputs {
+                unroll.backward(step: t, input: nil, initialHidden: nil, inputGradient: nil, initialHiddenGradient: nil,
+                                inputPrepared: true)
+                let gates = unroll.gateGradients(t)
+                inputTable.accumulate(message.symbols[t].prefix(rows), gateGradients: gates)
+                // ∂L/∂onehot = ∂L/∂gates · (input(symbol) · Wx)ᵀ, the table's vocabulary rows.
+                BLAS.gemm(gates, inputTable.values.rows(0..<v), transposeB: true, into: message.gradients[t].rows(0..<rows),
+                          beta: 1)
+            } else if perGame {
                 let x = inputs[t].rows(0..<rows), dx = inputGradients[t].rows(0..<rows)
                 unroll.backward(step: t, input: x, initialHidden: nil, inputGradient: dx, initialHiddenGradient: nil)
                 let oneHot = message.oneHot[t].rows(0..<rows)
@@ -215,7 +235,7 @@ public final class Listener {
                 inputTable.accumulate(groups.symbols[t].prefix(unroll.rows(t)), gateGradients: unroll.gateGradients(t))
             }
         }
-        if !message.isDifferentiable { symbolInput.backward(inputTable, inputWeight: unroll.inputWeight) }
+        if !perGame { symbolInput.backward(inputTable, inputWeight: unroll.inputWeight) }
     }
 
     /// Fraction of the last batch's games won.
