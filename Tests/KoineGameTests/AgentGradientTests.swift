@@ -64,6 +64,46 @@ final class AgentGradientTests: XCTestCase {
                                 label: label, loss: loss)
     }
 
+    /// A Gumbel speaker's symbols through the folded input table give the
+    /// logits, messages and gradients (its parameters, the encoder's table) of
+    /// the per-game products, for embedded and one-hot symbols and both cells.
+    func testGumbelSpeakerFoldedInputsMatchThePerGameProducts() throws {
+        let space = try ObjectSpace(attributes: [3, 3], holdout: 0, random: Random(seed: 1))
+        for (cell, kind) in [(CellKind.lstm, SymbolInputKind.embedding), (.lstm, .oneHot), (.gru, .embedding)] {
+            let settings = AgentSettings(vocabulary: 5, messageLength: 3, variableLength: true, cell: cell, symbolInput: kind,
+                                         hidden: 6, channel: .gumbel)
+            let arena = Arena()
+            let targets = arena.indices(games)
+            for b in 0..<games { targets[b] = b % space.count }
+            var results: [(symbols: [Int], parameters: [Float], table: [Float])] = []
+            for folds in [true, false] {
+                let encoder = AttributeEncoder(space: space, hidden: 6, optimizer: settings.optimizer, random: Random(seed: 2))
+                let speaker = Speaker(settings: settings, encoder: encoder, capacity: games, random: Random(seed: 3),
+                                      foldsRelaxedInputs: folds)
+                encoder.forward()
+                var random = Random(seed: 5)
+                speaker.speak(targets: targets, random: &random, greedy: false)
+                // What listeners would leave: a fixed gradient on every symbol.
+                for t in 0..<3 {
+                    for b in 0..<games { for j in 0..<5 { speaker.message.gradients[t][b, j] = Float((t + 2 * b + 3 * j) % 7) * 0.1 - 0.3 } }
+                }
+                let symbols = (0..<games).flatMap { speaker.message.symbols(of: $0) }
+                speaker.backwardGumbel()
+                results.append((symbols, Array(speaker.module.parameters.gradientBuffer),
+                                (0..<space.count).flatMap { o in (0..<6).map { encoder.tableGradient[o, $0] } }))
+            }
+            XCTAssertEqual(results[0].symbols, results[1].symbols, "\(cell) \(kind): the same messages")
+            for (label, folded, perGame) in [("parameter gradients", results[0].parameters, results[1].parameters),
+                                             ("table gradients", results[0].table, results[1].table)] {
+                XCTAssertTrue(perGame.contains { $0 != 0 }, "\(label) are not all zero")
+                for i in folded.indices {
+                    XCTAssertEqual(folded[i], perGame[i], accuracy: 1e-5 * max(1, abs(perGame[i])), "\(cell) \(kind) \(label) \(i)")
+                }
+            }
+            withExtendedLifetime(arena) {}
+        }
+    }
+
     func testSpeakerGradientLSTM() throws { try checkSpeaker(cell: .lstm) }
     func testSpeakerGradientGRU() throws { try checkSpeaker(cell: .gru) }
     func testSpeakerGradientOneHotLSTM() throws { try checkSpeaker(cell: .lstm, symbolInput: .oneHot) }

@@ -28,6 +28,10 @@ public final class Speaker {
     let start: Indices
     /// Discrete symbols enter through a folded table (see InputTable).
     let inputTable: InputTable
+    /// Whether the Gumbel channel's symbols enter through the table too:
+    /// their forward values are exact one-hot rows (on by default; off only
+    /// to compare against the per-game products).
+    public let foldsRelaxedInputs: Bool
     /// With an LSTM, the first step depends on the object alone (the start
     /// symbol is fixed and the cell state is zero), so it runs once per object
     /// of the space instead of once per game: its products, its gates and its
@@ -53,7 +57,8 @@ public final class Speaker {
             + Linear.parameterCount(input: settings.hidden, output: settings.vocabulary)
     }
 
-    public init(settings: AgentSettings, encoder: ObjectEncoder, capacity: Int, random: Random) {
+    public init(settings: AgentSettings, encoder: ObjectEncoder, capacity: Int, random: Random, foldsRelaxedInputs: Bool = true) {
+        self.foldsRelaxedInputs = foldsRelaxedInputs
         let arena = Arena()
         self.arena = arena
         self.settings = settings
@@ -115,9 +120,13 @@ public final class Speaker {
         }
         let v = settings.vocabulary
         let gumbel = settings.channel == .gumbel
-        if !gumbel { symbolInput.prepare(inputTable, inputWeight: unroll.inputWeight) }
+        let perGame = gumbel && !foldsRelaxedInputs
+        if !perGame { symbolInput.prepare(inputTable, inputWeight: unroll.inputWeight) }
         for t in 0..<settings.messageLength {
-            if gumbel {
+            if gumbel && foldsRelaxedInputs {
+                inputTable.lookup(t == 0 ? start.prefix(rows) : message.symbols[t - 1].prefix(rows), into: unroll.preparedGates(t))
+                unroll.forward(step: t, input: nil, initialHidden: h0, inputPrepared: true)
+            } else if perGame {
                 let x = inputs[t].rows(0..<rows)
                 symbolInput.forward(relaxed: t == 0 ? nil : message.oneHot[t - 1].rows(0..<rows), start: start.prefix(rows), into: x)
                 unroll.forward(step: t, input: x, initialHidden: h0)
@@ -219,10 +228,12 @@ public final class Speaker {
     public func backwardGumbel() {
         let v = settings.vocabulary
         unroll.beginBackward()
+        let folded = foldsRelaxedInputs
         for t in stride(from: settings.messageLength - 1, through: 0, by: -1) {
             let d = message.gradients[t].rows(0..<rows)
-            if t + 1 < settings.messageLength {
-                // The symbol of step t is also the input of step t + 1.
+            if t + 1 < settings.messageLength && !folded {
+                // The symbol of step t is also the input of step t + 1 (folded,
+                // step t + 1's backward has already added its share).
                 symbolInput.symbolBackward(inputGradient: inputGradients[t + 1].rows(0..<rows), into: d)
             }
             for b in 0..<rows where alive[t][b] == 0 {
@@ -232,10 +243,24 @@ public final class Speaker {
             let dz = logitGradient.rows(0..<rows)
             GumbelSoftmax.backward(soft: soft[t].rows(0..<rows), temperature: settings.temperature,
                                    outputGradient: d, logitGradient: dz)
-            finishStep(t, logitGradient: dz)
-            symbolInput.parameterBackward(relaxed: t == 0 ? nil : message.oneHot[t - 1].rows(0..<rows), start: start.prefix(rows),
-                                          inputGradient: inputGradients[t].rows(0..<rows))
+            if folded {
+                output.backward(unroll.hiddenState(t), outputGradient: dz, inputGradient: unroll.hiddenGradient(t), accumulateInput: true)
+                unroll.backward(step: t, input: nil, initialHidden: initialHidden.rows(0..<rows), inputGradient: nil,
+                                initialHiddenGradient: initialHiddenGradient.rows(0..<rows), inputPrepared: true)
+                let gates = unroll.gateGradients(t)
+                inputTable.accumulate(t == 0 ? start.prefix(rows) : message.symbols[t - 1].prefix(rows), gateGradients: gates)
+                if t > 0 {
+                    // ∂L/∂onehot of step t − 1 = ∂L/∂gates · (input(symbol) · Wx)ᵀ over the vocabulary's rows.
+                    BLAS.gemm(gates, inputTable.values.rows(0..<v), transposeB: true,
+                              into: message.gradients[t - 1].rows(0..<rows), beta: 1)
+                }
+            } else {
+                finishStep(t, logitGradient: dz)
+                symbolInput.parameterBackward(relaxed: t == 0 ? nil : message.oneHot[t - 1].rows(0..<rows), start: start.prefix(rows),
+                                              inputGradient: inputGradients[t].rows(0..<rows))
+            }
         }
+        if folded { symbolInput.backward(inputTable, inputWeight: unroll.inputWeight) }
         scatterInitialGradient()
         message.zeroGradients()
     }
