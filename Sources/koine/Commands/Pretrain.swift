@@ -51,20 +51,19 @@ struct Pretrain: ParsableCommand {
             dataset = try configuration.loadImageDataset()
         } catch let error as ConfigurationError {
             throw UsageFailure(error.message)
-        } catch let error as ImageDatasetError {
-            throw UsageFailure("\(config): game.dataset_path: \(error)")
         }
         guard batch <= dataset.train.count else {
             throw UsageFailure("pretrain: --batch \(batch): the data set has \(dataset.train.count) training images")
         }
         BLAS.prepareComputeThread()
+        let total = epochs * (dataset.train.count / batch)
+        say("pretraining a stack (\(configuration.visualEncoderSettings.layout(inputChannels: dataset.channels))) on \(dataset.train.count) \(dataset.kind.rawValue) images, \(dataset.classNames.count) classes, \(total) steps of \(batch)")
+        // The last use of the data set's splits: pretraining keeps one copy of the images.
         let pretraining = try VisualPretraining(dataset: dataset, settings: configuration.visualEncoderSettings, batch: batch,
                                                 learningRate: lr, seed: UInt64(configuration.seed))
-        let total = epochs * pretraining.stepsPerEpoch
         let progress = Progress(enabled: !quiet)
         let started = Date()
         var done = 0
-        say("pretraining a stack (\(configuration.visualEncoderSettings.layout(inputChannels: dataset.channels))) on \(dataset.train.count) \(dataset.kind.rawValue) images, \(dataset.classNames.count) classes, \(total) steps of \(batch)")
         for epoch in 1...epochs {
             var loss = 0.0, accuracy = 0.0
             for _ in 0..<pretraining.stepsPerEpoch {

@@ -7,8 +7,11 @@ import KoineTensor
 /// be had here, so this stands in for Mihai & Hare's ImageNet-pretrained VGG16:
 /// the stack learns the data set's own classes instead of ImageNet's.
 public final class VisualPretraining {
-    public let dataset: ImageDataset
     public let encoder: VisualEncoder
+    /// Images of each split; `images` holds the training ones, then the test ones
+    /// (one copy: the data set's two splits are not kept beside it).
+    public let trainingCount: Int
+    public let testCount: Int
     public let batch: Int
     let images: ImageSet
     let arena = Arena()
@@ -21,7 +24,8 @@ public final class VisualPretraining {
 
     public init(dataset: ImageDataset, settings: VisualEncoderSettings, batch: Int, learningRate: Float, seed: UInt64) throws {
         precondition(batch >= 1 && batch <= dataset.train.count, "pretraining: batch \(batch) of \(dataset.train.count) images")
-        self.dataset = dataset
+        trainingCount = dataset.train.count
+        testCount = dataset.test.count
         self.batch = batch
         images = dataset.trainThenTest
         var learned = settings
@@ -36,7 +40,7 @@ public final class VisualPretraining {
     }
 
     /// Training steps per pass over the training images.
-    public var stepsPerEpoch: Int { dataset.train.count / batch }
+    public var stepsPerEpoch: Int { trainingCount / batch }
 
     /// One step on the next batch of a shuffled pass; returns its mean loss
     /// and the fraction of its images classified right.
@@ -67,7 +71,7 @@ public final class VisualPretraining {
         encoder.training = false
         defer { encoder.training = true }
         var correct = 0, seen = 0, first = 0
-        let test = dataset.test.count, offset = dataset.train.count
+        let test = testCount, offset = trainingCount
         while first < test {
             let count = min(batch, test - first)
             for row in 0..<count { ids[row] = offset + first + row }

@@ -8,8 +8,8 @@ import KoineTensor
 /// training images (ids `0..<trainingCount`) followed by the held-out ones,
 /// which evaluation plays in fixed scenes (`evaluationImages`).
 public final class ImageGame: ReferentialGame {
-    public let dataset: ImageDataset
-    /// Training images, then held-out images: what the encoders see.
+    /// Training images, then held-out images: what the encoders see. The game
+    /// keeps this one copy, not the data set's two splits beside it.
     public let images: ImageSet
     public let trainingCount: Int
     public let candidates: Int
@@ -39,7 +39,6 @@ public final class ImageGame: ReferentialGame {
                 evaluatedImages: Int, distance: MeaningDistance, seed: UInt64) {
         precondition(candidates >= 2 && candidates <= sceneSize && sceneSize <= dataset.train.count,
                      "image game: \(candidates) candidates in scenes of \(sceneSize) from \(dataset.train.count) images")
-        self.dataset = dataset
         images = dataset.trainThenTest
         trainingCount = dataset.train.count
         self.candidates = candidates
