@@ -14,8 +14,6 @@ extension Configuration {
         case .images:
             do {
                 return try makeImageGame()
-            } catch let error as ImageDatasetError {
-                throw ConfigurationError("game.dataset_path: \(error)")
             } catch let error as VisualEncoderFileError {
                 throw ConfigurationError("agents.visual.weights: \(error)")
             }
@@ -42,11 +40,16 @@ extension Configuration {
         return game
     }
 
-    /// The image game's data set. The shapes are drawn from a fixed seed:
-    /// every run plays the same data set.
-    public func loadImageDataset() throws(ImageDatasetError) -> ImageDataset {
+    /// The image game's data set; a missing or malformed one is a
+    /// `ConfigurationError` naming `game.dataset_path`. The shapes are drawn
+    /// from a fixed seed: every run plays the same data set.
+    public func loadImageDataset() throws -> ImageDataset {
         let options = ImageDatasetOptions(seed: 1, shapesTrain: shapesTrain, shapesTest: shapesTest)
-        return try ImageDataset.load(kind: dataset, path: datasetPath.isEmpty ? nil : datasetPath, options: options)
+        do {
+            return try ImageDataset.load(kind: dataset, path: datasetPath.isEmpty ? nil : datasetPath, options: options)
+        } catch {
+            throw ConfigurationError("game.dataset_path: \(error)")
+        }
     }
 
     public var visualEncoderSettings: VisualEncoderSettings {
