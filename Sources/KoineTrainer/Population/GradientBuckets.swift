@@ -13,7 +13,8 @@ final class GradientBuckets {
     let gradients: UnsafeMutablePointer<Float>
     let count: Int
     let bucketFloats: Int
-    /// Reductions in flight this step; sized for one per parameter.
+    /// Reductions in flight this step; reserved for more than any encoder's
+    /// buckets, so appending never allocates after the first step.
     private var handles: [ReductionHandle]
     private var started = 0
     /// The range gathered but not yet started.

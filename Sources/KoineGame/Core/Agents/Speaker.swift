@@ -243,10 +243,8 @@ public final class Speaker {
             let dz = logitGradient.rows(0..<rows)
             GumbelSoftmax.backward(soft: soft[t].rows(0..<rows), temperature: settings.temperature,
                                    outputGradient: d, logitGradient: dz)
+            finishStep(t, logitGradient: dz, inputPrepared: folded)
             if folded {
-                output.backward(unroll.hiddenState(t), outputGradient: dz, inputGradient: unroll.hiddenGradient(t), accumulateInput: true)
-                unroll.backward(step: t, input: nil, initialHidden: initialHidden.rows(0..<rows), inputGradient: nil,
-                                initialHiddenGradient: initialHiddenGradient.rows(0..<rows), inputPrepared: true)
                 let gates = unroll.gateGradients(t)
                 inputTable.accumulate(t == 0 ? start.prefix(rows) : message.symbols[t - 1].prefix(rows), gateGradients: gates)
                 if t > 0 {
@@ -255,7 +253,6 @@ public final class Speaker {
                               into: message.gradients[t - 1].rows(0..<rows), beta: 1)
                 }
             } else {
-                finishStep(t, logitGradient: dz)
                 symbolInput.parameterBackward(relaxed: t == 0 ? nil : message.oneHot[t - 1].rows(0..<rows), start: start.prefix(rows),
                                               inputGradient: inputGradients[t].rows(0..<rows))
             }
@@ -265,12 +262,13 @@ public final class Speaker {
         message.zeroGradients()
     }
 
-    /// Output layer and recurrent step backward for step `t`.
-    private func finishStep(_ t: Int, logitGradient dz: Matrix) {
+    /// Output layer and recurrent step backward for step `t`; with the input
+    /// prepared from the table, its gradient stays in the gates' gradient.
+    private func finishStep(_ t: Int, logitGradient dz: Matrix, inputPrepared: Bool) {
         output.backward(unroll.hiddenState(t), outputGradient: dz, inputGradient: unroll.hiddenGradient(t), accumulateInput: true)
-        unroll.backward(step: t, input: inputs[t].rows(0..<rows), initialHidden: initialHidden.rows(0..<rows),
-                        inputGradient: inputGradients[t].rows(0..<rows),
-                        initialHiddenGradient: initialHiddenGradient.rows(0..<rows))
+        unroll.backward(step: t, input: inputPrepared ? nil : inputs[t].rows(0..<rows), initialHidden: initialHidden.rows(0..<rows),
+                        inputGradient: inputPrepared ? nil : inputGradients[t].rows(0..<rows),
+                        initialHiddenGradient: initialHiddenGradient.rows(0..<rows), inputPrepared: inputPrepared)
     }
 
     /// The initial state was a row of the encoder's table per game.
