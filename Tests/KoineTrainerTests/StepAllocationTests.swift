@@ -47,6 +47,14 @@ final class StepAllocationTests: XCTestCase {
         return (fewest, blas)
     }
 
+    /// `steps` steps of `config` allocate no more often than BLAS alone does on their products.
+    func assertNothingOfItsOwn(steps: Int, config: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let counts = try allocations(during: steps, config: config)
+        XCTAssertLessThanOrEqual(counts.population, counts.blas,
+                                 "\(steps) steps allocated \(counts.population) times; BLAS alone on the same products \(counts.blas)",
+                                 file: file, line: line)
+    }
+
     /// The image game's step: a scene drawn, a learned convolutional encoder
     /// with batch norm, Gumbel-Softmax and the hinge loss.
     func testImageGameStepAllocatesNothingOfItsOwn() throws {
@@ -59,9 +67,7 @@ final class StepAllocationTests: XCTestCase {
             eval: {images: 32}
             telemetry: {endpoint: none}
             """
-        let counts = try allocations(during: 100, config: config)
-        XCTAssertLessThanOrEqual(counts.population, counts.blas,
-                                 "100 steps allocated \(counts.population) times; BLAS alone on the same products \(counts.blas)")
+        try assertNothingOfItsOwn(steps: 100, config: config)
     }
 
     func testLiBowlingStepAllocatesNothingOfItsOwn() throws {
@@ -72,9 +78,7 @@ final class StepAllocationTests: XCTestCase {
             train: {batch: 100}
             telemetry: {endpoint: none}
             """
-        let counts = try allocations(during: 1000, config: config)
-        XCTAssertLessThanOrEqual(counts.population, counts.blas,
-                                 "1,000 steps allocated \(counts.population) times; BLAS alone on the same products \(counts.blas)")
+        try assertNothingOfItsOwn(steps: 1000, config: config)
     }
 
     func testPopulationWithGumbelAndGRUAllocatesNothingOfItsOwn() throws {
@@ -85,8 +89,6 @@ final class StepAllocationTests: XCTestCase {
             train: {batch: 32}
             telemetry: {endpoint: none}
             """
-        let counts = try allocations(during: 300, config: config)
-        XCTAssertLessThanOrEqual(counts.population, counts.blas,
-                                 "300 steps allocated \(counts.population) times; BLAS alone on the same products \(counts.blas)")
+        try assertNothingOfItsOwn(steps: 300, config: config)
     }
 }

@@ -133,6 +133,29 @@ final class ImageGameTests: XCTestCase {
         }
     }
 
+    /// The hinge loss of Mihai & Hare's batch, by hand: 128 games, each
+    /// target scored 2 on the diagonal and its 127 in-batch distractors
+    /// 0, 0.5, 1, 1.5 by their offset (k − b) mod 4. Only the 32 distractors
+    /// at 1.5 pass the margin, each by 0.5: 16 per game.
+    func testHingeLossOver127InBatchDistractorsByHand() {
+        let arena = Arena()
+        let n = 128
+        let scores = arena.matrix(rows: n, columns: n), gradient = arena.matrix(rows: n, columns: n)
+        let targets = arena.indices(n)
+        for b in 0..<n {
+            targets[b] = b
+            for k in 0..<n { scores[b, k] = k == b ? 2 : Float((k - b + n) % 4) * 0.5 }
+        }
+        XCTAssertEqual(HingeLoss.forward(scores: scores, targets: targets), 16, accuracy: 1e-4)
+        HingeLoss.backward(scores: scores, targets: targets, scoreGradient: gradient)
+        for b in [0, 77, 127] {
+            XCTAssertEqual(gradient[b, b], -32 / Float(n), accuracy: 1e-7, "the target, pulled by 32 active margins")
+            for k in 0..<n where k != b {
+                XCTAssertEqual(gradient[b, k], (k - b + n) % 4 == 3 ? 1 / Float(n) : 0, accuracy: 1e-7, "distractor \(k) of game \(b)")
+            }
+        }
+    }
+
     /// A diverged model's NaN scores never count as won games.
     func testNaNScoresLoseTheGame() {
         let arena = Arena()
