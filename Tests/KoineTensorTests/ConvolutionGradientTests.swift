@@ -34,14 +34,17 @@ final class ConvolutionGradientTests: XCTestCase {
 
     func checkConvolution(_ label: String, seed: UInt64, batch: Int, input: ImageShape, outputChannels: Int, kernel: Int,
                           stride: Int, padding: Int, bias: Bool, rowsPerProduct: Int,
+                          algorithm: Conv2D.Algorithm = .im2col, tilesPerProduct: Int = WinogradConvolution.defaultTilesPerProduct,
                           file: StaticString = #filePath, line: UInt = #line) {
         let f = Fixture(seed: seed)
         var conv: Conv2D!
         let count = Conv2D.parameterCount(inputChannels: input.channels, outputChannels: outputChannels, kernel: kernel, bias: bias)
         let p = f.parameters(count) {
             conv = Conv2D(input: input, outputChannels: outputChannels, kernel: kernel, stride: stride, padding: padding,
-                          bias: bias, rowsPerProduct: rowsPerProduct, parameters: $0)
+                          bias: bias, rowsPerProduct: rowsPerProduct, algorithm: algorithm, tilesPerProduct: tilesPerProduct,
+                          parameters: $0)
         }
+        XCTAssertEqual(conv.winograd != nil, algorithm == .winograd, "\(label): algorithm", file: file, line: line)
         let workspace = Conv2D.Workspace(for: [conv], arena: f.arena)
         let x = f.uniform(batch, input.count), y = f.zeros(batch, conv.output.count), w = f.uniform(batch, conv.output.count)
         let loss = { () -> Double in conv.forward(x, into: y, workspace: workspace); return weightedSum(y, w) }
@@ -79,6 +82,55 @@ final class ConvolutionGradientTests: XCTestCase {
     func testPointwiseConvolution() {
         checkConvolution("conv 1×1", seed: 54, batch: 3, input: ImageShape(height: 3, width: 2, channels: 4),
                          outputChannels: 3, kernel: 1, stride: 1, padding: 0, bias: true, rowsPerProduct: 6)
+    }
+
+    // MARK: Winograd's F(2 × 2, 3 × 3)
+
+    func testWinogradConvolution() {
+        // 3 images, one per group of 6 tiles: every product's group is a whole image.
+        checkConvolution("winograd 6×4", seed: 57, batch: 3, input: ImageShape(height: 6, width: 4, channels: 8),
+                         outputChannels: 16, kernel: 3, stride: 1, padding: 1, bias: true, rowsPerProduct: 1,
+                         algorithm: .winograd, tilesPerProduct: 6)
+    }
+
+    func testWinogradConvolutionOddSizeAndUnevenGroups() {
+        // 5 × 7 leaves half tiles at the bottom and right edges; 3 images in
+        // groups of 2 leave a short last group.
+        checkConvolution("winograd 5×7", seed: 58, batch: 3, input: ImageShape(height: 5, width: 7, channels: 16),
+                         outputChannels: 8, kernel: 3, stride: 1, padding: 1, bias: false, rowsPerProduct: 1,
+                         algorithm: .winograd, tilesPerProduct: 2 * 12)
+    }
+
+    /// Where it applies, the automatic choice is Winograd, and agrees with im2col.
+    func testWinogradAgreesWithIm2colAtVGGShapes() {
+        let f = Fixture(seed: 59)
+        let input = ImageShape(height: 8, width: 8, channels: 32)
+        XCTAssertTrue(WinogradConvolution.applies(input: input, outputChannels: 64, kernel: 3, stride: 1, padding: 1))
+        XCTAssertFalse(WinogradConvolution.applies(input: ImageShape(height: 8, width: 8, channels: 3), outputChannels: 64, kernel: 3, stride: 1, padding: 1))
+        XCTAssertFalse(WinogradConvolution.applies(input: input, outputChannels: 64, kernel: 3, stride: 2, padding: 1))
+        var fast: Conv2D!, plain: Conv2D!
+        let count = Conv2D.parameterCount(inputChannels: 32, outputChannels: 64, kernel: 3, bias: false)
+        let parameters = f.parameters(2 * count) {
+            fast = Conv2D(input: input, outputChannels: 64, kernel: 3, padding: 1, bias: false, parameters: $0)
+            plain = Conv2D(input: input, outputChannels: 64, kernel: 3, padding: 1, bias: false, algorithm: .im2col, parameters: $0)
+        }
+        XCTAssertNotNil(fast.winograd)
+        XCTAssertNil(plain.winograd)
+        plain.weight.value.copy(from: fast.weight.value)
+        let workspace = Conv2D.Workspace(for: [fast, plain], arena: f.arena)
+        let x = f.uniform(4, input.count), dy = f.uniform(4, fast.output.count)
+        let y1 = f.zeros(4, fast.output.count), y2 = f.zeros(4, fast.output.count)
+        let dx1 = f.zeros(4, input.count), dx2 = f.zeros(4, input.count)
+        fast.forward(x, into: y1, workspace: workspace)
+        plain.forward(x, into: y2, workspace: workspace)
+        parameters.zeroGradients()
+        fast.backward(x, outputGradient: dy, inputGradient: dx1, workspace: workspace)
+        plain.backward(x, outputGradient: dy, inputGradient: dx2, workspace: workspace)
+        func largestDifference(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max() ?? 0 }
+        XCTAssertLessThan(largestDifference(y1.array, y2.array), 1e-4)
+        XCTAssertLessThan(largestDifference(dx1.array, dx2.array), 1e-4)
+        XCTAssertLessThan(largestDifference(fast.weight.gradient.array, plain.weight.gradient.array), 1e-3)
+        XCTAssertGreaterThan(fast.weight.gradient.array.map(abs).max()!, 0.1)
     }
 
     func testConvolutionInitialisationAndCount() {

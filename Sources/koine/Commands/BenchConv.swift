@@ -15,8 +15,10 @@ struct BenchConv: ParsableCommand {
             batch normalisation (training mode) and ReLU, then 2 × 2 max-pooling; global average pooling at the \
             end; the output gradient is fixed. The convolution layers' time (im2col, products, col2im, the \
             bias-free layers' sums) is measured around their own calls; their FLOPs are 2·m·n·k over the products \
-            they ran, recorded as they ran, and the sgemm reference replays exactly those products. Times are \
-            the best of --rounds rounds of --steps iterations.
+            they ran, recorded as they ran, and the sgemm reference replays exactly those products. A layer run \
+            by Winograd's algorithm (--algorithm) forms fewer products than im2col for the same convolution: \
+            "direct" FLOPs count what im2col would multiply, so its effective GFLOP/s compare the algorithms. Times \
+            are the best of --rounds rounds of --steps iterations.
             Example: OPENBLAS_NUM_THREADS=1 koine bench conv --batch 128 --widths 32,64,128
             """)
 
@@ -27,6 +29,10 @@ struct BenchConv: ParsableCommand {
     @Option(help: "Convolutions per block.") var convolutions = 2
     @Option(help: "Output rows each convolution product aims at (images gathered per product).")
     var rowsPerProduct = Conv2D.defaultRowsPerProduct
+    @Option(help: "automatic (Winograd's F(2×2, 3×3) where it applies, im2col elsewhere), im2col or winograd.")
+    var algorithm = Conv2D.Algorithm.automatic
+    @Option(help: "2 × 2 output tiles each Winograd group of products aims at.")
+    var tilesPerProduct = WinogradConvolution.defaultTilesPerProduct
     @Option(help: "Timed iterations per round.") var steps = 3
     @Option(help: "Rounds; the best is reported.") var rounds = 3
     @Flag(help: "Also report every convolution layer on its own.") var layers = false
@@ -38,7 +44,7 @@ struct BenchConv: ParsableCommand {
             throw UsageFailure("bench conv: --widths must be positive integers separated by commas (got \(widths))")
         }
         for (name, value) in [("--batch", batch), ("--channels", channels), ("--convolutions", convolutions),
-                              ("--rows-per-product", rowsPerProduct), ("--steps", steps), ("--rounds", rounds)] where value < 1 {
+                              ("--rows-per-product", rowsPerProduct), ("--tiles-per-product", tilesPerProduct), ("--steps", steps), ("--rounds", rounds)] where value < 1 {
             throw UsageFailure("bench conv: \(name) must be at least 1 (got \(value))")
         }
         guard size >> blockWidths.count >= 1 else {
@@ -46,7 +52,8 @@ struct BenchConv: ParsableCommand {
         }
         BLAS.prepareComputeThread()  // as training does: OPENBLAS_NUM_THREADS, else one
         let stack = ConvolutionStack(batch: batch, image: ImageShape(height: size, width: size, channels: channels),
-                                     widths: blockWidths, convolutionsPerBlock: convolutions, rowsPerProduct: rowsPerProduct)
+                                     widths: blockWidths, convolutionsPerBlock: convolutions, rowsPerProduct: rowsPerProduct,
+                                     algorithm: algorithm, tilesPerProduct: tilesPerProduct)
         stack.iterate()   // warm-up: page faults, BLAS buffers
 
         // One iteration's products, by layer, recorded as they run.
@@ -69,6 +76,13 @@ struct BenchConv: ParsableCommand {
         let convolutionSeconds = bestLayers.reduce(0, +), sgemmSeconds = sgemmLayers.reduce(0, +)
         let totalFlops = flops.reduce(0, +)
         let gflops = Double(totalFlops) / convolutionSeconds / 1e9, sgemmGflops = Double(totalFlops) / sgemmSeconds / 1e9
+        // What im2col multiplies: forward, weight gradient, and the input gradient but for the first layer.
+        let directFlops = stack.convolutions.enumerated().map { i, convolution in
+            2 * batch * convolution.output.positions * convolution.patch * convolution.output.channels * (i == 0 ? 2 : 3)
+        }
+        let totalDirect = directFlops.reduce(0, +)
+        let effective = Double(totalDirect) / convolutionSeconds / 1e9
+        let winogradLayers = stack.convolutions.filter { $0.winograd != nil }.count
 
         if json {
             print(JSONValue.object([
@@ -78,7 +92,9 @@ struct BenchConv: ParsableCommand {
                 ("stack_seconds", .double(bestStack)), ("convolution_seconds", .double(convolutionSeconds)),
                 ("convolution_flops", .int(totalFlops)), ("products", .int(shapes.reduce(0) { $0 + $1.count })),
                 ("convolution_gflops", .double(gflops)), ("sgemm_gflops", .double(sgemmGflops)),
-                ("share", .double(gflops / sgemmGflops)),
+                ("share", .double(gflops / sgemmGflops)), ("algorithm", .string(algorithm.rawValue)),
+                ("winograd_layers", .int(winogradLayers)), ("direct_flops", .int(totalDirect)),
+                ("effective_gflops", .double(effective)),
             ]).serialized)
             return
         }
@@ -91,15 +107,18 @@ struct BenchConv: ParsableCommand {
               achieved                   \(String(format: "%.1f", gflops)) GFLOP/s
               raw sgemm, same products   \(String(format: "%.1f", sgemmGflops)) GFLOP/s
               share of sgemm             \(String(format: "%.1f", 100 * gflops / sgemmGflops))%
+              algorithm                  \(algorithm.rawValue): \(winogradLayers) of \(stack.convolutions.count) layers by Winograd
+              direct (im2col) FLOPs      \(String(format: "%.2f", Double(totalDirect) / 1e9)) GFLOP: effective \(String(format: "%.1f", effective)) GFLOP/s
             """)
         if layers {
-            print("  layer                      GFLOP    ms   GFLOP/s   sgemm GFLOP/s   share")
+            print("  layer                      GFLOP    ms   GFLOP/s   sgemm GFLOP/s   share   effective GFLOP/s")
             for (i, convolution) in stack.convolutions.enumerated() {
                 let name = "\(convolution.input) → \(convolution.output)"
                 let achieved = Double(flops[i]) / bestLayers[i] / 1e9, raw = Double(flops[i]) / sgemmLayers[i] / 1e9
                 print("  " + name.padding(toLength: 24, withPad: " ", startingAt: 0)
-                    + String(format: "%7.2f %6.1f %9.1f %15.1f %6.1f%%", Double(flops[i]) / 1e9, bestLayers[i] * 1e3, achieved, raw,
-                             100 * achieved / raw))
+                    + String(format: "%7.2f %6.1f %9.1f %15.1f %6.1f%% %19.1f", Double(flops[i]) / 1e9, bestLayers[i] * 1e3, achieved, raw,
+                             100 * achieved / raw, Double(directFlops[i]) / bestLayers[i] / 1e9)
+                    + (convolution.winograd == nil ? "" : "  (Winograd)"))
             }
         }
     }
@@ -125,7 +144,7 @@ final class ConvolutionStack {
     /// Seconds spent inside each convolution's forward and backward, summed.
     let layerSeconds: UnsafeMutablePointer<Double>
 
-    init(batch: Int, image: ImageShape, widths: [Int], convolutionsPerBlock: Int, rowsPerProduct: Int) {
+    init(batch: Int, image: ImageShape, widths: [Int], convolutionsPerBlock: Int, rowsPerProduct: Int, algorithm: Conv2D.Algorithm, tilesPerProduct: Int) {
         var shapes: [(input: ImageShape, width: Int, pooled: Bool)] = []
         var shape = image
         for width in widths {
@@ -144,7 +163,9 @@ final class ConvolutionStack {
         // No convolution bias: batch normalisation right after removes it.
         let convolutions = shapes.map {
             Conv2D(input: $0.input, outputChannels: $0.width, kernel: 3, padding: 1, bias: false, rowsPerProduct: rowsPerProduct,
-                   parameters: parameters)
+                   algorithm: algorithm == .winograd && !WinogradConvolution.applies(input: $0.input, outputChannels: $0.width, kernel: 3,
+                                                                                       stride: 1, padding: 1) ? .im2col : algorithm,
+                   tilesPerProduct: tilesPerProduct, parameters: parameters)
         }
         norms = shapes.map { BatchNorm(channels: $0.width, parameters: parameters, statistics: statistics) }
         let pools = zip(shapes, convolutions).map { $0.pooled ? MaxPool2D(input: $1.output) : nil }
@@ -229,3 +250,5 @@ final class ConvolutionStack {
         return shapes
     }
 }
+
+extension Conv2D.Algorithm: ExpressibleByArgument {}
