@@ -203,7 +203,7 @@ final class AllocationTests: XCTestCase {
         statistics.initialize(using: &random)
         let adam = Adam(parameters: parameters)
         let workspace = Conv2D.Workspace(for: [first, second], arena: arena)
-        let cache = BatchNorm.Cache(batch: batch, width: first.output.count, channels: 8, arena: arena)
+        let cache = BatchNorm.Cache(channels: 8, arena: arena)
         let x = arena.matrix(rows: batch, columns: image.count)
         for r in 0..<batch { for c in 0..<image.count { x[r, c] = random.nextFloat() - 0.5 } }
         let convolved = arena.matrix(rows: batch, columns: first.output.count)
@@ -219,11 +219,9 @@ final class AllocationTests: XCTestCase {
 
         func step() {
             let n = full ? batch : batch / 2
-            let cached = full ? cache : cache.prefix(n)
             parameters.zeroGradients()
             first.forward(x.rows(0..<n), into: convolved.rows(0..<n), workspace: workspace)
-            norm.forwardTraining(convolved.rows(0..<n), into: normalized.rows(0..<n), cache: cached)
-            ReLU.forward(normalized.rows(0..<n), into: normalized.rows(0..<n))
+            norm.forwardTraining(convolved.rows(0..<n), into: normalized.rows(0..<n), cache: cache, rectified: true)
             pool.forward(normalized.rows(0..<n), into: pooled.rows(0..<n))
             second.forward(pooled.rows(0..<n), into: features.rows(0..<n), workspace: workspace)
             average.forward(features.rows(0..<n), into: out.rows(0..<n))
@@ -233,8 +231,8 @@ final class AllocationTests: XCTestCase {
                             workspace: workspace)
             pool.backward(input: normalized.rows(0..<n), output: pooled.rows(0..<n), outputGradient: dPooled.rows(0..<n),
                           inputGradient: dNormalized.rows(0..<n))
-            ReLU.backward(output: normalized.rows(0..<n), outputGradient: dNormalized.rows(0..<n), inputGradient: dNormalized.rows(0..<n))
-            norm.backwardTraining(cache: cached, outputGradient: dNormalized.rows(0..<n), inputGradient: dNormalized.rows(0..<n))
+            norm.backwardTraining(convolved.rows(0..<n), cache: cache, outputGradient: dNormalized.rows(0..<n),
+                                  inputGradient: dNormalized.rows(0..<n), rectified: true)
             first.backward(x.rows(0..<n), outputGradient: dNormalized.rows(0..<n), inputGradient: dx.rows(0..<n), workspace: workspace)
             adam.update()
             full.toggle()

@@ -264,7 +264,7 @@ final class ConvolutionGradientTests: XCTestCase {
         for c in 0..<3 { norm.scale.value[0, c] = 0.5 + Float(c) * 0.4; norm.shift.value[0, c] = Float(c) - 1 }
         let x = f.uniform(batch, shape.count, scale: 2)
         for r in 0..<batch { for i in 0..<shape.count { x[r, i] += 1 } }
-        let cache = BatchNorm.Cache(batch: batch, width: shape.count, channels: 3, arena: f.arena)
+        let cache = BatchNorm.Cache(channels: 3, arena: f.arena)
         let y = f.zeros(batch, shape.count), w = f.uniform(batch, shape.count)
         let loss = { () -> Double in
             norm.forwardTraining(x, into: y, cache: cache, updateStatistics: false)
@@ -273,15 +273,50 @@ final class ConvolutionGradientTests: XCTestCase {
         _ = loss()
         p.zeroGradients()
         let dx = f.filled(batch, shape.count, 123)
-        norm.backwardTraining(cache: cache, outputGradient: w, inputGradient: dx)
+        norm.backwardTraining(x, cache: cache, outputGradient: w, inputGradient: dx)
         assertGradient("batch norm dx", analytic: dx, values: x, loss: loss)
         assertGradient("batch norm dscale", analytic: norm.scale.gradient, values: norm.scale.value, loss: loss)
         assertGradient("batch norm dshift", analytic: norm.shift.gradient, values: norm.shift.value, loss: loss)
         // dx may overwrite dy.
         let inPlace = f.zeros(batch, shape.count)
         inPlace.copy(from: w)
-        norm.backwardTraining(cache: cache, outputGradient: inPlace, inputGradient: inPlace)
+        norm.backwardTraining(x, cache: cache, outputGradient: inPlace, inputGradient: inPlace)
         for (a, b) in zip(inPlace.array, dx.array) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+    }
+
+    /// Batch norm with the ReLU in the same pass is ReLU after batch norm,
+    /// forward and backward (the mask recomputed from the input).
+    func testBatchNormRectifiedIsReLUAfterBatchNorm() {
+        let f = Fixture(seed: 74)
+        let shape = ImageShape(height: 4, width: 3, channels: 8), batch = 3
+        let (norm, p, statistics) = makeBatchNorm(f, channels: 8)
+        defer { withExtendedLifetime(statistics) {} }
+        for c in 0..<8 { norm.scale.value[0, c] = 0.5 + Float(c) * 0.2; norm.shift.value[0, c] = Float(c) * 0.25 - 1 }
+        let x = f.uniform(batch, shape.count, scale: 2), dy = f.uniform(batch, shape.count)
+        let cache = BatchNorm.Cache(channels: 8, arena: f.arena)
+        let normalized = f.zeros(batch, shape.count), rectified = f.zeros(batch, shape.count), fused = f.zeros(batch, shape.count)
+        norm.forwardTraining(x, into: normalized, cache: cache, updateStatistics: false)
+        ReLU.forward(normalized, into: rectified)
+        norm.forwardTraining(x, into: fused, cache: cache, rectified: true, updateStatistics: false)
+        XCTAssertEqual(fused.array, rectified.array)
+        XCTAssertTrue(fused.array.contains(0) && fused.array.contains { $0 > 0 })
+        p.zeroGradients()
+        let masked = f.zeros(batch, shape.count), separate = f.zeros(batch, shape.count)
+        ReLU.backward(output: rectified, outputGradient: dy, inputGradient: masked)
+        norm.backwardTraining(x, cache: cache, outputGradient: masked, inputGradient: separate)
+        let scaleGradient = norm.scale.gradient.array, shiftGradient = norm.shift.gradient.array
+        p.zeroGradients()
+        let together = f.zeros(batch, shape.count)
+        norm.backwardTraining(x, cache: cache, outputGradient: dy, inputGradient: together, rectified: true)
+        for (a, b) in zip(together.array, separate.array) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+        XCTAssertEqual(norm.scale.gradient.array, scaleGradient)
+        XCTAssertEqual(norm.shift.gradient.array, shiftGradient)
+        // Evaluation mode too.
+        let evaluated = f.zeros(batch, shape.count)
+        norm.forwardEvaluation(x, into: evaluated, scratch: cache)
+        ReLU.forward(evaluated, into: evaluated)
+        norm.forwardEvaluation(x, into: fused, rectified: true, scratch: cache)
+        XCTAssertEqual(fused.array, evaluated.array)
     }
 
     /// Batch statistics normalise; running statistics move by the momentum
@@ -293,7 +328,7 @@ final class ConvolutionGradientTests: XCTestCase {
         defer { withExtendedLifetime((parameters, statistics)) {} }
         XCTAssertEqual(statistics.valueBuffer.map { $0 }, [0, 0, 1, 1])
         let x = f.uniform(batch, 2 * channels, scale: 3)   // 2 pixels of 2 channels per row
-        let cache = BatchNorm.Cache(batch: batch, width: 2 * channels, channels: channels, arena: f.arena)
+        let cache = BatchNorm.Cache(channels: channels, arena: f.arena)
         let y = f.zeros(batch, 2 * channels)
         norm.forwardTraining(x, into: y, cache: cache)
         for c in 0..<channels {
@@ -309,7 +344,7 @@ final class ConvolutionGradientTests: XCTestCase {
         norm.scale.value[0, 1] = 2
         norm.shift.value[0, 0] = 0.5
         let evaluated = f.zeros(batch, 2 * channels)
-        norm.forwardEvaluation(x, into: evaluated)
+        norm.forwardEvaluation(x, into: evaluated, scratch: cache)
         for r in 0..<batch {
             for i in 0..<(2 * channels) {
                 let c = i % channels
@@ -319,15 +354,15 @@ final class ConvolutionGradientTests: XCTestCase {
                 XCTAssertEqual(Double(evaluated[r, i]), expected, accuracy: 1e-5)
             }
         }
-        // A smaller batch through a prefix of the cache normalises by its own statistics.
+        // A smaller batch normalises by its own statistics.
         let small = f.zeros(batch, 2 * channels)
-        norm.forwardTraining(x.rows(0..<2), into: small.rows(0..<2), cache: cache.prefix(2), updateStatistics: false)
+        norm.forwardTraining(x.rows(0..<2), into: small.rows(0..<2), cache: cache, updateStatistics: false)
         let firstChannel = [small[0, 0], small[0, 2], small[1, 0], small[1, 2]].map(Double.init)
         XCTAssertEqual(firstChannel.reduce(0, +), 4 * 0.5, accuracy: 1e-5)   // the shift, 0.5, four times
     }
 
     /// Sums over many pixels stay accurate (blocked), and a large mean does not
-    /// cancel the variance (two passes).
+    /// cancel the variance (deviations from the first pixel are summed).
     func testBatchNormOverManyPixelsWithLargeMean() {
         let f = Fixture(seed: 73)
         let (norm, parameters, statistics) = makeBatchNorm(f, channels: 1)
@@ -335,7 +370,7 @@ final class ConvolutionGradientTests: XCTestCase {
         let count = 100_000
         let x = f.zeros(count, 1)
         for r in 0..<count { x[r, 0] = 1000 + (r % 2 == 0 ? 1 : -1) }   // mean 1000, variance 1
-        let cache = BatchNorm.Cache(batch: count, width: 1, channels: 1, arena: f.arena), y = f.zeros(count, 1)
+        let cache = BatchNorm.Cache(channels: 1, arena: f.arena), y = f.zeros(count, 1)
         norm.forwardTraining(x, into: y, cache: cache)
         XCTAssertEqual(cache.mean[0], 1000, accuracy: 1e-3)
         XCTAssertEqual(y[0, 0], 1 / (1 + 1e-5 as Float).squareRoot(), accuracy: 1e-3)
@@ -381,21 +416,21 @@ final class ConvolutionGradientTests: XCTestCase {
         statistics.initialize(using: &f.random)
         let pool = MaxPool2D(input: first.output), average = GlobalAveragePool(input: second.output)
         let workspace = Conv2D.Workspace(for: [first, second], arena: f.arena)
-        let cache = BatchNorm.Cache(batch: batch, width: first.output.count, channels: 4, arena: f.arena)
+        let cache = BatchNorm.Cache(channels: 4, arena: f.arena)
         let x = f.uniform(batch, image.count)
         let convolved = f.zeros(batch, first.output.count), normalized = f.zeros(batch, first.output.count)
         let rectified = f.zeros(batch, first.output.count), pooled = f.zeros(batch, pool.output.count)
         let features = f.zeros(batch, second.output.count), out = f.zeros(batch, 5), w = f.uniform(batch, 5)
         let loss = { () -> Double in
             first.forward(x, into: convolved, workspace: workspace)
-            norm.forwardTraining(convolved, into: normalized, cache: cache, updateStatistics: false)
-            ReLU.forward(normalized, into: rectified)
+            norm.forwardTraining(convolved, into: rectified, cache: cache, rectified: true, updateStatistics: false)
             pool.forward(rectified, into: pooled)
             second.forward(pooled, into: features, workspace: workspace)
             average.forward(features, into: out)
             return weightedSum(out, w)
         }
         _ = loss()
+        norm.forwardTraining(convolved, into: normalized, cache: cache, updateStatistics: false)   // the ReLU's input
         let margins = kinkMargins(normalized, pooled: pool, rectified: rectified)
         guard margins.relu >= Self.margin && margins.pool >= Self.margin else { return false }
         guard check else { return true }
@@ -405,8 +440,7 @@ final class ConvolutionGradientTests: XCTestCase {
         average.backward(outputGradient: w, inputGradient: dSecond)
         second.backward(pooled, outputGradient: dSecond, inputGradient: dPooled, workspace: workspace)
         pool.backward(input: rectified, output: pooled, outputGradient: dPooled, inputGradient: dRectified)
-        ReLU.backward(output: rectified, outputGradient: dRectified, inputGradient: dRectified)
-        norm.backwardTraining(cache: cache, outputGradient: dRectified, inputGradient: dRectified)
+        norm.backwardTraining(convolved, cache: cache, outputGradient: dRectified, inputGradient: dRectified, rectified: true)
         first.backward(x, outputGradient: dRectified, inputGradient: dx, workspace: workspace)
         let fine = Self.fine
         assertGradient("stack dx", analytic: dx, values: x, tolerance: fine, loss: loss)

@@ -68,10 +68,10 @@ public struct Conv2D {
     }
 
     /// Floats of one output pixel's patch: kernel·kernel·input channels.
-    @inlinable public var patch: Int { kernel * kernel * input.channels }
+    public var patch: Int { kernel * kernel * input.channels }
 
     /// The input is its own columns (1 × 1 kernel, stride 1, no padding).
-    @inlinable public var isPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }
+    public var isPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }
 
     /// Floats of scratch a forward or backward pass uses: one group's patches
     /// or transformed tiles.
@@ -93,7 +93,6 @@ public struct Conv2D {
     }
 
     /// `y = conv(x) + b`; `x` is `images × input.count`, `y` is `images × output.count`.
-    @inlinable
     public func forward(_ x: Matrix, into y: Matrix, workspace: Workspace) {
         checkBatch(x, y, workspace)
         if let winograd {
@@ -118,7 +117,6 @@ public struct Conv2D {
 
     /// Accumulates `dW += columnsᵀ · dy` and `db += Σ dy`; writes `dx` when
     /// given (the first layer, over the data, skips it).
-    @inlinable
     public func backward(_ x: Matrix, outputGradient dy: Matrix, inputGradient dx: Matrix?, workspace: Workspace) {
         checkBatch(x, dy, workspace)
         if let dx { precondition(dx.rows == x.rows && dx.columns == input.count && dx.isContiguous, "conv: dx shape") }
@@ -149,7 +147,6 @@ public struct Conv2D {
         }
     }
 
-    @inlinable
     func checkBatch(_ x: Matrix, _ y: Matrix, _ workspace: Workspace) {
         precondition(x.columns == input.count && x.isContiguous, "conv: input is \(x.rows)×\(x.columns), expected images of \(input)")
         precondition(y.rows == x.rows && y.columns == output.count && y.isContiguous, "conv: output is \(y.rows)×\(y.columns), expected \(x.rows) images of \(output)")
@@ -158,7 +155,6 @@ public struct Conv2D {
 
     /// The columns of `images`: the input itself for a pointwise kernel,
     /// else their patches gathered into the workspace.
-    @inlinable
     func patches(_ x: Matrix, images: Range<Int>, workspace: Workspace) -> Matrix {
         let rows = images.count * output.positions
         if isPointwise { return Matrix(x.row(images.lowerBound), rows: rows, columns: patch) }
@@ -169,7 +165,6 @@ public struct Conv2D {
 
     /// im2col. A kernel row's `kernel·C` Floats are contiguous in an NHWC
     /// image, so each is one copy unless it crosses the padding.
-    @inlinable
     func gather(_ x: Matrix, images: Range<Int>, into columns: Matrix) {
         forEachRun(of: images) { image, pixel, column, count in
             let target = columns.base + column
@@ -179,7 +174,6 @@ public struct Conv2D {
 
     /// col2im: adds each patch's gradient back onto the pixels it was
     /// gathered from (overlapping patches add up), writing `dx` of `images`.
-    @inlinable
     func scatter(_ columns: Matrix, images: Range<Int>, into dx: Matrix) {
         for image in images { dx.row(image).update(repeating: 0, count: input.count) }
         forEachRun(of: images) { image, pixel, column, count in
@@ -191,7 +185,6 @@ public struct Conv2D {
     /// time: `visit(image, pixel, column, count)` for `count` Floats at
     /// `column` in the columns, which come from Float `pixel` of the image, or
     /// from the padding when `pixel` is nil.
-    @inlinable
     func forEachRun(of images: Range<Int>, _ visit: (_ image: Int, _ pixel: Int?, _ column: Int, _ count: Int) -> Void) {
         let channels = input.channels, run = kernel * channels
         var column = 0

@@ -12,7 +12,6 @@ public struct MaxPool2D {
         output = ImageShape(height: input.height / 2, width: input.width / 2, channels: input.channels)
     }
 
-    @inlinable
     public func forward(_ x: Matrix, into y: Matrix) {
         check(x, y)
         let channels = input.channels, rowFloats = input.width * channels
@@ -35,7 +34,6 @@ public struct MaxPool2D {
     /// Sends each output gradient to the input that was the largest (the
     /// first of equals, in reading order), found again by comparing the input
     /// with the output, so no indices are kept; the others get zero.
-    @inlinable
     public func backward(input x: Matrix, output y: Matrix, outputGradient dy: Matrix, inputGradient dx: Matrix) {
         check(x, y)
         precondition(dy.rows == x.rows && dy.columns == output.count && dx.rows == x.rows && dx.columns == input.count,
@@ -67,7 +65,6 @@ public struct MaxPool2D {
         }
     }
 
-    @inlinable
     func check(_ x: Matrix, _ y: Matrix) {
         precondition(x.columns == input.count && y.columns == output.count && y.rows == x.rows,
                      "max-pool: \(x.rows)×\(x.columns) into \(y.rows)×\(y.columns), expected images of \(input) into \(output)")

@@ -175,7 +175,7 @@ final class ConvolutionStack {
         statistics.initialize(using: &random)
         let arena = Arena()
         workspace = Conv2D.Workspace(for: convolutions, arena: arena)
-        caches = convolutions.map { BatchNorm.Cache(batch: batch, width: $0.output.count, channels: $0.output.channels, arena: arena) }
+        caches = convolutions.map { BatchNorm.Cache(channels: $0.output.channels, arena: arena) }
         func filled(_ rows: Int, _ columns: Int) -> Matrix {
             let m = arena.matrix(rows: rows, columns: columns)
             for r in 0..<rows { for c in 0..<columns { m[r, c] = random.nextFloat() - 0.5 } }
@@ -218,8 +218,7 @@ final class ConvolutionStack {
         let last = convolutions.count - 1
         for i in 0...last {
             timed(i) { convolutions[i].forward(input(i), into: convolved[i], workspace: workspace) }
-            norms[i].forwardTraining(convolved[i], into: activated[i], cache: caches[i])
-            ReLU.forward(activated[i], into: activated[i])
+            norms[i].forwardTraining(convolved[i], into: activated[i], cache: caches[i], rectified: true)
             if let pool = pools[i], let out = pooled[i] { pool.forward(activated[i], into: out) }
         }
         average.forward(pooled[last] ?? activated[last], into: features)
@@ -232,8 +231,7 @@ final class ConvolutionStack {
             if let pool = pools[i], let out = pooled[i], let gradient = pooledGradients[i] {
                 pool.backward(input: activated[i], output: out, outputGradient: gradient, inputGradient: gradients[i])
             }
-            ReLU.backward(output: activated[i], outputGradient: gradients[i], inputGradient: gradients[i])
-            norms[i].backwardTraining(cache: caches[i], outputGradient: gradients[i], inputGradient: gradients[i])
+            norms[i].backwardTraining(convolved[i], cache: caches[i], outputGradient: gradients[i], inputGradient: gradients[i], rectified: true)
             // The first layer's input is the data: no gradient for it.
             let inputGradient: Matrix? = i == 0 ? nil : pooledGradients[i - 1] ?? gradients[i - 1]
             timed(i) { convolutions[i].backward(input(i), outputGradient: gradients[i], inputGradient: inputGradient, workspace: workspace) }

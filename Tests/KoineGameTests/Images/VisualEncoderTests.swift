@@ -116,7 +116,12 @@ final class VisualEncoderTests: XCTestCase {
     func kinkMargin(_ stack: VisualStack, batch: Int) -> Float {
         var margin = Float.infinity
         for layer in stack.layers {
-            for value in layer.preActivations.rows(0..<batch).array { margin = min(margin, abs(value)) }
+            // The ReLU's input: the convolution's output, through batch norm's per-channel map when there is one.
+            let channels = layer.convolution.output.channels
+            for (index, value) in layer.preActivations.rows(0..<batch).array.enumerated() {
+                let input = layer.cache.map { value * $0.slope[index % channels] + $0.intercept[index % channels] } ?? value
+                margin = min(margin, abs(input))
+            }
             guard let block = layer.pool else { continue }
             let shape = stack.pools[block].input, activations = layer.activations
             for n in 0..<batch {

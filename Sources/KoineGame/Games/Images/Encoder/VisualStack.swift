@@ -11,9 +11,9 @@ final class VisualStack {
         let convolution: Conv2D
         let norm: BatchNorm?
         let cache: BatchNorm.Cache?
-        /// The convolution's output, normalised in place: the ReLU's input.
+        /// The convolution's output: batch norm's input, kept for its backward pass.
         let preActivations: Matrix
-        /// The ReLU's output.
+        /// The output of batch norm and ReLU, in one pass.
         let activations: Matrix
         /// The buffer this layer reads, nil for the images themselves.
         let input: Matrix?
@@ -54,7 +54,7 @@ final class VisualStack {
                 let convolution = Conv2D(input: shape, outputChannels: width, kernel: 3, padding: 1, bias: !layout.batchNorm, parameters: parameters)
                 let norm = layout.batchNorm ? BatchNorm(channels: width, parameters: parameters, statistics: statistics) : nil
                 let count = convolution.output.count
-                let cache = layout.batchNorm ? BatchNorm.Cache(batch: maxBatch, width: count, channels: width, arena: arena) : nil
+                let cache = layout.batchNorm ? BatchNorm.Cache(channels: width, arena: arena) : nil
                 let layer = Layer(convolution: convolution, norm: norm, cache: cache,
                                   preActivations: arena.matrix(rows: maxBatch, columns: count),
                                   activations: arena.matrix(rows: maxBatch, columns: count),
@@ -94,10 +94,14 @@ final class VisualStack {
             let z = layer.preActivations.rows(0..<batch), y = layer.activations.rows(0..<batch)
             layer.convolution.forward(x, into: z, workspace: workspace)
             if let norm = layer.norm, let cache = layer.cache {
-                // In place: each value is read before it is written.
-                if training { norm.forwardTraining(z, into: z, cache: cache.prefix(batch)) } else { norm.forwardEvaluation(z, into: z) }
+                if training {
+                    norm.forwardTraining(z, into: y, cache: cache, rectified: true)
+                } else {
+                    norm.forwardEvaluation(z, into: y, rectified: true, scratch: cache)
+                }
+            } else {
+                ReLU.forward(z, into: y)
             }
-            ReLU.forward(z, into: y)
             if let block = layer.pool { pools[block].forward(y, into: pooled[block].rows(0..<batch)) }
         }
         average.forward(pooled[pooled.count - 1].rows(0..<batch), into: features.rows(0..<batch))
@@ -120,9 +124,10 @@ final class VisualStack {
                 pools[block].backward(input: y, output: pooled[block].rows(0..<batch), outputGradient: dy, inputGradient: dx)
                 dy = dx
             }
-            ReLU.backward(output: y, outputGradient: dy, inputGradient: dy)
             if let norm = layer.norm, let cache = layer.cache {
-                norm.backwardTraining(cache: cache.prefix(batch), outputGradient: dy, inputGradient: dy)
+                norm.backwardTraining(layer.preActivations.rows(0..<batch), cache: cache, outputGradient: dy, inputGradient: dy, rectified: true)
+            } else {
+                ReLU.backward(output: y, outputGradient: dy, inputGradient: dy)
             }
             if let input = layer.input {
                 let dx = alternate(&useFirst, rows: batch, columns: layer.convolution.input.count)
