@@ -150,13 +150,23 @@ public struct BatchNorm {
         precondition(gradients.rows == input.rows && inputGradients.rows == input.rows, "batch norm: shapes of x, dy and dx differ")
         let count = input.rows, width = channels
         let mean = cache.mean, inverse = cache.inverseDeviation, slope = cache.slope, intercept = cache.intercept
-        BatchNorm.columnSums(rows: count, columns: width, cache: cache) { r, sum, weighted in
-            let a = input.row(r), g = gradients.row(r)
-            for c in 0..<width {
-                let live = !rectified || a[c] * slope[c] + intercept[c] > 0
-                let gradient = live ? g[c] : 0
-                sum[c] += gradient
-                weighted[c] += gradient * (a[c] - mean[c]) * inverse[c]
+        // The flag is tested outside the loops, which then vectorise.
+        if rectified {
+            BatchNorm.columnSums(rows: count, columns: width, cache: cache) { r, sum, weighted in
+                let a = input.row(r), g = gradients.row(r)
+                for c in 0..<width {
+                    let gradient = a[c] * slope[c] + intercept[c] > 0 ? g[c] : 0
+                    sum[c] += gradient
+                    weighted[c] += gradient * (a[c] - mean[c]) * inverse[c]
+                }
+            }
+        } else {
+            BatchNorm.columnSums(rows: count, columns: width, cache: cache) { r, sum, weighted in
+                let a = input.row(r), g = gradients.row(r)
+                for c in 0..<width {
+                    sum[c] += g[c]
+                    weighted[c] += g[c] * (a[c] - mean[c]) * inverse[c]
+                }
             }
         }
         let sum = cache.sums.0, weighted = cache.sums.1
@@ -173,9 +183,10 @@ public struct BatchNorm {
         }
         for r in 0..<count {
             let a = input.row(r), g = gradients.row(r), d = inputGradients.row(r)
-            for c in 0..<width {
-                let live = !rectified || a[c] * slope[c] + intercept[c] > 0
-                d[c] = (live ? slope[c] * g[c] : 0) + weight[c] * a[c] + offset[c]
+            if rectified {
+                for c in 0..<width { d[c] = (a[c] * slope[c] + intercept[c] > 0 ? slope[c] * g[c] : 0) + weight[c] * a[c] + offset[c] }
+            } else {
+                for c in 0..<width { d[c] = slope[c] * g[c] + weight[c] * a[c] + offset[c] }
             }
         }
     }

@@ -319,50 +319,45 @@ public struct WinogradConvolution {
 
     /// dx = B dV Bᵀ for every tile of `images` (the adjoint of the input
     /// transform), added onto the 4 × 4 blocks, which overlap; `images`' rows
-    /// of dx are overwritten.
+    /// of dx are overwritten. B's columns are those of the input transform:
+    /// dd[i] = Σ_a Bᵀ[a][i] v[a] is (v0, v1 − v2 + v3, v1 + v2 − v0, −v3).
     func transformInputGradients(_ dv: UnsafeMutablePointer<Float>, stride: Int, images: Range<Int>, into dx: Matrix) {
         let c = channels
         for image in images { dx.row(image).update(repeating: 0, count: input.count) }
-        var tile = 0
-        for image in images {
-            let base = dx.row(image)
-            for tileRow in 0..<tileRows {
-                for tileColumn in 0..<tileColumns {
-                    let source = dv + tile * c
-                    var offset = 0
-                    while offset < c {
-                        let load = { (a: Int, b: Int) -> SIMD8<Float> in
-                            UnsafeRawPointer(source + (a * 4 + b) * stride + offset).loadUnaligned(as: SIMD8<Float>.self)
-                        }
-                        // dd[i][j] = Σ_ab Bᵀ[a][i] dV[a][b] Bᵀ[b][j]: down the rows, then across.
-                        for i in 0..<4 {
-                            var row = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+        withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 16) { rows in
+            var tile = 0
+            for image in images {
+                let base = dx.row(image)
+                for tileRow in 0..<tileRows {
+                    for tileColumn in 0..<tileColumns {
+                        let source = dv + tile * c
+                        var offset = 0
+                        while offset < c {
+                            // Down the rows: rows[i·4 + b] = Σ_a Bᵀ[a][i] dV[a][b].
                             for b in 0..<4 {
-                                let v0 = load(0, b), v1 = load(1, b), v2 = load(2, b), v3 = load(3, b)
-                                let value: SIMD8<Float>
-                                switch i {
-                                case 0: value = v0
-                                case 1: value = v1 - v2 + v3
-                                case 2: value = v1 + v2 - v0
-                                default: value = -v3
+                                let load = { (a: Int) -> SIMD8<Float> in
+                                    UnsafeRawPointer(source + (a * 4 + b) * stride + offset).loadUnaligned(as: SIMD8<Float>.self)
                                 }
-                                switch b {
-                                case 0: row.0 = value
-                                case 1: row.1 = value
-                                case 2: row.2 = value
-                                default: row.3 = value
+                                let v0 = load(0), v1 = load(1), v2 = load(2), v3 = load(3)
+                                rows[b] = v0
+                                rows[4 + b] = v1 - v2 + v3
+                                rows[8 + b] = v1 + v2 - v0
+                                rows[12 + b] = -v3
+                            }
+                            // Then across, added onto the pixels inside the image.
+                            for i in 0..<4 {
+                                let r0 = rows[4 * i], r1 = rows[4 * i + 1], r2 = rows[4 * i + 2], r3 = rows[4 * i + 3]
+                                for j in 0..<4 {
+                                    guard let p = pixel(tileRow: tileRow, tileColumn: tileColumn, i, j) else { continue }
+                                    let value = j == 0 ? r0 : j == 1 ? r1 - r2 + r3 : j == 2 ? r1 + r2 - r0 : -r3
+                                    let target = base + p * c + offset
+                                    store(UnsafeRawPointer(target).loadUnaligned(as: SIMD8<Float>.self) + value, at: target)
                                 }
                             }
-                            for j in 0..<4 {
-                                guard let p = pixel(tileRow: tileRow, tileColumn: tileColumn, i, j) else { continue }
-                                let value = j == 0 ? row.0 : j == 1 ? row.1 - row.2 + row.3 : j == 2 ? row.1 + row.2 - row.0 : -row.3
-                                let target = base + p * c + offset
-                                store(UnsafeRawPointer(target).loadUnaligned(as: SIMD8<Float>.self) + value, at: target)
-                            }
+                            offset += 8
                         }
-                        offset += 8
+                        tile += 1
                     }
-                    tile += 1
                 }
             }
         }
