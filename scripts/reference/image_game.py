@@ -19,7 +19,14 @@ The iteration (defaults in brackets):
               and frozen; the pooled features of every image of the pool are
               computed once (evaluation mode, as Koine does), standardised per
               channel over the pool (as Koine does) and cached, so a step runs
-              only Linear(widths[-1], H) over the batch's cached rows
+              only Linear(widths[-1], H) over the batch's cached rows.
+              `frozen_each_step`: the same random frozen stack as a PyTorch
+              user freezes a module (requires_grad_(False), evaluation mode)
+              and runs it under torch.no_grad() on every step's batch, the
+              features standardised by statistics taken once over the pool:
+              the forward convolutions every step, no backward through them.
+              Koine's `frozen_random` computes the same features once; this
+              mode measures what that saves
   sender      LSTM cell (hidden H, one bias vector 4H, gates i, f, g, o as in
               Koine), h0 = T[b] for game b, c0 = 0; step 0 reads the start
               symbol's row of its (V+1) x H embedding [V = 100] (the start
@@ -118,6 +125,7 @@ VOCABULARY = 100
 LENGTH = 5
 BATCH = 128
 WIDTHS = (32, 64, 128)
+MODES = ("learned", "frozen_random", "frozen_each_step")
 CONVOLUTIONS = 2
 IMAGE = (3, 32, 32)
 POOL = 1024
@@ -301,7 +309,7 @@ class ImageGame:
                  batch: int = BATCH, widths=WIDTHS, convolutions: int = CONVOLUTIONS, pool: int = POOL,
                  layout: str = "channels_last", lstm: str = "plain", gumbel: str = "function",
                  receiver_inputs: str = "batched", adam: str = "fused", images: torch.Tensor | None = None):
-        assert mode in ("learned", "frozen_random")
+        assert mode in MODES
         self.mode, self.H, self.V, self.L, self.B = mode, hidden, vocabulary, length, batch
         self.widths, self.convolutions = tuple(widths), convolutions
         self.layout = layout
@@ -333,6 +341,10 @@ class ImageGame:
                 p.requires_grad_(False)
             self.features = self._cache_features(images)
             params = list(self.agents.parameters())
+            if mode == "frozen_each_step":
+                # Keep only the standardisation; the features are recomputed per step.
+                self.features = None
+                self.stack.eval()
         self.params = params
         if adam == "fused":
             self.optimizer = torch.optim.Adam(params, lr=LR, fused=True)
@@ -358,6 +370,7 @@ class ImageGame:
         mean = features.mean(0)
         std = features.std(0, unbiased=False)
         scale = torch.where(std > 0, 1 / std.clamp_min(1e-30), torch.ones_like(std))
+        self.features_mean, self.features_scale = mean, scale
         return ((features - mean) * scale).contiguous()
 
     def batch_indices(self) -> torch.Tensor:
@@ -373,7 +386,11 @@ class ImageGame:
                 x = self.images_nhwc.index_select(0, indices).permute(0, 3, 1, 2)
             else:
                 x = self.images.index_select(0, indices)
-            feats = self.stack(x).mean(dim=(2, 3))
+            if self.mode == "frozen_each_step":
+                with torch.no_grad():
+                    feats = (self.stack(x).mean(dim=(2, 3)) - self.features_mean) * self.features_scale
+            else:
+                feats = self.stack(x).mean(dim=(2, 3))
         return torch.addmm(a.b_p, feats, a.w_p)
 
     def forward(self, indices: torch.Tensor):
@@ -444,11 +461,13 @@ def iteration_flops(mode: str, hidden: int, vocabulary: int, length: int, batch:
         return 2 * m * n * k * (3 if input_gradient else 2)
 
     conv = 0
-    if mode == "learned":
+    if mode in ("learned", "frozen_each_step"):
         channels, size, first = image[0], image[1], True
         for width in widths:
             for _ in range(convolutions):
-                conv += product(B * size * size, channels * 9, width, input_gradient=not first)
+                m, k = B * size * size, channels * 9
+                # Frozen: the forward product only.
+                conv += product(m, k, width, input_gradient=not first) if mode == "learned" else 2 * m * k * width
                 channels, first = width, False
             size //= 2
     projection = product(B, widths[-1], H, input_gradient=(mode == "learned"))
@@ -564,14 +583,22 @@ def check() -> int:
         print(f"  skip torch.compile unavailable here: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
 
     # FLOPs: the analytic count against torch's FlopCounterMode.
-    for mode in ("learned", "frozen_random"):
+    for mode in MODES:
         torch.manual_seed(1)
         game = ImageGame(mode, **small)
         counted = torch_flop_count(game.step)
         analytic = iteration_flops(mode, small["hidden"], small["vocabulary"], small["length"], small["batch"],
                                    small["widths"], small["convolutions"])["total"]
         report(counted == analytic, f"FLOPs {mode} (small shapes): analytic {analytic:,} vs FlopCounterMode {counted:,}")
-    for mode in ("learned", "frozen_random"):
+    # Features computed per step are the cached ones.
+    tables = []
+    for mode in ("frozen_random", "frozen_each_step"):
+        torch.manual_seed(1)
+        game = ImageGame(mode, **small)
+        tables.append(game.table(torch.arange(small["batch"])).detach())
+    report(torch.allclose(tables[0], tables[1], rtol=1e-4, atol=1e-5),
+           "frozen_each_step's table (features per step) = frozen_random's (cached)")
+    for mode in MODES:
         f = iteration_flops(mode, HIDDEN, VOCABULARY, LENGTH, BATCH, WIDTHS, CONVOLUTIONS)
         print(f"       default shapes, {mode}: {f['total']:,} FLOPs per iteration "
               f"(convolutions {f['convolutions']:,}, projection {f['projection']:,}, "
@@ -623,7 +650,7 @@ def parse_widths(text: str):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mode", choices=["learned", "frozen_random"], default="learned")
+    parser.add_argument("--mode", choices=list(MODES), default="learned")
     parser.add_argument("--hidden", type=int, default=HIDDEN)
     parser.add_argument("--vocabulary", type=int, default=VOCABULARY)
     parser.add_argument("--length", type=int, default=LENGTH, help="message length")
