@@ -203,6 +203,9 @@ final class ConvolutionGradientTests: XCTestCase {
 
     func testMaxPool() { checkPool(ImageShape(height: 4, width: 6, channels: 3), seed: 61) }
 
+    /// 11 channels: eight through the vector path, three through the scalar one.
+    func testMaxPoolVectorAndScalarChannels() { checkPool(ImageShape(height: 4, width: 4, channels: 11), seed: 63) }
+
     func testMaxPoolOddSizeDropsLastRowAndColumn() { checkPool(ImageShape(height: 5, width: 3, channels: 2), seed: 62) }
 
     func testMaxPoolTiesSendTheGradientOnce() {
@@ -212,6 +215,21 @@ final class ConvolutionGradientTests: XCTestCase {
         pool.forward(x, into: y)
         pool.backward(input: x, output: y, outputGradient: dy, inputGradient: dx)
         XCTAssertEqual(dx.array, [2, 0, 0, 0])
+        // The same through the vector path (8 channels): ties in the first
+        // channel, the largest last in the second, second in the third.
+        let wide = MaxPool2D(input: ImageShape(height: 2, width: 2, channels: 8))
+        let pixels: [[Float]] = [[0.5, 0, 0, 0, 0, 0, 0, 0], [0.5, 0, 1, 0, 0, 0, 0, 0],
+                                 [0.5, 0, 0, 0, 0, 0, 0, 0], [0.5, 1, 0, 0, 0, 0, 0, 0]]
+        let x8 = f.zeros(1, 32), y8 = f.zeros(1, 8), dy8 = f.filled(1, 8, 2), dx8 = f.zeros(1, 32)
+        for (p, values) in pixels.enumerated() { for (c, v) in values.enumerated() { x8[0, p * 8 + c] = v } }
+        wide.forward(x8, into: y8)
+        wide.backward(input: x8, output: y8, outputGradient: dy8, inputGradient: dx8)
+        let sent = (0..<8).map { c in (0..<4).filter { dx8[0, $0 * 8 + c] == 2 } }
+        XCTAssertEqual(sent[0], [0])
+        XCTAssertEqual(sent[1], [3])
+        XCTAssertEqual(sent[2], [1])
+        XCTAssertEqual(sent[3], [0])   // all zero: a tie, the first
+        XCTAssertEqual(dx8.array.filter { $0 != 0 }.count, 8)
     }
 
     // MARK: global average pooling, flatten

@@ -155,7 +155,8 @@ public struct BatchNorm {
             BatchNorm.columnSums(rows: count, columns: width, cache: cache) { r, sum, weighted in
                 let a = input.row(r), g = gradients.row(r)
                 for c in 0..<width {
-                    let gradient = a[c] * slope[c] + intercept[c] > 0 ? g[c] : 0
+                    let incoming = g[c]
+                    let gradient = a[c] * slope[c] + intercept[c] > 0 ? incoming : 0
                     sum[c] += gradient
                     weighted[c] += gradient * (a[c] - mean[c]) * inverse[c]
                 }
@@ -184,7 +185,11 @@ public struct BatchNorm {
         for r in 0..<count {
             let a = input.row(r), g = gradients.row(r), d = inputGradients.row(r)
             if rectified {
-                for c in 0..<width { d[c] = (a[c] * slope[c] + intercept[c] > 0 ? slope[c] * g[c] : 0) + weight[c] * a[c] + offset[c] }
+                // Every load before the select, so the loop vectorises to a blend.
+                for c in 0..<width {
+                    let value = a[c], scaled = slope[c] * g[c], linear = weight[c] * value + offset[c]
+                    d[c] = (value * slope[c] + intercept[c] > 0 ? scaled : 0) + linear
+                }
             } else {
                 for c in 0..<width { d[c] = slope[c] * g[c] + weight[c] * a[c] + offset[c] }
             }

@@ -51,7 +51,23 @@ public struct MaxPool2D {
                     let da = target + offset, db = da + channels, dc = da + rowFloats, dd = dc + channels
                     let out = (outputY * output.width + outputX) * channels
                     let largest = pooled + out, g = gradient + out
-                    for k in 0..<channels {
+                    // Eight channels at a time with masks (the compiler keeps
+                    // the scalar selects as branches), then the rest.
+                    var k = 0
+                    while k + 8 <= channels {
+                        let m = MaxPool2D.load(largest + k), gradients = MaxPool2D.load(g + k)
+                        let isA = MaxPool2D.load(a + k) .== m
+                        let isB = MaxPool2D.load(b + k) .== m .& .!isA
+                        let isC = MaxPool2D.load(c + k) .== m .& .!isA .& .!isB
+                        let isD = .!(isA .| isB .| isC)
+                        let zero = SIMD8<Float>()
+                        MaxPool2D.store(zero.replacing(with: gradients, where: isA), da + k)
+                        MaxPool2D.store(zero.replacing(with: gradients, where: isB), db + k)
+                        MaxPool2D.store(zero.replacing(with: gradients, where: isC), dc + k)
+                        MaxPool2D.store(zero.replacing(with: gradients, where: isD), dd + k)
+                        k += 8
+                    }
+                    while k < channels {
                         let m = largest[k]
                         let isA = a[k] == m, isB = !isA && b[k] == m, isC = !isA && !isB && c[k] == m
                         let isD = !isA && !isB && !isC
@@ -59,10 +75,21 @@ public struct MaxPool2D {
                         db[k] = isB ? g[k] : 0
                         dc[k] = isC ? g[k] : 0
                         dd[k] = isD ? g[k] : 0
+                        k += 1
                     }
                 }
             }
         }
+    }
+
+    @inline(__always)
+    static func load(_ pointer: UnsafePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    @inline(__always)
+    static func store(_ value: SIMD8<Float>, _ pointer: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD8<Float>.self)
     }
 
     func check(_ x: Matrix, _ y: Matrix) {
