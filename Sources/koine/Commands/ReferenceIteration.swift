@@ -2,13 +2,16 @@ import KoineTensor
 
 /// The matrix products of one training iteration of the bench game as the
 /// PyTorch reference (`scripts/reference/li_bowling.py`) runs them: one row
-/// per game in every product, the shared encoder once over the object space,
-/// the listener's first step without its zero-state `h·Wh`. This is the
-/// iteration's work before Koine's exact shortcuts (input tables, the
-/// speaker's first step per object, listener steps per distinct prefix), so
+/// per game in every product; each agent's private encoder once over the
+/// object space; one-hot symbols as rows of the input weights (lookups, no
+/// product) and the speaker's zero start vector likewise; the listener's
+/// first step without its zero-state `h·Wh`; each listener's scores against
+/// every object in one product, its candidates picked from them. This is the
+/// iteration's work before Koine's exact shortcuts (the speaker's first step
+/// per object, listener steps per distinct prefix, scores per candidate), so
 /// its FLOPs over Koine's time is the throughput those shortcuts buy.
-/// `scripts/bench-vs-pytorch` checks the count against torch's own
-/// `FlopCounterMode` over one reference iteration.
+/// `scripts/bench-vs-pytorch` checks the count against the reference's, which
+/// its self-test checks against torch's own `FlopCounterMode`.
 struct ReferenceIteration {
     let products: [GemmShape]
 
@@ -27,19 +30,16 @@ struct ReferenceIteration {
             products.append(GemmShape(m: k, n: n, k: m, transposeA: true, transposeB: false))
             if inputGradient { products.append(GemmShape(m: m, n: k, k: n, transposeA: false, transposeB: true)) }
         }
-        product(objects, width, hidden, inputGradient: false)  // shared encoder over the object space
-        for _ in 0..<length {                                    // speaker: input, hidden, output
-            product(batch, hidden, gates)
+        product(objects, width, hidden, inputGradient: false)  // the speaker's encoder over the object space
+        for _ in 0..<length {                                    // speaker: hidden, output
             product(batch, hidden, gates)
             product(batch, hidden, vocabulary)
         }
         for _ in 0..<listeners {
-            for t in 0..<length {
-                product(batch, hidden, gates)
-                if t > 0 { product(batch, hidden, gates) }
-            }
+            product(objects, width, hidden, inputGradient: false)  // its encoder
+            for _ in 1..<length { product(batch, hidden, gates) }  // steps after the first (from a zero state)
             product(batch, hidden, hidden)                       // query
-            product(batch, hidden, candidates)                   // scores: a dot product per candidate
+            product(batch, hidden, objects)                      // scores against every object
         }
         self.products = products
     }

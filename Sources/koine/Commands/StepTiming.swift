@@ -10,11 +10,12 @@ struct StepTiming {
     /// Seconds of the best round, and the all-reduce wait within it.
     var seconds = Double.infinity
     var allreduceSeconds = 0.0
-    /// Seconds of one blocking all-reduce of the same buffer (0 at one rank).
+    /// Seconds of one blocking all-reduce of the same buffer (0 at one rank,
+    /// or with nothing shared).
     var rawAllreduceSeconds = 0.0
 
     /// `iteration` runs one step and returns the seconds it waited for the all-reduce.
-    init(communicator: Communicator, steps: Int, rounds: Int, gradients: UnsafeMutablePointer<Float>, count: Int,
+    init(communicator: Communicator, steps: Int, rounds: Int, gradients: UnsafeMutablePointer<Float>?, count: Int,
          iteration: () throws -> Double) throws {
         for _ in 0..<rounds {
             try communicator.barrier()
@@ -26,7 +27,7 @@ struct StepTiming {
             try communicator.allreduceMax(&waited, count: 1)
             if elapsed < seconds { seconds = elapsed; allreduceSeconds = waited }
         }
-        if communicator.size > 1 {
+        if communicator.size > 1, let gradients, count > 0 {
             try communicator.barrier()
             let started = DispatchTime.now().uptimeNanoseconds
             for _ in 0..<steps { try communicator.allreduceAverage(gradients, count: count) }
