@@ -40,6 +40,19 @@ public final class Speaker {
     public let perObjectFirstStep: Bool
     let objectLogits: Matrix
     let objectLogitGradients: Matrix
+    /// With the first step per object, each later step runs once per
+    /// distinct (target, symbols so far): per step, the row each game reads,
+    /// each row's parent row in the step before and its input symbol, and
+    /// the rows' count. Exact, as the listener's prefixes: a state depends
+    /// only on the target and the symbols before it.
+    let rowOfGame: [Indices]
+    let rowParents: [Indices]
+    let rowSymbols: [Indices]
+    private var rowCounts: [Int]
+    /// Row of (parent row, symbol) while a step is grouped, −1 when unseen.
+    let rowOfKey: UnsafeMutablePointer<Int32>
+    let rowLogits: Matrix
+    let rowLogitGradients: Matrix
     /// log p(symbol) and entropy per step and game; `alive` is 1 while the
     /// message has not ended (always 1 for fixed-length messages).
     public let chosenLogProbabilities: [UnsafeMutablePointer<Float>]
@@ -92,6 +105,15 @@ public final class Speaker {
         inputTable = InputTable(symbols: v + 1, gateWidth: unroll.gateWidth, arena: arena)
         objectLogits = arena.matrix(rows: perObjectFirstStep ? objects : 0, columns: v)
         objectLogitGradients = arena.matrix(rows: perObjectFirstStep ? objects : 0, columns: v)
+        let grouped = perObject ? capacity : 0
+        rowOfGame = (0..<length).map { _ in arena.indices(grouped) }
+        rowParents = (0..<length).map { _ in arena.indices(grouped) }
+        rowSymbols = (0..<length).map { _ in arena.indices(grouped) }
+        rowCounts = Array(repeating: 0, count: length)
+        rowOfKey = UnsafeMutablePointer<Int32>(mutating: arena.indices(grouped * v).base)
+        rowOfKey.update(repeating: -1, count: grouped * v)
+        rowLogits = arena.matrix(rows: grouped, columns: v)
+        rowLogitGradients = arena.matrix(rows: grouped, columns: v)
         chosenLogProbabilities = (0..<length).map { _ in arena.floats(capacity) }
         entropies = (0..<length).map { _ in arena.floats(capacity) }
         alive = (0..<length).map { _ in arena.floats(capacity) }
@@ -109,10 +131,7 @@ public final class Speaker {
         self.targets = targets
         message.rows = rows
         unroll.begin(rows: rows)
-        if perObjectFirstStep {
-            unroll.setRows(encoder.table.rows, step: 0)
-            if settings.messageLength > 1 { unroll.setRows(rows, step: 1, parents: targets) }
-        }
+        if perObjectFirstStep { unroll.setRows(encoder.table.rows, step: 0) }
         let table = encoder.table
         let h0 = initialHidden.rows(0..<rows)
         if !perObjectFirstStep {
@@ -136,6 +155,12 @@ public final class Speaker {
                 let startRow = inputTable.values.row(v)
                 for o in 0..<gates.rows { Kernels.axpy(1, startRow, gates.row(o), count: gates.columns) }
                 unroll.forward(step: 0, input: nil, initialHidden: nil, inputPrepared: true)
+            } else if perObjectFirstStep {
+                groupRows(step: t)
+                let count = rowCounts[t]
+                unroll.setRows(count, step: t, parents: rowParents[t].prefix(count))
+                inputTable.lookup(rowSymbols[t].prefix(count), into: unroll.preparedGates(t))
+                unroll.forward(step: t, input: nil, initialHidden: nil, inputPrepared: true)
             } else {
                 inputTable.lookup(t == 0 ? start.prefix(rows) : message.symbols[t - 1].prefix(rows), into: unroll.preparedGates(t))
                 unroll.forward(step: t, input: nil, initialHidden: h0, inputPrepared: true)
@@ -144,6 +169,11 @@ public final class Speaker {
             if t == 0 && perObjectFirstStep {
                 output.forward(unroll.hiddenState(0), into: objectLogits.rows(0..<table.rows))
                 for b in 0..<rows { z.row(b).update(from: objectLogits.row(targets[b]), count: v) }
+            } else if perObjectFirstStep {
+                let rowsOfStep = rowLogits.rows(0..<rowCounts[t])
+                output.forward(unroll.hiddenState(t), into: rowsOfStep)
+                let rowOf = rowOfGame[t]
+                for b in 0..<rows { z.row(b).update(from: rowsOfStep.row(rowOf[b]), count: v) }
             } else {
                 output.forward(unroll.hiddenState(t), into: z)
             }
@@ -160,6 +190,29 @@ public final class Speaker {
             }
             markEndings(step: t)
         }
+    }
+
+    /// The rows of step `t` ≥ 1: one per distinct (row of step t − 1, its
+    /// symbol), where step 0's row is the target's.
+    private func groupRows(step t: Int) {
+        let v = settings.vocabulary
+        let previous = message.symbols[t - 1], rowOf = rowOfGame[t], parents = rowParents[t], symbols = rowSymbols[t]
+        var count = 0
+        for b in 0..<rows {
+            let parent = t == 1 ? targets[b] : rowOfGame[t - 1][b]
+            let key = parent * v + previous[b]
+            var row = Int(rowOfKey[key])
+            if row < 0 {
+                row = count
+                rowOfKey[key] = Int32(row)
+                parents[row] = parent
+                symbols[row] = previous[b]
+                count += 1
+            }
+            rowOf[b] = row
+        }
+        for row in 0..<count { rowOfKey[parents[row] * v + symbols[row]] = -1 }
+        rowCounts[t] = count
     }
 
     /// Tracks which games' messages have ended and pads them with the
@@ -211,6 +264,17 @@ public final class Speaker {
                 BLAS.gemm(encoder.table, transposeA: true, gates, into: hiddenWeight.gradient, beta: 1)
                 BLAS.gemm(gates, hiddenWeight.value, transposeB: true, into: encoder.tableGradient, beta: 1)
                 Kernels.accumulateColumnSums(gates, into: inputTable.gradients.row(settings.vocabulary))
+            } else if perObjectFirstStep {
+                // Each game's logit gradient goes back to its row.
+                let count = rowCounts[t], rowOf = rowOfGame[t]
+                let rowGradients = rowLogitGradients.rows(0..<count)
+                rowGradients.zero()
+                for b in 0..<rows { Kernels.axpy(1, dz.row(b), rowGradients.row(rowOf[b]), count: dz.columns) }
+                output.backward(unroll.hiddenState(t), outputGradient: rowGradients, inputGradient: unroll.hiddenGradient(t),
+                                accumulateInput: true)
+                unroll.backward(step: t, input: nil, initialHidden: nil, inputGradient: nil, initialHiddenGradient: nil,
+                                inputPrepared: true)
+                inputTable.accumulate(rowSymbols[t].prefix(count), gateGradients: unroll.gateGradients(t))
             } else {
                 output.backward(unroll.hiddenState(t), outputGradient: dz, inputGradient: unroll.hiddenGradient(t),
                                 accumulateInput: true)
