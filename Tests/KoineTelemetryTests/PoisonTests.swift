@@ -154,7 +154,10 @@ final class PoisonTests: XCTestCase {
 
     /// Writes rows a collector would refuse straight into the tables.
     private func poison(_ path: String) throws {
-        let queue = try DatabaseQueue(path: path)
+        // Opened as every reader and writer of a telemetry database is: the
+        // stopped collector's connection may still be closing (its last
+        // checkpoint), and a bare open then fails with "database is locked".
+        let (queue, _) = try TelemetryDatabase.open(path: path, configuration: TelemetryDatabase.configuration(readonly: false)) { _ in () }
         try queue.write { db in
             let insert = "INSERT INTO events(run, rank, seq, kind, step, time, body) VALUES (?, ?, ?, ?, ?, ?, ?)"
             for seq in [Int64.max, Int64.max - 1] {
