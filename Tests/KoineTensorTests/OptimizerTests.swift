@@ -100,6 +100,27 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(p.values[1], -2.209, accuracy: 2e-6)  // −2.109 − 0.1·1
     }
 
+    /// An update that clears the gradient as it reads it moves the parameters
+    /// exactly as one that leaves it, and leaves it zero (Adam and SGD).
+    func testUpdateClearingGradientsIsTheSameUpdate() {
+        let values: [Float] = [0.5, -1.25, 2, 0.75, -0.1, 3, 1e-3, -4, 0.2]
+        let gradients: [[Float]] = [[0.3, -0.2, 1.5, 0, -0.7, 0.05, 2, -1, 0.4], [-0.1, 0.6, 0.2, 0.9, 0, -0.3, 1, 0.5, -2]]
+        for makeOptimizer in [{ (p: Parameters) -> Optimizer in Adam(parameters: p, learningRate: 0.1) },
+                              { (p: Parameters) -> Optimizer in SGD(parameters: p, learningRate: 0.1, momentum: 0.9) }] {
+            let kept = vector(values), cleared = vector(values)
+            let keeping = makeOptimizer(kept), clearing = makeOptimizer(cleared)
+            for g in gradients {
+                setGradient(kept, g)
+                setGradient(cleared, g)
+                keeping.update()
+                clearing.update(clearingGradients: true)
+                XCTAssertEqual(Array(kept.valueBuffer), Array(cleared.valueBuffer), "\(type(of: keeping))")
+                XCTAssertEqual(Array(kept.gradientBuffer), g)
+                XCTAssertTrue(cleared.gradientBuffer.allSatisfy { $0 == 0 })
+            }
+        }
+    }
+
     func testPlainSGD() {
         // μ = 0: p ← p − lr·g. p = [3], g = 2, lr 0.25 → 2.5, then again → 2.0.
         let p = vector([3])

@@ -33,7 +33,7 @@ public final class Adam: Optimizer {
         secondMoment.deallocate()
     }
 
-    public func update() {
+    public func update(clearingGradients: Bool) {
         steps += 1
         let correction1 = 1 - powf(beta1, Float(steps))
         let correction2 = 1 - powf(beta2, Float(steps))
@@ -43,14 +43,27 @@ public final class Adam: Optimizer {
         let p = parameters.values, g = parameters.gradients, m = firstMoment, v = secondMoment
         let count = parameters.count
         let inverseRoot = 1 / root2
-        // Release builds compile without errno (Package.swift), so the square root vectorises.
-        for i in 0..<count {
-            let gi = g[i]
-            let mi = b1 * m[i] + (1 - b1) * gi
-            let vi = b2 * v[i] + (1 - b2) * gi * gi
-            m[i] = mi
-            v[i] = vi
-            p[i] -= stepSize * mi / (vi.squareRoot() * inverseRoot + eps)
+        // Release builds compile without errno (Package.swift), so the square
+        // root vectorises; the flag is tested outside the loops.
+        if clearingGradients {
+            for i in 0..<count {
+                let gi = g[i]
+                g[i] = 0
+                let mi = b1 * m[i] + (1 - b1) * gi
+                let vi = b2 * v[i] + (1 - b2) * gi * gi
+                m[i] = mi
+                v[i] = vi
+                p[i] -= stepSize * mi / (vi.squareRoot() * inverseRoot + eps)
+            }
+        } else {
+            for i in 0..<count {
+                let gi = g[i]
+                let mi = b1 * m[i] + (1 - b1) * gi
+                let vi = b2 * v[i] + (1 - b2) * gi * gi
+                m[i] = mi
+                v[i] = vi
+                p[i] -= stepSize * mi / (vi.squareRoot() * inverseRoot + eps)
+            }
         }
     }
 

@@ -2,13 +2,20 @@
 /// buffers that mirror the parameters.
 public protocol Optimizer: AnyObject {
     var parameters: Parameters { get }
-    /// One update from the current gradient (which it does not clear).
-    func update()
+    /// One update from the current gradient; with `clearingGradients`, each
+    /// gradient is zeroed as it is read (one pass over the gradients fewer
+    /// than an update and a separate clear).
+    func update(clearingGradients: Bool)
     /// Forgets all state, as for a freshly built agent.
     func reset()
     /// The state as flat buffers (for checkpoints), and the step count.
     var stateBuffers: [UnsafeMutableBufferPointer<Float>] { get }
     var steps: Int { get set }
+}
+
+extension Optimizer {
+    /// One update from the current gradient, which it leaves as it is.
+    public func update() { update(clearingGradients: false) }
 }
 
 /// Scales gradients so their joint L2 norm is at most `maxNorm`; returns the

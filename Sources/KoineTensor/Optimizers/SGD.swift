@@ -17,7 +17,7 @@ public final class SGD: Optimizer {
 
     deinit { velocity.deallocate() }
 
-    public func update() {
+    public func update(clearingGradients: Bool) {
         let p = parameters.values, g = parameters.gradients, v = velocity
         let mu = momentum, lr = learningRate
         // PyTorch starts the velocity at the first gradient, not at μ·0 + g — the same thing.
@@ -26,6 +26,7 @@ public final class SGD: Optimizer {
             v[i] = vi
             p[i] -= lr * vi
         }
+        if clearingGradients { parameters.zeroGradients() }
         steps += 1
     }
 

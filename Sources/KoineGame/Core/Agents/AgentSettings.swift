@@ -133,7 +133,6 @@ public final class Module {
     /// Clips (when asked), steps the optimizer, and clears the gradient.
     public func step() {
         if clip > 0 { GradientClipping.clip([parameters], maxNorm: clip) }
-        optimizer.update()
-        parameters.zeroGradients()
+        optimizer.update(clearingGradients: true)
     }
 }
