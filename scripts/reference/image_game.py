@@ -118,6 +118,7 @@ import time
 import torch
 import torch.nn as nn
 
+from torchcompile import eager_and_compiled, quiet_compiler, unavailable  # noqa: E402
 from torchflops import torch_flop_count  # noqa: E402
 
 HIDDEN = 256
@@ -262,13 +263,6 @@ def hinge_loss(scores: torch.Tensor, margin: float = MARGIN) -> torch.Tensor:
     b = scores.shape[0]
     m = torch.relu(scores - scores.diagonal().unsqueeze(1) + margin)
     return (m.sum() - margin * b) / b
-
-
-def quiet_compiler() -> None:
-    """torch.compile's own deprecation warnings say nothing about this run."""
-    import warnings
-    warnings.filterwarnings("ignore", category=FutureWarning, module=r"torch\.")
-    warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\._inductor")
 
 
 def uniform(bound: float, *shape) -> nn.Parameter:
@@ -560,27 +554,22 @@ def check() -> int:
 
     # torch.compile (the default `--compile play`) computes what eager does:
     # with inductor's fallback_random the Gumbel noise is the same draw.
+    def games(compiled: bool):
+        torch.manual_seed(5)
+        game = ImageGame("frozen_random", **small)
+        if compiled:
+            game.play = torch.compile(game.play)
+        torch.manual_seed(6)
+        loss, _ = game.forward(torch.arange(16))
+        loss.backward()
+        return loss.item(), [p.grad.clone() for p in game.agents.parameters()]
     try:
-        import torch._inductor.config as inductor_config
-        quiet_compiler()
-        inductor_config.fallback_random = True
-        results = []
-        for compiled in (False, True):
-            torch.manual_seed(5)
-            game = ImageGame("frozen_random", **small)
-            if compiled:
-                game.play = torch.compile(game.play)
-            torch.manual_seed(6)
-            loss, _ = game.forward(torch.arange(16))
-            loss.backward()
-            results.append((loss.item(), [p.grad.clone() for p in game.agents.parameters()]))
-        inductor_config.fallback_random = False
-        (l0, g0), (l1, g1) = results
+        (l0, g0), (l1, g1) = eager_and_compiled(games)
         same = abs(l0 - l1) < 1e-4 * max(1.0, abs(l0)) and all(
             torch.allclose(a, b, rtol=1e-3, atol=1e-5) for a, b in zip(g0, g1))
         report(same, f"torch.compile'd games = eager ones (loss {l1:.5f} vs {l0:.5f}, and every gradient)")
     except Exception as error:  # noqa: BLE001
-        print(f"  skip torch.compile unavailable here: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
+        print(unavailable(error))
 
     # FLOPs: the analytic count against torch's FlopCounterMode.
     for mode in MODES:

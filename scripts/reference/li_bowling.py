@@ -141,6 +141,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from torchcompile import eager_and_compiled, quiet_compiler, unavailable  # noqa: E402
 from torchflops import torch_flop_count  # noqa: E402
 
 ATTRIBUTES = (8, 4)
@@ -204,13 +205,6 @@ def lstm_pointwise(gates: torch.Tensor, c: torch.Tensor | None):
     i, g, o = torch.sigmoid(i), torch.tanh(g), torch.sigmoid(o)
     c = i * g if c is None else torch.sigmoid(f) * c + i * g
     return o * torch.tanh(c), c
-
-
-def quiet_compiler() -> None:
-    """torch.compile's own deprecation warnings say nothing about this run."""
-    import warnings
-    warnings.filterwarnings("ignore", category=FutureWarning, module=r"torch\.")
-    warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\._inductor")
 
 
 def uniform_(tensor: torch.Tensor, fan_in: int) -> torch.Tensor:
@@ -685,26 +679,21 @@ def check() -> int:
 
     # torch.compile (the default --compile forward) computes what eager does:
     # with inductor's fallback_random the draws are the same.
+    def iterations(compiled: bool):
+        torch.manual_seed(5)
+        game = Game(2)
+        if compiled:
+            game.forward = torch.compile(game.forward)
+        for _ in range(3):
+            game.step()
+        rewards = game.play()
+        return rewards, [p.grad.clone() for p in game.parameters()]
     try:
-        import torch._inductor.config as inductor_config
-        quiet_compiler()
-        inductor_config.fallback_random = True
-        results = []
-        for compiled in (False, True):
-            torch.manual_seed(5)
-            game = Game(2)
-            if compiled:
-                game.forward = torch.compile(game.forward)
-            for _ in range(3):
-                game.step()
-            rewards = game.play()
-            results.append((rewards, [p.grad.clone() for p in game.parameters()]))
-        inductor_config.fallback_random = False
-        (r0, g0), (r1, g1) = results
+        (r0, g0), (r1, g1) = eager_and_compiled(iterations)
         report(torch.equal(r0, r1) and all(torch.allclose(a, b, rtol=1e-3, atol=1e-6) for a, b in zip(g0, g1)),
                "torch.compile'd iterations = eager ones (the same games, rewards and gradients at the 4th step)")
     except Exception as error:  # noqa: BLE001
-        print(f"  skip torch.compile unavailable here: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
+        print(unavailable(error))
 
     # Koine's reset schedules.
     staggered = [(s, reset_schedule("staggered", 6000, 10, s)) for s in range(0, 12001, 600)]
