@@ -188,42 +188,35 @@ public struct WinogradConvolution {
                          into v: UnsafeMutablePointer<Float>, stride: Int) {
         let c = channels
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 16) { sources in
-            var tile = 0
-            for image in images {
-                let base = x.row(image)
-                for tileRow in 0..<tileRows {
-                    for tileColumn in 0..<tileColumns {
-                        for i in 0..<4 {
-                            for j in 0..<4 {
-                                let p = pixel(tileRow: tileRow, tileColumn: tileColumn, i, j)
-                                sources[i * 4 + j] = p.map { UnsafePointer(base + $0 * c) } ?? UnsafePointer(zeros)
-                            }
-                        }
-                        let target = v + tile * c
-                        var offset = 0
-                        while offset < c {
-                            let load = { (i: Int, j: Int) -> SIMD8<Float> in
-                                UnsafeRawPointer(sources[i * 4 + j] + offset).loadUnaligned(as: SIMD8<Float>.self)
-                            }
-                            // Rows: r[a][j] = Σ_i Bᵀ[a][i] d[i][j], kept as four columns j.
-                            for a in 0..<4 {
-                                let row: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
-                                switch a {
-                                case 0: row = (load(0, 0) - load(2, 0), load(0, 1) - load(2, 1), load(0, 2) - load(2, 2), load(0, 3) - load(2, 3))
-                                case 1: row = (load(1, 0) + load(2, 0), load(1, 1) + load(2, 1), load(1, 2) + load(2, 2), load(1, 3) + load(2, 3))
-                                case 2: row = (load(2, 0) - load(1, 0), load(2, 1) - load(1, 1), load(2, 2) - load(1, 2), load(2, 3) - load(1, 3))
-                                default: row = (load(1, 0) - load(3, 0), load(1, 1) - load(3, 1), load(1, 2) - load(3, 2), load(1, 3) - load(3, 3))
-                                }
-                                // Columns: V[a][b] = Σ_j r[a][j] Bᵀ[b][j].
-                                store(row.0 - row.2, at: target + (a * 4 + 0) * stride + offset)
-                                store(row.1 + row.2, at: target + (a * 4 + 1) * stride + offset)
-                                store(row.2 - row.1, at: target + (a * 4 + 2) * stride + offset)
-                                store(row.1 - row.3, at: target + (a * 4 + 3) * stride + offset)
-                            }
-                            offset += 8
-                        }
-                        tile += 1
+            forEachTile(of: images, in: x) { base, tile, tileRow, tileColumn in
+                for i in 0..<4 {
+                    for j in 0..<4 {
+                        let p = pixel(tileRow: tileRow, tileColumn: tileColumn, i, j)
+                        sources[i * 4 + j] = p.map { UnsafePointer(base + $0 * c) } ?? UnsafePointer(zeros)
                     }
+                }
+                let target = v + tile * c
+                var offset = 0
+                while offset < c {
+                    let load = { (i: Int, j: Int) -> SIMD8<Float> in
+                        UnsafeRawPointer(sources[i * 4 + j] + offset).loadUnaligned(as: SIMD8<Float>.self)
+                    }
+                    // Rows: r[a][j] = Σ_i Bᵀ[a][i] d[i][j], kept as four columns j.
+                    for a in 0..<4 {
+                        let row: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
+                        switch a {
+                        case 0: row = (load(0, 0) - load(2, 0), load(0, 1) - load(2, 1), load(0, 2) - load(2, 2), load(0, 3) - load(2, 3))
+                        case 1: row = (load(1, 0) + load(2, 0), load(1, 1) + load(2, 1), load(1, 2) + load(2, 2), load(1, 3) + load(2, 3))
+                        case 2: row = (load(2, 0) - load(1, 0), load(2, 1) - load(1, 1), load(2, 2) - load(1, 2), load(2, 3) - load(1, 3))
+                        default: row = (load(1, 0) - load(3, 0), load(1, 1) - load(3, 1), load(1, 2) - load(3, 2), load(1, 3) - load(3, 3))
+                        }
+                        // Columns: V[a][b] = Σ_j r[a][j] Bᵀ[b][j].
+                        store(row.0 - row.2, at: target + (a * 4 + 0) * stride + offset)
+                        store(row.1 + row.2, at: target + (a * 4 + 1) * stride + offset)
+                        store(row.2 - row.1, at: target + (a * 4 + 2) * stride + offset)
+                        store(row.1 - row.3, at: target + (a * 4 + 3) * stride + offset)
+                    }
+                    offset += 8
                 }
             }
         }
@@ -233,44 +226,37 @@ public struct WinogradConvolution {
     /// (1, 1, 1, 0) and (0, 1, −1, −1). Pixels past an odd edge are dropped.
     func transformOutputs(_ m: UnsafeMutablePointer<Float>, stride: Int, images: Range<Int>, bias: UnsafePointer<Float>?, into y: Matrix) {
         let k = outputChannels, width = input.width, height = input.height
-        var tile = 0
-        for image in images {
-            let base = y.row(image)
-            for tileRow in 0..<tileRows {
-                for tileColumn in 0..<tileColumns {
-                    let source = m + tile * k
-                    var offset = 0
-                    while offset < k {
-                        let load = { (a: Int, b: Int) -> SIMD8<Float> in
-                            UnsafeRawPointer(source + (a * 4 + b) * stride + offset).loadUnaligned(as: SIMD8<Float>.self)
-                        }
-                        // Rows: s[r][b] = Σ_a Aᵀ[r][a] M[a][b].
-                        var s0 = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
-                        var s1 = s0
-                        for b in 0..<4 {
-                            let m0 = load(0, b), m1 = load(1, b), m2 = load(2, b), m3 = load(3, b)
-                            let top = m0 + m1 + m2, bottom = m1 - m2 - m3
-                            switch b {
-                            case 0: s0.0 = top; s1.0 = bottom
-                            case 1: s0.1 = top; s1.1 = bottom
-                            case 2: s0.2 = top; s1.2 = bottom
-                            default: s0.3 = top; s1.3 = bottom
-                            }
-                        }
-                        let shift = bias.map { UnsafeRawPointer($0 + offset).loadUnaligned(as: SIMD8<Float>.self) } ?? SIMD8<Float>()
-                        for r in 0..<2 {
-                            let row = 2 * tileRow + r
-                            guard row < height else { continue }
-                            let s = r == 0 ? s0 : s1
-                            // Columns: y[r][c] = Σ_b s[r][b] A[b][c].
-                            let left = s.0 + s.1 + s.2 + shift, right = s.1 - s.2 - s.3 + shift
-                            store(left, at: base + (row * width + 2 * tileColumn) * k + offset)
-                            if 2 * tileColumn + 1 < width { store(right, at: base + (row * width + 2 * tileColumn + 1) * k + offset) }
-                        }
-                        offset += 8
-                    }
-                    tile += 1
+        forEachTile(of: images, in: y) { base, tile, tileRow, tileColumn in
+            let source = m + tile * k
+            var offset = 0
+            while offset < k {
+                let load = { (a: Int, b: Int) -> SIMD8<Float> in
+                    UnsafeRawPointer(source + (a * 4 + b) * stride + offset).loadUnaligned(as: SIMD8<Float>.self)
                 }
+                // Rows: s[r][b] = Σ_a Aᵀ[r][a] M[a][b].
+                var s0 = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+                var s1 = s0
+                for b in 0..<4 {
+                    let m0 = load(0, b), m1 = load(1, b), m2 = load(2, b), m3 = load(3, b)
+                    let top = m0 + m1 + m2, bottom = m1 - m2 - m3
+                    switch b {
+                    case 0: s0.0 = top; s1.0 = bottom
+                    case 1: s0.1 = top; s1.1 = bottom
+                    case 2: s0.2 = top; s1.2 = bottom
+                    default: s0.3 = top; s1.3 = bottom
+                    }
+                }
+                let shift = bias.map { UnsafeRawPointer($0 + offset).loadUnaligned(as: SIMD8<Float>.self) } ?? SIMD8<Float>()
+                for r in 0..<2 {
+                    let row = 2 * tileRow + r
+                    guard row < height else { continue }
+                    let s = r == 0 ? s0 : s1
+                    // Columns: y[r][c] = Σ_b s[r][b] A[b][c].
+                    let left = s.0 + s.1 + s.2 + shift, right = s.1 - s.2 - s.3 + shift
+                    store(left, at: base + (row * width + 2 * tileColumn) * k + offset)
+                    if 2 * tileColumn + 1 < width { store(right, at: base + (row * width + 2 * tileColumn + 1) * k + offset) }
+                }
+                offset += 8
             }
         }
     }
@@ -280,39 +266,32 @@ public struct WinogradConvolution {
     func transformOutputGradients(_ dy: Matrix, images: Range<Int>, zeros: UnsafeMutablePointer<Float>,
                                   into e: UnsafeMutablePointer<Float>, stride: Int) {
         let k = outputChannels, width = input.width, height = input.height
-        var tile = 0
-        for image in images {
-            let base = dy.row(image)
-            for tileRow in 0..<tileRows {
-                for tileColumn in 0..<tileColumns {
-                    let target = e + tile * k
-                    var sources = (UnsafePointer(zeros), UnsafePointer(zeros), UnsafePointer(zeros), UnsafePointer(zeros))
-                    let row = 2 * tileRow, column = 2 * tileColumn
-                    sources.0 = UnsafePointer(base + (row * width + column) * k)
-                    if column + 1 < width { sources.1 = UnsafePointer(base + (row * width + column + 1) * k) }
-                    if row + 1 < height {
-                        sources.2 = UnsafePointer(base + ((row + 1) * width + column) * k)
-                        if column + 1 < width { sources.3 = UnsafePointer(base + ((row + 1) * width + column + 1) * k) }
-                    }
-                    var offset = 0
-                    while offset < k {
-                        let g00 = UnsafeRawPointer(sources.0 + offset).loadUnaligned(as: SIMD8<Float>.self)
-                        let g01 = UnsafeRawPointer(sources.1 + offset).loadUnaligned(as: SIMD8<Float>.self)
-                        let g10 = UnsafeRawPointer(sources.2 + offset).loadUnaligned(as: SIMD8<Float>.self)
-                        let g11 = UnsafeRawPointer(sources.3 + offset).loadUnaligned(as: SIMD8<Float>.self)
-                        // A's rows are (1, 0), (1, 1), (1, −1), (0, −1): rows of the 2 × 2 block first.
-                        for a in 0..<4 {
-                            let left = a == 0 ? g00 : a == 1 ? g00 + g10 : a == 2 ? g00 - g10 : -g10
-                            let right = a == 0 ? g01 : a == 1 ? g01 + g11 : a == 2 ? g01 - g11 : -g11
-                            store(left, at: target + (a * 4 + 0) * stride + offset)
-                            store(left + right, at: target + (a * 4 + 1) * stride + offset)
-                            store(left - right, at: target + (a * 4 + 2) * stride + offset)
-                            store(-right, at: target + (a * 4 + 3) * stride + offset)
-                        }
-                        offset += 8
-                    }
-                    tile += 1
+        forEachTile(of: images, in: dy) { base, tile, tileRow, tileColumn in
+            let target = e + tile * k
+            var sources = (UnsafePointer(zeros), UnsafePointer(zeros), UnsafePointer(zeros), UnsafePointer(zeros))
+            let row = 2 * tileRow, column = 2 * tileColumn
+            sources.0 = UnsafePointer(base + (row * width + column) * k)
+            if column + 1 < width { sources.1 = UnsafePointer(base + (row * width + column + 1) * k) }
+            if row + 1 < height {
+                sources.2 = UnsafePointer(base + ((row + 1) * width + column) * k)
+                if column + 1 < width { sources.3 = UnsafePointer(base + ((row + 1) * width + column + 1) * k) }
+            }
+            var offset = 0
+            while offset < k {
+                let g00 = UnsafeRawPointer(sources.0 + offset).loadUnaligned(as: SIMD8<Float>.self)
+                let g01 = UnsafeRawPointer(sources.1 + offset).loadUnaligned(as: SIMD8<Float>.self)
+                let g10 = UnsafeRawPointer(sources.2 + offset).loadUnaligned(as: SIMD8<Float>.self)
+                let g11 = UnsafeRawPointer(sources.3 + offset).loadUnaligned(as: SIMD8<Float>.self)
+                // A's rows are (1, 0), (1, 1), (1, −1), (0, −1): rows of the 2 × 2 block first.
+                for a in 0..<4 {
+                    let left = a == 0 ? g00 : a == 1 ? g00 + g10 : a == 2 ? g00 - g10 : -g10
+                    let right = a == 0 ? g01 : a == 1 ? g01 + g11 : a == 2 ? g01 - g11 : -g11
+                    store(left, at: target + (a * 4 + 0) * stride + offset)
+                    store(left + right, at: target + (a * 4 + 1) * stride + offset)
+                    store(left - right, at: target + (a * 4 + 2) * stride + offset)
+                    store(-right, at: target + (a * 4 + 3) * stride + offset)
                 }
+                offset += 8
             }
         }
     }
@@ -325,39 +304,49 @@ public struct WinogradConvolution {
         let c = channels
         for image in images { dx.row(image).update(repeating: 0, count: input.count) }
         withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 16) { rows in
-            var tile = 0
-            for image in images {
-                let base = dx.row(image)
-                for tileRow in 0..<tileRows {
-                    for tileColumn in 0..<tileColumns {
-                        let source = dv + tile * c
-                        var offset = 0
-                        while offset < c {
-                            // Down the rows: rows[i·4 + b] = Σ_a Bᵀ[a][i] dV[a][b].
-                            for b in 0..<4 {
-                                let load = { (a: Int) -> SIMD8<Float> in
-                                    UnsafeRawPointer(source + (a * 4 + b) * stride + offset).loadUnaligned(as: SIMD8<Float>.self)
-                                }
-                                let v0 = load(0), v1 = load(1), v2 = load(2), v3 = load(3)
-                                rows[b] = v0
-                                rows[4 + b] = v1 - v2 + v3
-                                rows[8 + b] = v1 + v2 - v0
-                                rows[12 + b] = -v3
-                            }
-                            // Then across, added onto the pixels inside the image.
-                            for i in 0..<4 {
-                                let r0 = rows[4 * i], r1 = rows[4 * i + 1], r2 = rows[4 * i + 2], r3 = rows[4 * i + 3]
-                                for j in 0..<4 {
-                                    guard let p = pixel(tileRow: tileRow, tileColumn: tileColumn, i, j) else { continue }
-                                    let value = j == 0 ? r0 : j == 1 ? r1 - r2 + r3 : j == 2 ? r1 + r2 - r0 : -r3
-                                    let target = base + p * c + offset
-                                    store(UnsafeRawPointer(target).loadUnaligned(as: SIMD8<Float>.self) + value, at: target)
-                                }
-                            }
-                            offset += 8
+            forEachTile(of: images, in: dx) { base, tile, tileRow, tileColumn in
+                let source = dv + tile * c
+                var offset = 0
+                while offset < c {
+                    // Down the rows: rows[i·4 + b] = Σ_a Bᵀ[a][i] dV[a][b].
+                    for b in 0..<4 {
+                        let load = { (a: Int) -> SIMD8<Float> in
+                            UnsafeRawPointer(source + (a * 4 + b) * stride + offset).loadUnaligned(as: SIMD8<Float>.self)
                         }
-                        tile += 1
+                        let v0 = load(0), v1 = load(1), v2 = load(2), v3 = load(3)
+                        rows[b] = v0
+                        rows[4 + b] = v1 - v2 + v3
+                        rows[8 + b] = v1 + v2 - v0
+                        rows[12 + b] = -v3
                     }
+                    // Then across, added onto the pixels inside the image.
+                    for i in 0..<4 {
+                        let r0 = rows[4 * i], r1 = rows[4 * i + 1], r2 = rows[4 * i + 2], r3 = rows[4 * i + 3]
+                        for j in 0..<4 {
+                            guard let p = pixel(tileRow: tileRow, tileColumn: tileColumn, i, j) else { continue }
+                            let value = j == 0 ? r0 : j == 1 ? r1 - r2 + r3 : j == 2 ? r1 + r2 - r0 : -r3
+                            let target = base + p * c + offset
+                            store(UnsafeRawPointer(target).loadUnaligned(as: SIMD8<Float>.self) + value, at: target)
+                        }
+                    }
+                    offset += 8
+                }
+            }
+        }
+    }
+
+    /// Calls `visit(image's row in matrix, tile, tile row, tile column)` for
+    /// every tile of `images` in order, counting tiles from 0 across the group.
+    @inline(__always)
+    func forEachTile(of images: Range<Int>, in matrix: Matrix,
+                     _ visit: (_ base: UnsafeMutablePointer<Float>, _ tile: Int, _ tileRow: Int, _ tileColumn: Int) -> Void) {
+        var tile = 0
+        for image in images {
+            let base = matrix.row(image)
+            for tileRow in 0..<tileRows {
+                for tileColumn in 0..<tileColumns {
+                    visit(base, tile, tileRow, tileColumn)
+                    tile += 1
                 }
             }
         }
