@@ -48,10 +48,11 @@ public struct WinogradConvolution {
     var groupTiles: Int { imagesPerProduct * tilesPerImage }
 
     /// Floats of scratch: U and dU (16·C·K each), V and dV (16·tiles·C each),
-    /// M or E (16·tiles·K) and a zero vector standing in for the padding.
+    /// M or E (16·tiles·K), a zero vector read in place of the padding and a
+    /// sink written in place of it.
     public var workspaceCount: Int {
         let c = channels, k = outputChannels, t = groupTiles
-        return 32 * c * k + 32 * t * c + 16 * t * k + max(c, k)
+        return 32 * c * k + 32 * t * c + 16 * t * k + 2 * max(c, k)
     }
 
     /// Where each scratch block starts.
@@ -62,6 +63,7 @@ public struct WinogradConvolution {
         let inputGradients: UnsafeMutablePointer<Float>  // dV: 16 × tiles × C
         let outputs: UnsafeMutablePointer<Float>         // M, or E backward: 16 × tiles × K
         let zeros: UnsafeMutablePointer<Float>
+        let sink: UnsafeMutablePointer<Float>
     }
 
     func scratch(_ base: UnsafeMutablePointer<Float>) -> Scratch {
@@ -69,7 +71,8 @@ public struct WinogradConvolution {
         let zeros = base + 32 * c * k + 32 * t * c + 16 * t * k
         zeros.update(repeating: 0, count: max(c, k))
         return Scratch(weights: base, weightGradients: base + 16 * c * k, inputs: base + 32 * c * k,
-                       inputGradients: base + 32 * c * k + 16 * t * c, outputs: base + 32 * c * k + 32 * t * c, zeros: zeros)
+                       inputGradients: base + 32 * c * k + 16 * t * c, outputs: base + 32 * c * k + 32 * t * c, zeros: zeros,
+                       sink: zeros + max(c, k))
     }
 
     /// `y = conv(x) + bias`; `weight` is `(3·3·C) × K` in (ky, kx, c) row order.
@@ -114,7 +117,7 @@ public struct WinogradConvolution {
                               into: Matrix(s.inputGradients + p * tiles * c, rows: tiles, columns: c))
                 }
             }
-            if let dx { transformInputGradients(s.inputGradients, stride: tiles * c, images: images, into: dx) }
+            if let dx { transformInputGradients(s.inputGradients, stride: tiles * c, images: images, sink: s.sink, into: dx) }
             first = images.upperBound
         }
         accumulateWeightGradients(s.weightGradients, into: weightGradient)
@@ -300,36 +303,45 @@ public struct WinogradConvolution {
     /// transform), added onto the 4 × 4 blocks, which overlap; `images`' rows
     /// of dx are overwritten. B's columns are those of the input transform:
     /// dd[i] = Σ_a Bᵀ[a][i] v[a] is (v0, v1 − v2 + v3, v1 + v2 − v0, −v3).
-    func transformInputGradients(_ dv: UnsafeMutablePointer<Float>, stride: Int, images: Range<Int>, into dx: Matrix) {
+    /// Values for the padding go to `sink` (C Floats), so the loop adding
+    /// them has no branch.
+    func transformInputGradients(_ dv: UnsafeMutablePointer<Float>, stride: Int, images: Range<Int>,
+                                 sink: UnsafeMutablePointer<Float>, into dx: Matrix) {
         let c = channels
         for image in images { dx.row(image).update(repeating: 0, count: input.count) }
         withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 16) { rows in
-            forEachTile(of: images, in: dx) { base, tile, tileRow, tileColumn in
-                let source = dv + tile * c
-                var offset = 0
-                while offset < c {
-                    // Down the rows: rows[i·4 + b] = Σ_a Bᵀ[a][i] dV[a][b].
-                    for b in 0..<4 {
-                        let load = { (a: Int) -> SIMD8<Float> in
-                            UnsafeRawPointer(source + (a * 4 + b) * stride + offset).loadUnaligned(as: SIMD8<Float>.self)
-                        }
-                        let v0 = load(0), v1 = load(1), v2 = load(2), v3 = load(3)
-                        rows[b] = v0
-                        rows[4 + b] = v1 - v2 + v3
-                        rows[8 + b] = v1 + v2 - v0
-                        rows[12 + b] = -v3
-                    }
-                    // Then across, added onto the pixels inside the image.
+            withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>.self, capacity: 16) { targets in
+                forEachTile(of: images, in: dx) { base, tile, tileRow, tileColumn in
                     for i in 0..<4 {
-                        let r0 = rows[4 * i], r1 = rows[4 * i + 1], r2 = rows[4 * i + 2], r3 = rows[4 * i + 3]
                         for j in 0..<4 {
-                            guard let p = pixel(tileRow: tileRow, tileColumn: tileColumn, i, j) else { continue }
-                            let value = j == 0 ? r0 : j == 1 ? r1 - r2 + r3 : j == 2 ? r1 + r2 - r0 : -r3
-                            let target = base + p * c + offset
-                            store(UnsafeRawPointer(target).loadUnaligned(as: SIMD8<Float>.self) + value, at: target)
+                            targets[i * 4 + j] = pixel(tileRow: tileRow, tileColumn: tileColumn, i, j).map { base + $0 * c } ?? sink
                         }
                     }
-                    offset += 8
+                    let source = dv + tile * c
+                    var offset = 0
+                    while offset < c {
+                        // Down the rows: rows[i·4 + b] = Σ_a Bᵀ[a][i] dV[a][b].
+                        for b in 0..<4 {
+                            let load = { (a: Int) -> SIMD8<Float> in
+                                UnsafeRawPointer(source + (a * 4 + b) * stride + offset).loadUnaligned(as: SIMD8<Float>.self)
+                            }
+                            let v0 = load(0), v1 = load(1), v2 = load(2), v3 = load(3)
+                            rows[b] = v0
+                            rows[4 + b] = v1 - v2 + v3
+                            rows[8 + b] = v1 + v2 - v0
+                            rows[12 + b] = -v3
+                        }
+                        // Then across, added onto the pixels inside the image.
+                        for i in 0..<4 {
+                            let r0 = rows[4 * i], r1 = rows[4 * i + 1], r2 = rows[4 * i + 2], r3 = rows[4 * i + 3]
+                            for j in 0..<4 {
+                                let value = j == 0 ? r0 : j == 1 ? r1 - r2 + r3 : j == 2 ? r1 + r2 - r0 : -r3
+                                let target = targets[i * 4 + j] + offset
+                                store(UnsafeRawPointer(target).loadUnaligned(as: SIMD8<Float>.self) + value, at: target)
+                            }
+                        }
+                        offset += 8
+                    }
                 }
             }
         }
