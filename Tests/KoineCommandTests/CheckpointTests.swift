@@ -17,20 +17,14 @@ final class CheckpointTests: XCTestCase {
         telemetry: {endpoint: none}
         """
 
-    var directory: URL!
-    var config: String!
+    var directory: ConfiguredDirectory!
+    var config: String { directory.config }
 
-    override func setUpWithError() throws {
-        directory = try makeTemporaryDirectory("checkpoints")
-        config = directory.appendingPathComponent("config.yaml").path
-        try Self.config.write(toFile: config, atomically: true, encoding: .utf8)
-    }
+    override func setUpWithError() throws { directory = try ConfiguredDirectory("checkpoints", config: Self.config) }
 
-    override func tearDownWithError() throws {
-        if let directory { try? FileManager.default.removeItem(at: directory) }
-    }
+    override func tearDownWithError() throws { directory?.remove() }
 
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+    func path(_ name: String) -> String { directory.path(name) }
 
     @discardableResult
     func train(_ out: String, steps: Int, _ extra: [String] = [], expect status: Int32 = 0) throws -> ProcessResult {
@@ -202,7 +196,7 @@ final class CheckpointTests: XCTestCase {
     /// marker and no half-written step.
     func testAFailedCheckpointWriteStopsTheRunAndIsNeverComplete() throws {
         let run = path("run")
-        let command = "ulimit -f 64; exec '\(koineExecutable.path)' train --config '\(config!)' --out '\(run)' --quiet --set agents.hidden=64"
+        let command = "ulimit -f 64; exec '\(koineExecutable.path)' train --config '\(config)' --out '\(run)' --quiet --set agents.hidden=64"
         let result = try runProcess("/bin/sh", ["-c", command], timeout: 120)
         XCTAssertNotEqual(result.status, 0)
         XCTAssertTrue(result.standardError.contains("checkpoint at step 200 failed"), result.standardError)
@@ -217,7 +211,7 @@ final class CheckpointTests: XCTestCase {
     func testAFailedMetricsWriteStopsTheRunAndKeepsItsCheckpoints() throws {
         let run = path("run")
         // 64 blocks hold a checkpoint of hidden size 8 but not a line per step.
-        let command = "ulimit -f 64; exec '\(koineExecutable.path)' train --config '\(config!)' --out '\(run)' --quiet "
+        let command = "ulimit -f 64; exec '\(koineExecutable.path)' train --config '\(config)' --out '\(run)' --quiet "
             + "--set agents.hidden=8 --set train.log_every=1 --set train.checkpoint.every=50"
         let result = try runProcess("/bin/sh", ["-c", command], timeout: 120)
         XCTAssertEqual(result.status, 1, result.standardError)

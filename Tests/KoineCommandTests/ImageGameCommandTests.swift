@@ -20,25 +20,16 @@ final class ImageGameCommandTests: XCTestCase {
         telemetry: {endpoint: none}
         """
 
-    var directory: URL!
-    var config: String!
+    var directory: ConfiguredDirectory!
+    var config: String { directory.config }
 
-    override func setUpWithError() throws {
-        directory = try makeTemporaryDirectory("images")
-        config = directory.appendingPathComponent("config.yaml").path
-        try Self.config.write(toFile: config, atomically: true, encoding: .utf8)
-    }
+    override func setUpWithError() throws { directory = try ConfiguredDirectory("images", config: Self.config) }
 
-    override func tearDownWithError() throws {
-        if let directory { try? FileManager.default.removeItem(at: directory) }
-    }
+    override func tearDownWithError() throws { directory?.remove() }
 
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+    func path(_ name: String) -> String { directory.path(name) }
 
-    func summary(_ run: String) throws -> [String: Any] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: run + "/summary.json"))
-        return try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
-    }
+    func summary(_ run: String) throws -> [String: Any] { try RunFiles.summary(run) }
 
     /// The trainer compares the shared encoder's checksum (weights and
     /// running statistics) across ranks every 10 steps and at the end, and
@@ -106,11 +97,10 @@ final class ImageGameCommandTests: XCTestCase {
 /// never overwrites one.
 final class PretrainCommandTests: XCTestCase {
     func testPretrainWritesWeightsThatAPretrainedRunReads() throws {
-        let directory = try makeTemporaryDirectory("pretrain")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let config = directory.appendingPathComponent("config.yaml").path
-        try ImageGameCommandTests.config.write(toFile: config, atomically: true, encoding: .utf8)
-        let weights = directory.appendingPathComponent("encoder.weights").path
+        let directory = try ConfiguredDirectory("pretrain", config: ImageGameCommandTests.config)
+        defer { directory.remove() }
+        let config = directory.config
+        let weights = directory.path("encoder.weights")
         let made = try runKoine(["pretrain", "--config", config, "--out", weights, "--epochs", "1", "--batch", "16", "--quiet"], timeout: 120)
         XCTAssertEqual(made.status, 0, made.standardError)
         XCTAssertTrue(made.standardError.contains("epoch 1: training loss"), made.standardError)
@@ -118,11 +108,11 @@ final class PretrainCommandTests: XCTestCase {
         let again = try runKoine(["pretrain", "--config", config, "--out", weights, "--quiet"], timeout: 60)
         XCTAssertEqual(again.status, 2)
         XCTAssertTrue(again.standardError.contains("exists"), again.standardError)
-        let run = directory.appendingPathComponent("run").path
+        let run = directory.path("run")
         let trained = try runKoine(["train", "--config", config, "--out", run, "--quiet", "--set", "train.steps=20",
                                     "--set", "agents.visual.mode=pretrained", "--set", "agents.visual.weights=\(weights)"], timeout: 120)
         XCTAssertEqual(trained.status, 0, trained.standardError)
-        let wrongShape = try runKoine(["train", "--config", config, "--out", directory.appendingPathComponent("never").path, "--quiet",
+        let wrongShape = try runKoine(["train", "--config", config, "--out", directory.path("never"), "--quiet",
                                        "--set", "agents.visual.mode=pretrained", "--set", "agents.visual.weights=\(weights)",
                                        "--set", "agents.visual.widths=[4, 9]"], timeout: 60)
         XCTAssertEqual(wrongShape.status, 2)
