@@ -118,6 +118,7 @@ import time
 import torch
 import torch.nn as nn
 
+from selftest import SelfTest  # noqa: E402
 from torchcompile import eager_and_compiled, quiet_compiler, unavailable  # noqa: E402
 from torchflops import torch_flop_count  # noqa: E402
 
@@ -477,14 +478,9 @@ def iteration_flops(mode: str, hidden: int, vocabulary: int, length: int, batch:
 
 
 def check() -> int:
-    failures = 0
+    test = SelfTest("reference of the image game")
+    report = test.report
 
-    def report(ok: bool, what: str):
-        nonlocal failures
-        failures += 0 if ok else 1
-        print(f"  {'ok  ' if ok else 'FAIL'} {what}", flush=True)
-
-    print("check: reference of the image game", flush=True)
     torch.manual_seed(0)
 
     # (a) hinge loss by hand.
@@ -620,8 +616,7 @@ def check() -> int:
         report(last_rate > 5 / game.B, f"{mode}: communication rate {first_rate:.3f} -> {last_rate:.3f}, "
                                        f"{last_rate * game.B:.0f}x chance (1/{game.B}; needs > 5x)")
 
-    print("check: " + ("all passed" if failures == 0 else f"{failures} FAILED"), flush=True)
-    return 0 if failures == 0 else 1
+    return test.finish()
 
 
 # ---------------------------------------------------------------- main

@@ -141,6 +141,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from selftest import SelfTest  # noqa: E402
 from torchcompile import eager_and_compiled, quiet_compiler, unavailable  # noqa: E402
 from torchflops import torch_flop_count  # noqa: E402
 
@@ -509,17 +510,12 @@ def iteration_flops(listeners: int) -> dict:
 
 
 def check() -> int:
-    failures = 0
-
-    def report(ok: bool, what: str):
-        nonlocal failures
-        failures += 0 if ok else 1
-        print(f"  {'ok  ' if ok else 'FAIL'} {what}", flush=True)
+    test = SelfTest("reference of the Li & Bowling game (the faithful model)")
+    report = test.report
 
     def close(a, b, rtol=1e-5, atol=1e-6):
         return a.shape == b.shape and torch.allclose(a, b, rtol=rtol, atol=atol)
 
-    print("check: reference of the Li & Bowling game (the faithful model)", flush=True)
     torch.manual_seed(0)
     objects = object_space()
 
@@ -714,8 +710,7 @@ def check() -> int:
                f"FLOPs, {n} listener(s): analytic {analytic:,} vs FlopCounterMode {counted:,}"
                if counted is not None else f"FLOPs, {n} listener(s): analytic {analytic:,} (no FlopCounterMode)")
 
-    print("check: " + ("all passed" if failures == 0 else f"{failures} FAILED"), flush=True)
-    return 0 if failures == 0 else 1
+    return test.finish()
 
 
 # ---------------------------------------------------------------- main
