@@ -19,8 +19,23 @@ final class MultitaskTests: XCTestCase {
         XCTAssertEqual(vector[0], 0.5, accuracy: 1e-6)
         XCTAssertEqual(vector[1], 1.5, accuracy: 1e-6)
         XCTAssertEqual(cosine, -1 / Float(2).squareRoot(), accuracy: 1e-6)
-        // Each projected part is orthogonal to the other's original gradient.
-        XCTAssertEqual(0.5 * -1 + 0.5 * 1, 0 as Float)
+    }
+
+    /// For any conflicting pair the combination opposes neither task:
+    /// a·(a′ + b′) = ‖a‖² − (a·b)²/‖b‖² ≥ 0, since a·b′ = 0, and the same for b.
+    func testCombinationOpposesNeitherTask() {
+        var random = Random(seed: 8)
+        var conflicts = 0
+        for _ in 0..<200 {
+            let a = (0..<10).map { _ in random.nextNormal() }, b = (0..<10).map { _ in random.nextNormal() }
+            let (sum, cosine) = combined(a, b)
+            guard cosine < 0 else { continue }
+            conflicts += 1
+            let alongA = zip(sum, a).map { $0 * $1 }.reduce(0, +), alongB = zip(sum, b).map { $0 * $1 }.reduce(0, +)
+            XCTAssertGreaterThanOrEqual(alongA, -1e-4)
+            XCTAssertGreaterThanOrEqual(alongB, -1e-4)
+        }
+        XCTAssertGreaterThan(conflicts, 50)
     }
 
     func testNonConflictingPairIsSummed() {

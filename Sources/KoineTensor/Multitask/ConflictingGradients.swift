@@ -18,9 +18,11 @@ public enum ConflictingGradients {
 
     /// cos(a, b), or 0 when either is zero.
     public static func cosine(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
-        let (dot, aa, bb) = products(a, b, count: count)
-        guard aa > 0 && bb > 0 else { return 0 }
-        return Float(dot / (aa.squareRoot() * bb.squareRoot()))
+        cosine(products(a, b, count: count))
+    }
+
+    static func cosine(_ products: (dot: Double, a: Double, b: Double)) -> Float {
+        products.a > 0 && products.b > 0 ? Float(products.dot / (products.a.squareRoot() * products.b.squareRoot())) : 0
     }
 
     /// Writes PCGrad's combination of `a` and `b` into `combined` (which may
@@ -30,8 +32,8 @@ public enum ConflictingGradients {
     @discardableResult
     public static func combine(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int,
                                into combined: UnsafeMutablePointer<Float>) -> Float {
-        let (dot, aa, bb) = products(a, b, count: count)
-        let cosine = aa > 0 && bb > 0 ? Float(dot / (aa.squareRoot() * bb.squareRoot())) : 0
+        let measured = products(a, b, count: count)
+        let (dot, aa, bb) = measured
         // Coefficients of a and b in the combination.
         var ca: Float = 1, cb: Float = 1
         if dot < 0 {
@@ -39,6 +41,6 @@ public enum ConflictingGradients {
             cb -= Float(dot / bb)   // a's projection removes (a·b/‖b‖²) b
         }
         for i in 0..<count { combined[i] = ca * a[i] + cb * b[i] }
-        return cosine
+        return cosine(measured)
     }
 }
