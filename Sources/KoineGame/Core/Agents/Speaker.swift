@@ -50,7 +50,7 @@ public final class Speaker {
     let rowSymbols: [Indices]
     private var rowCounts: [Int]
     /// Row of (parent row, symbol) while a step is grouped, −1 when unseen.
-    let rowOfKey: UnsafeMutablePointer<Int32>
+    let rowOfKey: Indices
     let rowLogits: Matrix
     let rowLogitGradients: Matrix
     /// log p(symbol) and entropy per step and game; `alive` is 1 while the
@@ -110,8 +110,8 @@ public final class Speaker {
         rowParents = (0..<length).map { _ in arena.indices(grouped) }
         rowSymbols = (0..<length).map { _ in arena.indices(grouped) }
         rowCounts = Array(repeating: 0, count: length)
-        rowOfKey = UnsafeMutablePointer<Int32>(mutating: arena.indices(grouped * v).base)
-        rowOfKey.update(repeating: -1, count: grouped * v)
+        rowOfKey = arena.indices(grouped * v)
+        rowOfKey.base.update(repeating: -1, count: grouped * v)
         rowLogits = arena.matrix(rows: grouped, columns: v)
         rowLogitGradients = arena.matrix(rows: grouped, columns: v)
         chosenLogProbabilities = (0..<length).map { _ in arena.floats(capacity) }
@@ -201,10 +201,10 @@ public final class Speaker {
         for b in 0..<rows {
             let parent = t == 1 ? targets[b] : rowOfGame[t - 1][b]
             let key = parent * v + previous[b]
-            var row = Int(rowOfKey[key])
+            var row = rowOfKey[key]
             if row < 0 {
                 row = count
-                rowOfKey[key] = Int32(row)
+                rowOfKey[key] = row
                 parents[row] = parent
                 symbols[row] = previous[b]
                 count += 1
