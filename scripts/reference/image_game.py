@@ -119,7 +119,7 @@ import torch
 import torch.nn as nn
 
 from selftest import SelfTest  # noqa: E402
-from torchcompile import eager_and_compiled, quiet_compiler, unavailable  # noqa: E402
+from torchsetup import eager_and_compiled, quiet_compiler, unavailable, use_threads  # noqa: E402
 from torchflops import torch_flop_count  # noqa: E402
 
 HIDDEN = 256
@@ -678,11 +678,7 @@ def main(argv=None) -> int:
     if args.pool < args.batch:
         parser.error("--pool must be at least --batch (a batch holds distinct images)")
 
-    torch.set_num_threads(args.threads)
-    try:
-        torch.set_num_interop_threads(1)
-    except RuntimeError:
-        pass
+    use_threads(args.threads)
     torch.backends.mkldnn.enabled = args.mkldnn == "on"
     malloc_tuned = tune_malloc() if args.malloc == "tuned" else False
     torch.manual_seed(args.seed)

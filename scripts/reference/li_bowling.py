@@ -142,7 +142,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from selftest import SelfTest  # noqa: E402
-from torchcompile import eager_and_compiled, quiet_compiler, unavailable  # noqa: E402
+from torchsetup import eager_and_compiled, quiet_compiler, unavailable, use_threads  # noqa: E402
 from torchflops import torch_flop_count  # noqa: E402
 
 ATTRIBUTES = (8, 4)
@@ -744,11 +744,7 @@ def main(argv=None) -> int:
     if args.listeners < 1 or args.steps < 1 or args.warmup < 0 or args.threads < 1 or args.reset_every < 1:
         parser.error("--listeners, --steps, --threads, --reset-every must be >= 1 and --warmup >= 0")
 
-    torch.set_num_threads(args.threads)
-    try:
-        torch.set_num_interop_threads(1)
-    except RuntimeError:
-        pass
+    use_threads(args.threads)
     torch.manual_seed(args.seed)
     game = Game(args.listeners, args.listener_mode, args.adam)
     compiled, compile_seconds = "none", 0.0

@@ -1,11 +1,23 @@
-"""torch.compile helpers shared by the references: quieter warnings, and the
-self-tests' check that a compiled function computes what the eager one does."""
+"""Torch set-up shared by the references: the threads a run uses, quieter
+compiler warnings, and the self-tests' check that a compiled function
+computes what the eager one does."""
 
 from __future__ import annotations
 
 from typing import Callable, TypeVar
 
 T = TypeVar("T")
+
+
+def use_threads(threads: int) -> None:
+    """`threads` for torch's operators, one for its inter-op pool (where it
+    can still be set)."""
+    import torch
+    torch.set_num_threads(threads)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:
+        pass
 
 
 def quiet_compiler() -> None:
