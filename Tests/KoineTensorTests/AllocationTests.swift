@@ -187,6 +187,29 @@ final class AllocationTests: XCTestCase {
     /// A convolutional stack at batch 16 on 16 × 16 × 3 images — conv → batch
     /// norm → ReLU → max-pool → conv → global average pool — forward, backward
     /// and an Adam update, alternating the full batch with a smaller one.
+    /// Winograd's passes (transforms, 16 products per group, uneven groups,
+    /// the input gradient) allocate nothing either.
+    func testWinogradConvolutionDoesNotAllocate() {
+        let batch = 5, image = ImageShape(height: 8, width: 8, channels: 8)
+        let parameters = Parameters(count: Conv2D.parameterCount(inputChannels: 8, outputChannels: 16, kernel: 3))
+        let conv = Conv2D(input: image, outputChannels: 16, kernel: 3, padding: 1, algorithm: .winograd, tilesPerProduct: 32,
+                          parameters: parameters)
+        var random = Random(seed: 5)
+        parameters.initialize(using: &random)
+        let arena = Arena()
+        let workspace = Conv2D.Workspace(for: [conv], arena: arena)
+        let x = arena.matrix(rows: batch, columns: image.count), y = arena.matrix(rows: batch, columns: conv.output.count)
+        let dx = arena.matrix(rows: batch, columns: image.count)
+        for r in 0..<batch { for c in 0..<image.count { x[r, c] = random.nextFloat() - 0.5 } }
+        func step() {
+            conv.forward(x, into: y, workspace: workspace)
+            conv.backward(x, outputGradient: y, inputGradient: dx, workspace: workspace)
+        }
+        for _ in 0..<3 { step() }
+        let counted = allocations(steps: 50, step)
+        XCTAssertEqual(counted.fewest, 0, "heap allocations in 50 Winograd passes (attempts: \(counted.attempts))")
+    }
+
     func testConvolutionStackDoesNotAllocate() {
         let batch = 16, image = ImageShape(height: 16, width: 16, channels: 3)
         let arena = Arena()

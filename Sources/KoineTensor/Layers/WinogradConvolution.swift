@@ -41,6 +41,9 @@ public struct WinogradConvolution {
         tileRows = (input.height + 1) / 2
         tileColumns = (input.width + 1) / 2
         imagesPerProduct = max(1, tilesPerProduct / (tileRows * tileColumns))
+        let c = input.channels, k = outputChannels, t = imagesPerProduct * tileRows * tileColumns
+        let sizes = [16 * c * k, 16 * c * k, 16 * t * c, 16 * t * c, 16 * t * k, max(c, k), max(c, k)]
+        scratchOffsets = sizes.reduce(into: [0]) { $0.append($0.last! + $1) }
     }
 
     var channels: Int { input.channels }
@@ -50,10 +53,11 @@ public struct WinogradConvolution {
     /// Floats of scratch: U and dU (16·C·K each), V and dV (16·tiles·C each),
     /// M or E (16·tiles·K), a zero vector read in place of the padding and a
     /// sink written in place of it.
-    public var workspaceCount: Int {
-        let c = channels, k = outputChannels, t = groupTiles
-        return 32 * c * k + 32 * t * c + 16 * t * k + 2 * max(c, k)
-    }
+    public var workspaceCount: Int { scratchOffsets[7] }
+
+    /// Where each block of `Scratch` starts, in its order, then where the
+    /// scratch ends; set once, so a pass reads them without allocating.
+    let scratchOffsets: [Int]
 
     /// Where each scratch block starts.
     struct Scratch {
@@ -67,12 +71,10 @@ public struct WinogradConvolution {
     }
 
     func scratch(_ base: UnsafeMutablePointer<Float>) -> Scratch {
-        let c = channels, k = outputChannels, t = groupTiles
-        let zeros = base + 32 * c * k + 32 * t * c + 16 * t * k
-        zeros.update(repeating: 0, count: max(c, k))
-        return Scratch(weights: base, weightGradients: base + 16 * c * k, inputs: base + 32 * c * k,
-                       inputGradients: base + 32 * c * k + 16 * t * c, outputs: base + 32 * c * k + 32 * t * c, zeros: zeros,
-                       sink: zeros + max(c, k))
+        let at = scratchOffsets
+        (base + at[5]).update(repeating: 0, count: max(channels, outputChannels))
+        return Scratch(weights: base + at[0], weightGradients: base + at[1], inputs: base + at[2], inputGradients: base + at[3],
+                       outputs: base + at[4], zeros: base + at[5], sink: base + at[6])
     }
 
     /// `y = conv(x) + bias`; `weight` is `(3·3·C) × K` in (ky, kx, c) row order.
