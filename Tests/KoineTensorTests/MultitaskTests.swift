@@ -87,3 +87,34 @@ final class MultitaskTests: XCTestCase {
         }
     }
 }
+
+/// Two tasks' gradients over blocks of parameters, set apart and combined as one vector.
+final class TaskGradientsTests: XCTestCase {
+    func testBlocksCountAsOneVector() {
+        let blocks = [Parameters(count: 3), Parameters(count: 2)]
+        let first: [Float] = [2, 1, 0, 0.5, -1], second: [Float] = [-1, 0, 1, 0, 0.25]
+        func write(_ values: [Float]) {
+            for i in 0..<3 { blocks[0].gradients[i] = values[i] }
+            for i in 0..<2 { blocks[1].gradients[i] = values[3 + i] }
+        }
+        func read() -> [Float] { (0..<3).map { blocks[0].gradients[$0] } + (0..<2).map { blocks[1].gradients[$0] } }
+        for projecting in [false, true] {
+            let gradients = TaskGradients(shared: blocks)
+            write(first)
+            gradients.setApart()
+            XCTAssertEqual(read(), [0, 0, 0, 0, 0], "set apart leaves zeros for the second task")
+            write(second)
+            let agreement = gradients.combine(firstWeight: 1, secondWeight: 2, projectingConflicts: projecting)
+            let weighted = second.map { 2 * $0 }
+            var expected = [Float](repeating: 0, count: 5)
+            if projecting {
+                ConflictingGradients.combine(first, weighted, count: 5, into: &expected)
+            } else {
+                expected = zip(first, weighted).map { $0 + $1 }
+            }
+            for (x, y) in zip(read(), expected) { XCTAssertEqual(x, y, accuracy: 1e-6, "projecting \(projecting)") }
+            XCTAssertEqual(agreement.cosine, ConflictingGradients.cosine(first, second, count: 5), accuracy: 1e-6)
+            XCTAssertLessThan(agreement.cosine, 0, "this pair conflicts")
+        }
+    }
+}
