@@ -20,6 +20,9 @@ public final class Listener {
     let inputGradients: [Matrix]
     let queries: Matrix
     let queryGradient: Matrix
+    /// ∂L/∂`messageState` from another task that reads it (Mihai & Hare's
+    /// rotation head on the receiver); the next backward adds it and clears it.
+    public let messageStateGradient: Matrix
     let scores: Matrix
     let logProbabilities: Matrix
     let scoreGradient: Matrix
@@ -56,6 +59,8 @@ public final class Listener {
     public private(set) var rows = 0
     var batch: GameBatch?
     var message: Message?
+    /// Whether `messageStateGradient` holds a gradient the next backward adds.
+    public var stateGradientPending = false
 
     public static func parameterCount(_ settings: AgentSettings) -> Int {
         SymbolInput.parameterCount(kind: settings.symbolInput, symbols: settings.vocabulary, hidden: settings.hidden)
@@ -95,6 +100,7 @@ public final class Listener {
         inputGradients = (0..<length).map { _ in arena.matrix(rows: relaxed, columns: width) }
         queries = arena.matrix(rows: capacity, columns: h)
         queryGradient = arena.matrix(rows: capacity, columns: h)
+        messageStateGradient = arena.matrix(rows: capacity, columns: h)
         scores = arena.matrix(rows: capacity, columns: candidates)
         logProbabilities = arena.matrix(rows: capacity, columns: candidates)
         scoreGradient = arena.matrix(rows: capacity, columns: candidates)
@@ -201,18 +207,38 @@ public final class Listener {
     /// The scores of the last `listen`, `games × candidates`.
     public var lastScores: Matrix { scores.rows(0..<rows) }
 
-    private func backwardFromScores(_ ds: Matrix) {
+    /// The recurrent state after the last `listen`'s messages, a row per read
+    /// row (per game for relaxed messages): what the query is made from.
+    public var messageState: Matrix { unroll.hiddenState(settings.messageLength - 1).rows(0..<readRows) }
+
+    /// Backward of another task's loss alone, from `messageStateGradient`:
+    /// no game loss; a relaxed message's gradient goes to the speaker as usual.
+    public func backwardFromState() {
+        backwardFromScores(nil)
+    }
+
+    /// Backward from the game's score gradient `ds` (nil: none), plus any
+    /// pending `messageStateGradient`.
+    private func backwardFromScores(_ ds: Matrix?) {
         guard let batch, let message else { return }
         let v = settings.vocabulary
-        let q = queries.rows(0..<readRows), dq = queryGradient.rows(0..<readRows)
-        let shared = queryRows
-        if shared != nil { dq.zero() }
-        DotScoring.backward(query: q, queryRows: shared, table: encoder.table, candidates: batch.candidates, scoreGradient: ds,
-                            queryGradient: dq, tableGradient: encoder.tableGradient)
         let last = settings.messageLength - 1
         unroll.beginBackward()
-        query.backward(unroll.hiddenState(last), outputGradient: dq, inputGradient: unroll.hiddenGradient(last),
-                       accumulateInput: true)
+        if let ds {
+            let q = queries.rows(0..<readRows), dq = queryGradient.rows(0..<readRows)
+            let shared = queryRows
+            if shared != nil { dq.zero() }
+            DotScoring.backward(query: q, queryRows: shared, table: encoder.table, candidates: batch.candidates, scoreGradient: ds,
+                                queryGradient: dq, tableGradient: encoder.tableGradient)
+            query.backward(unroll.hiddenState(last), outputGradient: dq, inputGradient: unroll.hiddenGradient(last),
+                           accumulateInput: true)
+        }
+        if stateGradientPending {
+            let pending = messageStateGradient.rows(0..<readRows), gradient = unroll.hiddenGradient(last)
+            for r in 0..<readRows { Kernels.axpy(1, pending.row(r), gradient.row(r), count: settings.hidden) }
+            pending.zero()
+            stateGradientPending = false
+        }
         let perGame = message.isDifferentiable && !foldsRelaxedInputs
         for t in stride(from: last, through: 0, by: -1) {
             if message.isDifferentiable && foldsRelaxedInputs {

@@ -24,6 +24,13 @@ public protocol ReferentialGame: AnyObject {
     /// objects' ids travel, never their pixels.
     func drawScene(step: Int, rank: Int, into scene: Indices)
 
+    /// Appends to `encoder`'s selected scene the rows speakers read in place of
+    /// the scene's own (an altered view of this rank's scene, as the image
+    /// game's augmentations show the sender) and returns the first such row;
+    /// 0 when speakers read the scene as it is. The alteration depends on the
+    /// run's seed, `step` and `rank` alone.
+    func addSenderView(to encoder: ObjectEncoder, step: Int, rank: Int) -> Int
+
     /// Fills `batch` with training games (over the scene, when there is one).
     func sample(into batch: GameBatch, random: inout Random)
 
@@ -44,6 +51,10 @@ public protocol ReferentialGame: AnyObject {
 
     /// The column name of those descriptions.
     var descriptionColumn: String { get }
+}
+
+extension ReferentialGame {
+    public func addSenderView(to encoder: ObjectEncoder, step: Int, rank: Int) -> Int { 0 }
 }
 
 /// A game's evaluation: named figures, in the order reports show them,

@@ -15,6 +15,12 @@ import KoineTensor
 /// hidden space, as the paper's fixed VGG16 had its fully connected layer).
 /// The cached features are standardised per channel over the data set (see
 /// `standardize`).
+///
+/// `appendAugmented` adds altered copies of the batch's first images as its
+/// last rows (Mihai & Hare's augmented sender view). Learned, they join the
+/// stack's batch; frozen, they cannot come from the cache, so the frozen stack
+/// encodes them each step in evaluation mode and the cache's standardisation
+/// applies to them.
 public final class VisualEncoder: ObjectEncoder {
     public let settings: VisualEncoderSettings
     public let images: ImageSet
@@ -38,6 +44,10 @@ public final class VisualEncoder: ObjectEncoder {
     public private(set) var featureScale: [Float] = []
     /// Images in the current batch.
     public private(set) var batch = 0
+    /// The batch's rows that are augmented copies (empty when none).
+    public private(set) var augmentedRows: Range<Int> = 0..<0
+    /// Each augmented row's rotation class (quarter turns).
+    public var rotations: Indices { rotationBuffer.prefix(augmentedRows.count) }
 
     let layout: VisualStackLayout
     let stack: VisualStack
@@ -53,13 +63,18 @@ public final class VisualEncoder: ObjectEncoder {
     let featureGradient: Matrix
     let tableBuffer: Matrix
     let tableGradientBuffer: Matrix
+    /// NHWC pixels of the augmented rows (`augmentedCapacity` of them).
+    let augmentedPixels: Matrix
+    let rotationBuffer: Indices
+    let imageShape: ImageShape
 
     /// Builds the encoder; `pretrained` reads `settings.pretrainedPath`, and a
     /// missing, corrupt or mismatched file throws a `VisualEncoderFileError`.
     /// `standardizeOver`: the first that many images set the frozen cache's
-    /// standardisation (all of them by default).
+    /// standardisation (all of them by default). `augmentedCapacity`: the
+    /// most augmented rows a batch may append (they count in `maxBatch`).
     public init(images: ImageSet, settings: VisualEncoderSettings, hidden: Int, maxBatch: Int,
-                optimizer: OptimizerSettings, initializer: Random, standardizeOver: Int? = nil) throws {
+                optimizer: OptimizerSettings, initializer: Random, standardizeOver: Int? = nil, augmentedCapacity: Int = 0) throws {
         precondition(maxBatch > 0 && hidden > 0, "visual encoder: batch \(maxBatch), hidden \(hidden)")
         self.images = images
         self.settings = settings
@@ -68,6 +83,7 @@ public final class VisualEncoder: ObjectEncoder {
         standardizedImages = min(standardizeOver ?? images.count, images.count)
         layout = settings.layout(inputChannels: images.channels)
         let image = ImageShape(height: images.height, width: images.width, channels: images.channels)
+        imageShape = image
         let linearCount = Linear.parameterCount(input: layout.featureWidth, output: hidden)
         let frozen = settings.mode != .learned
         let trainable = Parameters(count: linearCount + (frozen ? 0 : layout.parameterCount))
@@ -86,6 +102,8 @@ public final class VisualEncoder: ObjectEncoder {
         featureGradient = arena.matrix(rows: maxBatch, columns: layout.featureWidth)
         tableBuffer = arena.matrix(rows: maxBatch, columns: hidden)
         tableGradientBuffer = arena.matrix(rows: maxBatch, columns: hidden)
+        augmentedPixels = arena.matrix(rows: min(augmentedCapacity, maxBatch), columns: image.count)
+        rotationBuffer = arena.indices(min(augmentedCapacity, maxBatch))
         switch settings.mode {
         case .learned:
             featureCache = nil
@@ -136,6 +154,22 @@ public final class VisualEncoder: ObjectEncoder {
             selected[position] = index
         }
         batch = indices.count
+        augmentedRows = 0..<0
+    }
+
+    /// Appends augmented copies of the batch's first `count` images as its
+    /// next rows, each image's alteration drawn from `random`, and records
+    /// their rotation classes in `rotations`. Call after `select`, before `forward`.
+    public func appendAugmented(first count: Int, augmentation: ImageAugmentation, random: inout Random) {
+        precondition(count <= batch && batch + count <= maxBatch && count <= augmentedPixels.rows,
+                     "visual encoder: \(count) augmented rows after \(batch) of at most \(maxBatch) (\(augmentedPixels.rows) augmented)")
+        for row in 0..<count { selected[batch + row] = selected[row] }
+        // The input buffer is scratch here: `forward` gathers it again.
+        gather(selected.slice(batch..<batch + count), into: input)
+        augmentation.apply(input.rows(0..<count), shape: imageShape, into: augmentedPixels.rows(0..<count),
+                           rotations: rotationBuffer.prefix(count), random: &random)
+        augmentedRows = batch..<batch + count
+        batch += count
     }
 
     public func select(_ indices: [Int]) {
@@ -149,10 +183,16 @@ public final class VisualEncoder: ObjectEncoder {
 
     public func forward() {
         precondition(batch > 0, "visual encoder: no images selected")
+        let clean = augmentedRows.isEmpty ? batch : augmentedRows.lowerBound
+        let augmented = augmentedPixels.rows(0..<augmentedRows.count)
         if let featureCache {
-            for row in 0..<batch { cachedFeatures.row(row).update(from: featureCache.row(selected[row]), count: layout.featureWidth) }
+            for row in 0..<clean { cachedFeatures.row(row).update(from: featureCache.row(selected[row]), count: layout.featureWidth) }
+            if !augmentedRows.isEmpty { encodeFrozen(augmented, into: cachedFeatures.rows(augmentedRows)) }
         } else {
-            gather(selected.prefix(batch), into: input)
+            gather(selected.prefix(clean), into: input)
+            for row in augmentedRows {
+                input.row(row).update(from: augmented.row(row - clean), count: imageShape.count)
+            }
             stack.forward(input.rows(0..<batch), training: training)
         }
         projection.forward(features, into: table)
@@ -216,6 +256,17 @@ public final class VisualEncoder: ObjectEncoder {
             first += count
         }
         batch = 0
+    }
+
+    /// Frozen modes: the stack's standardised features of images the cache
+    /// does not hold, in evaluation mode as the cache's were computed.
+    func encodeFrozen(_ pixels: Matrix, into target: Matrix) {
+        stack.forward(pixels, training: false)
+        let width = layout.featureWidth
+        for row in 0..<pixels.rows {
+            let from = stack.features.row(row), to = target.row(row)
+            for c in 0..<width { to[c] = (from[c] - featureMean[c]) * featureScale[c] }
+        }
     }
 
     /// A random stack's features shrink with depth (about 10⁻³ for six layers

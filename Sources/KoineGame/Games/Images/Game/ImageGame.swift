@@ -21,6 +21,13 @@ public final class ImageGame: ReferentialGame {
     /// Seeds the scenes (with the rank and the step).
     public let seed: UInt64
     public let encoderSettings: VisualEncoderSettings
+    /// What the sender sees of its scene: an augmented copy of each image
+    /// (Mihai & Hare), appended to the encoder's table; the listeners and the
+    /// candidates keep the images as they are.
+    public let senderAugmentation: ImageAugmentation
+    /// Mihai & Hare's rotation-prediction task, when the population plays it:
+    /// evaluation reports its heads' accuracy on held-out images.
+    public var rotationTask: RotationTask?
     /// The held-out images evaluation plays, as object ids, in the order of
     /// its scenes: a fixed shuffle of the test split (data sets are often
     /// stored class by class, and a scene of one class would make the class
@@ -36,7 +43,7 @@ public final class ImageGame: ReferentialGame {
     public var objectCount: Int { images.count }
 
     public init(dataset: ImageDataset, candidates: Int, sceneSize: Int, scenesPerTable: Int = 1, encoder: VisualEncoderSettings,
-                evaluatedImages: Int, distance: MeaningDistance, seed: UInt64) {
+                evaluatedImages: Int, distance: MeaningDistance, seed: UInt64, senderAugmentation: ImageAugmentation = ImageAugmentation()) {
         precondition(candidates >= 2 && candidates <= sceneSize && sceneSize <= dataset.train.count,
                      "image game: \(candidates) candidates in scenes of \(sceneSize) from \(dataset.train.count) images")
         images = dataset.trainThenTest
@@ -46,6 +53,7 @@ public final class ImageGame: ReferentialGame {
         self.scenesPerTable = scenesPerTable
         self.seed = seed
         encoderSettings = encoder
+        self.senderAugmentation = senderAugmentation
         var order = Array(0..<dataset.test.count)
         var shuffle = Random(seed: 0x4556_414C)   // "EVAL": not the run's seed, so every run plays the same scenes
         for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, shuffle.nextInt(below: i + 1)) }
@@ -89,6 +97,22 @@ public final class ImageGame: ReferentialGame {
         for k in 0..<candidates { row[k] = Int32(k) }
     }
 
+    /// Whether the sender reads augmented copies of its scene.
+    public var augmentsSender: Bool { !senderAugmentation.isIdentity }
+
+    public func addSenderView(to encoder: ObjectEncoder, step: Int, rank: Int) -> Int {
+        var random = Random(seed: seed).split(0x4155_474D_454E_54, UInt64(rank), UInt64(step))   // "AUGMENT"
+        return addSenderView(to: encoder, random: &random)
+    }
+
+    /// The augmented copies of the table's first `sceneSize` rows, as the
+    /// table's last; returns their first row (0 when nothing is augmented).
+    func addSenderView(to encoder: ObjectEncoder, random: inout Random) -> Int {
+        guard augmentsSender, let visual = encoder as? VisualEncoder else { return 0 }
+        visual.appendAugmented(first: sceneSize, augmentation: senderAugmentation, random: &random)
+        return visual.augmentedRows.lowerBound
+    }
+
     public func makeEncoder(hidden: Int, optimizer: OptimizerSettings, random: Random) -> ObjectEncoder {
         // The settings were checked when the game was made (see `checkEncoder`).
         try! makeVisualEncoder(hidden: hidden, optimizer: optimizer, random: random)
@@ -96,8 +120,9 @@ public final class ImageGame: ReferentialGame {
 
     /// A visual encoder for this game's images; `pretrained` reads its weights file.
     public func makeVisualEncoder(hidden: Int, optimizer: OptimizerSettings, random: Random) throws -> VisualEncoder {
-        try VisualEncoder(images: images, settings: encoderSettings, hidden: hidden, maxBatch: sceneSize * scenesPerTable,
-                          optimizer: optimizer, initializer: random, standardizeOver: trainingCount)
+        let augmented = augmentsSender ? sceneSize : 0
+        return try VisualEncoder(images: images, settings: encoderSettings, hidden: hidden, maxBatch: sceneSize * scenesPerTable + augmented,
+                                 optimizer: optimizer, initializer: random, standardizeOver: trainingCount, augmentedCapacity: augmented)
     }
 
     /// Throws the weights file's problem, if any, before a population is built.

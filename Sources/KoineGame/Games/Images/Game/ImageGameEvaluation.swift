@@ -18,19 +18,33 @@ extension ImageGame {
         for encoder in encoders { encoder.training = false }
         defer { for encoder in encoders { encoder.training = true } }
         var random = Random(seed: 0).split(99)   // the same games at every evaluation
-        for scene in evaluationScenes {
+        let senderTargets = arena.indices(sceneSize)
+        var rotation = RotationTally()
+        for (index, scene) in evaluationScenes.enumerated() {
             for (position, image) in scene.enumerated() { ids[position] = evaluationImages[image] }
+            // The sender's view of the scene, altered the same way at every evaluation.
+            var offset = 0
             for encoder in encoders {
                 encoder.select(ids)
+                var view = Random(seed: 0).split(0x5649_4557, UInt64(index))   // "VIEW"
+                offset = addSenderView(to: encoder, random: &view)
                 encoder.forward()
             }
             for game in 0..<sceneSize { fill(game: game, batch: batch, random: &random) }
+            for game in 0..<sceneSize { senderTargets[game] = batch.targets[game] + offset }
             for (s, speaker) in speakers.enumerated() {
-                speaker.speak(targets: batch.targets, random: &random, greedy: true)
+                speaker.speak(targets: senderTargets, random: &random, greedy: true)
                 for game in 0..<sceneSize { messages[s].append(speaker.message.symbols(of: game)) }
-                for listener in listeners {
+                if let task = rotationTask, task.side == .sender, let visual = speaker.encoder as? VisualEncoder {
+                    rotation.add(task.forwardSender(visual).accuracy, games: sceneSize)
+                }
+                for (l, listener) in listeners.enumerated() {
                     listener.listen(to: speaker.message, batch: batch, random: &random, greedy: true)
                     tally.add(scores: listener.lastScores, batch: batch) { self.images.labels[ids[$0]] }
+                    if let task = rotationTask, task.side == .receiver, let visual = speaker.encoder as? VisualEncoder {
+                        let measured = task.forwardReceiver(listener, index: l, targets: batch.targets, rotations: visual.rotations)
+                        rotation.add(measured.accuracy, games: sceneSize)
+                    }
                 }
             }
         }
@@ -54,6 +68,7 @@ extension ImageGame {
             ("entropy", mean(\.entropy)),
             ("lexicon_size", mean { Double($0.size) }),
         ]
+        if rotationTask != nil { figures.append(("rotation_accuracy", rotation.accuracy)) }
         if let attributes = images.attributes {
             let measured = lexicons.map { attributeFigures($0, attributes: attributes) }
             figures.append(("topsim", measured.map(\.topsim).reduce(0, +) / count))
@@ -95,6 +110,19 @@ extension ImageGame {
         return (TopographicSimilarity.measure(lexicon: byObject, space: space, objects: objects, distance: distance),
                 Disentanglement.positional(lexicon: byObject, space: space, objects: objects))
     }
+}
+
+/// The rotation heads' correct predictions over evaluation's games.
+struct RotationTally {
+    var correct = 0.0
+    var games = 0.0
+
+    mutating func add(_ accuracy: Float, games count: Int) {
+        correct += Double(accuracy) * Double(count)
+        games += Double(count)
+    }
+
+    var accuracy: Double { games > 0 ? correct / games : 0 }
 }
 
 /// Sums of the image game's per-game measures.

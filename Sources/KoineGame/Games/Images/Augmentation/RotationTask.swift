@@ -1,0 +1,72 @@
+import KoineTensor
+
+/// Mihai & Hare's second task as a population plays it: predicting the
+/// rotation of the sender's (rotated) image.
+///
+/// - `sender`: one head reads the encoder's rows of the sender's view, so
+///   the task shapes the visual encoder the game also trains.
+/// - `receiver`: each listener has a head reading its state after the
+///   message, so the rotation has to travel in the message: its gradient
+///   reaches the listener, then the speaker through the message, then the encoder.
+public final class RotationTask {
+    public enum Side: String, CaseIterable, Sendable {
+        case none, sender, receiver
+    }
+
+    public let side: Side
+    /// One head for the sender; one per listener for the receiver.
+    public let heads: [RotationHead]
+    let arena = Arena()
+    /// The receiver's labels: each game's target's rotation.
+    let labels: Indices
+
+    public init(side: Side, listeners: Int, hidden: Int, capacity: Int, optimizer: OptimizerSettings, random: Random) {
+        precondition(side != .none, "rotation task: a side that predicts")
+        self.side = side
+        let count = side == .receiver ? listeners : 1
+        let arena = self.arena
+        heads = (0..<count).map { index in
+            RotationHead(hidden: hidden, capacity: capacity, optimizer: optimizer, random: random.split(UInt64(index)), arena: arena)
+        }
+        labels = arena.indices(capacity)
+    }
+
+    /// The sender's head on `encoder`'s augmented rows: its mean
+    /// cross-entropy and accuracy.
+    @discardableResult
+    public func forwardSender(_ encoder: VisualEncoder) -> (loss: Float, accuracy: Float) {
+        let head = heads[0]
+        let loss = head.forward(encoder.table.rows(encoder.augmentedRows), rotations: encoder.rotations)
+        return (loss, head.accuracy(encoder.rotations))
+    }
+
+    /// Backward of `weight` × the sender's loss into the head and the encoder's table gradient.
+    public func backwardSender(_ encoder: VisualEncoder, weight: Float) {
+        let rows = encoder.augmentedRows
+        heads[0].backward(encoder.table.rows(rows), rotations: encoder.rotations, weight: weight,
+                          encodingGradient: encoder.tableGradient.rows(rows))
+    }
+
+    /// Listener `index`'s head on its state after the last messages it read;
+    /// each game's label is the rotation of its target's sender view
+    /// (`rotations`, by scene position).
+    @discardableResult
+    public func forwardReceiver(_ listener: Listener, index: Int, targets: Indices, rotations: Indices) -> (loss: Float, accuracy: Float) {
+        let games = targets.count
+        for game in 0..<games { labels[game] = rotations[targets[game]] }
+        let head = heads[index], state = listener.messageState
+        precondition(state.rows == games, "rotation task: the receiver reads one state per game (relaxed messages)")
+        let loss = head.forward(state, rotations: labels.prefix(games))
+        return (loss, head.accuracy(labels.prefix(games)))
+    }
+
+    /// Backward of `weight` × listener `index`'s loss into its head, then
+    /// through the listener (and a relaxed message) with no game loss.
+    public func backwardReceiver(_ listener: Listener, index: Int, weight: Float) {
+        let state = listener.messageState
+        heads[index].backward(state, rotations: labels.prefix(state.rows), weight: weight,
+                              encodingGradient: listener.messageStateGradient.rows(0..<state.rows))
+        listener.stateGradientPending = true
+        listener.backwardFromState()
+    }
+}
