@@ -57,15 +57,52 @@ final class ImageGameCommandTests: XCTestCase {
         XCTAssertEqual(figures["cross_rank_replies"] as? Int, 8 * 60 * 2)
     }
 
-    func testAResumedImageRunEndsExactlyAsAnUninterruptedOne() throws {
-        let full = path("full"), half = path("half")
-        XCTAssertEqual(try runKoine(["train", "--config", config, "--out", full, "--quiet"], timeout: 120).status, 0)
-        let first = try runKoine(["train", "--config", config, "--out", half, "--quiet", "--set", "train.steps=30"], timeout: 120)
-        XCTAssertEqual(first.status, 0, first.standardError)
+    /// Runs the config whole and in two halves (`settings` as `--set`s) and
+    /// checks that both end with the same figures and metrics.
+    func checkResume(_ settings: [String], label: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let full = path("full-\(label)"), half = path("half-\(label)")
+        let sets = settings.flatMap { ["--set", $0] }
+        let whole = try runKoine(["train", "--config", config, "--out", full, "--quiet"] + sets, timeout: 120)
+        XCTAssertEqual(whole.status, 0, whole.standardError, file: file, line: line)
+        let first = try runKoine(["train", "--config", config, "--out", half, "--quiet", "--set", "train.steps=30"] + sets, timeout: 120)
+        XCTAssertEqual(first.status, 0, first.standardError, file: file, line: line)
         let resumed = try runKoine(["train", "--resume", half, "--quiet", "--set", "train.steps=60"], timeout: 120)
-        XCTAssertEqual(resumed.status, 0, resumed.standardError)
-        XCTAssertEqual(try RunFiles.figures(half), try RunFiles.figures(full))
-        XCTAssertEqual(try RunFiles.deterministicMetrics(half), try RunFiles.deterministicMetrics(full))
+        XCTAssertEqual(resumed.status, 0, resumed.standardError, file: file, line: line)
+        XCTAssertEqual(try RunFiles.figures(half), try RunFiles.figures(full), label, file: file, line: line)
+        XCTAssertEqual(try RunFiles.deterministicMetrics(half), try RunFiles.deterministicMetrics(full), label, file: file, line: line)
+    }
+
+    /// The rotation task's heads and learned weights, and the augmentations'
+    /// draws, resume exactly too; its figures reach the metrics and summary.
+    func testAResumedRotationTaskRunEndsExactlyAsAnUninterruptedOne() throws {
+        let task = ["game.augment.rotation=quarter_turns", "game.augment.noise=0.05", "agents.rotation_task=receiver",
+                    "train.multitask.mode=uncertainty"]
+        try checkResume(task, label: "rotation")
+        let metrics = try String(contentsOfFile: path("full-rotation") + "/metrics.jsonl", encoding: .utf8)
+        for field in ["\"rotation_loss\"", "\"rotation_accuracy\"", "\"gradient_cosine\"", "\"game_weight\""] {
+            XCTAssertTrue(metrics.contains(field), "metrics.jsonl reports \(field)")
+        }
+    }
+
+    /// Two ranks with the sender's rotation task and projected gradients: the
+    /// combined gradient is all-reduced whole, and the replicas stay identical.
+    func testTwoRanksKeepTheEncoderIdenticalUnderTheRotationTask() throws {
+        let out = path("two-rotation")
+        var options = ["-np", "2"]
+        if ProcessInfo.processInfo.activeProcessorCount < 2 { options.append("--oversubscribe") }
+        let result = try runProcess("/usr/bin/env", ["mpirun"] + options + [
+            koineExecutable.path, "train", "--config", config, "--out", out, "--quiet",
+            "--set", "game.augment.rotation=quarter_turns", "--set", "agents.rotation_task=sender",
+            "--set", "train.multitask.mode=pcgrad"], environment: mpiEnvironment, timeout: 180)
+        XCTAssertEqual(result.status, 0, result.standardError)
+        let figures = try summary(out)
+        XCTAssertEqual(figures["world_size"] as? Int, 2)
+        XCTAssertNotNil(figures["rotation_accuracy"], "the summary carries the held-out rotation accuracy")
+    }
+
+    func testAResumedImageRunEndsExactlyAsAnUninterruptedOne() throws {
+        try checkResume([], label: "plain")
+        let full = path("full-plain")
         let lexicon = try String(contentsOfFile: full + "/lexicon.tsv", encoding: .utf8)
         XCTAssertTrue(lexicon.hasPrefix("rank\tspeaker\tobject\tattributes\tmessage\n"), lexicon)
         XCTAssertTrue(lexicon.contains("shape="), "held-out images are described by their drawn attributes")

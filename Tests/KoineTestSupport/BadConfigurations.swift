@@ -62,7 +62,27 @@ public enum BadConfigurations {
         ("game: {kind: images}\nagents: {visual: {mode: pretrained}}", [], ["agents.visual.weights"]),
         ("game: {kind: images, dataset: mnist}", [], ["game.dataset"]),
         ("game: {kind: images}\neval: {ease_of_teaching: {every: 100}}", [], ["eval.ease_of_teaching.every"]),
-    ] + sizes + yaml + endpoints + values
+    ] + rotationTask + sizes + yaml + endpoints + values
+
+    /// Mihai & Hare's augmentations and rotation task, outside what they support.
+    static let rotationTask: [(yaml: String, overrides: [String], expected: [String])] = {
+        let task = "game: {kind: images}\nagents: {channel: gumbel, rotation_task: sender}"
+        return [
+            ("game: {augment: {noise: 0.1}}", [], ["game.augment.noise", "image game"]),
+            ("game: {augment: {rotation: quarter_turns}}", [], ["game.augment.rotation", "image game"]),
+            ("game: {kind: images, augment: {noise: -1}}", [], ["game.augment.noise"]),
+            ("game: {kind: images, augment: {rotation: sideways}}", [], ["game.augment.rotation", "quarter_turns"]),
+            ("game: {}\nagents: {rotation_task: sender}", [], ["agents.rotation_task", "image game"]),
+            ("game: {kind: images}\nagents: {rotation_task: both}", [], ["agents.rotation_task", "receiver"]),
+            (task, [], ["game.augment.rotation", "quarter_turns or any_angle"]),
+            (task, ["game.augment.rotation=quarter_turns", "agents.channel=reinforce"], ["agents.channel", "gumbel"]),
+            (task, ["game.augment.rotation=quarter_turns", "agents.encoder=private"], ["agents.encoder", "shared"]),
+            (task, ["game.augment.rotation=quarter_turns", "population.listeners=2"], ["population.listeners", "one speaker and one listener"]),
+            (task, ["game.augment.rotation=quarter_turns", "population.cross_rank=0.5"], ["population.cross_rank", "expected 0"]),
+            (task, ["game.augment.rotation=quarter_turns", "train.multitask.mode=sum"], ["train.multitask.mode", "pcgrad"]),
+            (task, ["game.augment.rotation=quarter_turns", "train.multitask.rotation_weight=-1"], ["train.multitask.rotation_weight"]),
+        ]
+    }()
 
     /// Sizes the machine cannot hold (issue 13, item 5): refused from a memory
     /// estimate before anything is allocated, never an overflowed number.

@@ -76,6 +76,7 @@ final class ConfigurationKeyTests: XCTestCase {
               dataset: shapes
               dataset_path: ''
               shapes: {train: 10000, test: 2000}
+              augment: {noise: 0.0, rotation: none}
               attributes: [8, 4]
               holdout: 0
               candidates: 5
@@ -93,6 +94,7 @@ final class ConfigurationKeyTests: XCTestCase {
               encoder: shared
               listener_loss: cross_entropy
               visual: {mode: learned, widths: [32, 64, 128], convolutions: 2, batch_norm: true, weights: ''}
+              rotation_task: none
             population:
               speakers: 1
               listeners: 1
@@ -106,6 +108,7 @@ final class ConfigurationKeyTests: XCTestCase {
               steps: 300000
               batch: 100
               optimizer: {kind: adam, lr: 0.001, momentum: 0.9, clip: 0.0}
+              multitask: {mode: fixed, game_weight: 1.0, rotation_weight: 1.0}
               log_every: 1000
               check_every: 1000
               checkpoint: {every: 10000, keep: 3}

@@ -70,6 +70,23 @@ final class StepAllocationTests: XCTestCase {
         try assertNothingOfItsOwn(steps: 100, config: config)
     }
 
+    /// The same with Mihai & Hare's augmented sender view (noise and quarter
+    /// turns) and each rotation task: the tasks' gradients set apart and combined.
+    func testRotationTaskStepAllocatesNothingOfItsOwn() throws {
+        for (side, mode) in [("sender", "pcgrad"), ("receiver", "uncertainty")] {
+            let config = """
+                game: {kind: images, dataset: shapes, shapes: {train: 200, test: 32}, candidates: 16, vocab: 6,
+                       message_length: 3, variable_length: true, augment: {noise: 0.1, rotation: quarter_turns}}
+                agents: {hidden: 16, channel: gumbel, listener_loss: hinge, rotation_task: \(side),
+                         visual: {mode: learned, widths: [4, 8], convolutions: 1, batch_norm: true}}
+                train: {batch: 16, multitask: {mode: \(mode)}}
+                eval: {images: 32}
+                telemetry: {endpoint: none}
+                """
+            try assertNothingOfItsOwn(steps: 100, config: config)
+        }
+    }
+
     func testLiBowlingStepAllocatesNothingOfItsOwn() throws {
         let config = """
             game: {attributes: [8, 4], candidates: 5, vocab: 8, message_length: 2}

@@ -6,11 +6,19 @@ import KoineTensor
 /// position of every random stream and the encoders' statistics. Gradients are not kept: they are zero
 /// between steps.
 extension Population {
-    /// Every module once: speakers, listeners, then the encoders.
+    /// Every module once: speakers, listeners, the encoders, then the
+    /// rotation task's (none without it, so other checkpoints read as before).
     var modules: [(name: String, module: Module)] {
         speakers.enumerated().map { ("speaker \($0.offset)", $0.element.module) }
             + listeners.enumerated().map { ("listener \($0.offset)", $0.element.module) }
             + encoders.enumerated().map { ("encoder \($0.offset)", $0.element.module) }
+            + taskModules
+    }
+
+    /// The rotation heads and the learned task weights.
+    var taskModules: [(name: String, module: Module)] {
+        (rotationTask?.heads.enumerated().map { ("rotation head \($0.offset)", $0.element.module) } ?? [])
+            + (multitask?.modules.map { ("task weights", $0) } ?? [])
     }
 
     func save(into payload: inout CheckpointPayload) {

@@ -90,10 +90,13 @@ extension Trainer {
         try population.restore(from: &reader)
         var figures: [StepFigures] = []
         for _ in 0..<4 {
-            let packed = try reader.doubles()
-            guard packed.count == StepFigures().packed.count else {
-                throw reader.fault("holds \(packed.count) step figures; this koine keeps \(StepFigures().packed.count)")
+            var packed = try reader.doubles()
+            // Checkpoints from before the rotation task hold the first 10 figures; the others were zero.
+            let kept = StepFigures().packed.count
+            guard packed.count == kept || packed.count == StepFigures.figuresBeforeRotation else {
+                throw reader.fault("holds \(packed.count) step figures; this koine keeps \(kept)")
             }
+            packed += [Double](repeating: 0, count: kept - packed.count)
             figures.append(StepFigures(packed: packed))
         }
         (reporter.total, reporter.window, reporter.lastWindow, reporter.telemetryWindow) = (figures[0], figures[1], figures[2], figures[3])

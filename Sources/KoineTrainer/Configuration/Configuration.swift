@@ -34,6 +34,19 @@ public enum EncoderMode: String, CaseIterable {
     case shared, `private`
 }
 
+/// How the game's loss and Mihai & Hare's rotation loss train their shared parameters.
+public enum MultitaskMode: String, CaseIterable {
+    /// game_weight · L_game + rotation_weight · L_rotation.
+    case fixed
+    /// Mihai & Hare's receiver-predicts schedule: rotation_weight · L_rotation
+    /// alone on odd steps, with game_weight · L_game added on even steps.
+    case alternating
+    /// Learned weights exp(−sᵢ)·Lᵢ + sᵢ (Kendall, Gal & Cipolla 2018).
+    case uncertainty
+    /// The fixed weights, with conflicting gradients projected (PCGrad, Yu et al. 2020).
+    case pcgrad
+}
+
 public enum GameKind: String, CaseIterable {
     case attributes
     case images
@@ -57,6 +70,8 @@ public struct Configuration {
     public var datasetPath = ""
     public var shapesTrain = 0
     public var shapesTest = 0
+    public var augmentNoise = 0.0
+    public var augmentRotation = ImageAugmentation.Rotation.none
     // agents
     public var cell = CellKind.lstm
     public var symbolInput = SymbolInputKind.embedding
@@ -72,6 +87,7 @@ public struct Configuration {
     public var visualConvolutions = 0
     public var visualBatchNorm = false
     public var visualWeights = ""
+    public var rotationTask = RotationTask.Side.none
     // population
     public var speakers = 0
     public var listeners = 0
@@ -91,6 +107,9 @@ public struct Configuration {
     public var checkEvery = 0
     public var checkpointEvery = 0
     public var checkpointKeep = 0
+    public var multitask = MultitaskMode.fixed
+    public var gameWeight = 0.0
+    public var rotationWeight = 0.0
     // eval
     public var evalEvery = 0
     public var distance = MeaningDistance.cosine
@@ -150,6 +169,13 @@ public struct Configuration {
         // in memory, so the arithmetic below cannot overflow.
         if let problem = MemoryEstimate(self).problem(self, source: source) { throw ConfigurationError(problem) }
         if game == .images { try validateImages(source: source) }
+        if game != .images && !senderAugmentation.isIdentity {
+            let key = augmentNoise > 0 ? "game.augment.noise" : "game.augment.rotation"
+            throw ConfigurationError("\(source): \(key): augmentations alter the image game's sender images; expected none for game.kind \(game.rawValue)")
+        }
+        if game != .images && rotationTask != .none {
+            throw ConfigurationError("\(source): agents.rotation_task: the rotation task is played in the image game; expected none for game.kind \(game.rawValue)")
+        }
         let objects = attributes.reduce(1, *)
         let training = objects - holdout
         if game == .attributes && candidates > training {
@@ -188,11 +214,41 @@ public struct Configuration {
         if visualMode == .pretrained && visualWeights.isEmpty {
             throw ConfigurationError("\(source): agents.visual.weights: expected a weights file (`koine pretrain` writes one) for mode pretrained")
         }
+        try validateRotationTask(source: source)
         if easeEvery > 0 {
             throw ConfigurationError("\(source): eval.ease_of_teaching.every: ease of teaching is measured in the attribute game only; expected 0 (or no key) for the image game, got \(easeEvery)")
         }
         if evalImages < candidates {
             throw ConfigurationError("\(source): eval.images: expected at least one scene of game.candidates (\(candidates)) held-out images, got \(evalImages)")
+        }
+    }
+
+    /// The sender's augmented view, as the image game applies it.
+    public var senderAugmentation: ImageAugmentation {
+        ImageAugmentation(noise: Float(augmentNoise), rotation: augmentRotation)
+    }
+
+    /// Mihai & Hare's rotation task is played by one speaker and one listener
+    /// sharing one encoder, over relaxed messages (the receiver's head reads
+    /// the message), with every game on the speaker's own rank.
+    private func validateRotationTask(source: String) throws {
+        guard rotationTask != .none else { return }
+        let side = rotationTask.rawValue
+        if augmentRotation == .none {
+            throw ConfigurationError("\(source): game.augment.rotation: agents.rotation_task \(side) predicts the rotation of the sender's image; expected quarter_turns or any_angle, got none")
+        }
+        if channel != .gumbel {
+            throw ConfigurationError("\(source): agents.channel: agents.rotation_task is trained through relaxed messages; expected gumbel, got \(channel.rawValue)")
+        }
+        if encoder != .shared {
+            throw ConfigurationError("\(source): agents.encoder: agents.rotation_task shapes the encoder the game shares; expected shared, got \(encoder.rawValue)")
+        }
+        if speakers != 1 || listeners != 1 {
+            let key = speakers != 1 ? "population.speakers" : "population.listeners"
+            throw ConfigurationError("\(source): \(key): agents.rotation_task is played by one speaker and one listener per rank; expected 1, got \(speakers != 1 ? speakers : listeners)")
+        }
+        if crossRank > 0 {
+            throw ConfigurationError("\(source): population.cross_rank: agents.rotation_task plays every game on the speaker's rank; expected 0, got \(crossRank)")
         }
     }
 
@@ -204,10 +260,14 @@ public struct Configuration {
     /// longer than the run (no reset happens; shipped configs shortened with
     /// `--set train.steps=600` to try them out are like that).
     public var warnings: [String] {
-        resets.compactMap { role, reset, _ in
+        let periods = resets.compactMap { role, reset, _ -> String? in
             guard reset.mode != .none, reset.every > steps else { return nil }
             return "population.reset.\(role).every: reset period \(reset.every) is longer than the run (train.steps \(steps)); no \(role) will be reset"
         }
+        let multitaskUnused = rotationTask == .none && multitask != .fixed
+            ? ["train.multitask.mode: \(multitask.rawValue) combines the game's loss with the rotation task's, but agents.rotation_task is none; it has no effect"]
+            : []
+        return periods + multitaskUnused
     }
 
     /// Longest path of an `ipc://` endpoint: a Unix socket address holds 108

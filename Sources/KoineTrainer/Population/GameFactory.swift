@@ -34,8 +34,12 @@ extension Configuration {
         guard visualWidths.count <= blocks else {
             throw ConfigurationError("agents.visual.widths: \(visualWidths.count) blocks of 2 × 2 max-pooling do not fit \(loaded.height) × \(loaded.width) images; expected at most \(blocks) widths")
         }
+        if augmentRotation != .none && loaded.height != loaded.width {
+            throw ConfigurationError("game.augment.rotation: rotations keep an image's shape only when it is square; the data set's images are \(loaded.height) × \(loaded.width)")
+        }
         let game = ImageGame(dataset: loaded, candidates: candidates, sceneSize: batch, scenesPerTable: crossRank > 0 ? 2 : 1,
-                             encoder: visualEncoderSettings, evaluatedImages: evalImages, distance: distance, seed: UInt64(seed))
+                             encoder: visualEncoderSettings, evaluatedImages: evalImages, distance: distance, seed: UInt64(seed),
+                             senderAugmentation: senderAugmentation)
         try game.checkEncoder(hidden: hidden)
         return game
     }

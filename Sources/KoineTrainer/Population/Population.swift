@@ -50,6 +50,11 @@ public final class Population {
     /// The shared encoder's gradient all-reduce across ranks, started bucket
     /// by bucket during its backward pass (nil in a single process).
     let gradientBuckets: GradientBuckets?
+    /// The rows speakers read when they see an altered view of the scene.
+    let senderTargetRows: Indices
+    /// Mihai & Hare's rotation task and how its loss meets the game's (`agents.rotation_task`).
+    public let rotationTask: RotationTask?
+    let multitask: Multitask?
 
     /// Builds the population of rank `rank`. `random` is the run's root
     /// generator; the game and the shared encoder are drawn from it alone so
@@ -104,10 +109,27 @@ public final class Population {
         listenerBirths = Array(repeating: 0, count: configuration.listeners)
         let remote = communicator.size > 1 ? Int((configuration.crossRank * Double(batch)).rounded()) : 0
         remoteGames = remote
+        senderTargetRows = arena.indices(batch)
+        if configuration.rotationTask != .none, let shared {
+            // The configuration was checked: one speaker, one listener, the shared encoder.
+            let task = RotationTask(side: configuration.rotationTask, listeners: configuration.listeners, hidden: settings.hidden,
+                                    capacity: batch, optimizer: settings.optimizer, random: random.split(4))
+            let speaker = speakers[0].module.parameters, listener = listeners[0].module.parameters
+            let sender = configuration.rotationTask == .sender
+            multitask = Multitask(configuration: configuration,
+                                  shared: sender ? [shared.module.parameters] : [shared.module.parameters, speaker, listener],
+                                  gameOnly: sender ? [speaker, listener] : [], optimizer: settings.optimizer, random: random.split(5))
+            rotationTask = task
+            (game as? ImageGame)?.rotationTask = task
+        } else {
+            rotationTask = nil
+            multitask = nil
+        }
         if let shared, communicator.size > 1 {
             let parameters = shared.module.parameters
             let buckets = GradientBuckets(communicator: communicator, gradients: parameters.gradients, count: parameters.count)
-            shared.gradientReady = { buckets.ready($0) }
+            // With the rotation task the gradient is final only once the tasks' are combined.
+            if rotationTask == nil { shared.gradientReady = { buckets.ready($0) } }
             gradientBuckets = buckets
         } else {
             gradientBuckets = nil
@@ -144,9 +166,11 @@ public final class Population {
         return events
     }
 
-    /// Fresh parameters and optimizer state for listener `l` (and its private encoder).
+    /// Fresh parameters and optimizer state for listener `l` (and its private
+    /// encoder, and its rotation head when it predicts).
     public func resetListener(_ l: Int, step: Int) {
         reinitialise(listeners[l].module, encoder: listeners[l].encoder)
+        if let rotationTask, rotationTask.side == .receiver { rotationTask.heads[l].module.reset() }
         listeners[l].baseline = 0
         listenerBirths[l] = step
     }
@@ -154,6 +178,7 @@ public final class Population {
     /// Fresh parameters and optimizer state for speaker `s` (and its private encoder).
     public func resetSpeaker(_ s: Int, step: Int) {
         reinitialise(speakers[s].module, encoder: speakers[s].encoder)
+        if let rotationTask, rotationTask.side == .sender { rotationTask.heads[s].module.reset() }
         speakers[s].baseline = 0
         speakerBirths[s] = step
     }
@@ -170,6 +195,7 @@ public final class Population {
         for speaker in speakers { hash = Checksum.combine(hash, speaker.module.parameters.checksum()) }
         for listener in listeners { hash = Checksum.combine(hash, listener.module.parameters.checksum()) }
         for encoder in encoders { hash = Checksum.combine(hash, Population.checksum(of: encoder)) }
+        for (_, module) in taskModules { hash = Checksum.combine(hash, module.parameters.checksum()) }
         return hash
     }
 

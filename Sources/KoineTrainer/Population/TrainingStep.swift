@@ -25,8 +25,11 @@ extension Population {
         outcome.resets = applyResets(before: step)
         // 2. The step's objects, when the game has more than a table holds:
         //    this rank's scene and, when some games come from another rank,
-        //    that rank's scene after it; and their encodings, once for the step.
+        //    that rank's scene after it, then the speakers' view of this
+        //    rank's scene when it differs (augmented images); and their
+        //    encodings, once for the step.
         let scene = game.sceneSize
+        var senderRow = 0
         if scene > 0 {
             game.drawScene(step: step, rank: communicator.rank, into: scenes.prefix(scene))
             var objects = scenes.prefix(scene)
@@ -35,9 +38,16 @@ extension Population {
                 game.drawScene(step: step, rank: sender, into: scenes.slice(scene..<2 * scene))
                 objects = scenes.prefix(2 * scene)
             }
-            for encoder in encoders { encoder.select(objects) }
+            for encoder in encoders {
+                encoder.select(objects)
+                senderRow = game.addSenderView(to: encoder, step: step, rank: communicator.rank)
+            }
         }
         for encoder in encoders { encoder.forward() }
+        if let rotationTask, let multitask {
+            try trainWithRotationTask(step, task: rotationTask, multitask: multitask, senderRow: senderRow, outcome: &outcome)
+            return outcome
+        }
         // 3. Who plays whom.
         pairings.draw(step: step, random: &pairingStream)
         let games = configuration.batch, local = games - remoteGames
@@ -45,7 +55,7 @@ extension Population {
             let speaker = speakers[s], batch = batches[s], partners = pairings.partners(of: s)
             // 4. The speaker's games and its messages.
             game.sample(into: batch, random: &gameStreams[s])
-            speaker.speak(targets: batch.targets, random: &speakerStreams[s], greedy: false)
+            speaker.speak(targets: senderTargets(batch, from: senderRow), random: &speakerStreams[s], greedy: false)
             for b in 0..<games { speakerRewards[b] = 0 }
             // 5. Its listeners play and learn. The last games of the batch go
             //    to another rank's listeners; this rank's listeners play the
@@ -99,6 +109,14 @@ extension Population {
         // 9. The encoders' updates.
         for encoder in encoders { encoder.module.step() }
         return outcome
+    }
+
+    /// The table rows a speaker reads for `batch`'s targets: the targets
+    /// themselves, or their rows in the speakers' view starting at `row`.
+    func senderTargets(_ batch: GameBatch, from row: Int) -> Indices {
+        guard row > 0 else { return batch.targets }
+        for game in 0..<batch.size { senderTargetRows[game] = batch.targets[game] + row }
+        return senderTargetRows.prefix(batch.size)
     }
 
     /// Listener `l` plays a batch of speaker `s`'s games and learns from them;

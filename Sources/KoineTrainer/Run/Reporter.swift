@@ -104,7 +104,7 @@ public final class Reporter {
             ("speaker_entropy", .double(figures.meanSpeakerEntropy)),
             ("listener_entropy", .double(figures.meanListenerEntropy)),
             ("resets", .int(resets)),
-        ]
+        ] + figures.rotationFields.map { ($0.name, .double($0.value)) }
     }
 
     private func sendStepTelemetry(_ step: Int) {
@@ -245,6 +245,7 @@ public final class Reporter {
             positionalDisentanglement: evaluation?["posdis"],
             bagOfSymbolsDisentanglement: evaluation?["bosdis"],
             lexiconSize: evaluation?["lexicon_size"],
-            easeOfTeaching: easeOfTeaching?.area)
+            easeOfTeaching: easeOfTeaching?.area,
+            evaluationFigures: evaluation?.figures ?? [])
     }
 }

@@ -28,6 +28,13 @@ public struct Summary {
     public var bagOfSymbolsDisentanglement: Double?
     public var lexiconSize: Double?
     public var easeOfTeaching: Double?
+    /// The last evaluation's other figures, under their own names (the image
+    /// game's `top5`, `class_rank`, `rotation_accuracy` and so on).
+    public var evaluationFigures: [(name: String, value: Double)] = []
+
+    /// Evaluation figures the fields above already carry.
+    static let namedEvaluationFigures: Set<String> = ["accuracy", "topsim", "topsim_li_bowling", "entropy", "heldout_accuracy",
+                                                      "posdis", "bosdis", "lexicon_size"]
 
     /// Fields that depend on the clock, not on the computation.
     public static let timingFields: Set<String> = ["games_per_second", "steps_per_second", "wall_seconds", "allreduce_seconds", "telemetry_dropped"]
@@ -53,6 +60,9 @@ public struct Summary {
         if let bagOfSymbolsDisentanglement { out.append(("bosdis", .double(bagOfSymbolsDisentanglement))) }
         if let lexiconSize { out.append(("lexicon_size", .double(lexiconSize))) }
         if let easeOfTeaching { out.append(("ease_of_teaching", .double(easeOfTeaching))) }
+        for (name, value) in evaluationFigures where !Summary.namedEvaluationFigures.contains(name) {
+            out.append((name, .double(value)))
+        }
         return out
     }
 

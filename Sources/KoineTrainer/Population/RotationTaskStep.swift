@@ -1,0 +1,70 @@
+import KoineGame
+import KoineTensor
+
+extension Population {
+    /// Steps 3–9 of `trainStep` when the population also plays Mihai & Hare's
+    /// rotation task (one speaker, one listener, one shared visual encoder,
+    /// relaxed messages: `Configuration.validateRotationTask`). The two tasks'
+    /// gradients are computed apart — the rotation task's first, set aside,
+    /// then the game's — so `train.multitask` can weigh, alternate or project
+    /// them and the step can report their cosine. Every module steps at the
+    /// end, once both gradients are combined.
+    func trainWithRotationTask(_ step: Int, task: RotationTask, multitask: Multitask, senderRow: Int,
+                               outcome: inout StepOutcome) throws {
+        let speaker = speakers[0], listener = listeners[0], batch = batches[0]
+        guard let encoder = sharedEncoder as? VisualEncoder else {
+            preconditionFailure("rotation task: the configuration was checked to share one visual encoder")
+        }
+        pairings.draw(step: step, random: &pairingStream)
+        // 3. The game's forward pass, and the rotation head's.
+        game.sample(into: batch, random: &gameStreams[0])
+        speaker.speak(targets: senderTargets(batch, from: senderRow), random: &speakerStreams[0], greedy: false)
+        listener.listen(to: speaker.message, batch: batch, random: &listenerStreams[0], greedy: false)
+        let rotation = task.side == .sender
+            ? task.forwardSender(encoder)
+            : task.forwardReceiver(listener, index: 0, targets: batch.targets, rotations: encoder.rotations)
+        let weights = multitask.weights(step: step)
+        // 4. The rotation task's gradient, weighted, set apart on the parameters both tasks reach.
+        if task.side == .sender {
+            task.backwardSender(encoder, weight: weights.rotation)
+        } else {
+            task.backwardReceiver(listener, index: 0, weight: weights.rotation)
+            speaker.backwardGumbel()
+        }
+        encoder.backward()
+        multitask.gradients.setApart()
+        // 5. The game's gradient, unless this step trains the rotation task alone.
+        let trainsGame = weights.game > 0
+        var gameLoss: Float = 0
+        if trainsGame {
+            gameLoss = channel.listenerLearns(listener, counts: GameCounts(listener: batch.size, speaker: batch.size))
+            speaker.backwardGumbel()
+            encoder.backward()
+        }
+        // 6. Their combination; the cosine only when both trained.
+        let cosine = multitask.combine(weights: weights, losses: (gameLoss, rotation.loss))
+        outcome.figures.addListener(games: batch.size, accuracy: listener.accuracy(), loss: gameLoss, entropy: listener.meanEntropy())
+        outcome.figures.addSpeaker(loss: nil, entropy: speaker.meanEntropy())
+        outcome.figures.addRotation(loss: rotation.loss, accuracy: rotation.accuracy, games: batch.size, weights: weights,
+                                    cosine: trainsGame ? cosine : nil)
+        // 7. The shared encoder's gradient averaged over ranks, whole (its
+        //    parts were not final until combined).
+        if let buckets = gradientBuckets {
+            buckets.ready(0..<encoder.module.parameters.count)
+            outcome.allreduceSeconds = try buckets.finish()
+            if let statistics = encoder.statistics {
+                try communicator.allreduceAverage(statistics.values, count: statistics.count)
+            }
+        }
+        // 8. Every update. A step of the rotation task alone leaves the
+        //    modules only the game reaches as they are, as a framework skips
+        //    parameters without a gradient.
+        for head in task.heads { head.module.step() }
+        for module in multitask.modules { module.step() }
+        encoder.module.step()
+        if trainsGame || task.side == .receiver {
+            speaker.module.step()
+            listener.module.step()
+        }
+    }
+}
