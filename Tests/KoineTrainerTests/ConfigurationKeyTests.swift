@@ -108,7 +108,7 @@ final class ConfigurationKeyTests: XCTestCase {
               steps: 300000
               batch: 100
               optimizer: {kind: adam, lr: 0.001, momentum: 0.9, clip: 0.0}
-              multitask: {mode: fixed, game_weight: 1.0, rotation_weight: 1.0}
+              multitask: {mode: fixed, game_weight: 1.0, rotation_weight: 1.0, measure_every: 10}
               log_every: 1000
               check_every: 1000
               checkpoint: {every: 10000, keep: 3}

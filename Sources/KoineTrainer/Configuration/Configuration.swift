@@ -110,6 +110,7 @@ public struct Configuration {
     public var multitask = MultitaskMode.fixed
     public var gameWeight = 0.0
     public var rotationWeight = 0.0
+    public var multitaskMeasureEvery = 0
     // eval
     public var evalEvery = 0
     public var distance = MeaningDistance.cosine

@@ -105,6 +105,8 @@ extension Configuration {
               "the game loss's weight (`fixed`, `alternating`, `pcgrad`)").added(),
         .real("train.multitask.rotation_weight", \.rotationWeight, default: 1, minimum: 0,
               "the rotation loss's weight (`fixed`, `alternating`, `pcgrad`)").added(),
+        .integer("train.multitask.measure_every", \.multitaskMeasureEvery, default: 10, minimum: 1,
+                 "steps between measurements of the cosine between the two tasks' gradients (`gradient_cosine`): each computes them apart, a second backward pass through what both reach; `pcgrad` does so every step").added(),
         .integer("train.log_every", \.logEvery, default: 1000, minimum: 0,
                  "steps between `step` lines in `metrics.jsonl`"),
         .integer("train.check_every", \.checkEvery, default: 1000, minimum: 0,

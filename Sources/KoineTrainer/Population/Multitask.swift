@@ -3,11 +3,13 @@ import KoineTensor
 
 /// How a step weighs the game's loss against Mihai & Hare's rotation loss
 /// (`train.multitask`), and the two tasks' gradients on the parameters both
-/// reach, kept apart so they can be compared and combined.
+/// reach, kept apart when they are compared or projected.
 final class Multitask {
     let mode: MultitaskMode
     let gameWeight: Float
     let rotationWeight: Float
+    /// Steps between measurements of the tasks' cosine (each a second backward pass).
+    let measureEvery: Int
     /// The rotation task's gradient is set apart first; the game's follows.
     let gradients: TaskGradients
     /// Parameters only the game reaches: their gradient is scaled by its weight.
@@ -22,6 +24,7 @@ final class Multitask {
         mode = configuration.multitask
         gameWeight = Float(configuration.gameWeight)
         rotationWeight = Float(configuration.rotationWeight)
+        measureEvery = configuration.multitaskMeasureEvery
         gradients = TaskGradients(shared: shared)
         self.gameOnly = gameOnly
         if mode == .uncertainty {
@@ -45,26 +48,44 @@ final class Multitask {
         }
     }
 
-    /// After the game's backward (the rotation task's gradient set apart,
-    /// already weighted): the combined gradient in every block, the
-    /// game-only parameters scaled, and the learned weights' gradient.
-    /// Returns the tasks' cosine on the shared parameters.
-    func combine(weights: (game: Float, rotation: Float), losses: (game: Float, rotation: Float)) -> Float {
+    /// Whether step `step` computes the two gradients apart: always to
+    /// project them, and every `measureEvery` steps to measure their cosine.
+    func separates(step: Int) -> Bool {
+        mode == .pcgrad || step % measureEvery == 0
+    }
+
+    /// After the game's backward, with the rotation task's gradient (already
+    /// weighted) set apart: the combination in every block and the
+    /// game-only parameters scaled by the game's weight. Returns the tasks'
+    /// cosine on the parameters both reach.
+    func combine(weights: (game: Float, rotation: Float)) -> Float {
         let agreement = gradients.combine(firstWeight: 1, secondWeight: weights.game, projectingConflicts: mode == .pcgrad)
-        if weights.game != 1 {
-            for parameters in gameOnly {
-                let gradient = parameters.gradients
-                for i in 0..<parameters.count { gradient[i] *= weights.game }
-            }
-        }
-        if let uncertainty {
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 2) { values in
-                values[0] = losses.game
-                values[1] = losses.rotation
-                uncertainty.combine(UnsafeBufferPointer(values))
-            }
-        }
+        for parameters in gameOnly { Multitask.scale(parameters, by: weights.game) }
         return agreement.cosine
     }
 
+    /// After one backward pass of L_game + (w_rotation / w_game)·L_rotation:
+    /// every gradient it reached times w_game.
+    func scale(by weight: Float, heads: [RotationHead]) {
+        guard weight != 1 else { return }
+        for parameters in gradients.blocks { Multitask.scale(parameters, by: weight) }
+        for parameters in gameOnly { Multitask.scale(parameters, by: weight) }
+        for head in heads { Multitask.scale(head.module.parameters, by: weight) }
+    }
+
+    static func scale(_ parameters: Parameters, by weight: Float) {
+        guard weight != 1 else { return }
+        let gradient = parameters.gradients
+        for i in 0..<parameters.count { gradient[i] *= weight }
+    }
+
+    /// `uncertainty`: the learned log variances' gradient from this step's losses.
+    func learnWeights(losses: (game: Float, rotation: Float)) {
+        guard let uncertainty else { return }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2) { values in
+            values[0] = losses.game
+            values[1] = losses.rotation
+            uncertainty.combine(UnsafeBufferPointer(values))
+        }
+    }
 }

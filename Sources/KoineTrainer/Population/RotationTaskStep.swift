@@ -4,11 +4,15 @@ import KoineTensor
 extension Population {
     /// Steps 3–9 of `trainStep` when the population also plays Mihai & Hare's
     /// rotation task (one speaker, one listener, one shared visual encoder,
-    /// relaxed messages: `Configuration.validateRotationTask`). The two tasks'
-    /// gradients are computed apart — the rotation task's first, set aside,
-    /// then the game's — so `train.multitask` can weigh, alternate or project
-    /// them and the step can report their cosine. Every module steps at the
-    /// end, once both gradients are combined.
+    /// relaxed messages: `Configuration.validateRotationTask`). Every module
+    /// steps at the end, once the two tasks' gradients are combined.
+    ///
+    /// Both losses' gradients are linear in their weights, so one backward
+    /// pass of their weighted sum serves `fixed`, `alternating` and
+    /// `uncertainty`. The two gradients are computed apart — the rotation
+    /// task's first, set aside, then the game's, at the cost of a second
+    /// backward pass through whatever both reach — when `pcgrad` projects
+    /// them, and every `train.multitask.measure_every` steps to measure their cosine.
     func trainWithRotationTask(_ step: Int, task: RotationTask, multitask: Multitask, senderRow: Int,
                                outcome: inout StepOutcome) throws {
         let speaker = speakers[0], listener = listeners[0], batch = batches[0]
@@ -24,29 +28,35 @@ extension Population {
             ? task.forwardSender(encoder)
             : task.forwardReceiver(listener, index: 0, targets: batch.targets, rotations: encoder.rotations)
         let weights = multitask.weights(step: step)
-        // 4. The rotation task's gradient, weighted, set apart on the parameters both tasks reach.
-        if task.side == .sender {
-            task.backwardSender(encoder, weight: weights.rotation)
-        } else {
-            task.backwardReceiver(listener, index: 0, weight: weights.rotation)
-            speaker.backwardGumbel()
-        }
-        encoder.backward()
-        multitask.gradients.setApart()
-        // 5. The game's gradient, unless this step trains the rotation task alone.
         let trainsGame = weights.game > 0
-        var gameLoss: Float = 0
-        if trainsGame {
+        var gameLoss: Float = 0, cosine: Float?
+        if trainsGame && !multitask.separates(step: step) {
+            // 4. One pass of L_game + (w_rotation / w_game) · L_rotation, scaled by w_game after.
+            backwardRotation(task, encoder: encoder, listener: listener, weight: weights.rotation / weights.game, alone: false)
             gameLoss = channel.listenerLearns(listener, counts: GameCounts(listener: batch.size, speaker: batch.size))
             speaker.backwardGumbel()
             encoder.backward()
+            multitask.scale(by: weights.game, heads: task.heads)
+            multitask.learnWeights(losses: (gameLoss, rotation.loss))
+        } else {
+            // 4. The rotation task's gradient, weighted, set apart on the parameters both reach.
+            backwardRotation(task, encoder: encoder, listener: listener, weight: weights.rotation, alone: true)
+            encoder.backward()
+            multitask.gradients.setApart()
+            // 5. The game's gradient, unless this step trains the rotation task alone.
+            if trainsGame {
+                gameLoss = channel.listenerLearns(listener, counts: GameCounts(listener: batch.size, speaker: batch.size))
+                speaker.backwardGumbel()
+                encoder.backward()
+            }
+            // 6. Their combination; the cosine only when both trained.
+            let measured = multitask.combine(weights: weights)
+            if trainsGame { cosine = measured }
+            multitask.learnWeights(losses: (gameLoss, rotation.loss))
         }
-        // 6. Their combination; the cosine only when both trained.
-        let cosine = multitask.combine(weights: weights, losses: (gameLoss, rotation.loss))
         outcome.figures.addListener(games: batch.size, accuracy: listener.accuracy(), loss: gameLoss, entropy: listener.meanEntropy())
         outcome.figures.addSpeaker(loss: nil, entropy: speaker.meanEntropy())
-        outcome.figures.addRotation(loss: rotation.loss, accuracy: rotation.accuracy, games: batch.size, weights: weights,
-                                    cosine: trainsGame ? cosine : nil)
+        outcome.figures.addRotation(loss: rotation.loss, accuracy: rotation.accuracy, games: batch.size, weights: weights, cosine: cosine)
         // 7. The shared encoder's gradient averaged over ranks, whole (its
         //    parts were not final until combined).
         if let buckets = gradientBuckets {
@@ -65,6 +75,22 @@ extension Population {
         if trainsGame || task.side == .receiver {
             speaker.module.step()
             listener.module.step()
+        }
+    }
+
+    /// The rotation head's backward at `weight`, into the encoder's table
+    /// (sender) or the listener's state (receiver). `alone`: the receiver's
+    /// gradient goes on through the listener and the message now; otherwise
+    /// the game's backward carries it on with its own.
+    private func backwardRotation(_ task: RotationTask, encoder: VisualEncoder, listener: Listener, weight: Float, alone: Bool) {
+        if task.side == .sender {
+            task.backwardSender(encoder, weight: weight)
+        } else {
+            task.backwardReceiver(listener, index: 0, weight: weight)
+            if alone {
+                listener.backwardFromState()
+                speakers[0].backwardGumbel()
+            }
         }
     }
 }

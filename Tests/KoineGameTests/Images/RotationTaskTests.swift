@@ -36,6 +36,7 @@ final class RotationTaskTests: XCTestCase {
         encoder.module.parameters.zeroGradients()
         speaker.message.zeroGradients()
         task.backwardReceiver(listener, index: 0, weight: 1)
+        listener.backwardFromState()
         XCTAssertEqual(encoder.tableGradient.array.map(abs).max(), 0, "no game loss: nothing reaches the candidates' encodings")
         let head = task.heads[0].module.parameters, own = listener.module.parameters
         assertFiniteDifferences(values: head.values, gradients: head.gradients, count: head.count, label: "head", loss: loss)

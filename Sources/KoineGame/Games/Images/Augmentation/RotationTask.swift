@@ -60,13 +60,13 @@ public final class RotationTask {
         return (loss, head.accuracy(labels.prefix(games)))
     }
 
-    /// Backward of `weight` × listener `index`'s loss into its head, then
-    /// through the listener (and a relaxed message) with no game loss.
+    /// Backward of `weight` × listener `index`'s loss into its head, leaving
+    /// the gradient of the listener's state pending: the listener's next
+    /// backward (its game loss's, or `backwardFromState` alone) carries it on.
     public func backwardReceiver(_ listener: Listener, index: Int, weight: Float) {
         let state = listener.messageState
         heads[index].backward(state, rotations: labels.prefix(state.rows), weight: weight,
                               encodingGradient: listener.messageStateGradient.rows(0..<state.rows))
         listener.stateGradientPending = true
-        listener.backwardFromState()
     }
 }
