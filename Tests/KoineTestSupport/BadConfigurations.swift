@@ -81,6 +81,11 @@ public enum BadConfigurations {
             (task, ["game.augment.rotation=quarter_turns", "population.cross_rank=0.5"], ["population.cross_rank", "expected 0"]),
             (task, ["game.augment.rotation=quarter_turns", "train.multitask.mode=sum"], ["train.multitask.mode", "pcgrad"]),
             (task, ["game.augment.rotation=quarter_turns", "train.multitask.rotation_weight=-1"], ["train.multitask.rotation_weight"]),
+            (task, ["game.augment.rotation=quarter_turns", "train.multitask.game_weight=1e39"], ["train.multitask.game_weight"]),
+            (task, ["game.augment.rotation=quarter_turns", "train.multitask.game_weight=0", "train.multitask.rotation_weight=0"],
+             ["train.multitask.rotation_weight", "nothing would train"]),
+            ("game: {kind: images, augment: {noise: 1e39}}", [], ["game.augment.noise"]),
+            ("game: {augment: {noise: 1e39}}", [], ["game.augment.noise"]),
         ]
     }()
 

@@ -147,7 +147,9 @@ final class ConfigurationTests: XCTestCase {
 
     func testTheShippedConfigsParse() throws {
         for name in ["quick.yaml", "li-bowling/no-reset.yaml", "li-bowling/reset.yaml", "li-bowling/population-no-reset.yaml",
-                     "li-bowling/population-staggered.yaml", "li-bowling/population-simultaneous.yaml"] {
+                     "li-bowling/population-staggered.yaml", "li-bowling/population-simultaneous.yaml", "images/quick.yaml",
+                     "mihai-hare/learned.yaml", "mihai-hare/frozen-random.yaml", "mihai-hare/pretrained.yaml",
+                     "mihai-hare/sender-predicts.yaml", "mihai-hare/receiver-predicts.yaml"] {
             let path = packageDirectory.appendingPathComponent("configs/\(name)").path
             let c = try Configuration.load(file: path)
             XCTAssertEqual(try Configuration.parse(c.yaml, source: "resolved").yaml, c.yaml, name)
@@ -158,5 +160,13 @@ final class ConfigurationTests: XCTestCase {
         let staggered = try Configuration.load(file: packageDirectory.appendingPathComponent("configs/li-bowling/population-staggered.yaml").path)
         XCTAssertEqual(staggered.listeners, 10)
         XCTAssertEqual(staggered.listenerReset.mode, .staggered)
+        // Mihai & Hare's multi-task models, as they trained them.
+        let sender = try Configuration.load(file: packageDirectory.appendingPathComponent("configs/mihai-hare/sender-predicts.yaml").path)
+        XCTAssertEqual([sender.rotationTask.rawValue, sender.multitask.rawValue], ["sender", "fixed"])
+        XCTAssertEqual([sender.gameWeight, sender.rotationWeight], [1, 0.5])
+        let receiver = try Configuration.load(file: packageDirectory.appendingPathComponent("configs/mihai-hare/receiver-predicts.yaml").path)
+        XCTAssertEqual([receiver.rotationTask.rawValue, receiver.multitask.rawValue], ["receiver", "alternating"])
+        XCTAssertEqual([receiver.gameWeight, receiver.rotationWeight], [1, 5])
+        XCTAssertEqual(receiver.augmentRotation, .quarterTurns)
     }
 }

@@ -45,4 +45,39 @@ final class RotationTaskStepTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(compared, 4, "speaker, listener, encoder and the rotation head")
         }
     }
+
+    /// With private encoders, only the speaker's encoder encodes the
+    /// augmented view; a listener's encodes its scene alone.
+    func testOnlyTheSpeakersEncodersSeeTheSendersView() throws {
+        let configuration = try Configuration.parse("""
+            game: {kind: images, dataset: shapes, shapes: {train: 200, test: 32}, candidates: 16, vocab: 6,
+                   augment: {noise: 0.1}}
+            agents: {hidden: 16, channel: gumbel, encoder: private, visual: {mode: learned, widths: [4], convolutions: 1}}
+            population: {listeners: 2}
+            train: {batch: 16}
+            eval: {images: 32}
+            telemetry: {endpoint: none}
+            """, source: "test")
+        let population = try Population(configuration: configuration, random: Random(seed: 1))
+        _ = try population.trainStep(0)
+        let speaker = try XCTUnwrap(population.speakers[0].encoder as? VisualEncoder)
+        XCTAssertEqual(speaker.augmentedRows, 16..<32)
+        for listener in population.listeners {
+            let encoder = try XCTUnwrap(listener.encoder as? VisualEncoder)
+            XCTAssertEqual(encoder.augmentedRows, 0..<0)
+            XCTAssertEqual(encoder.batch, 16)
+        }
+    }
+
+    /// train.multitask's keys that cannot act are named in a warning.
+    func testMultitaskKeysWithoutEffectAreWarnedAbout() throws {
+        let plain = try Configuration.parse("game: {kind: images}\ntrain: {multitask: {mode: pcgrad}}", source: "test")
+        XCTAssertTrue(plain.warnings.contains { $0.hasPrefix("train.multitask.mode: agents.rotation_task is none") }, "\(plain.warnings)")
+        let learned = try Configuration.parse("""
+            game: {kind: images, augment: {rotation: quarter_turns}}
+            agents: {channel: gumbel, rotation_task: sender}
+            train: {multitask: {mode: uncertainty, rotation_weight: 5}}
+            """, source: "test")
+        XCTAssertEqual(learned.warnings, ["train.multitask.rotation_weight: mode uncertainty learns the weights, so it has no effect"])
+    }
 }

@@ -8,45 +8,51 @@ public enum ConflictingGradients {
     /// sums over blocks of a vector add up.
     public struct Agreement: Equatable {
         public var dot = 0.0
-        public var a = 0.0
-        public var b = 0.0
+        public var firstSquaredNorm = 0.0
+        public var secondSquaredNorm = 0.0
 
-        public init(dot: Double = 0, a: Double = 0, b: Double = 0) {
+        public init(dot: Double = 0, firstSquaredNorm: Double = 0, secondSquaredNorm: Double = 0) {
             self.dot = dot
-            self.a = a
-            self.b = b
+            self.firstSquaredNorm = firstSquaredNorm
+            self.secondSquaredNorm = secondSquaredNorm
         }
 
         public static func + (left: Agreement, right: Agreement) -> Agreement {
-            Agreement(dot: left.dot + right.dot, a: left.a + right.a, b: left.b + right.b)
+            Agreement(dot: left.dot + right.dot, firstSquaredNorm: left.firstSquaredNorm + right.firstSquaredNorm,
+                      secondSquaredNorm: left.secondSquaredNorm + right.secondSquaredNorm)
         }
 
-        /// The agreement of `x`·a and `y`·b.
-        public func scaled(_ x: Double, _ y: Double) -> Agreement {
-            Agreement(dot: x * y * dot, a: x * x * a, b: y * y * b)
+        /// The agreement of the first gradient times `first` with the second times `second`.
+        public func scaled(first: Double, second: Double) -> Agreement {
+            Agreement(dot: first * second * dot, firstSquaredNorm: first * first * firstSquaredNorm,
+                      secondSquaredNorm: second * second * secondSquaredNorm)
         }
 
-        /// cos(a, b), or 0 when either is zero.
-        public var cosine: Float { a > 0 && b > 0 ? Float(dot / (a.squareRoot() * b.squareRoot())) : 0 }
+        /// The cosine of the two, or 0 when either is zero.
+        public var cosine: Float {
+            guard firstSquaredNorm > 0 && secondSquaredNorm > 0 else { return 0 }
+            return Float(dot / (firstSquaredNorm.squareRoot() * secondSquaredNorm.squareRoot()))
+        }
 
-        /// PCGrad's coefficients of a and of b: 1 and 1 when they do not
-        /// conflict; else a's projection removes (a·b/‖b‖²) b and b's
-        /// removes (b·a/‖a‖²) a, each against the other's original gradient.
-        public var projection: (a: Float, b: Float) {
-            guard dot < 0 && a > 0 && b > 0 else { return (1, 1) }
-            return (Float(1 - dot / a), Float(1 - dot / b))
+        /// PCGrad's coefficients of the first gradient and of the second: 1
+        /// and 1 when they do not conflict; else the first's projection
+        /// removes (a·b/‖b‖²) b and the second's (b·a/‖a‖²) a, each against
+        /// the other's original gradient.
+        public var projection: (first: Float, second: Float) {
+            guard dot < 0 && firstSquaredNorm > 0 && secondSquaredNorm > 0 else { return (1, 1) }
+            return (Float(1 - dot / firstSquaredNorm), Float(1 - dot / secondSquaredNorm))
         }
     }
 
-    public static func agreement(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Agreement {
-        var dot = 0.0, aa = 0.0, bb = 0.0
+    public static func agreement(_ first: UnsafePointer<Float>, _ second: UnsafePointer<Float>, count: Int) -> Agreement {
+        var dot = 0.0, firstSquared = 0.0, secondSquared = 0.0
         for i in 0..<count {
-            let x = Double(a[i]), y = Double(b[i])
+            let x = Double(first[i]), y = Double(second[i])
             dot += x * y
-            aa += x * x
-            bb += y * y
+            firstSquared += x * x
+            secondSquared += y * y
         }
-        return Agreement(dot: dot, a: aa, b: bb)
+        return Agreement(dot: dot, firstSquaredNorm: firstSquared, secondSquaredNorm: secondSquared)
     }
 
     /// cos(a, b), or 0 when either is zero.
@@ -61,8 +67,8 @@ public enum ConflictingGradients {
     public static func combine(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int,
                                into combined: UnsafeMutablePointer<Float>) -> Float {
         let measured = agreement(a, b, count: count)
-        let (ca, cb) = measured.projection
-        for i in 0..<count { combined[i] = ca * a[i] + cb * b[i] }
+        let (first, second) = measured.projection
+        for i in 0..<count { combined[i] = first * a[i] + second * b[i] }
         return measured.cosine
     }
 }

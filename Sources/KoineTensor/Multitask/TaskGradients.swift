@@ -47,9 +47,9 @@ public final class TaskGradients {
         let measured = agreement()
         var first = firstWeight, second = secondWeight
         if projectingConflicts {
-            let projection = measured.scaled(Double(firstWeight), Double(secondWeight)).projection
-            first *= projection.a
-            second *= projection.b
+            let projection = measured.scaled(first: Double(firstWeight), second: Double(secondWeight)).projection
+            first *= projection.first
+            second *= projection.second
         }
         var offset = 0
         for block in blocks {

@@ -96,8 +96,12 @@ extension Trainer {
             guard packed.count == kept || packed.count == StepFigures.figuresBeforeRotation else {
                 throw reader.fault("holds \(packed.count) step figures; this koine keeps \(kept)")
             }
+            let older = packed.count < kept
             packed += [Double](repeating: 0, count: kept - packed.count)
-            figures.append(StepFigures(packed: packed))
+            var restored = StepFigures(packed: packed)
+            // Before, every listener batch's loss counted.
+            if older { restored.listenerLossBatches = restored.listenerBatches }
+            figures.append(restored)
         }
         (reporter.total, reporter.window, reporter.lastWindow, reporter.telemetryWindow) = (figures[0], figures[1], figures[2], figures[3])
         let count = try reader.int()

@@ -251,6 +251,9 @@ public struct Configuration {
         if crossRank > 0 {
             throw ConfigurationError("\(source): population.cross_rank: agents.rotation_task plays every game on the speaker's rank; expected 0, got \(crossRank)")
         }
+        if multitask != .uncertainty && gameWeight == 0 && rotationWeight == 0 {
+            throw ConfigurationError("\(source): train.multitask.rotation_weight: with game_weight 0 too, nothing would train; expected a weight above 0")
+        }
     }
 
     private var resets: [(role: String, settings: ResetSettings, count: Int)] {
@@ -265,10 +268,16 @@ public struct Configuration {
             guard reset.mode != .none, reset.every > steps else { return nil }
             return "population.reset.\(role).every: reset period \(reset.every) is longer than the run (train.steps \(steps)); no \(role) will be reset"
         }
-        let multitaskUnused = rotationTask == .none && multitask != .fixed
-            ? ["train.multitask.mode: \(multitask.rawValue) combines the game's loss with the rotation task's, but agents.rotation_task is none; it has no effect"]
-            : []
-        return periods + multitaskUnused
+        // train.multitask's keys combine the game's loss with the rotation task's.
+        let unused = Configuration.keys.filter { $0.path.hasPrefix("train.multitask.") && $0.get(self) != $0.defaultValue }
+            .compactMap { key -> String? in
+                if rotationTask == .none { return "\(key.path): agents.rotation_task is none, so it has no effect" }
+                if multitask == .uncertainty && key.path.hasSuffix("_weight") {
+                    return "\(key.path): mode uncertainty learns the weights, so it has no effect"
+                }
+                return nil
+            }
+        return periods + unused
     }
 
     /// Longest path of an `ipc://` endpoint: a Unix socket address holds 108

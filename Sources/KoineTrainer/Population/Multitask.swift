@@ -19,8 +19,12 @@ final class Multitask {
     let uncertaintyModule: Module?
     /// Modules the combination owns, to step and checkpoint with the population's.
     let modules: [Module]
+    /// Parameters kept identical across ranks beside the shared encoder: the
+    /// sender's rotation head and the learned weights.
+    let replicated: [Parameters]
 
-    init(configuration: Configuration, shared: [Parameters], gameOnly: [Parameters], optimizer: OptimizerSettings, random: Random) {
+    init(configuration: Configuration, shared: [Parameters], gameOnly: [Parameters], senderHead: Parameters?,
+         optimizer: OptimizerSettings, random: Random) {
         mode = configuration.multitask
         gameWeight = Float(configuration.gameWeight)
         rotationWeight = Float(configuration.rotationWeight)
@@ -36,6 +40,7 @@ final class Multitask {
             uncertaintyModule = nil
         }
         modules = uncertaintyModule.map { [$0] } ?? []
+        replicated = (senderHead.map { [$0] } ?? []) + modules.map(\.parameters)
     }
 
     /// The weights of step `step`: the game's (0 when the step trains the

@@ -112,13 +112,16 @@ public final class Population {
         senderTargetRows = arena.indices(batch)
         if configuration.rotationTask != .none, let shared {
             // The configuration was checked: one speaker, one listener, the shared encoder.
-            let task = RotationTask(side: configuration.rotationTask, listeners: configuration.listeners, hidden: settings.hidden,
-                                    capacity: batch, optimizer: settings.optimizer, random: random.split(4))
-            let speaker = speakers[0].module.parameters, listener = listeners[0].module.parameters
+            // The sender's head reads the shared encoder and starts identical on
+            // every rank as it does; receivers' heads are their listeners', drawn per rank.
             let sender = configuration.rotationTask == .sender
+            let task = RotationTask(side: configuration.rotationTask, listeners: configuration.listeners, hidden: settings.hidden,
+                                    capacity: batch, optimizer: settings.optimizer, random: sender ? random.split(4) : rankStream.split(34))
+            let speaker = speakers[0].module.parameters, listener = listeners[0].module.parameters
             multitask = Multitask(configuration: configuration,
                                   shared: sender ? [shared.module.parameters] : [shared.module.parameters, speaker, listener],
-                                  gameOnly: sender ? [speaker, listener] : [], optimizer: settings.optimizer, random: random.split(5))
+                                  gameOnly: sender ? [speaker, listener] : [], senderHead: sender ? task.heads[0].module.parameters : nil,
+                                  optimizer: settings.optimizer, random: random.split(5))
             rotationTask = task
             (game as? ImageGame)?.rotationTask = task
         } else {
@@ -178,7 +181,6 @@ public final class Population {
     /// Fresh parameters and optimizer state for speaker `s` (and its private encoder).
     public func resetSpeaker(_ s: Int, step: Int) {
         reinitialise(speakers[s].module, encoder: speakers[s].encoder)
-        if let rotationTask, rotationTask.side == .sender { rotationTask.heads[s].module.reset() }
         speakers[s].baseline = 0
         speakerBirths[s] = step
     }

@@ -4,8 +4,8 @@ import KoineTensor
 extension Population {
     /// Steps 3–9 of `trainStep` when the population also plays Mihai & Hare's
     /// rotation task (one speaker, one listener, one shared visual encoder,
-    /// relaxed messages: `Configuration.validateRotationTask`). Every module
-    /// steps at the end, once the two tasks' gradients are combined.
+    /// relaxed messages: `Configuration.validateRotationTask`). The modules
+    /// step at the end, once the two tasks' gradients are combined.
     ///
     /// Both losses' gradients are linear in their weights, so one backward
     /// pass of their weighted sum serves `fixed`, `alternating` and
@@ -22,48 +22,56 @@ extension Population {
         pairings.draw(step: step, random: &pairingStream)
         // 3. The game's forward pass, and the rotation head's.
         game.sample(into: batch, random: &gameStreams[0])
-        speaker.speak(targets: senderTargets(batch, from: senderRow), random: &speakerStreams[0], greedy: false)
+        speaker.speak(targets: batch.senderTargets(from: senderRow, into: senderTargetRows), random: &speakerStreams[0], greedy: false)
         listener.listen(to: speaker.message, batch: batch, random: &listenerStreams[0], greedy: false)
         let rotation = task.side == .sender
             ? task.forwardSender(encoder)
             : task.forwardReceiver(listener, index: 0, targets: batch.targets, rotations: encoder.rotations)
         let weights = multitask.weights(step: step)
         let trainsGame = weights.game > 0
+        /// The game's backward (with whatever rotation gradient the listener holds pending); its loss.
+        func backwardGame() -> Float {
+            let loss = channel.listenerLearns(listener, counts: GameCounts(listener: batch.size, speaker: batch.size))
+            speaker.backwardGumbel()
+            encoder.backward()
+            return loss
+        }
         var gameLoss: Float = 0, cosine: Float?
         if trainsGame && !multitask.separates(step: step) {
             // 4. One pass of L_game + (w_rotation / w_game) · L_rotation, scaled by w_game after.
             backwardRotation(task, encoder: encoder, listener: listener, weight: weights.rotation / weights.game, alone: false)
-            gameLoss = channel.listenerLearns(listener, counts: GameCounts(listener: batch.size, speaker: batch.size))
-            speaker.backwardGumbel()
-            encoder.backward()
+            gameLoss = backwardGame()
             multitask.scale(by: weights.game, heads: task.heads)
-            multitask.learnWeights(losses: (gameLoss, rotation.loss))
         } else {
             // 4. The rotation task's gradient, weighted, set apart on the parameters both reach.
             backwardRotation(task, encoder: encoder, listener: listener, weight: weights.rotation, alone: true)
             encoder.backward()
             multitask.gradients.setApart()
             // 5. The game's gradient, unless this step trains the rotation task alone.
-            if trainsGame {
-                gameLoss = channel.listenerLearns(listener, counts: GameCounts(listener: batch.size, speaker: batch.size))
-                speaker.backwardGumbel()
-                encoder.backward()
-            }
+            if trainsGame { gameLoss = backwardGame() }
             // 6. Their combination; the cosine only when both trained.
             let measured = multitask.combine(weights: weights)
             if trainsGame { cosine = measured }
-            multitask.learnWeights(losses: (gameLoss, rotation.loss))
         }
-        outcome.figures.addListener(games: batch.size, accuracy: listener.accuracy(), loss: gameLoss, entropy: listener.meanEntropy())
+        multitask.learnWeights(losses: (gameLoss, rotation.loss))
+        outcome.figures.addListener(games: batch.size, accuracy: listener.accuracy(), loss: trainsGame ? gameLoss : nil,
+                                    entropy: listener.meanEntropy())
         outcome.figures.addSpeaker(loss: nil, entropy: speaker.meanEntropy())
         outcome.figures.addRotation(loss: rotation.loss, accuracy: rotation.accuracy, games: batch.size, weights: weights, cosine: cosine)
         // 7. The shared encoder's gradient averaged over ranks, whole (its
         //    parts were not final until combined).
+        //    The sender's head reads the shared encoder and the learned task
+        //    weights weigh its loss: they are averaged too, so they stay as
+        //    identical across ranks as the encoder. (The projection and the
+        //    weights apply to each rank's own gradients, before the average.)
         if let buckets = gradientBuckets {
             buckets.ready(0..<encoder.module.parameters.count)
             outcome.allreduceSeconds = try buckets.finish()
             if let statistics = encoder.statistics {
                 try communicator.allreduceAverage(statistics.values, count: statistics.count)
+            }
+            for parameters in multitask.replicated {
+                try communicator.allreduceAverage(parameters.gradients, count: parameters.count)
             }
         }
         // 8. Every update. A step of the rotation task alone leaves the

@@ -8,6 +8,8 @@ public struct StepFigures {
     public var listenerEntropy: Double = 0
     public var speakerBatches = 0
     public var listenerBatches = 0
+    /// Listener batches whose loss was counted.
+    public var listenerLossBatches = 0
     /// Games this rank's listeners played for another rank's speakers.
     public var crossRankGames = 0
     /// Rewards (or message gradients) this rank's speakers received back.
@@ -28,11 +30,15 @@ public struct StepFigures {
 
     public init() {}
 
-    /// One listener's batch of games.
-    mutating func addListener(games rows: Int, accuracy: Float, loss: Float, entropy: Float) {
+    /// One listener's batch of games; its loss is nil when the step did not
+    /// train the game (the rotation task's rotation-only steps).
+    mutating func addListener(games rows: Int, accuracy: Float, loss: Float?, entropy: Float) {
         games += rows
         wins += Double(accuracy) * Double(rows)
-        listenerLoss += Double(loss)
+        if let loss {
+            listenerLoss += Double(loss)
+            listenerLossBatches += 1
+        }
         listenerEntropy += Double(entropy)
         listenerBatches += 1
     }
@@ -68,6 +74,7 @@ public struct StepFigures {
         listenerEntropy += other.listenerEntropy
         speakerBatches += other.speakerBatches
         listenerBatches += other.listenerBatches
+        listenerLossBatches += other.listenerLossBatches
         crossRankGames += other.crossRankGames
         crossRankReplies += other.crossRankReplies
         multitaskSteps += other.multitaskSteps
@@ -88,7 +95,7 @@ public struct StepFigures {
         [Double(games), wins, speakerLoss, listenerLoss, speakerEntropy, listenerEntropy,
          Double(speakerBatches), Double(listenerBatches), Double(crossRankGames), Double(crossRankReplies),
          Double(multitaskSteps), rotationLoss, Double(rotationGames), rotationCorrect, gradientCosine, Double(cosineSteps),
-         gameWeight, rotationWeight]
+         gameWeight, rotationWeight, Double(listenerLossBatches)]
     }
 
     public init(packed p: [Double]) {
@@ -97,11 +104,12 @@ public struct StepFigures {
         crossRankGames = Int(p[8]); crossRankReplies = Int(p[9])
         multitaskSteps = Int(p[10]); rotationLoss = p[11]; rotationGames = Int(p[12]); rotationCorrect = p[13]
         gradientCosine = p[14]; cosineSteps = Int(p[15]); gameWeight = p[16]; rotationWeight = p[17]
+        listenerLossBatches = Int(p[18])
     }
 
     public var accuracy: Double { games > 0 ? wins / Double(games) : 0 }
     public var meanSpeakerLoss: Double { speakerBatches > 0 ? speakerLoss / Double(speakerBatches) : 0 }
-    public var meanListenerLoss: Double { listenerBatches > 0 ? listenerLoss / Double(listenerBatches) : 0 }
+    public var meanListenerLoss: Double { listenerLossBatches > 0 ? listenerLoss / Double(listenerLossBatches) : 0 }
     public var loss: Double { meanSpeakerLoss + meanListenerLoss }
     public var meanSpeakerEntropy: Double { speakerBatches > 0 ? speakerEntropy / Double(speakerBatches) : 0 }
     public var meanListenerEntropy: Double { listenerBatches > 0 ? listenerEntropy / Double(listenerBatches) : 0 }
@@ -110,10 +118,11 @@ public struct StepFigures {
     public var rotationFields: [(name: String, value: Double)] {
         guard multitaskSteps > 0 else { return [] }
         let steps = Double(multitaskSteps)
+        // No cosine when no step of the window measured one (see train.multitask.measure_every).
         return [("rotation_loss", rotationLoss / steps),
-                ("rotation_accuracy", rotationGames > 0 ? rotationCorrect / Double(rotationGames) : 0),
-                ("gradient_cosine", cosineSteps > 0 ? gradientCosine / Double(cosineSteps) : 0),
-                ("game_weight", gameWeight / steps), ("rotation_weight", rotationWeight / steps)]
+                ("rotation_accuracy", rotationGames > 0 ? rotationCorrect / Double(rotationGames) : 0)]
+            + (cosineSteps > 0 ? [("gradient_cosine", gradientCosine / Double(cosineSteps))] : [])
+            + [("game_weight", gameWeight / steps), ("rotation_weight", rotationWeight / steps)]
     }
 }
 

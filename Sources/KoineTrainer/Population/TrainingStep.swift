@@ -25,9 +25,9 @@ extension Population {
         outcome.resets = applyResets(before: step)
         // 2. The step's objects, when the game has more than a table holds:
         //    this rank's scene and, when some games come from another rank,
-        //    that rank's scene after it, then the speakers' view of this
-        //    rank's scene when it differs (augmented images); and their
-        //    encodings, once for the step.
+        //    that rank's scene after it, then, in the encoders speakers read,
+        //    the speakers' view of this rank's scene when it differs
+        //    (augmented images); and their encodings, once for the step.
         let scene = game.sceneSize
         var senderRow = 0
         if scene > 0 {
@@ -40,7 +40,9 @@ extension Population {
             }
             for encoder in encoders {
                 encoder.select(objects)
-                senderRow = game.addSenderView(to: encoder, step: step, rank: communicator.rank)
+                if speakers.contains(where: { $0.encoder === encoder }) {
+                    senderRow = game.addSenderView(to: encoder, step: step, rank: communicator.rank)
+                }
             }
         }
         for encoder in encoders { encoder.forward() }
@@ -55,7 +57,7 @@ extension Population {
             let speaker = speakers[s], batch = batches[s], partners = pairings.partners(of: s)
             // 4. The speaker's games and its messages.
             game.sample(into: batch, random: &gameStreams[s])
-            speaker.speak(targets: senderTargets(batch, from: senderRow), random: &speakerStreams[s], greedy: false)
+            speaker.speak(targets: batch.senderTargets(from: senderRow, into: senderTargetRows), random: &speakerStreams[s], greedy: false)
             for b in 0..<games { speakerRewards[b] = 0 }
             // 5. Its listeners play and learn. The last games of the batch go
             //    to another rank's listeners; this rank's listeners play the
@@ -109,14 +111,6 @@ extension Population {
         // 9. The encoders' updates.
         for encoder in encoders { encoder.module.step() }
         return outcome
-    }
-
-    /// The table rows a speaker reads for `batch`'s targets: the targets
-    /// themselves, or their rows in the speakers' view starting at `row`.
-    func senderTargets(_ batch: GameBatch, from row: Int) -> Indices {
-        guard row > 0 else { return batch.targets }
-        for game in 0..<batch.size { senderTargetRows[game] = batch.targets[game] + row }
-        return senderTargetRows.prefix(batch.size)
     }
 
     /// Listener `l` plays a batch of speaker `s`'s games and learns from them;

@@ -59,8 +59,9 @@ public final class Listener {
     public private(set) var rows = 0
     var batch: GameBatch?
     var message: Message?
-    /// Whether `messageStateGradient` holds a gradient the next backward adds.
-    public var stateGradientPending = false
+    /// Whether `messageStateGradient` holds a gradient the next backward adds
+    /// (set by the task that wrote it, `RotationTask`).
+    public internal(set) var stateGradientPending = false
 
     public static func parameterCount(_ settings: AgentSettings) -> Int {
         SymbolInput.parameterCount(kind: settings.symbolInput, symbols: settings.vocabulary, hidden: settings.hidden)

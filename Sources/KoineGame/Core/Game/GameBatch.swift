@@ -26,6 +26,16 @@ public struct GameBatch {
                   candidates: candidates.prefix(rows * candidateCount), targetPositions: targetPositions.prefix(rows))
     }
 
+    /// The table rows the speaker reads for the targets: the targets
+    /// themselves, or (`row` > 0) their rows in the speakers' view of the
+    /// scene that starts at `row` (see `ReferentialGame.addSenderView`),
+    /// written into `buffer`.
+    public func senderTargets(from row: Int, into buffer: Indices) -> Indices {
+        guard row > 0 else { return targets }
+        for game in 0..<size { buffer[game] = targets[game] + row }
+        return buffer.prefix(size)
+    }
+
     private init(size: Int, candidateCount: Int, targets: Indices, candidates: Indices, targetPositions: Indices) {
         self.size = size
         self.candidateCount = candidateCount

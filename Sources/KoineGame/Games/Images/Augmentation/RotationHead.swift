@@ -1,11 +1,11 @@
 import KoineTensor
 
 /// Mihai & Hare's auxiliary task: predicting the rotation of the sender's
-/// image (0, 90, 180 or 270 degrees) from an encoding of it — the shared
-/// visual encoder's row for the sender, or for the receiver's copy — by a
-/// linear map to the four classes and softmax cross-entropy. Its gradient
-/// flows back into the encoding, so the rotation task shapes the encoder the
-/// game also trains.
+/// image (0, 90, 180 or 270 degrees) from an encoding — the shared visual
+/// encoder's row of the sender's image, or the receiver's state after the
+/// message (see `RotationTask`) — by a linear map to the four classes and
+/// softmax cross-entropy. Its gradient flows back into the encoding, so the
+/// task shapes whatever produced it.
 public final class RotationHead {
     public let module: Module
     let linear: Linear

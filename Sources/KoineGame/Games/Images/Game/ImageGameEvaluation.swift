@@ -26,14 +26,15 @@ extension ImageGame {
             var offset = 0
             for encoder in encoders {
                 encoder.select(ids)
-                var view = Random(seed: 0).split(0x5649_4557, UInt64(index))   // "VIEW"
-                offset = addSenderView(to: encoder, random: &view)
+                if speakers.contains(where: { $0.encoder === encoder }) {
+                    var view = Random(seed: 0).split(0x5649_4557, UInt64(index))   // "VIEW"
+                    offset = addSenderView(to: encoder, random: &view)
+                }
                 encoder.forward()
             }
             for game in 0..<sceneSize { fill(game: game, batch: batch, random: &random) }
-            for game in 0..<sceneSize { senderTargets[game] = batch.targets[game] + offset }
             for (s, speaker) in speakers.enumerated() {
-                speaker.speak(targets: senderTargets, random: &random, greedy: true)
+                speaker.speak(targets: batch.senderTargets(from: offset, into: senderTargets), random: &random, greedy: true)
                 for game in 0..<sceneSize { messages[s].append(speaker.message.symbols(of: game)) }
                 if let task = rotationTask, task.side == .sender, let visual = speaker.encoder as? VisualEncoder {
                     rotation.add(task.forwardSender(visual).accuracy, games: sceneSize)
