@@ -63,8 +63,6 @@ public final class VisualEncoder: ObjectEncoder {
     let featureGradient: Matrix
     let tableBuffer: Matrix
     let tableGradientBuffer: Matrix
-    /// NHWC pixels of the augmented rows (`augmentedCapacity` of them).
-    let augmentedPixels: Matrix
     let rotationBuffer: Indices
     let imageShape: ImageShape
 
@@ -102,7 +100,6 @@ public final class VisualEncoder: ObjectEncoder {
         featureGradient = arena.matrix(rows: maxBatch, columns: layout.featureWidth)
         tableBuffer = arena.matrix(rows: maxBatch, columns: hidden)
         tableGradientBuffer = arena.matrix(rows: maxBatch, columns: hidden)
-        augmentedPixels = arena.matrix(rows: min(augmentedCapacity, maxBatch), columns: image.count)
         rotationBuffer = arena.indices(min(augmentedCapacity, maxBatch))
         switch settings.mode {
         case .learned:
@@ -161,12 +158,14 @@ public final class VisualEncoder: ObjectEncoder {
     /// next rows, each image's alteration drawn from `random`, and records
     /// their rotation classes in `rotations`. Call after `select`, before `forward`.
     public func appendAugmented(first count: Int, augmentation: ImageAugmentation, random: inout Random) {
-        precondition(count <= batch && batch + count <= maxBatch && count <= augmentedPixels.rows,
-                     "visual encoder: \(count) augmented rows after \(batch) of at most \(maxBatch) (\(augmentedPixels.rows) augmented)")
+        precondition(count <= batch && batch + count <= maxBatch && count <= rotationBuffer.count,
+                     "visual encoder: \(count) augmented rows after \(batch) of at most \(maxBatch) (\(rotationBuffer.count) augmented)")
         for row in 0..<count { selected[batch + row] = selected[row] }
-        // The input buffer is scratch here: `forward` gathers it again.
+        // The altered pixels go straight into the input's rows past the scene,
+        // which `forward` leaves as they are; the clean copies they come from
+        // pass through the scene's first rows, which `forward` gathers again.
         gather(selected.slice(batch..<batch + count), into: input)
-        augmentation.apply(input.rows(0..<count), shape: imageShape, into: augmentedPixels.rows(0..<count),
+        augmentation.apply(input.rows(0..<count), shape: imageShape, into: input.rows(batch..<batch + count),
                            rotations: rotationBuffer.prefix(count), random: &random)
         augmentedRows = batch..<batch + count
         batch += count
@@ -183,16 +182,13 @@ public final class VisualEncoder: ObjectEncoder {
 
     public func forward() {
         precondition(batch > 0, "visual encoder: no images selected")
+        // Augmented rows already hold their pixels (see `appendAugmented`).
         let clean = augmentedRows.isEmpty ? batch : augmentedRows.lowerBound
-        let augmented = augmentedPixels.rows(0..<augmentedRows.count)
         if let featureCache {
             for row in 0..<clean { cachedFeatures.row(row).update(from: featureCache.row(selected[row]), count: layout.featureWidth) }
-            if !augmentedRows.isEmpty { encodeFrozen(augmented, into: cachedFeatures.rows(augmentedRows)) }
+            if !augmentedRows.isEmpty { encodeFrozen(input.rows(augmentedRows), into: cachedFeatures.rows(augmentedRows)) }
         } else {
             gather(selected.prefix(clean), into: input)
-            for row in augmentedRows {
-                input.row(row).update(from: augmented.row(row - clean), count: imageShape.count)
-            }
             stack.forward(input.rows(0..<batch), training: training)
         }
         projection.forward(features, into: table)
