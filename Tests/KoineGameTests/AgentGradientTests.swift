@@ -10,18 +10,10 @@ final class AgentGradientTests: XCTestCase {
 
     func makeAgents(cell: CellKind, symbolInput: SymbolInputKind = .embedding,
                     sharesMessages: Bool = true) throws -> (ObjectSpace, ObjectEncoder, Speaker, Listener, GameBatch) {
-        let space = try ObjectSpace(attributes: [3, 3], holdout: 0, random: Random(seed: 1))
         let settings = AgentSettings(vocabulary: 5, messageLength: 3, cell: cell, symbolInput: symbolInput, hidden: 6, entropy: 0.1)
-        let encoder = AttributeEncoder(space: space, hidden: 6, optimizer: settings.optimizer, random: Random(seed: 2))
-        let speaker = Speaker(settings: settings, encoder: encoder, capacity: games, random: Random(seed: 3))
-        let listener = Listener(settings: settings, encoder: encoder, capacity: games, candidates: 3, random: Random(seed: 4),
-                                sharesMessages: sharesMessages)
-        let arena = Arena()
-        let batch = GameBatch(size: games, candidates: 3, arena: arena)
-        var random = Random(seed: 5)
-        GameSampler(targets: space.trainingObjects, distractors: space.trainingObjects, candidates: 3).sample(into: batch, random: &random)
-        arenas.append(arena)
-        return (space, encoder, speaker, listener, batch)
+        let fixture = try AgentFixture(settings: settings, games: games, sharesMessages: sharesMessages)
+        arenas.append(fixture.arena)
+        return (fixture.space, fixture.encoder, fixture.speaker, fixture.listener, fixture.batch)
     }
 
     /// Keeps the arena that owns a batch alive for the test's duration.

@@ -9,16 +9,12 @@ import XCTest
 final class RotationTaskTests: XCTestCase {
     func testReceiverGradientsReachTheListenerAndTheMessage() throws {
         let games = 8, vocabulary = 5, length = 3
-        let space = try ObjectSpace(attributes: [3, 3], holdout: 0, random: Random(seed: 1))
         let settings = AgentSettings(vocabulary: vocabulary, messageLength: length, hidden: 6, channel: .gumbel)
-        let encoder = AttributeEncoder(space: space, hidden: 6, optimizer: settings.optimizer, random: Random(seed: 2))
-        let speaker = Speaker(settings: settings, encoder: encoder, capacity: games, random: Random(seed: 3))
-        let listener = Listener(settings: settings, encoder: encoder, capacity: games, candidates: 3, random: Random(seed: 4),
-                                foldsRelaxedInputs: false)
-        let arena = Arena()
-        let batch = GameBatch(size: games, candidates: 3, arena: arena)
+        // Per-game products, so the message's values enter the listener's forward.
+        let fixture = try AgentFixture(settings: settings, games: games, foldsRelaxedInputs: false)
+        let (space, encoder, speaker, listener, batch, arena) =
+            (fixture.space, fixture.encoder, fixture.speaker, fixture.listener, fixture.batch, fixture.arena)
         var random = Random(seed: 5)
-        GameSampler(targets: space.trainingObjects, distractors: space.trainingObjects, candidates: 3).sample(into: batch, random: &random)
         let rotations = arena.indices(space.count)
         for object in 0..<space.count { rotations[object] = object % 4 }
         let task = RotationTask(side: .receiver, listeners: 1, hidden: 6, capacity: games, optimizer: settings.optimizer,
