@@ -25,6 +25,10 @@ public enum BLAS {
             if beta != 1 { scaleOrZero(c, beta) }
             return
         }
+        if usesSmallProducts && SmallProducts.handles(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB) {
+            SmallProducts.gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: c, alpha: alpha, beta: beta)
+            return
+        }
         cblas_sgemm(
             CblasRowMajor,
             transposeA ? CblasTrans : CblasNoTrans,
@@ -33,6 +37,10 @@ public enum BLAS {
             alpha, a.base, Int32(a.stride), b.base, Int32(b.stride),
             beta, c.base, Int32(c.stride))
     }
+
+    /// Small products run through `SmallProducts` (no packing); false sends
+    /// every product to OpenBLAS, to compare the two.
+    nonisolated(unsafe) public static var usesSmallProducts = true
 
     /// Sees the shape of every product while set (benchmarks count FLOPs and
     /// replay the same products through raw sgemm); nil in training.

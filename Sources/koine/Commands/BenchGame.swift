@@ -30,7 +30,9 @@ struct BenchGame: ParsableCommand {
     @Option(help: "Untimed iterations first.") var warmup = 100
     @Option(help: "Timing rounds; the best is reported.") var rounds = 3
     @Flag(help: "Print one JSON object (rank 0).") var json = false
-    @Flag(help: "Also list the products of one iteration, each with its raw sgemm time.") var products = false
+    @Flag(help: "Also list the products of one iteration, each with its raw sgemm time and Koine's.") var products = false
+    @Flag(help: "Run every product through OpenBLAS (by default small ones run in Koine's own kernels).")
+    var openblasOnly = false
 
     static let game = """
         seed: 1
@@ -48,6 +50,7 @@ struct BenchGame: ParsableCommand {
         }
         let communicator = try ClusterEnvironment.makeCommunicator()
         BLAS.prepareComputeThread()  // as training does
+        BLAS.usesSmallProducts = !openblasOnly
         let configuration = try Configuration.parse(BenchGame.game, source: "bench game",
                                                     overrides: ["population.listeners=\(listeners)"])
         let population = try Population(configuration: configuration, communicator: communicator,
@@ -94,12 +97,14 @@ struct BenchGame: ParsableCommand {
         try communicator.finalize()
         guard communicator.rank == 0 else { return }
         if products && !json {
-            print("  products of one iteration (m × k · k × n, op, raw sgemm µs):")
+            print("  products of one iteration (m × k · k × n, op; raw sgemm, then BLAS.gemm as Koine runs it):")
             for shape in shapes {
                 let micros = replay.time([shape], iterations: 200, rounds: 3) * 1e6
-                print(String(format: "    %4d × %4d · %4d × %4d  %@%@  %8.2f µs  %6.1f GFLOP/s", shape.m, shape.k, shape.k, shape.n,
+                let koineMicros = replay.time([shape], iterations: 200, rounds: 3, koine: true) * 1e6
+                print(String(format: "    %4d × %4d · %4d × %4d  %@%@  %8.2f µs %6.1f GFLOP/s   %8.2f µs %6.1f GFLOP/s",
+                             shape.m, shape.k, shape.k, shape.n,
                              shape.transposeA ? "T" : "N", shape.transposeB ? "T" : "N", micros,
-                             Double(shape.flops) / micros / 1e3))
+                             Double(shape.flops) / micros / 1e3, koineMicros, Double(shape.flops) / koineMicros / 1e3))
             }
         }
         if json {

@@ -18,13 +18,22 @@ struct SgemmReplay {
         a.deallocate(); b.deallocate(); c.deallocate()
     }
 
-    /// Best seconds per pass over `shapes`.
-    func time(_ shapes: [GemmShape], iterations: Int, rounds: Int) -> Double {
+    /// Best seconds per pass over `shapes`, through raw `cblas_sgemm` or,
+    /// with `koine`, through `BLAS.gemm` as training calls it (small
+    /// products in Koine's own kernels).
+    func time(_ shapes: [GemmShape], iterations: Int, rounds: Int, koine: Bool = false) -> Double {
         var best = Double.infinity
         for _ in 0..<rounds {
             let started = DispatchTime.now().uptimeNanoseconds
             for _ in 0..<iterations {
                 for s in shapes {
+                    if koine {
+                        BLAS.gemm(Matrix(a, rows: s.transposeA ? s.k : s.m, columns: s.transposeA ? s.m : s.k),
+                                  transposeA: s.transposeA,
+                                  Matrix(b, rows: s.transposeB ? s.n : s.k, columns: s.transposeB ? s.k : s.n),
+                                  transposeB: s.transposeB, into: Matrix(c, rows: s.m, columns: s.n), beta: 1)
+                        continue
+                    }
                     let m = Int32(s.m), n = Int32(s.n), k = Int32(s.k)
                     cblas_sgemm(CblasRowMajor, s.transposeA ? CblasTrans : CblasNoTrans,
                                 s.transposeB ? CblasTrans : CblasNoTrans, m, n, k, 1,
