@@ -79,6 +79,10 @@ final class TrainCommandTests: XCTestCase {
                 XCTAssertNotNil(object["entropy"] as? Double, String(line))
             }
             if kind == "eval" { XCTAssertNotNil(object["topsim"] as? Double, String(line)) }
+            if kind == "ease_of_teaching" {
+                let seconds = try XCTUnwrap(object["seconds"] as? Double, String(line))
+                XCTAssertTrue(seconds > 0 && seconds < 60, "the measurement's time: \(seconds) s")
+            }
         }
         XCTAssertEqual(kinds["step"], [5, 10, 15, 20])
         XCTAssertEqual(kinds["eval"], [10, 20])

@@ -3,8 +3,10 @@ import Foundation
 /// Reading a finished run directory in tests, with the figures that depend
 /// on the clock set aside so two runs can be compared exactly.
 public enum RunFiles {
-    /// Summary fields that depend on the clock (as Summary.timingFields).
-    public static let timingFields: Set<String> = ["games_per_second", "steps_per_second", "wall_seconds", "allreduce_seconds", "telemetry_dropped"]
+    /// Fields of summary.json (as Summary.timingFields) and metrics.jsonl
+    /// (an ease-of-teaching measurement's `seconds`) that depend on the clock.
+    public static let timingFields: Set<String> = ["games_per_second", "steps_per_second", "wall_seconds", "allreduce_seconds",
+                                                   "telemetry_dropped", "seconds"]
 
     public static func summary(_ run: String) throws -> [String: Any] {
         let data = try Data(contentsOf: URL(fileURLWithPath: run).appendingPathComponent("summary.json"))

@@ -141,14 +141,16 @@ public final class Reporter {
         try appendMetrics(.eval, step: step, evaluation.fields)
     }
 
-    /// This rank's curve (telemetry) and the curve averaged over ranks (the log, the summary).
-    func easeMeasured(local: EaseOfTeaching, reduced: EaseOfTeaching, step: Int) throws {
+    /// This rank's curve (telemetry) and the curve averaged over ranks (the
+    /// log, the summary); the log also keeps how long the slowest rank took.
+    func easeMeasured(local: EaseOfTeaching, reduced: EaseOfTeaching, seconds: Double, step: Int) throws {
         telemetry.emit(.easeOfTeaching, step: step, fields: [
             ("curve", .array(local.summarized(points: 20).map { .double($0) })), ("area", .double(local.area)),
         ])
         easeOfTeaching = reduced
         try appendMetrics(.easeOfTeaching, step: step, [
             ("area", .double(reduced.area)), ("curve", .array(reduced.summarized(points: 20).map { .double($0) })),
+            ("seconds", .double(seconds)),
         ])
     }
 

@@ -130,7 +130,10 @@ public final class Trainer {
         }
         let local = EaseOfTeaching(curve: curve)
         try communicator.allreduceSum(&curve, count: curve.count)
-        try reporter.easeMeasured(local: local, reduced: EaseOfTeaching(curve: curve.map { $0 / Double(communicator.size) }), step: step)
+        var seconds = Date().timeIntervalSince(started)
+        try communicator.allreduceMax(&seconds, count: 1)
+        try reporter.easeMeasured(local: local, reduced: EaseOfTeaching(curve: curve.map { $0 / Double(communicator.size) }),
+                                  seconds: seconds, step: step)
     }
 }
 
