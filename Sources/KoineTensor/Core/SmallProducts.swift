@@ -1,7 +1,7 @@
 /// Register-blocked matrix products for the small shapes of the attribute
 /// game's agents (a few to a hundred rows, hidden 100), read straight from the
 /// row-major operands. OpenBLAS copies ("packs") both operands into its own
-/// layout on every call; at these sizes the copies cost a third of the
+/// layout on every call; at these sizes the copies cost up to a third of the
 /// product, and the 10-listener step is mostly such products.
 ///
 /// `C = alpha · op(A) · op(B) + beta · C` for op(A) plain or transposed and
@@ -11,8 +11,13 @@ public enum SmallProducts {
     public typealias Vector = SIMD8<Float>
 
     /// Whether a product of this shape runs here rather than in OpenBLAS:
-    /// few rows on either side (so packing is not repaid) and operands that
-    /// stay in cache. Measured with `koine bench game --products`.
+    /// few rows of C (OpenBLAS's packing of B is not repaid), B small enough
+    /// to stay in cache, at most 4.2 M multiply-adds; with B transposed,
+    /// fewer rows still and long dot products. Every product of the attribute
+    /// game's agents qualifies but the query's backward to its input (about
+    /// 55 rows, B transposed: OpenBLAS is as fast); the image game's
+    /// recurrent products and convolutions stay in OpenBLAS. Measured with
+    /// `koine bench game --products`.
     @inlinable
     public static func handles(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool) -> Bool {
         if transposeA && transposeB { return false }
