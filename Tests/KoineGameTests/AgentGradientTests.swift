@@ -8,10 +8,10 @@ import XCTest
 final class AgentGradientTests: XCTestCase {
     let games = 12
 
-    func makeAgents(cell: CellKind, symbolInput: SymbolInputKind = .embedding,
-                    sharesMessages: Bool = true) throws -> (ObjectSpace, ObjectEncoder, Speaker, Listener, GameBatch) {
+    func makeAgents(cell: CellKind, symbolInput: SymbolInputKind = .embedding, sharesMessages: Bool = true,
+                    foldsQuery: Bool = true) throws -> (ObjectSpace, ObjectEncoder, Speaker, Listener, GameBatch) {
         let settings = AgentSettings(vocabulary: 5, messageLength: 3, cell: cell, symbolInput: symbolInput, hidden: 6, entropy: 0.1)
-        let fixture = try AgentFixture(settings: settings, games: games, sharesMessages: sharesMessages)
+        let fixture = try AgentFixture(settings: settings, games: games, sharesMessages: sharesMessages, foldsQuery: foldsQuery)
         arenas.append(fixture.arena)
         return (fixture.space, fixture.encoder, fixture.speaker, fixture.listener, fixture.batch)
     }
@@ -175,9 +175,12 @@ final class AgentGradientTests: XCTestCase {
         return advantages
     }
 
-    func checkListener(cell: CellKind, symbolInput: SymbolInputKind = .embedding) throws {
-        let (_, encoder, speaker, listener, batch) = try makeAgents(cell: cell, symbolInput: symbolInput)
+    func checkListener(cell: CellKind, symbolInput: SymbolInputKind = .embedding, sharesMessages: Bool = true) throws {
+        let (_, encoder, speaker, listener, batch) = try makeAgents(cell: cell, symbolInput: symbolInput,
+                                                                    sharesMessages: sharesMessages)
         let advantages = listenAndLearn(encoder, speaker, listener, batch)
+        // 6 distinct messages against 9 objects: the query runs unfolded; 12 games' rows fold it.
+        XCTAssertEqual(listener.foldedQuery, !sharesMessages)
         try compare(parameters: listener.module.parameters, label: "listener \(cell) \(symbolInput)") {
             self.listenerLoss(listener, speaker, encoder, batch, advantages: advantages)
         }
@@ -190,6 +193,28 @@ final class AgentGradientTests: XCTestCase {
     func testListenerGradientGRU() throws { try checkListener(cell: .gru) }
     func testListenerGradientOneHotLSTM() throws { try checkListener(cell: .lstm, symbolInput: .oneHot) }
     func testListenerGradientOneHotGRU() throws { try checkListener(cell: .gru, symbolInput: .oneHot) }
+    func testListenerGradientFoldedQuery() throws { try checkListener(cell: .lstm, sharesMessages: false) }
+
+    /// The query layer folded into the object table (more query rows than
+    /// objects) gives the plain pass's probabilities and, up to the order of
+    /// sums, its gradients in the listener and the encoder.
+    func testFoldedQueryMatchesThePlainPass() throws {
+        var results: [(logProbabilities: [Float], gradients: [Float], encoder: [Float])] = []
+        for folds in [true, false] {
+            let (_, encoder, speaker, listener, batch) = try makeAgents(cell: .lstm, sharesMessages: false, foldsQuery: folds)
+            _ = listenAndLearn(encoder, speaker, listener, batch)
+            XCTAssertEqual(listener.foldedQuery, folds)
+            results.append(((0..<games).map { listener.chosenLogProbabilities[$0] },
+                            Array(listener.module.parameters.gradientBuffer), Array(encoder.module.parameters.gradientBuffer)))
+        }
+        for (a, b) in zip(results[0].logProbabilities, results[1].logProbabilities) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+        for (folded, plain) in [(results[0].gradients, results[1].gradients), (results[0].encoder, results[1].encoder)] {
+            XCTAssertTrue(plain.contains { $0 != 0 })
+            for i in folded.indices {
+                XCTAssertEqual(folded[i], plain[i], accuracy: 1e-5 * max(1, abs(plain[i])), "gradient \(i)")
+            }
+        }
+    }
 
     /// One-hot input has no embedding: the cells read the vocabulary's width.
     func testOneHotAgentsHaveNoEmbedding() {
@@ -206,7 +231,8 @@ final class AgentGradientTests: XCTestCase {
     func testSharedMessagesMatchAPassPerGame() throws {
         var results: [(logProbabilities: [Float], gradients: [Float], encoder: [Float], rows: Int, firstRows: Int)] = []
         for shares in [true, false] {
-            let (_, encoder, speaker, listener, batch) = try makeAgents(cell: .lstm, sharesMessages: shares)
+            // The query unfolded in both: 12 games' rows would fold it into the 9-row table.
+            let (_, encoder, speaker, listener, batch) = try makeAgents(cell: .lstm, sharesMessages: shares, foldsQuery: false)
             _ = listenAndLearn(encoder, speaker, listener, batch)
             results.append(((0..<games).map { listener.chosenLogProbabilities[$0] },
                             Array(listener.module.parameters.gradientBuffer),

@@ -33,6 +33,13 @@ public final class Listener {
     /// Whether games with the same discrete message share one recurrent pass
     /// (on by default; off only to compare against the game-by-game pass).
     public let sharesMessages: Bool
+    /// Whether the query layer is folded into the object table when the
+    /// table has fewer rows than the pass has queries (see
+    /// FoldedQueryScoring; on by default; off only to compare against the
+    /// plain pass), and whether the last `listen` folded it.
+    public let foldsQuery: Bool
+    public private(set) var foldedQuery = false
+    let folding: FoldedQueryScoring
     /// Whether relaxed (Gumbel straight-through) messages enter through the
     /// folded input table too: their forward values are exact one-hot rows,
     /// so the input product is a row lookup, and ∂L/∂message is the gates'
@@ -70,9 +77,10 @@ public final class Listener {
     }
 
     public init(settings: AgentSettings, encoder: ObjectEncoder, capacity: Int, candidates: Int, random: Random,
-                sharesMessages: Bool = true, foldsRelaxedInputs: Bool = true) {
+                sharesMessages: Bool = true, foldsRelaxedInputs: Bool = true, foldsQuery: Bool = true) {
         let arena = Arena()
         self.sharesMessages = sharesMessages
+        self.foldsQuery = foldsQuery
         self.foldsRelaxedInputs = foldsRelaxedInputs
         self.arena = arena
         self.settings = settings
@@ -101,6 +109,7 @@ public final class Listener {
         inputGradients = (0..<length).map { _ in arena.matrix(rows: relaxed, columns: width) }
         queries = arena.matrix(rows: capacity, columns: h)
         queryGradient = arena.matrix(rows: capacity, columns: h)
+        folding = FoldedQueryScoring(tableRows: foldsQuery ? encoder.capacity : 0, width: h, arena: arena)
         messageStateGradient = arena.matrix(rows: capacity, columns: h)
         scores = arena.matrix(rows: capacity, columns: candidates)
         logProbabilities = arena.matrix(rows: capacity, columns: candidates)
@@ -145,10 +154,15 @@ public final class Listener {
                 unroll.forward(step: t, input: nil, initialHidden: nil, inputPrepared: true)
             }
         }
-        let q = queries.rows(0..<readRows)
-        query.forward(unroll.hiddenState(settings.messageLength - 1), into: q)
-        let s = scores.rows(0..<rows)
-        DotScoring.forward(query: q, queryRows: queryRows, table: encoder.table, candidates: batch.candidates, scores: s)
+        let s = scores.rows(0..<rows), state = unroll.hiddenState(settings.messageLength - 1)
+        foldedQuery = foldsQuery && FoldedQueryScoring.pays(queries: readRows, tableRows: encoder.table.rows)
+        if foldedQuery {
+            folding.forward(state, rows: queryRows, linear: query, table: encoder.table, candidates: batch.candidates, scores: s)
+        } else {
+            let q = queries.rows(0..<readRows)
+            query.forward(state, into: q)
+            DotScoring.forward(query: q, queryRows: queryRows, table: encoder.table, candidates: batch.candidates, scores: s)
+        }
         let sampled = !greedy && settings.channel == .reinforce
         Categorical.sample(
             logits: s, logProbabilities: logProbabilities.rows(0..<rows), actions: choices.prefix(rows),
@@ -225,7 +239,12 @@ public final class Listener {
         let v = settings.vocabulary
         let last = settings.messageLength - 1
         unroll.beginBackward()
-        if let ds {
+        if let ds, foldedQuery {
+            // ∂L/∂h straight from the scores; the hidden gradient was cleared by beginBackward.
+            folding.backward(unroll.hiddenState(last), rows: queryRows, linear: query, table: encoder.table,
+                             candidates: batch.candidates, scoreGradient: ds, inputGradient: unroll.hiddenGradient(last),
+                             tableGradient: encoder.tableGradient.rows(0..<encoder.table.rows))
+        } else if let ds {
             let q = queries.rows(0..<readRows), dq = queryGradient.rows(0..<readRows)
             let shared = queryRows
             if shared != nil { dq.zero() }
