@@ -31,8 +31,7 @@ struct BenchGame: ParsableCommand {
     @Option(help: "Timing rounds; the best is reported.") var rounds = 3
     @Flag(help: "Print one JSON object (rank 0).") var json = false
     @Flag(help: "Also list the products of one iteration, each with its raw sgemm time and Koine's.") var products = false
-    @Flag(help: "Run every product through OpenBLAS (by default small ones run in Koine's own kernels).")
-    var openblasOnly = false
+    @OptionGroup var kernels: ProductKernelOptions
 
     static let game = """
         seed: 1
@@ -50,7 +49,7 @@ struct BenchGame: ParsableCommand {
         }
         let communicator = try ClusterEnvironment.makeCommunicator()
         BLAS.prepareComputeThread()  // as training does
-        BLAS.usesSmallProducts = !openblasOnly
+        kernels.apply()
         let configuration = try Configuration.parse(BenchGame.game, source: "bench game",
                                                     overrides: ["population.listeners=\(listeners)"])
         let population = try Population(configuration: configuration, communicator: communicator,

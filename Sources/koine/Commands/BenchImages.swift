@@ -32,8 +32,7 @@ struct BenchImages: ParsableCommand {
     @Option(help: "Untimed iterations first.") var warmup = 5
     @Option(help: "Timing rounds; the best is reported.") var rounds = 3
     @Flag(help: "Print one JSON object (rank 0).") var json = false
-    @Flag(help: "Run every product through OpenBLAS (by default small ones run in Koine's own kernels).")
-    var openblasOnly = false
+    @OptionGroup var kernels: ProductKernelOptions
 
     func game(mode: VisualEncoderMode) -> String {
         """
@@ -57,7 +56,7 @@ struct BenchImages: ParsableCommand {
         }
         let communicator = try ClusterEnvironment.makeCommunicator()
         BLAS.prepareComputeThread()
-        BLAS.usesSmallProducts = !openblasOnly
+        kernels.apply()
         let configuration = try Configuration.parse(game(mode: visualMode), source: "bench images")
         let population = try Population(configuration: configuration, communicator: communicator, random: Random(seed: 1))
         let shared = population.sharedEncoder!.module.parameters
