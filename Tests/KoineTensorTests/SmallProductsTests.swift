@@ -3,8 +3,8 @@ import XCTest
 @testable import KoineTensor
 
 /// Koine's small-product kernels against OpenBLAS on the same operands: every
-/// edge of the tiles (rows 1–9 around the 4-row tile, columns around the 8-
-/// and 24-wide tiles, inner dimensions around the 8-wide vectors), row strides
+/// edge of the tiles (rows 1–17 around the 4- and 8-row tiles, columns around
+/// the 8- and 24-wide tiles, inner dimensions around the 8-wide vectors), row strides
 /// wider than the rows, and alpha and beta as the layers pass them.
 final class SmallProductsTests: XCTestCase {
     struct Operands {
@@ -28,9 +28,9 @@ final class SmallProductsTests: XCTestCase {
         }
     }
 
-    /// `BLAS.gemm` through the small kernels and `cblas_sgemm` agree to
-    /// Float rounding over sums of k products (relative 1e-5 of the sum of
-    /// magnitudes), and neither touches what lies outside C.
+    /// `SmallProducts.gemm` (called directly, whatever `handles` says) and
+    /// `cblas_sgemm` agree to Float rounding over sums of k products of
+    /// values in [−1, 1] (1e-5 per term), and nothing outside C changes.
     func check(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, alpha: Float = 1, beta: Float = 0,
                random: inout Random, file: StaticString = #filePath, line: UInt = #line) {
         let operands = Operands(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, random: &random)

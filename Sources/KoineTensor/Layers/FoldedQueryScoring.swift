@@ -29,8 +29,9 @@ public struct FoldedQueryScoring {
         let objects = table.rows, k = scores.columns
         let keys = self.keys.rows(0..<objects)
         BLAS.gemm(table, linear.weight.value, transposeB: true, into: keys)
-        for o in 0..<objects {
-            offsets[o] = linear.bias.map { Kernels.dot(table.row(o), $0.value.base, count: table.columns) } ?? 0
+        for o in 0..<objects { offsets[o] = 0 }
+        if let bias = linear.bias {
+            for o in 0..<objects { offsets[o] = Kernels.dot(table.row(o), bias.value.base, count: table.columns) }
         }
         DotScoring.forward(query: x, queryRows: rows, table: keys, candidates: ids, scores: scores)
         for b in 0..<scores.rows {
