@@ -2,7 +2,8 @@ import KoineGame
 import KoineTensor
 
 /// The small agents the gradient checks differentiate: a speaker and a
-/// listener sharing an attribute encoder over 3 × 3 objects (hidden 6), and a
+/// listener sharing an attribute encoder over 3 × 3 objects (hidden 6; 6
+/// one-hot features and a bias, fewer than the objects), and a
 /// batch of `games` games with 3 candidates each. The arena owns the batch.
 struct AgentFixture {
     let space: ObjectSpace
@@ -13,12 +14,14 @@ struct AgentFixture {
     let arena: Arena
 
     init(settings: AgentSettings, games: Int, sharesMessages: Bool = true, foldsRelaxedInputs: Bool = true,
-         foldsQuery: Bool = true) throws {
+         foldsQuery: Bool = true, factorsEncoder: Bool = true) throws {
         space = try ObjectSpace(attributes: [3, 3], holdout: 0, random: Random(seed: 1))
         encoder = AttributeEncoder(space: space, hidden: settings.hidden, optimizer: settings.optimizer, random: Random(seed: 2))
-        speaker = Speaker(settings: settings, encoder: encoder, capacity: games, random: Random(seed: 3))
+        speaker = Speaker(settings: settings, encoder: encoder, capacity: games, random: Random(seed: 3),
+                          factorsEncoder: factorsEncoder)
         listener = Listener(settings: settings, encoder: encoder, capacity: games, candidates: 3, random: Random(seed: 4),
-                            sharesMessages: sharesMessages, foldsRelaxedInputs: foldsRelaxedInputs, foldsQuery: foldsQuery)
+                            sharesMessages: sharesMessages, foldsRelaxedInputs: foldsRelaxedInputs, foldsQuery: foldsQuery,
+                            factorsEncoder: factorsEncoder)
         arena = Arena()
         batch = GameBatch(size: games, candidates: 3, arena: arena)
         var random = Random(seed: 5)

@@ -9,9 +9,10 @@ final class AgentGradientTests: XCTestCase {
     let games = 12
 
     func makeAgents(cell: CellKind, symbolInput: SymbolInputKind = .embedding, sharesMessages: Bool = true,
-                    foldsQuery: Bool = true) throws -> (ObjectSpace, ObjectEncoder, Speaker, Listener, GameBatch) {
+                    foldsQuery: Bool = true, factorsEncoder: Bool = true) throws -> (ObjectSpace, ObjectEncoder, Speaker, Listener, GameBatch) {
         let settings = AgentSettings(vocabulary: 5, messageLength: 3, cell: cell, symbolInput: symbolInput, hidden: 6, entropy: 0.1)
-        let fixture = try AgentFixture(settings: settings, games: games, sharesMessages: sharesMessages, foldsQuery: foldsQuery)
+        let fixture = try AgentFixture(settings: settings, games: games, sharesMessages: sharesMessages, foldsQuery: foldsQuery,
+                                       factorsEncoder: factorsEncoder)
         arenas.append(fixture.arena)
         return (fixture.space, fixture.encoder, fixture.speaker, fixture.listener, fixture.batch)
     }
@@ -35,8 +36,10 @@ final class AgentGradientTests: XCTestCase {
         return loss
     }
 
-    func checkSpeaker(cell: CellKind, symbolInput: SymbolInputKind = .embedding) throws {
-        let (_, encoder, speaker, _, batch) = try makeAgents(cell: cell, symbolInput: symbolInput)
+    func checkSpeaker(cell: CellKind, symbolInput: SymbolInputKind = .embedding, factorsEncoder: Bool = true) throws {
+        let (_, encoder, speaker, _, batch) = try makeAgents(cell: cell, symbolInput: symbolInput, factorsEncoder: factorsEncoder)
+        // An LSTM's first step runs per object, and factors through the encoder's 7 feature rows.
+        XCTAssertEqual(speaker.factorsEncoder, cell == .lstm && factorsEncoder)
         let advantages: [Float] = (0..<games).map { Float($0 % 5) * 0.3 - 0.5 }
         _ = speakerLoss(speaker, encoder, batch, advantages: advantages)
         speaker.module.parameters.zeroGradients()
@@ -175,12 +178,16 @@ final class AgentGradientTests: XCTestCase {
         return advantages
     }
 
-    func checkListener(cell: CellKind, symbolInput: SymbolInputKind = .embedding, sharesMessages: Bool = true) throws {
+    func checkListener(cell: CellKind, symbolInput: SymbolInputKind = .embedding, sharesMessages: Bool = true,
+                       factorsEncoder: Bool = true) throws {
         let (_, encoder, speaker, listener, batch) = try makeAgents(cell: cell, symbolInput: symbolInput,
-                                                                    sharesMessages: sharesMessages)
+                                                                    sharesMessages: sharesMessages, factorsEncoder: factorsEncoder)
         let advantages = listenAndLearn(encoder, speaker, listener, batch)
-        // 6 distinct messages against 9 objects: the query runs unfolded; 12 games' rows fold it.
-        XCTAssertEqual(listener.foldedQuery, !sharesMessages)
+        // 6 distinct messages against 7 feature rows and 9 objects: the query
+        // runs plain; 12 games' rows factor it through the features, or fold it
+        // into the table when factoring is off.
+        XCTAssertEqual(listener.factoredQuery, !sharesMessages && factorsEncoder)
+        XCTAssertEqual(listener.foldedQuery, !sharesMessages && !factorsEncoder)
         try compare(parameters: listener.module.parameters, label: "listener \(cell) \(symbolInput)") {
             self.listenerLoss(listener, speaker, encoder, batch, advantages: advantages)
         }
@@ -193,25 +200,61 @@ final class AgentGradientTests: XCTestCase {
     func testListenerGradientGRU() throws { try checkListener(cell: .gru) }
     func testListenerGradientOneHotLSTM() throws { try checkListener(cell: .lstm, symbolInput: .oneHot) }
     func testListenerGradientOneHotGRU() throws { try checkListener(cell: .gru, symbolInput: .oneHot) }
-    func testListenerGradientFoldedQuery() throws { try checkListener(cell: .lstm, sharesMessages: false) }
+    func testListenerGradientFoldedQuery() throws { try checkListener(cell: .lstm, sharesMessages: false, factorsEncoder: false) }
+    func testListenerGradientFactoredQuery() throws { try checkListener(cell: .lstm, sharesMessages: false) }
+    func testSpeakerGradientTablePass() throws { try checkSpeaker(cell: .lstm, symbolInput: .oneHot, factorsEncoder: false) }
 
     /// The query layer folded into the object table (more query rows than
-    /// objects) gives the plain pass's probabilities and, up to the order of
-    /// sums, its gradients in the listener and the encoder.
-    func testFoldedQueryMatchesThePlainPass() throws {
+    /// objects), and folded further into the encoder's features, give the
+    /// plain pass's probabilities and, up to the order of sums, its gradients
+    /// in the listener and the encoder.
+    func testFoldedAndFactoredQueriesMatchThePlainPass() throws {
         var results: [(logProbabilities: [Float], gradients: [Float], encoder: [Float])] = []
-        for folds in [true, false] {
-            let (_, encoder, speaker, listener, batch) = try makeAgents(cell: .lstm, sharesMessages: false, foldsQuery: folds)
+        for (folds, factors) in [(false, false), (true, false), (true, true)] {
+            let (_, encoder, speaker, listener, batch) = try makeAgents(cell: .lstm, sharesMessages: false, foldsQuery: folds,
+                                                                        factorsEncoder: factors)
             _ = listenAndLearn(encoder, speaker, listener, batch)
-            XCTAssertEqual(listener.foldedQuery, folds)
+            XCTAssertEqual(listener.foldedQuery, folds && !factors)
+            XCTAssertEqual(listener.factoredQuery, factors)
             results.append(((0..<games).map { listener.chosenLogProbabilities[$0] },
                             Array(listener.module.parameters.gradientBuffer), Array(encoder.module.parameters.gradientBuffer)))
         }
-        for (a, b) in zip(results[0].logProbabilities, results[1].logProbabilities) { XCTAssertEqual(a, b, accuracy: 1e-5) }
-        for (folded, plain) in [(results[0].gradients, results[1].gradients), (results[0].encoder, results[1].encoder)] {
-            XCTAssertTrue(plain.contains { $0 != 0 })
-            for i in folded.indices {
-                XCTAssertEqual(folded[i], plain[i], accuracy: 1e-5 * max(1, abs(plain[i])), "gradient \(i)")
+        let plain = results[0]
+        for other in results.dropFirst() {
+            for (a, b) in zip(other.logProbabilities, plain.logProbabilities) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+            for (reassociated, reference) in [(other.gradients, plain.gradients), (other.encoder, plain.encoder)] {
+                XCTAssertTrue(reference.contains { $0 != 0 })
+                for i in reassociated.indices {
+                    XCTAssertEqual(reassociated[i], reference[i], accuracy: 1e-5 * max(1, abs(reference[i])), "gradient \(i)")
+                }
+            }
+        }
+    }
+
+    /// The speaker's per-object first step factored through the encoder's
+    /// features gives the table pass's messages and, up to the order of sums,
+    /// its gradients in the speaker and the encoder.
+    func testSpeakerFactoredFirstStepMatchesTheTablePass() throws {
+        var results: [(logProbabilities: [Float], gradients: [Float], encoder: [Float])] = []
+        for factors in [false, true] {
+            let (_, encoder, speaker, _, batch) = try makeAgents(cell: .lstm, symbolInput: .oneHot, factorsEncoder: factors)
+            XCTAssertEqual(speaker.factorsEncoder, factors)
+            let advantages: [Float] = (0..<games).map { Float($0 % 5) * 0.3 - 0.5 }
+            _ = speakerLoss(speaker, encoder, batch, advantages: advantages)
+            speaker.module.parameters.zeroGradients()
+            encoder.module.parameters.zeroGradients()
+            advantages.withUnsafeBufferPointer {
+                speaker.backwardReinforce(advantages: $0.baseAddress!, entropyWeight: speaker.settings.entropy, scale: 1)
+            }
+            encoder.backward()
+            results.append(((0..<games).map { speaker.messageLogProbability($0) },
+                            Array(speaker.module.parameters.gradientBuffer), Array(encoder.module.parameters.gradientBuffer)))
+        }
+        for (a, b) in zip(results[1].logProbabilities, results[0].logProbabilities) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+        for (factored, table) in [(results[1].gradients, results[0].gradients), (results[1].encoder, results[0].encoder)] {
+            XCTAssertTrue(table.contains { $0 != 0 })
+            for i in factored.indices {
+                XCTAssertEqual(factored[i], table[i], accuracy: 1e-5 * max(1, abs(table[i])), "gradient \(i)")
             }
         }
     }

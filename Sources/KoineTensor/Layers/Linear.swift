@@ -19,6 +19,16 @@ public struct Linear {
         self.bias = bias ? parameters.claim(rows: 1, columns: output, initializer: .uniform(bound)) : nil
     }
 
+    /// `[W; b]`, `(input + 1) × output`: the bias is claimed right after the
+    /// weight, so the affine map is one linear map of the input with a
+    /// constant 1 appended. Nil without a bias.
+    public var augmented: Parameter? {
+        guard let bias else { return nil }
+        precondition(bias.offset == weight.offset + input * output, "linear: bias not adjacent to its weight")
+        return Parameter(value: Matrix(weight.value.base, rows: input + 1, columns: output),
+                         gradient: Matrix(weight.gradient.base, rows: input + 1, columns: output), offset: weight.offset)
+    }
+
     /// `y = x · W + b` (or `y += x · W` when `accumulate`, without the bias).
     @inlinable
     public func forward(_ x: Matrix, into y: Matrix, accumulate: Bool = false) {

@@ -40,6 +40,13 @@ public final class Listener {
     public let foldsQuery: Bool
     public private(set) var foldedQuery = false
     let folding: FoldedQueryScoring
+    /// Whether, with `foldsQuery`, the query layer and the table fold further
+    /// into the encoder's one-hot features when it has them (see
+    /// FactoredQueryScoring; on by default; off only to test the fold
+    /// alone), and whether the last `listen` did so.
+    public let factorsEncoder: Bool
+    public private(set) var factoredQuery = false
+    let factoring: FactoredQueryScoring
     /// Whether relaxed (Gumbel straight-through) messages enter through the
     /// folded input table too: their forward values are exact one-hot rows,
     /// so the input product is a row lookup, and ∂L/∂message is the gates'
@@ -77,10 +84,12 @@ public final class Listener {
     }
 
     public init(settings: AgentSettings, encoder: ObjectEncoder, capacity: Int, candidates: Int, random: Random,
-                sharesMessages: Bool = true, foldsRelaxedInputs: Bool = true, foldsQuery: Bool = true) {
+                sharesMessages: Bool = true, foldsRelaxedInputs: Bool = true, foldsQuery: Bool = true,
+                factorsEncoder: Bool = true) {
         let arena = Arena()
         self.sharesMessages = sharesMessages
         self.foldsQuery = foldsQuery
+        self.factorsEncoder = factorsEncoder
         self.foldsRelaxedInputs = foldsRelaxedInputs
         self.arena = arena
         self.settings = settings
@@ -109,7 +118,10 @@ public final class Listener {
         inputGradients = (0..<length).map { _ in arena.matrix(rows: relaxed, columns: width) }
         queries = arena.matrix(rows: capacity, columns: h)
         queryGradient = arena.matrix(rows: capacity, columns: h)
-        folding = FoldedQueryScoring(tableRows: foldsQuery ? encoder.capacity : 0, width: h, arena: arena)
+        let features = foldsQuery && factorsEncoder ? encoder.features : nil
+        factoring = FactoredQueryScoring(features: features, width: h, queries: capacity, arena: arena)
+        // Tables without features (images) fold only when they are the shorter side.
+        folding = FoldedQueryScoring(tableRows: foldsQuery && features == nil ? encoder.capacity : 0, width: h, arena: arena)
         messageStateGradient = arena.matrix(rows: capacity, columns: h)
         scores = arena.matrix(rows: capacity, columns: candidates)
         logProbabilities = arena.matrix(rows: capacity, columns: candidates)
@@ -155,8 +167,13 @@ public final class Listener {
             }
         }
         let s = scores.rows(0..<rows), state = unroll.hiddenState(settings.messageLength - 1)
-        foldedQuery = foldsQuery && FoldedQueryScoring.pays(queries: readRows, tableRows: encoder.table.rows)
-        if foldedQuery {
+        let features = factoredFeatures
+        factoredQuery = features.map { FactoredQueryScoring.pays(queries: readRows, features: $0) } ?? false
+        foldedQuery = !factoredQuery && features == nil && foldsQuery
+            && FoldedQueryScoring.pays(queries: readRows, tableRows: encoder.table.rows)
+        if factoredQuery, let features {
+            factoring.forward(state, rows: queryRows, linear: query, features: features, candidates: batch.candidates, scores: s)
+        } else if foldedQuery {
             folding.forward(state, rows: queryRows, linear: query, table: encoder.table, candidates: batch.candidates, scores: s)
         } else {
             let q = queries.rows(0..<readRows)
@@ -169,6 +186,9 @@ public final class Listener {
             chosenLogProbabilities: chosenLogProbabilities, entropies: entropies, random: &random, greedy: !sampled)
         for b in 0..<rows { rewards[b] = choices.base[b] == batch.targetPositions.base[b] ? 1 : 0 }
     }
+
+    /// The encoder's features, when this listener factors its scores through them.
+    private var factoredFeatures: OneHotFeatures? { foldsQuery && factorsEncoder ? encoder.features : nil }
 
     /// The query row of each game, when games share rows.
     private var queryRows: Indices? { message?.isDifferentiable == false ? groups.rowOfGame.prefix(rows) : nil }
@@ -239,7 +259,11 @@ public final class Listener {
         let v = settings.vocabulary
         let last = settings.messageLength - 1
         unroll.beginBackward()
-        if let ds, foldedQuery {
+        if let ds, factoredQuery, let features = factoredFeatures {
+            // ∂L/∂h straight from the scores into the hidden gradient cleared by beginBackward.
+            factoring.backward(unroll.hiddenState(last), rows: queryRows, linear: query, features: features,
+                               candidates: batch.candidates, scoreGradient: ds, inputGradient: unroll.hiddenGradient(last))
+        } else if let ds, foldedQuery {
             // ∂L/∂h straight from the scores; the hidden gradient was cleared by beginBackward.
             folding.backward(unroll.hiddenState(last), rows: queryRows, linear: query, table: encoder.table,
                              candidates: batch.candidates, scoreGradient: ds, inputGradient: unroll.hiddenGradient(last),

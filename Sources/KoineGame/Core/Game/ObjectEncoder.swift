@@ -40,4 +40,14 @@ public protocol ObjectEncoder: AnyObject {
     /// Fresh parameters and optimizer state (and statistics), as for a newly
     /// built encoder of the module's next generation.
     func reset()
+    /// When the table is a linear layer of one-hot features (the attribute
+    /// game's), that layer and each object's features: agents may then
+    /// factor their products with the table through the features and add
+    /// their gradients straight into the layer's (see OneHotFeatures). Nil
+    /// otherwise (images).
+    var features: OneHotFeatures? { get }
+}
+
+extension ObjectEncoder {
+    public var features: OneHotFeatures? { nil }
 }

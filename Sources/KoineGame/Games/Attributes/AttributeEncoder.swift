@@ -17,6 +17,7 @@ public final class AttributeEncoder: ObjectEncoder {
     public var training = true
     public var statistics: Parameters? { nil }
     public var capacity: Int { space.count }
+    public let features: OneHotFeatures?
 
     public static func parameterCount(space: ObjectSpace, hidden: Int) -> Int {
         Linear.parameterCount(input: space.width, output: hidden)
@@ -29,6 +30,17 @@ public final class AttributeEncoder: ObjectEncoder {
         module = Module(parameters: parameters, settings: optimizer, initializer: random)
         table = arena.matrix(rows: space.count, columns: hidden)
         tableGradient = arena.matrix(rows: space.count, columns: hidden)
+        // Object o's features: the column of each of its attribute values in `space.encodings`.
+        let perObject = space.attributes.count
+        let active = arena.indices(space.count * perObject)
+        for o in 0..<space.count {
+            var offset = 0
+            for a in 0..<perObject {
+                active[o * perObject + a] = offset + space.value(of: o, attribute: a)
+                offset += space.attributes[a]
+            }
+        }
+        features = OneHotFeatures(linear: linear, active: active, perObject: perObject)
     }
 
     /// The table always covers every object in id order: the attribute game
