@@ -42,6 +42,22 @@ public enum Kernels {
         for i in 0..<count { y[i] += alpha * x[i] }
     }
 
+    /// Eight Floats from `p`, or the first `count` (< 8) of them and zeros.
+    @inlinable @inline(__always)
+    public static func load8(_ p: UnsafePointer<Float>, count: Int) -> SIMD8<Float> {
+        if count == 8 { return UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+        var lanes = SIMD8<Float>()
+        for lane in 0..<count { lanes[lane] = p[lane] }
+        return lanes
+    }
+
+    /// Stores the first `count` (≤ 8) lanes of `lanes` at `p`.
+    @inlinable @inline(__always)
+    public static func store8(_ lanes: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, count: Int) {
+        if count == 8 { return UnsafeMutableRawPointer(p).storeBytes(of: lanes, as: SIMD8<Float>.self) }
+        for lane in 0..<count { p[lane] = lanes[lane] }
+    }
+
     /// x·y. Eight partial sums: a single running sum is a chain the compiler
     /// may not reorder, so it stays scalar; eight lanes make it one vector loop.
     @inlinable
