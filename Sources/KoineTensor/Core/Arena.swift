@@ -4,8 +4,17 @@
 public final class Arena {
     private var blocks: [UnsafeMutableRawPointer] = []
     public private(set) var bytes = 0
+    /// With a workspace, buffer k is the workspace's block k, shared with
+    /// every arena on it; its contents are what the last user left, so only
+    /// a model that leaves its buffers as it found them (each turn whole)
+    /// may use one. `bytes` counts the arena's own blocks alone.
+    private let workspace: Workspace?
+    private var buffers = 0
 
-    public init() {}
+    public init() { workspace = nil }
+
+    /// An arena whose buffers are `workspace`'s blocks, in the order asked for.
+    public init(workspace: Workspace) { self.workspace = workspace }
 
     deinit {
         for block in blocks { free(block) }
@@ -14,6 +23,8 @@ public final class Arena {
     private func allocate(bytes count: Int) -> UnsafeMutableRawPointer {
         var pointer: UnsafeMutableRawPointer?
         let size = max(count, 64)
+        defer { buffers += 1 }
+        if let shared = workspace?.block(buffers, bytes: size) { return shared }
         guard posix_memalign(&pointer, 64, size) == 0, let pointer else {
             fatalError("out of memory allocating \(size) bytes")
         }

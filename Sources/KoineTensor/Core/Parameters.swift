@@ -29,17 +29,33 @@ public final class Parameters {
     private var blocks: [(offset: Int, count: Int, initializer: Initializer)] = []
     public private(set) var claimed = 0
 
+    /// Whether `gradients` is this module's own (else lent, by `init(count:gradients:)`).
+    private let ownsGradients: Bool
+
     public init(count: Int) {
         self.count = count
         values = .allocate(capacity: max(count, 1))
         gradients = .allocate(capacity: max(count, 1))
         values.initialize(repeating: 0, count: max(count, 1))
         gradients.initialize(repeating: 0, count: max(count, 1))
+        ownsGradients = true
+    }
+
+    /// Parameters whose gradient lives in `gradients` (`count` Floats, which
+    /// must outlive them), e.g. a buffer that models updating in turn share:
+    /// every gradient is zero again after an update that clears it.
+    public init(count: Int, gradients: UnsafeMutablePointer<Float>) {
+        self.count = count
+        values = .allocate(capacity: max(count, 1))
+        values.initialize(repeating: 0, count: max(count, 1))
+        self.gradients = gradients
+        gradients.update(repeating: 0, count: count)
+        ownsGradients = false
     }
 
     deinit {
         values.deallocate()
-        gradients.deallocate()
+        if ownsGradients { gradients.deallocate() }
     }
 
     /// Takes the next `rows × columns` block of the buffer for a layer.

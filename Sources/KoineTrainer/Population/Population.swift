@@ -58,8 +58,11 @@ public final class Population {
 
     /// Builds the population of rank `rank`. `random` is the run's root
     /// generator; the game and the shared encoder are drawn from it alone so
-    /// every rank has the same ones.
-    public init(configuration: Configuration, communicator: Communicator = SingleProcessCommunicator(), random: Random) throws {
+    /// every rank has the same ones. `sharesListenerWorkspace` (on by
+    /// default; off only to compare) lets listeners that take whole turns
+    /// share their working buffers and gradients.
+    public init(configuration: Configuration, communicator: Communicator = SingleProcessCommunicator(), random: Random,
+                sharesListenerWorkspace: Bool = true) throws {
         self.configuration = configuration
         self.communicator = communicator
         settings = configuration.agentSettings
@@ -83,9 +86,15 @@ public final class Population {
         speakers = (0..<configuration.speakers).map { s in
             Speaker(settings: settings, encoder: encoder(10, s), capacity: batch, random: rankStream.split(11, UInt64(s)))
         }
+        // With one speaker, no games from other ranks and no rotation task,
+        // each listener plays, learns and updates before the next one plays
+        // (see trainStep): their working buffers and gradients can be one set.
+        let remote = communicator.size > 1 ? Int((configuration.crossRank * Double(batch)).rounded()) : 0
+        let turns = configuration.speakers == 1 && remote == 0 && configuration.rotationTask == .none
+        let workspace = sharesListenerWorkspace && turns && configuration.listeners > 1 ? Workspace() : nil
         listeners = (0..<configuration.listeners).map { l in
             Listener(settings: settings, encoder: encoder(20, l), capacity: batch, candidates: configuration.candidates,
-                     random: rankStream.split(21, UInt64(l)))
+                     random: rankStream.split(21, UInt64(l)), workspace: workspace)
         }
         self.encoders = encoders
         sharedEncoder = shared
@@ -107,7 +116,6 @@ public final class Population {
         scenes = arena.indices(max(2 * game.sceneSize, 1))
         speakerBirths = Array(repeating: 0, count: configuration.speakers)
         listenerBirths = Array(repeating: 0, count: configuration.listeners)
-        let remote = communicator.size > 1 ? Int((configuration.crossRank * Double(batch)).rounded()) : 0
         remoteGames = remote
         senderTargetRows = arena.indices(batch)
         if configuration.rotationTask != .none, let shared {

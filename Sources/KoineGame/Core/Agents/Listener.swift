@@ -85,8 +85,10 @@ public final class Listener {
 
     public init(settings: AgentSettings, encoder: ObjectEncoder, capacity: Int, candidates: Int, random: Random,
                 sharesMessages: Bool = true, foldsRelaxedInputs: Bool = true, foldsQuery: Bool = true,
-                factorsEncoder: Bool = true) {
-        let arena = Arena()
+                factorsEncoder: Bool = true, workspace: Workspace? = nil) {
+        // With a workspace, every buffer below, the gradient first, is shared
+        // with the other listeners on it (see Workspace): each turn must be whole.
+        let arena = workspace.map { Arena(workspace: $0) } ?? Arena()
         self.sharesMessages = sharesMessages
         self.foldsQuery = foldsQuery
         self.factorsEncoder = factorsEncoder
@@ -97,7 +99,8 @@ public final class Listener {
         self.capacity = capacity
         self.candidates = candidates
         let h = settings.hidden, length = settings.messageLength
-        let parameters = Parameters(count: Listener.parameterCount(settings))
+        let count = Listener.parameterCount(settings)
+        let parameters = workspace == nil ? Parameters(count: count) : Parameters(count: count, gradients: arena.floats(count))
         symbolInput = SymbolInput(kind: settings.symbolInput, symbols: settings.vocabulary, vocabulary: settings.vocabulary,
                                   hidden: h, parameters: parameters)
         let groups = MessageGroups(vocabulary: settings.vocabulary, length: length, capacity: capacity, arena: arena)
