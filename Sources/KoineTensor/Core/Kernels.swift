@@ -42,19 +42,31 @@ public enum Kernels {
         for i in 0..<count { y[i] += alpha * x[i] }
     }
 
-    /// Eight Floats from `p`, or the first `count` (< 8) of them and zeros.
+    /// Eight Floats from `p`, unaligned.
+    @inlinable @inline(__always)
+    public static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    /// The first `count` (≤ 8) Floats at `p` and zeros after: never reads past them.
     @inlinable @inline(__always)
     public static func load8(_ p: UnsafePointer<Float>, count: Int) -> SIMD8<Float> {
-        if count == 8 { return UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+        if count == 8 { return load8(p) }
         var lanes = SIMD8<Float>()
         for lane in 0..<count { lanes[lane] = p[lane] }
         return lanes
     }
 
+    /// Stores eight Floats at `p`, unaligned.
+    @inlinable @inline(__always)
+    public static func store8(_ lanes: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: lanes, as: SIMD8<Float>.self)
+    }
+
     /// Stores the first `count` (≤ 8) lanes of `lanes` at `p`.
     @inlinable @inline(__always)
     public static func store8(_ lanes: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, count: Int) {
-        if count == 8 { return UnsafeMutableRawPointer(p).storeBytes(of: lanes, as: SIMD8<Float>.self) }
+        if count == 8 { return store8(lanes, p) }
         for lane in 0..<count { p[lane] = lanes[lane] }
     }
 
@@ -66,9 +78,7 @@ public enum Kernels {
         let whole = count & ~7
         var i = 0
         while i < whole {
-            let a = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-            let b = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
-            lanes.addProduct(a, b)
+            lanes.addProduct(load8(x + i), load8(y + i))
             i += 8
         }
         var sum = lanes.sum()

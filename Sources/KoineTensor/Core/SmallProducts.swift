@@ -146,7 +146,7 @@ public enum SmallProducts {
         if width == 8 {
             for _ in 0..<k { accumulate(load(bp)) }
         } else {
-            for _ in 0..<k { accumulate(loadPartial(bp, width)) }
+            for _ in 0..<k { accumulate(Kernels.load8(bp, count: width)) }
         }
         finishLanes(c, s0, from: skip, to: width, alpha: alpha, beta: beta)
         if rows > 1 { finishLanes(c + cStride, s1, from: skip, to: width, alpha: alpha, beta: beta) }
@@ -210,7 +210,7 @@ public enum SmallProducts {
         }
         if p < k {
             let width = k - p
-            accumulate({ loadPartial($0, width) }, at: p)
+            accumulate({ Kernels.load8($0, count: width) }, at: p)
         }
         finishDots(c, s00, s01, s02, columns: columns, alpha: alpha, beta: beta)
         if rows > 1 { finishDots(c + cStride, s10, s11, s12, columns: columns, alpha: alpha, beta: beta) }
@@ -218,25 +218,13 @@ public enum SmallProducts {
         if rows > 3 { finishDots(c + 3 * cStride, s30, s31, s32, columns: columns, alpha: alpha, beta: beta) }
     }
 
-    // MARK: Loads and stores
+    // MARK: Loads and stores (Kernels' eight-lane ones)
 
     @inline(__always)
-    static func load(_ p: UnsafeMutablePointer<Float>) -> Vector {
-        UnsafeRawPointer(p).loadUnaligned(as: Vector.self)
-    }
-
-    /// The first `width` (< 8) Floats at `p`, zeros after: never reads past them.
-    @inline(__always)
-    static func loadPartial(_ p: UnsafeMutablePointer<Float>, _ width: Int) -> Vector {
-        var v = Vector()
-        for i in 0..<width { v[i] = p[i] }
-        return v
-    }
+    static func load(_ p: UnsafeMutablePointer<Float>) -> Vector { Kernels.load8(p) }
 
     @inline(__always)
-    static func store(_ p: UnsafeMutablePointer<Float>, _ v: Vector) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)
-    }
+    static func store(_ p: UnsafeMutablePointer<Float>, _ v: Vector) { Kernels.store8(v, p) }
 
     /// `c = alpha · sum + beta · c` for 24 Floats; beta 0 never reads c, as BLAS.
     @inline(__always)
