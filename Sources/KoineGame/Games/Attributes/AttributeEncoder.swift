@@ -59,8 +59,12 @@ public final class AttributeEncoder: ObjectEncoder {
     public var gradientReady: ((Range<Int>) -> Void)?
 
     public func backward() {
-        linear.backward(space.encodings, outputGradient: tableGradient)
-        tableGradient.zero()
+        // Agents that factor through `features` add into the layer's gradient
+        // themselves and leave the table's gradient zero: nothing to turn.
+        if !tableGradient.isZero {
+            linear.backward(space.encodings, outputGradient: tableGradient)
+            tableGradient.zero()
+        }
         gradientReady?(0..<module.parameters.count)
     }
 }
