@@ -25,10 +25,10 @@ public final class Workspace {
 
     /// Block `index`, made (zeroed, 64-byte aligned) by the first arena that
     /// asks; nil when it was made with another size, and the asking arena
-    /// then allocates its own.
+    /// then allocates its own. Arenas ask in order, so a new block is always
+    /// the next one.
     func block(_ index: Int, bytes: Int) -> UnsafeMutableRawPointer? {
         if index < blocks.count { return blocks[index].bytes == bytes ? blocks[index].pointer : nil }
-        guard index == blocks.count else { return nil }
         var pointer: UnsafeMutableRawPointer?
         guard posix_memalign(&pointer, 64, bytes) == 0, let pointer else {
             fatalError("out of memory allocating \(bytes) bytes")

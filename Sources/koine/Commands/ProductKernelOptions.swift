@@ -7,6 +7,6 @@ struct ProductKernelOptions: ParsableArguments {
     @Flag(help: "Run every product through OpenBLAS (by default small ones run in Koine's own kernels).")
     var openblasOnly = false
 
-    /// Sets `BLAS.usesSmallProducts` for this process; call after `BLAS.prepareComputeThread`.
+    /// Sets `BLAS.usesSmallProducts` for this process, before its first product.
     func apply() { BLAS.usesSmallProducts = !openblasOnly }
 }

@@ -47,6 +47,8 @@ public final class Listener {
     public let factorsEncoder: Bool
     public private(set) var factoredQuery = false
     let factoring: FactoredQueryScoring
+    /// The encoder's features, when this listener factors its scores through them.
+    let factoredFeatures: OneHotFeatures?
     /// Whether relaxed (Gumbel straight-through) messages enter through the
     /// folded input table too: their forward values are exact one-hot rows,
     /// so the input product is a row lookup, and ∂L/∂message is the gates'
@@ -122,6 +124,7 @@ public final class Listener {
         queries = arena.matrix(rows: capacity, columns: h)
         queryGradient = arena.matrix(rows: capacity, columns: h)
         let features = foldsQuery && factorsEncoder ? encoder.features : nil
+        factoredFeatures = features
         factoring = FactoredQueryScoring(features: features, width: h, queries: capacity, arena: arena)
         // Tables without features (images) fold only when they are the shorter side.
         folding = FoldedQueryScoring(tableRows: foldsQuery && features == nil ? encoder.capacity : 0, width: h, arena: arena)
@@ -172,7 +175,7 @@ public final class Listener {
         let s = scores.rows(0..<rows), state = unroll.hiddenState(settings.messageLength - 1)
         let features = factoredFeatures
         factoredQuery = features.map { FactoredQueryScoring.pays(queries: readRows, features: $0) } ?? false
-        foldedQuery = !factoredQuery && features == nil && foldsQuery
+        foldedQuery = features == nil && foldsQuery
             && FoldedQueryScoring.pays(queries: readRows, tableRows: encoder.table.rows)
         if factoredQuery, let features {
             factoring.forward(state, rows: queryRows, linear: query, features: features, candidates: batch.candidates, scores: s)
@@ -189,9 +192,6 @@ public final class Listener {
             chosenLogProbabilities: chosenLogProbabilities, entropies: entropies, random: &random, greedy: !sampled)
         for b in 0..<rows { rewards[b] = choices.base[b] == batch.targetPositions.base[b] ? 1 : 0 }
     }
-
-    /// The encoder's features, when this listener factors its scores through them.
-    private var factoredFeatures: OneHotFeatures? { foldsQuery && factorsEncoder ? encoder.features : nil }
 
     /// The query row of each game, when games share rows.
     private var queryRows: Indices? { message?.isDifferentiable == false ? groups.rowOfGame.prefix(rows) : nil }
