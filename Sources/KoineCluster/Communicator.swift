@@ -81,6 +81,9 @@ public protocol Communicator: AnyObject {
 }
 
 extension Communicator {
+    /// Seconds a rank that timed out waiting for its peers waits before it aborts.
+    public static func abortGrace(afterTimeout seconds: Double) -> Double { min(30, (2 * seconds).rounded(.up)) }
+
     /// Whether this is the rank that writes files and prints reports.
     public var isRoot: Bool { rank == 0 }
 
@@ -97,6 +100,14 @@ extension Communicator {
         let line = "koine: rank \(rank) of \(size) on \(hostName): error: \(error)\n"
         FileHandle.standardError.write(Data(line.utf8))
         fflush(stdout)
+        if case let ClusterError.peerTimeout(_, seconds, _) = error {
+            // An abort reaches the other ranks through mpirun's daemons, and one
+            // sent towards a host that is gone holds mpirun up for as long as TCP
+            // retransmits (many minutes). Open MPI notices a lost host itself
+            // (its daemons' keepalive) and ends the job; give it the time first.
+            // A rank that merely stalled is still ended by the abort after.
+            sleep(UInt32(Self.abortGrace(afterTimeout: seconds)))
+        }
         abort(code: code)
     }
 }

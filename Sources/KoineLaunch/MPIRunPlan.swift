@@ -27,7 +27,7 @@ public struct MPIRunPlan: Equatable {
         executable = mpirun
         var arguments = ["-np", String(ranks)]
         if let hostfile {
-            arguments += ["--hostfile", hostfile]
+            arguments += ["--hostfile", hostfile] + MPIRunPlan.acrossHosts
         } else if ranks > cores {
             arguments.append("--oversubscribe")
         }
@@ -47,6 +47,19 @@ public struct MPIRunPlan: Equatable {
         }
         self.environment = environment
     }
+
+    /// Open MPI's runtime across hosts: a daemon whose host stops answering is
+    /// noticed in about 25 + 5 × 3 = 40 s (the default keepalive, 300 + 20 × 9 s,
+    /// leaves a job with a lost host hanging for 8 minutes), after the ranks'
+    /// own 30 s peer timeout has named it; and a daemon that cannot reach
+    /// mpirun at once tries again every second for 10 s (the default, two tries
+    /// at once, lets it exit while mpirun waits for it forever: seen when a
+    /// host's link had just come back).
+    public static let acrossHosts = [
+        "--mca", "oob_tcp_keepalive_time", "25", "--mca", "oob_tcp_keepalive_intvl", "5",
+        "--mca", "oob_tcp_keepalive_probes", "3",
+        "--mca", "oob_tcp_peer_retries", "10", "--mca", "oob_tcp_retry_delay", "1",
+    ]
 
     /// The whole command as one shell-quoted line, for logs and `--dry-run`.
     public var commandLine: String {

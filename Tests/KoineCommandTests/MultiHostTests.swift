@@ -82,6 +82,7 @@ final class NamespaceHosts {
 
     /// The daemons' keepalive: a host that stops answering ends the job in ~5 + 2 × 3 s
     /// (Open MPI 4.1's default is 300 + 20 × 9 s; its TCP BTL has no timeout of its own).
+    /// Koine's peer timeout names the lost rank first, then leaves the runtime this time.
     /// And a daemon that cannot reach mpirun at once tries again every second for 10 s
     /// (the default, 2 tries at once, makes it exit, and mpirun then waits for it forever).
     static let keepalive = ["--mca", "oob_tcp_keepalive_time", "5", "--mca", "oob_tcp_keepalive_intvl", "2",
@@ -237,25 +238,22 @@ final class MultiHostTests: XCTestCase {
         try checkEveryEventStored(database: database, run: run, steps: 4000, telemetryEvery: 10, evalEvery: 2000)
     }
 
-    /// What tells the user which peer was lost when a host drops off the network. Today only
-    /// Open MPI's runtime notices, through its daemons' keepalive:
-    ///     ORTE has lost communication with a remote daemon.
-    ///       HNP daemon   : [[30153,0],0] on node kmh123a-a
-    ///       Remote daemon: [[30153,0],1] on node kmh123a-b
-    /// Tighten this to Koine's own line (rank and host) once its deadline on MPI waits lands.
-    static func namesTheLostPeer(_ output: String, host: String) -> Bool {
-        output.contains("lost communication with a remote daemon") && output.contains("on node \(host)")
+    /// Koine's own line: the rank that waited in vain names the rank and host it awaited.
+    static func namesTheLostPeer(_ output: String, waiting: String, host: String) -> Bool {
+        output.split(separator: "\n").contains {
+            $0.hasPrefix("koine: rank 0 of 2 on \(waiting): error: no answer from rank 1 on \(host) for 5 s in ")
+        }
     }
 
-    /// Pulling the second host's cable mid-run ends the job within 60 s, non-zero, naming that
-    /// host; the newest complete checkpoint then resumes, across the same two hosts, to
+    /// Pulling the second host's cable mid-run ends the job within 60 s (`--peer-timeout 5`:
+    /// about 5 s), non-zero, with one line naming the rank and host lost; the newest complete checkpoint then resumes, across the same two hosts, to
     /// exactly the run that was never interrupted.
     func testALostHostEndsTheJobAndItsCheckpointResumesExactly() throws {
         let reference = directory.path("uninterrupted"), run = directory.path("cut")
         let steps = ["--set", "train.steps=12000"]
         try trainOnOneHost(out: reference, steps)
 
-        let (program, arguments) = try acrossTwoHosts(train(["--out", run, "--telemetry", "none"] + steps))
+        let (program, arguments) = try acrossTwoHosts(train(["--out", run, "--telemetry", "none", "--peer-timeout", "5"] + steps))
         let running = try RunningProcess(program, arguments, environment: environment)
         let marker = run + "/checkpoints/step-00002000/COMPLETE"
         let deadline = Date().addingTimeInterval(60)
@@ -269,7 +267,7 @@ final class MultiHostTests: XCTestCase {
         try hosts.link(lost, up: true)
         XCTAssertTrue(ended, "the job was still running 60 s after \(lost) dropped off: \(running.output)")
         XCTAssertNotEqual(running.status, 0, running.output)
-        XCTAssertTrue(MultiHostTests.namesTheLostPeer(running.output, host: lost), running.output)
+        XCTAssertTrue(MultiHostTests.namesTheLostPeer(running.output, waiting: hosts.names[0], host: lost), running.output)
         XCTAssertFalse(FileManager.default.fileExists(atPath: run + "/summary.json"), "the run finished despite the cut")
         // The lost host's daemon gives up too, and takes its rank with it.
         let gone = Date().addingTimeInterval(30)

@@ -18,6 +18,9 @@ final class LaunchPlanningTests: XCTestCase {
         let spread = plan(ranks: 8, cores: 2, root: false, hostfile: "hosts")
         XCTAssertFalse(spread.arguments.contains("--oversubscribe"))
         XCTAssertEqual(Array(spread.arguments[2...3]), ["--hostfile", "hosts"])
+        // Across hosts, a lost host's daemon is noticed in under a minute, not eight.
+        XCTAssertTrue(spread.commandLine.contains("--mca oob_tcp_keepalive_time 25 --mca oob_tcp_keepalive_intvl 5"))
+        XCTAssertFalse(plan(ranks: 2, cores: 2, root: false).arguments.contains("oob_tcp_keepalive_time"))
     }
 
     /// Ranks are pinned to cores only when each has cores of its own: on this
