@@ -83,7 +83,7 @@ let package = Package(
         // Finds the built `koine` and runs child processes for end-to-end tests.
         .target(name: "KoineTestSupport", path: "Tests/KoineTestSupport"),
 
-        .testTarget(name: "KoineTensorTests", dependencies: ["KoineTensor", "CAllocationCounter"]),
+        .testTarget(name: "KoineTensorTests", dependencies: ["KoineTensor", "CBLAS", "CAllocationCounter"]),
         .testTarget(name: "KoineGameTests", dependencies: ["KoineGame", "KoineTensor", "CImageCodecs", "CAllocationCounter"]),
         .testTarget(name: "KoineClusterTests", dependencies: ["KoineCluster", "KoineMPI", "CAllocationCounter"]),
         .testTarget(name: "KoineLaunchTests", dependencies: ["KoineLaunch", "KoineCluster", "KoineTelemetry", "KoineTestSupport"]),

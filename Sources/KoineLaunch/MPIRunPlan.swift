@@ -17,11 +17,12 @@ public struct MPIRunPlan: Equatable {
     ///     they are set only for root, so a mistake elsewhere is not hidden.
     ///   - hostfile: ranks spread over the file's hosts; its slots then decide,
     ///     so `--oversubscribe` is not added.
+    ///   - binding: where ranks are pinned; nil decides by `Binding.decide`.
     ///   - extraOptions: further mpirun options, placed before the program.
     public init(
         mpirun: String, ranks: Int, cores: Int, runningAsRoot: Bool,
         program: String, programArguments: [String],
-        hostfile: String? = nil, extraOptions: [String] = []
+        hostfile: String? = nil, binding: Binding? = nil, extraOptions: [String] = []
     ) {
         executable = mpirun
         var arguments = ["-np", String(ranks)]
@@ -30,6 +31,8 @@ public struct MPIRunPlan: Equatable {
         } else if ranks > cores {
             arguments.append("--oversubscribe")
         }
+        let binding = binding ?? Binding.decide(ranks: ranks, cores: cores, hostfile: hostfile)
+        arguments += ["--bind-to", binding.rawValue]
         // One BLAS thread per rank: ranks already share the cores between them.
         arguments += ["-x", "OPENBLAS_NUM_THREADS=1"]
         arguments += extraOptions
@@ -49,5 +52,23 @@ public struct MPIRunPlan: Equatable {
     public var commandLine: String {
         let variables = environment.keys.sorted().map { "\($0)=\(environment[$0]!)" }
         return (variables + [executable] + arguments).map(ShellQuoting.quote).joined(separator: " ")
+    }
+}
+
+/// Where mpirun pins each rank. Pinning to a core pays only when every rank
+/// has cores of its own; ranks that share a machine's cores without knowing it
+/// (containers, hosts simulated in network namespaces, an oversubscribed
+/// node) are each pinned to core 0 of their "host", all of them to the same
+/// physical core: measured on 2 cores, 62 steps/s instead of 2,280.
+public enum Binding: String, CaseIterable, Equatable {
+    case core
+    case none
+
+    /// `core` on this host alone when every rank gets a core of its own;
+    /// otherwise `none`: oversubscribed ranks would pile onto the first cores,
+    /// and launch cannot tell whether a hostfile's hosts share one machine
+    /// (the trainer checks that at start and says so).
+    public static func decide(ranks: Int, cores: Int, hostfile: String?) -> Binding {
+        hostfile == nil && ranks <= cores ? .core : .none
     }
 }

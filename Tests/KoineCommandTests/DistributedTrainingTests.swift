@@ -96,6 +96,27 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertEqual(summary["world_size"] as? Int, 2)
     }
 
+    /// Two ranks confined to one core, as hosts sharing a machine's cores
+    /// each pinned to "their" core 0: the trainer finds them, unpins them,
+    /// and says so in one line.
+    func testRanksPinnedToOneCoreAreUnpinnedWithAWarning() throws {
+        guard ProcessInfo.processInfo.activeProcessorCount > 1 else { throw XCTSkip("one core: nothing to unpin onto") }
+        let out = directory.appendingPathComponent("pinned").path
+        let result = try runProcess("/usr/bin/env", ["taskset", "-c", "0", "mpirun", "-np", "2", "--bind-to", "none",
+                                                     koineExecutable.path, "train", "--config",
+                                                     directory.appendingPathComponent("config.yaml").path, "--out", out, "--quiet"],
+                                    environment: mpiEnvironment, timeout: 120)
+        XCTAssertEqual(result.status, 0, result.standardError)
+        let warnings = result.standardError.split(separator: "\n").filter { $0.contains("pinned to the same cores") }
+        XCTAssertEqual(warnings.count, 1, result.standardError)
+        XCTAssertTrue(warnings.first?.contains("rank 0 on ") == true && warnings.first?.contains("rank 1 on ") == true,
+                      result.standardError)
+        // Where a rank runs never changes what it computes.
+        _ = try train(2, out: "unpinned")
+        XCTAssertEqual(try RunFiles.figures(out)["parameters_checksum"],
+                       try RunFiles.figures(directory.appendingPathComponent("unpinned").path)["parameters_checksum"])
+    }
+
     /// SIGKILL of one rank mid-run ends the whole job within 10 s; its newest
     /// complete checkpoint resumes, through `koine launch`, to exactly the
     /// uninterrupted run; resuming with another world size is refused.

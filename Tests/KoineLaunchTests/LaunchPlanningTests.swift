@@ -20,6 +20,23 @@ final class LaunchPlanningTests: XCTestCase {
         XCTAssertEqual(Array(spread.arguments[2...3]), ["--hostfile", "hosts"])
     }
 
+    /// Ranks are pinned to cores only when each has cores of its own: on this
+    /// host with no more ranks than cores; never when oversubscribed, nor over
+    /// a hostfile whose hosts may share one machine's cores.
+    func testRanksAreBoundToCoresOnlyWhenEachHasItsOwn() {
+        func binding(_ built: MPIRunPlan) -> String? {
+            built.arguments.firstIndex(of: "--bind-to").map { built.arguments[$0 + 1] }
+        }
+        XCTAssertEqual(binding(plan(ranks: 2, cores: 2, root: false)), "core")
+        XCTAssertEqual(binding(plan(ranks: 1, cores: 8, root: false)), "core")
+        XCTAssertEqual(binding(plan(ranks: 3, cores: 2, root: false)), "none")
+        XCTAssertEqual(binding(plan(ranks: 2, cores: 2, root: false, hostfile: "hosts")), "none")
+        let chosen = MPIRunPlan(mpirun: "/usr/bin/mpirun", ranks: 8, cores: 2, runningAsRoot: false, program: "/opt/koine",
+                                programArguments: [], hostfile: "hosts", binding: .core)
+        XCTAssertEqual(binding(chosen), "core")
+        XCTAssertEqual(chosen.arguments.filter { $0 == "--bind-to" }.count, 1)
+    }
+
     func testRootAllowancesOnlyAsRoot() {
         let user = plan(ranks: 2, cores: 2, root: false)
         XCTAssertNil(user.environment["OMPI_ALLOW_RUN_AS_ROOT"])
@@ -33,12 +50,13 @@ final class LaunchPlanningTests: XCTestCase {
     func testOneBLASThreadPerRankAndTheProgramComesLast() {
         let built = plan(ranks: 2, cores: 4, root: false)
         XCTAssertEqual(built.executable, "/usr/bin/mpirun")
-        XCTAssertEqual(built.arguments, ["-np", "2", "-x", "OPENBLAS_NUM_THREADS=1",
+        XCTAssertEqual(built.arguments, ["-np", "2", "--bind-to", "core", "-x", "OPENBLAS_NUM_THREADS=1",
                                          "/opt/koine", "train", "--config", "c.yaml"])
         XCTAssertEqual(built.environment["OPENBLAS_NUM_THREADS"], "1")
         XCTAssertEqual(plan(ranks: 3, cores: 2, root: true).commandLine,
                        "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1 /usr/bin/mpirun "
-                       + "-np 3 --oversubscribe -x OPENBLAS_NUM_THREADS=1 /opt/koine train --config c.yaml")
+                       + "-np 3 --oversubscribe --bind-to none -x OPENBLAS_NUM_THREADS=1 "
+                       + "/opt/koine train --config c.yaml")
         XCTAssertEqual(ShellQuoting.quote("it's here"), "'it'\\''s here'")
     }
 

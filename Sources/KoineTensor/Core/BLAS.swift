@@ -25,7 +25,10 @@ public enum BLAS {
             if beta != 1 { scaleOrZero(c, beta) }
             return
         }
-        if usesSmallProducts && SmallProducts.handles(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB) {
+        // Products OpenBLAS would allocate for run here too, so no step
+        // allocates whichever kernels the processor gets.
+        if usesSmallProducts && (SmallProducts.handles(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
+                                 || OpenBLASKernels.allocates(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)) {
             SmallProducts.gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: c, alpha: alpha, beta: beta)
             return
         }
@@ -38,8 +41,8 @@ public enum BLAS {
             beta, c.base, Int32(c.stride))
     }
 
-    /// Small products run through `SmallProducts` (no packing); false sends
-    /// every product to OpenBLAS, to compare the two.
+    /// Small products run through `SmallProducts` (no packing, no
+    /// allocation); false sends every product to OpenBLAS, to compare the two.
     nonisolated(unsafe) public static var usesSmallProducts = true
 
     /// Sees the shape of every product while set (benchmarks count FLOPs and

@@ -15,11 +15,17 @@ public final class TrainingRun {
         self.path = path
     }
 
-    /// Trains to the end, then flushes and closes the telemetry.
+    /// Trains to the end, or until stopped (`TrainingStopped`), then flushes
+    /// and closes the telemetry.
     public func train() throws -> Summary {
-        let summary = try trainer.train()
-        trainer.reporter.telemetry.close()
-        return summary
+        do {
+            let summary = try trainer.train()
+            trainer.reporter.telemetry.close()
+            return summary
+        } catch let stopped as TrainingStopped {
+            trainer.reporter.telemetry.close()
+            throw stopped
+        }
     }
 }
 

@@ -21,6 +21,8 @@ public final class Trainer {
     public internal(set) var resumed: ResumedCounters?
     /// A failure to inject before a step (fault tests): the step and the message.
     var failure: (step: Int, message: String)?
+    /// What asks the run to stop early (SIGTERM, for `koine train`); never, by default.
+    public var stopSignal = StopSignal()
 
     public init(configuration: Configuration, communicator: Communicator = SingleProcessCommunicator(),
                 telemetry: TelemetrySink = NullSink(), progress: Progress = Progress(enabled: false)) throws {
@@ -57,6 +59,9 @@ public final class Trainer {
     private func trainToTheEnd() throws -> Summary {
         let started = Date()
         let hosts = try communicator.gatherStrings(communicator.hostName)
+        if let warning = try CoreSharing.unpinCrowdedRanks(communicator, hosts: hosts), communicator.isRoot {
+            FileHandle.standardError.write(Data("koine: warning: \(warning)\n".utf8))
+        }
         if let resumed { reporter.telemetry.sequence = resumed.telemetrySequence }
         // A run resumed after a crash continues its event stream as if never
         // stopped; an extended one announces its new length.
@@ -64,6 +69,7 @@ public final class Trainer {
         let steps = configuration.steps
         let replicated = population.sharedEncoder != nil && communicator.size > 1
         let checkpointEvery = checkpoints == nil ? 0 : configuration.checkpointEvery
+        let stop = StopAgreement(signal: stopSignal, communicator: communicator)
         for step in startStep..<steps {
             if let failure, failure.step == step { throw TrainingError(failure.message) }
             try reporter.record(try population.trainStep(step))
@@ -74,11 +80,18 @@ public final class Trainer {
             if isDue(configuration.easeEvery, done) { try measureEase(done) }
             // Last in the step, so the checkpoint holds everything the step wrote;
             // the final one lets a finished run be extended.
-            if checkpointEvery > 0 && (done % checkpointEvery == 0 || done == steps) {
-                try saveCheckpoint(step: done, started: started)
-            }
+            let checkpointed = checkpointEvery > 0 && (done % checkpointEvery == 0 || done == steps)
+            if checkpointed { try saveCheckpoint(step: done, started: started) }
             reporter.showProgress(done)
+            if done < steps, try stop.shouldStop() {
+                if checkpointEvery > 0 && !checkpointed { try saveCheckpoint(step: done, started: started) }
+                reporter.progress.finish()
+                throw TrainingStopped(signal: stopSignal.signal, step: done, checkpoint: checkpoints.map { store in
+                    "checkpoint \(store.display(store.directory(step: done))) written"
+                } ?? "checkpoints are off (train.checkpoint.every: 0), so nothing was saved")
+            }
         }
+        try stop.finish()
         // What the run's end adds beyond the periodic work: a checkpoint taken
         // above does not include these, so an extended run replays none of them.
         if !isDue(configuration.logEvery, steps) { try reporter.log(steps) }

@@ -13,7 +13,8 @@ struct Launch: ParsableCommand {
         abstract: "Run N ranks of `koine train` on this host through mpirun, with a telemetry collector alongside.",
         discussion: """
             Adds --oversubscribe when N exceeds the cores, Open MPI's root allowances only when \
-            running as root, and one BLAS thread per rank. Ctrl-C stops every rank. Exits with \
+            running as root, and one BLAS thread per rank; pins ranks to cores only when each has \
+            one of its own. SIGTERM makes every rank checkpoint and stop; Ctrl-C stops every rank at once. Exits with \
             mpirun's status, which is the failing rank's. Arguments after -- go to every rank unchanged.
             Example: koine launch --np 2 --config configs/quick.yaml
             """)
@@ -34,6 +35,10 @@ struct Launch: ParsableCommand {
 
     @Option(name: .long, help: "Spread ranks over the hosts of this Open MPI hostfile instead of this host alone.")
     var hostfile: String?
+
+    @Option(name: .customLong("bind-to"),
+            help: "Pin each rank to a core (core) or not (none). Default: core on this host when every rank has a core of its own, else none (hosts in a hostfile may share one machine's cores).")
+    var binding: Binding?
 
     @Flag(name: .customLong("dry-run"), help: "Print the mpirun command and the collector decision, and run nothing.")
     var dryRun = false
@@ -70,7 +75,7 @@ struct Launch: ParsableCommand {
         let program = HostResources.currentExecutable()
         let plan = MPIRunPlan(mpirun: mpirunPath, ranks: ranks, cores: HostResources.physicalCores(),
                               runningAsRoot: HostResources.isRunningAsRoot, program: program,
-                              programArguments: request.programArguments, hostfile: hostfile)
+                              programArguments: request.programArguments, hostfile: hostfile, binding: binding)
         let collectorPlan = CollectorPlan.decide(
             endpoint: endpoint, disabled: noCollector, command: command, runDirectory: options.out ?? options.resume,
             isListening: { $0.isListening() })
@@ -145,7 +150,7 @@ struct Launch: ParsableCommand {
     }
 
     /// Runs mpirun in its own process group and forwards Ctrl-C and SIGTERM to
-    /// it: mpirun then stops every rank, and the collector (in another group)
+    /// it (a first SIGTERM as SIGUSR1, so the ranks checkpoint): mpirun then stops every rank, and the collector (in another group)
     /// keeps running long enough to store their last events. The server key goes to
     /// the ranks through the environment (`-x` carries it to other hosts), never on a
     /// command line that every user of the machine can read.
@@ -170,8 +175,13 @@ struct Launch: ParsableCommand {
         let sources = forwarded.map { signal -> DispatchSourceSignal in
             let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
             source.setEventHandler {
-                received.record(signal)
-                kill(pid, signal)
+                // A first SIGTERM asks the ranks to checkpoint and stop: mpirun
+                // passes SIGUSR1 straight on to every rank (koine train treats
+                // it as SIGTERM), while a SIGTERM it holds back a second, then
+                // kills the ranks a second later. Ctrl-C, SIGHUP and a second
+                // SIGTERM stop them at once.
+                let first = received.record(signal)
+                kill(pid, signal == SIGTERM && first ? SIGUSR1 : signal)
             }
             source.resume()
             return source
@@ -255,10 +265,15 @@ private final class ReceivedSignal: @unchecked Sendable {
     private let lock = NSLock()
     private var signal: Int32?
 
-    func record(_ value: Int32) {
+    /// Records `value`; true when it is the first signal received.
+    func record(_ value: Int32) -> Bool {
         lock.lock()
-        if signal == nil { signal = value }
-        lock.unlock()
+        defer { lock.unlock() }
+        if signal == nil {
+            signal = value
+            return true
+        }
+        return false
     }
 
     var first: Int32? {
@@ -267,3 +282,5 @@ private final class ReceivedSignal: @unchecked Sendable {
         return signal
     }
 }
+
+extension Binding: ExpressibleByArgument {}

@@ -69,6 +69,10 @@ struct Train: ParsableCommand {
             throw error
         }
         if let failRank { RunLifecycle.injectFailure(run, rank: failRank, step: failStep) }
+        // A scheduler's SIGTERM (pre-emption, requeue, a time limit ahead)
+        // checkpoints at once and ends the run, to be resumed; so does
+        // SIGUSR1, which mpirun passes straight on to every rank.
+        run.trainer.stopSignal = StopSignal.watching([SIGTERM, SIGUSR1])
         do {
             let summary = try run.train()
             if !quiet && communicator.rank == 0 {
@@ -78,6 +82,13 @@ struct Train: ParsableCommand {
                     + "\(Int(summary.gamesPerSecond)) games/s over \(communicator.size) rank(s)\n").utf8))
             }
             try communicator.finalize()
+        } catch let stopped as TrainingStopped {
+            if communicator.rank == 0 {
+                FileHandle.standardError.write(Data(
+                    "koine: \(TerminalText.safe(stopped.description)); continue with: koine train --resume \(TerminalText.safe(run.path))\n".utf8))
+            }
+            try? communicator.finalize()
+            Foundation.exit(TrainingStopped.exitCode)
         } catch {
             if communicator.size > 1 { communicator.abort(reporting: error, code: 1) }
             throw error
