@@ -142,15 +142,16 @@ esac
 launcher=$!
 
 # This shell waits for the launcher in the background so that a signal sent to it alone
-# (--signal=B:TERM@T, scancel -b) is handled now, not when the job ends: the ranks here
-# (mpirun's children) get SIGTERM, write a checkpoint and stop.
+# (--signal=B:TERM@T, scancel -b) is handled now, not when the job ends: passed on to the
+# ranks, they write a checkpoint and stop (koine train exits 143). mpirun passes SIGUSR1
+# straight on to every rank on every node, and koine train takes it as SIGTERM.
 signalled=""
 on_term() {
     signalled=1
     if [ "${KOINE_LAUNCHER:-mpirun}" = srun ]; then
         kill -TERM "$launcher" 2> /dev/null || true    # srun passes it on to the tasks
     else
-        pkill -TERM -P "$launcher" 2> /dev/null || true
+        kill -USR1 "$launcher" 2> /dev/null || true
     fi
 }
 trap on_term TERM
@@ -159,9 +160,9 @@ while kill -0 "$launcher" 2> /dev/null; do
     if [ -z "$signalled" ]; then
         wait "$launcher" || true
     elif [ "${KOINE_LAUNCHER:-mpirun}" = mpirun ] && [ "${SLURM_JOB_NUM_NODES:-1}" -le 1 ]; then
-        # mpirun signalled by Slurm outlives its ranks by its own timers (above); on one
-        # node, once its ranks are gone for a while, it has nothing left to do.
-        if pgrep -P "$launcher" > /dev/null; then idle=0; else idle=$((idle + 1)); fi
+        # mpirun, signalled by Slurm or aborting the job because its ranks exited 143, outlives
+        # them by its own timers (above); on one node, once they are gone, it has nothing to do.
+        if ps --ppid "$launcher" -o stat= | grep -qv '^Z'; then idle=0; else idle=$((idle + 1)); fi
         if [ "$idle" -ge 4 ]; then kill -KILL "$launcher" 2> /dev/null || true; fi
         sleep 0.5
     else

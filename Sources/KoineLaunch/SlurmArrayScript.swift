@@ -118,22 +118,24 @@ public struct SlurmArrayScript {
             launcher=$!
 
             # Waiting in the background lets a signal sent to this shell alone (--signal=B:TERM@T,
-            # scancel -b) reach the ranks now: they write a checkpoint and stop.
+            # scancel -b) reach the ranks now: they write a checkpoint and stop (exit 143). mpirun
+            # passes SIGUSR1 straight on to every rank, and koine train takes it as SIGTERM.
             signalled=""
             on_term() {
                 signalled=1
                 if [ "${KOINE_LAUNCHER:-mpirun}" = srun ]; then kill -TERM "$launcher" 2> /dev/null || true
-                else pkill -TERM -P "$launcher" 2> /dev/null || true
+                else kill -USR1 "$launcher" 2> /dev/null || true
                 fi
             }
             trap on_term TERM
             idle=0
             while kill -0 "$launcher" 2> /dev/null; do
                 if [ -z "$signalled" ]; then wait "$launcher" || true; continue; fi
-                # mpirun signalled by Slurm outlives its ranks by its own timers (above); on one
-                # node, once its ranks are gone for a while, it has nothing left to do.
+                # mpirun, signalled by Slurm or aborting the job because its ranks exited 143,
+                # outlives them by its own timers (above); on one node, once they are gone, it has
+                # nothing left to do.
                 if [ "${KOINE_LAUNCHER:-mpirun}" = mpirun ] && [ "${SLURM_JOB_NUM_NODES:-1}" -le 1 ]; then
-                    if pgrep -P "$launcher" > /dev/null; then idle=0; else idle=$((idle + 1)); fi
+                    if ps --ppid "$launcher" -o stat= | grep -qv '^Z'; then idle=0; else idle=$((idle + 1)); fi
                     if [ "$idle" -ge 4 ]; then kill -KILL "$launcher" 2> /dev/null || true; fi
                 fi
                 sleep 0.5
