@@ -6,8 +6,10 @@ import XCTest
 /// scripts/slurm-local in a temporary directory): a `koine sweep --slurm` job
 /// array gives the runs the same sweep gives here, `sbatch cluster/slurm.sh`
 /// with 2 ranks ends as `mpirun -np 2` does, and a job or array task that is
-/// requeued mid-run (as pre-emption does) resumes its run directory and ends
-/// with the uninterrupted run's parameters.
+/// requeued mid-run (as pre-emption does), or whose batch shell alone gets
+/// SIGTERM (as `--signal=B:TERM@T` before the time limit), checkpoints at
+/// once, resumes its run directory and ends with the uninterrupted run's
+/// parameters.
 final class SlurmTests: XCTestCase {
     /// The local cluster's directory (slurm.conf, daemons' files), while it runs.
     nonisolated(unsafe) static var cluster: URL?
@@ -147,17 +149,13 @@ final class SlurmTests: XCTestCase {
         return newest
     }
 
-    func hasCheckpoint(_ run: String) -> Bool {
-        FileManager.default.fileExists(atPath: run + "/checkpoints/step-00001000/COMPLETE")
-    }
-
-    /// Requeues a running job (as pre-emption with PreemptMode=REQUEUE does: SIGTERM to
-    /// every process, SIGKILL after KillWait), and lets it start again at once rather than
-    /// after the requeue delay.
+    /// Requeues a running job, as pre-emption with PreemptMode=REQUEUE does: SIGCONT and
+    /// SIGTERM to every process of the job, SIGKILL after KillWait. The job starts again
+    /// by itself after AuthInfo's cred_expire (10 s in scripts/slurm-local's slurm.conf):
+    /// forced to start sooner (scontrol update StartTime=now), Slurm kills it at once
+    /// ("Job credential revoked").
     func requeue(_ job: String) throws {
         try slurm("scontrol", ["requeue", job])
-        try waitUntil("job \(job) pending after its requeue", timeout: 120) { try queued(job) == ["PENDING"] }
-        try slurm("scontrol", ["update", "JobId=\(job)", "StartTime=now"])
     }
 
     func log(_ file: String) -> String { (try? String(contentsOfFile: file, encoding: .utf8)) ?? "(no \(file))" }
@@ -226,36 +224,79 @@ final class SlurmTests: XCTestCase {
         }
     }
 
-    func testRequeuedJobResumesItsRunAndEndsAsIfUninterrupted() throws {
-        let reference = try reference()
-        let job = try sbatch(["-n", "2", Self.batchScript, Self.config, "--set", "train.steps=\(Self.steps)",
-                              "--set", "train.checkpoint.every=1000", "--telemetry", "none"])
+    /// The step a stopped run's rank 0 reported ("koine: stopped by SIGTERM after step N; ...",
+    /// or SIGUSR1, as mpirun passes a signal on) and the one the restart resumed from
+    /// ("koine: resuming DIR from step N").
+    func stopAndResumeSteps(_ output: String) -> (stopped: Int?, resumed: Int?) {
+        func number(after markers: [String]) -> Int? {
+            var rest = Substring(output)
+            for marker in markers {
+                guard let range = rest.range(of: marker) else { return nil }
+                rest = rest[range.upperBound...]
+            }
+            return Int(rest.prefix { $0.isNumber })
+        }
+        return (number(after: ["koine: stopped by SIG", " after step "]), number(after: ["koine: resuming ", " from step "]))
+    }
+
+    /// Checks a job that was stopped once mid-run by SIGTERM: it wrote a checkpoint at the
+    /// step it stopped after (no periodic checkpoint falls before the end: every 10,000
+    /// steps), resumed from it, and ended as the uninterrupted run.
+    func assertStoppedAndResumed(_ run: String, _ output: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let (stopped, resumed) = stopAndResumeSteps(output)
+        // Rank 0's line reaches the output through mpirun, which may be gone first (signalled
+        // by Slurm too); the step resumed from is the restart's own line.
+        if let stopped { XCTAssertEqual(stopped, resumed, output, file: file, line: line) }
+        let step = try XCTUnwrap(resumed, output, file: file, line: line)
+        XCTAssertGreaterThan(step, 0, output, file: file, line: line)
+        XCTAssertLessThan(step, Self.steps, output, file: file, line: line)
+        try assertSameRun(run, try reference(), output, file: file, line: line)
+    }
+
+    func testRequeuedJobCheckpointsResumesItsRunAndEndsAsIfUninterrupted() throws {
+        _ = try reference()
+        let job = try sbatch(["-n", "2", Self.batchScript, Self.config, "--set", "train.steps=\(Self.steps)", "--telemetry", "none"])
         let run = path("runs/\(job)")
-        try waitUntil("job \(job)'s first checkpoint", timeout: 240) { hasCheckpoint(run) }
+        try waitUntil("job \(job) past step 1000", timeout: 240) { loggedStep(run) >= 1000 }
         try requeue(job)
         let states = try waitForJob(job)
         let output = log(path("slurm-\(job).out"))
         XCTAssertEqual(states, ["JobState=COMPLETED", "ExitCode=0:0"], output)
         XCTAssertTrue(output.contains("DUE TO JOB REQUEUE"), output)
         XCTAssertTrue(output.contains("slurm.sh: restart 1 of job \(job): resuming runs/\(job)"), output)
-        XCTAssertTrue(output.contains("koine: resuming runs/\(job) from step"), output)
-        try assertSameRun(run, reference, output)
+        try assertStoppedAndResumed(run, output)
     }
 
-    func testRequeuedArrayTaskResumesItsRun() throws {
-        let reference = try reference()
+    /// SIGTERM to the batch shell alone, as `--signal=B:TERM@T` sends it T seconds before the
+    /// time limit: the shell passes it on, the ranks checkpoint, and the job requeues itself.
+    func testSignalToTheBatchShellCheckpointsAndRequeuesTheJob() throws {
+        _ = try reference()
+        let job = try sbatch(["-n", "2", Self.batchScript, Self.config, "--set", "train.steps=\(Self.steps)", "--telemetry", "none"])
+        let run = path("runs/\(job)")
+        try waitUntil("job \(job) past step 1000", timeout: 240) { loggedStep(run) >= 1000 }
+        try slurm("scancel", ["--batch", "--signal=TERM", job])
+        let states = try waitForJob(job)
+        let output = log(path("slurm-\(job).out"))
+        XCTAssertEqual(states, ["JobState=COMPLETED", "ExitCode=0:0"], output)
+        XCTAssertTrue(output.contains("slurm.sh: stopped by SIGTERM at a checkpoint; requeueing job \(job)"), output)
+        XCTAssertTrue(output.contains("slurm.sh: restart 1 of job \(job): resuming runs/\(job)"), output)
+        try assertStoppedAndResumed(run, output)
+    }
+
+    func testRequeuedArrayTaskCheckpointsAndResumesItsRun() throws {
+        _ = try reference()
         let written = try runKoine(["sweep", "--config", Self.config, "--set", "train.steps=\(Self.steps)",
-                                    "--set", "train.checkpoint.every=1000", "--out", path("array"), "--slurm", "--np", "2"], timeout: 60)
+                                    "--out", path("array"), "--slurm", "--np", "2"], timeout: 60)
         XCTAssertEqual(written.status, 0, written.standardError)
         let array = try sbatch([path("array/slurm.sh")])
         let run = path("array/quick,seed=1")
-        try waitUntil("array task \(array)_0's first checkpoint", timeout: 240) { hasCheckpoint(run) }
+        try waitUntil("array task \(array)_0 past step 1000", timeout: 240) { loggedStep(run) >= 1000 }
         try requeue(array + "_0")
         let states = try waitForJob(array)
         let output = log(path("array/logs/slurm-\(array)_0.out"))
         XCTAssertEqual(states, ["JobState=COMPLETED", "ExitCode=0:0"], output)
+        XCTAssertTrue(output.contains("train --resume \(run)"), output)
         XCTAssertTrue(output.contains("restart 1"), output)
-        XCTAssertTrue(output.contains("koine: resuming"), output)
-        try assertSameRun(run, reference, output)
+        try assertStoppedAndResumed(run, output)
     }
 }
