@@ -6,9 +6,13 @@ import PackageDescription
 // hot loops are over raw buffers whose sizes are fixed when they are allocated.
 // On x86-64 they also use AVX2 (Haswell, 2013, and later), which doubles the
 // width of the vectorised elementwise kernels; KOINE_PORTABLE=1 at build time
-// leaves it out for older processors.
+// leaves it out for older processors, and KOINE_TARGET_CPU=NAME builds for
+// another processor instead (skylake-avx512 for AVX-512, Intel or AMD; such a binary
+// stops with "illegal instruction" on a node without it).
 #if arch(x86_64)
-let vectorFlags = ProcessInfo.processInfo.environment["KOINE_PORTABLE"] == nil ? ["-target-cpu", "haswell"] : []
+let environment = ProcessInfo.processInfo.environment
+let vectorFlags = environment["KOINE_PORTABLE"] != nil ? []
+    : ["-target-cpu", environment["KOINE_TARGET_CPU"] ?? "haswell"]
 #else
 let vectorFlags: [String] = []
 #endif

@@ -11,6 +11,9 @@ public enum ClusterError: Error, CustomStringConvertible, Equatable {
     case noMessage(from: Int, tag: Int)
     /// The communicator was used after `finalize()`.
     case finalized(operation: String)
+    /// Nothing came from `peers` (e.g. "rank 1 on node02", or "the other
+    /// ranks") for `seconds` during `operation`: a host lost, or a rank stalled.
+    case peerTimeout(operation: String, seconds: Double, peers: String)
     /// Any other failure, with its explanation.
     case failed(String)
 
@@ -26,6 +29,9 @@ public enum ClusterError: Error, CustomStringConvertible, Equatable {
             return "receive from rank \(from) with tag \(tag): no message was sent (it would wait forever)"
         case let .finalized(operation):
             return "\(operation): the communicator was already finalized"
+        case let .peerTimeout(operation, seconds, peers):
+            return "no answer from \(peers) for \(Int(seconds)) s in \(operation): its host may be lost or unreachable, "
+                + "or the rank stalled; stopping the job (--peer-timeout sets the limit)"
         case let .failed(message):
             return message
         }

@@ -14,6 +14,11 @@ public protocol Communicator: AnyObject {
     var size: Int { get }
     /// The host this rank runs on (MPI's processor name).
     var hostName: String { get }
+    /// Seconds any call may wait for other ranks before it throws
+    /// `ClusterError.peerTimeout`; nil waits forever. The trainer sets it once
+    /// its step loop starts: before, ranks may legitimately wait on each other
+    /// for long (loading and caching a data set).
+    var peerTimeout: Double? { get set }
 
     // MARK: Reductions, in place
 

@@ -9,6 +9,8 @@ public final class SingleProcessCommunicator: Communicator {
     public let rank = 0
     public let size = 1
     public let hostName: String
+    /// Unused: a single process never waits for another.
+    public var peerTimeout: Double?
 
     /// Messages sent to self and not yet received, per tag, oldest first.
     private var mailbox: [Int: [[UInt8]]] = [:]

@@ -13,8 +13,15 @@ public final class MPICommunicator: Communicator {
     public let rank: Int
     public let size: Int
     public let hostName: String
+    public var peerTimeout: Double?
 
     private let world: MPI_Comm
+    /// Every rank's host, for naming a peer that stops answering.
+    private var hosts: [String] = []
+    /// The requests and statuses of one point-to-point exchange, allocated once
+    /// so waiting on them allocates nothing.
+    private let requests = UnsafeMutablePointer<MPI_Request?>.allocate(capacity: 2)
+    private let statuses = UnsafeMutablePointer<MPI_Status>.allocate(capacity: 2)
 
     /// Initialises MPI if this process has not yet done so.
     public init() throws {
@@ -44,6 +51,14 @@ public final class MPICommunicator: Communicator {
         var length: Int32 = 0
         try MPICommunicator.check(MPI_Get_processor_name(&name, &length), "MPI_Get_processor_name")
         hostName = String(decoding: name.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        requests.initialize(repeating: koine_mpi_request_null(), count: 2)
+        statuses.initialize(repeating: MPI_Status(), count: 2)
+        hosts = try gatherStrings(hostName)
+    }
+
+    deinit {
+        requests.deallocate()
+        statuses.deallocate()
     }
 
     // MARK: Reductions
@@ -87,10 +102,9 @@ public final class MPICommunicator: Communicator {
     public func wait(_ handle: inout ReductionHandle) throws {
         guard !handle.isCompleted else { return }
         if handle.request != nil {
-            var request: MPI_Request? = handle.request
-            let code = MPI_Wait(&request, koine_mpi_status_ignore())
+            requests[0] = handle.request
             handle.request = nil
-            try check(code, "MPI_Wait")
+            try complete(1, "the shared encoder's all-reduce (MPI_Iallreduce)")
         }
         handle.finish()
     }
@@ -118,7 +132,8 @@ public final class MPICommunicator: Communicator {
         var offset = 0
         while offset < bytes {
             let chunk = min(bytes - offset, MPICommunicator.maximumCount)
-            try check(MPI_Bcast(buffer + offset, Int32(chunk), koine_mpi_byte(), Int32(root), world), "MPI_Bcast")
+            try check(MPI_Ibcast(buffer + offset, Int32(chunk), koine_mpi_byte(), Int32(root), world, requests), "MPI_Ibcast")
+            try complete(1, "a broadcast from rank \(root) (MPI_Ibcast)", peer: rank == root ? nil : root)
             offset += chunk
         }
     }
@@ -159,7 +174,8 @@ public final class MPICommunicator: Communicator {
     // MARK: Job control
 
     public func barrier() throws {
-        try check(MPI_Barrier(world), "MPI_Barrier")
+        try check(MPI_Ibarrier(world, requests), "MPI_Ibarrier")
+        try complete(1, "a barrier (MPI_Ibarrier)")
     }
 
     public func gatherStrings(_ string: String) throws -> [String] {
@@ -167,7 +183,8 @@ public final class MPICommunicator: Communicator {
         let bytes = Array(string.utf8)
         var length = Int32(bytes.count)
         var lengths = [Int32](repeating: 0, count: size)
-        try check(MPI_Allgather(&length, 1, koine_mpi_int32(), &lengths, 1, koine_mpi_int32(), world), "MPI_Allgather")
+        try check(MPI_Iallgather(&length, 1, koine_mpi_int32(), &lengths, 1, koine_mpi_int32(), world, requests), "MPI_Iallgather")
+        try complete(1, "a gather (MPI_Iallgather)")
         var offsets = [Int32](repeating: 0, count: size)
         var total: Int32 = 0
         for index in 0..<size {
@@ -176,10 +193,11 @@ public final class MPICommunicator: Communicator {
         }
         var gathered = [UInt8](repeating: 0, count: max(Int(total), 1))
         let code = bytes.withUnsafeBytes { sendBytes in
-            MPI_Allgatherv(sendBytes.baseAddress, length, koine_mpi_byte(),
-                           &gathered, lengths, offsets, koine_mpi_byte(), world)
+            MPI_Iallgatherv(sendBytes.baseAddress, length, koine_mpi_byte(),
+                            &gathered, lengths, offsets, koine_mpi_byte(), world, requests)
         }
-        try check(code, "MPI_Allgatherv")
+        try check(code, "MPI_Iallgatherv")
+        try complete(1, "a gather (MPI_Iallgatherv)")
         return (0..<size).map { index in
             let start = Int(offsets[index])
             return String(decoding: gathered[start..<start + Int(lengths[index])], as: UTF8.self)
@@ -214,7 +232,9 @@ public final class MPICommunicator: Communicator {
         var offset = 0
         while offset < count {
             let chunk = min(count - offset, MPICommunicator.maximumCount)
-            try check(MPI_Allreduce(koine_mpi_in_place(), buffer + offset, Int32(chunk), type, op, world), "MPI_Allreduce")
+            try check(MPI_Iallreduce(koine_mpi_in_place(), buffer + offset, Int32(chunk), type, op, world, requests),
+                      "MPI_Iallreduce")
+            try complete(1, "an all-reduce (MPI_Iallreduce)")
             offset += chunk
         }
     }
@@ -232,15 +252,16 @@ public final class MPICommunicator: Communicator {
     private func send(_ buffer: UnsafeRawPointer, _ count: Int, _ type: MPI_Datatype?, _ peer: Int, _ tag: Int) throws {
         try checkRank(peer, "MPI_Send")
         try checkCount(count, "MPI_Send")
-        try check(MPI_Send(buffer, Int32(count), type, Int32(peer), Int32(tag), world), "MPI_Send")
+        try check(MPI_Isend(buffer, Int32(count), type, Int32(peer), Int32(tag), world, requests), "MPI_Isend")
+        try complete(1, "a send (MPI_Isend)", peer: peer)
     }
 
     private func receive(_ buffer: UnsafeMutableRawPointer, _ count: Int, _ type: MPI_Datatype?, _ peer: Int, _ tag: Int) throws {
         try checkRank(peer, "MPI_Recv")
         try checkCount(count, "MPI_Recv")
-        var status = MPI_Status()
-        try check(MPI_Recv(buffer, Int32(count), type, Int32(peer), Int32(tag), world, &status), "MPI_Recv")
-        try checkReceived(&status, type, expected: count, "MPI_Recv")
+        try check(MPI_Irecv(buffer, Int32(count), type, Int32(peer), Int32(tag), world, requests), "MPI_Irecv")
+        try complete(1, "a receive (MPI_Irecv)", peer: peer)
+        try checkReceived(&statuses[0], type, expected: count, "MPI_Recv")
     }
 
     private func sendReceive(
@@ -252,11 +273,43 @@ public final class MPICommunicator: Communicator {
         try checkRank(source, "MPI_Sendrecv")
         try checkCount(sendCount, "MPI_Sendrecv")
         try checkCount(receiveCount, "MPI_Sendrecv")
-        var status = MPI_Status()
-        try check(MPI_Sendrecv(sendBuffer, Int32(sendCount), type, Int32(destination), Int32(tag),
-                               receiveBuffer, Int32(receiveCount), type, Int32(source), Int32(tag),
-                               world, &status), "MPI_Sendrecv")
-        try checkReceived(&status, type, expected: receiveCount, "MPI_Sendrecv")
+        // A receive and a send in flight together cannot deadlock around a ring.
+        try check(MPI_Irecv(receiveBuffer, Int32(receiveCount), type, Int32(source), Int32(tag), world, requests), "MPI_Irecv")
+        try check(MPI_Isend(sendBuffer, Int32(sendCount), type, Int32(destination), Int32(tag), world, requests + 1), "MPI_Isend")
+        try complete(2, "the cross-rank exchange (MPI_Irecv/MPI_Isend)", peer: source)
+        try checkReceived(&statuses[0], type, expected: receiveCount, "MPI_Sendrecv")
+    }
+
+    /// Completes the first `count` of `requests` (their statuses in
+    /// `statuses`). With a peer timeout it polls, and past the deadline
+    /// throws, naming `peer` (where one rank is awaited), the one other rank,
+    /// or the other ranks of a collective.
+    private func complete(_ count: Int32, _ operation: @autoclosure () -> String, peer: Int? = nil) throws {
+        guard let timeout = peerTimeout else {
+            try check(MPI_Waitall(count, requests, statuses), "MPI_Waitall")
+            return
+        }
+        let deadline = MPICommunicator.now() + timeout
+        var done: Int32 = 0
+        var polls = 0
+        while true {
+            try check(MPI_Testall(count, requests, &done, statuses), "MPI_Testall")
+            if done != 0 { return }
+            polls += 1
+            // The clock every 64 polls: a poll is well under a microsecond.
+            if polls & 63 == 0 && MPICommunicator.now() > deadline {
+                let awaited = peer ?? (size == 2 ? 1 - rank : nil)
+                let peers = awaited.map { "rank \($0) on \($0 < hosts.count ? hosts[$0] : "?")" } ?? "the other ranks"
+                throw ClusterError.peerTimeout(operation: operation(), seconds: timeout, peers: peers)
+            }
+        }
+    }
+
+    /// Seconds on a monotonic clock.
+    private static func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
     }
 
     /// A shorter message than expected is a protocol bug between ranks: say so.

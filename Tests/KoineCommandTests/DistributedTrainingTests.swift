@@ -117,6 +117,36 @@ final class DistributedTrainingTests: XCTestCase {
                        try RunFiles.figures(directory.appendingPathComponent("unpinned").path)["parameters_checksum"])
     }
 
+    /// A rank that stops answering without dying (SIGSTOP: as a host whose
+    /// link is cut looks to its peers) ends the job once the peer timeout
+    /// passes, with one line naming the rank and host awaited.
+    func testAStalledRankEndsTheJobNamingIt() throws {
+        let out = directory.appendingPathComponent("stalled").path
+        let running = try RunningProcess(try XCTUnwrap(mpirunPath), [
+            "-np", "2", "--bind-to", "none", koineExecutable.path, "train", "--config",
+            directory.appendingPathComponent("config.yaml").path, "--out", out, "--quiet",
+            "--set", "train.steps=100000000", "--peer-timeout", "3"], environment: mpiEnvironment)
+        // Once steps run (the first step line is written): the timeout is armed with the step loop.
+        func stepping() -> Bool { ((try? Data(contentsOf: URL(fileURLWithPath: out + "/metrics.jsonl")))?.count ?? 0) > 0 }
+        let deadline = Date().addingTimeInterval(60)
+        while !stepping() && running.process.isRunning && Date() < deadline { usleep(10_000) }
+        guard let rank = running.ranks()[1] else {
+            running.waitForExit(timeout: 10)
+            return XCTFail("rank 1 not found: \(running.output)")
+        }
+        let stalled = Date()
+        kill(rank, SIGSTOP)
+        XCTAssertTrue(running.waitForExit(timeout: 30), "the job was still running 30 s after rank 1 stalled")
+        let seconds = Date().timeIntervalSince(stalled)
+        XCTAssertGreaterThanOrEqual(seconds, 2.5, "ended before the timeout")
+        XCTAssertLessThan(seconds, 15)
+        XCTAssertNotEqual(running.status, 0)
+        let lines = running.output.split(separator: "\n").filter { $0.contains("no answer from rank 1 on ") }
+        XCTAssertEqual(lines.count, 1, running.output)
+        XCTAssertTrue(lines.first?.hasPrefix("koine: rank 0 of 2 on ") == true, running.output)
+        XCTAssertTrue(lines.first?.contains("for 3 s in ") == true, running.output)
+    }
+
     /// SIGKILL of one rank mid-run ends the whole job within 10 s; its newest
     /// complete checkpoint resumes, through `koine launch`, to exactly the
     /// uninterrupted run; resuming with another world size is refused.

@@ -23,6 +23,9 @@ public final class Trainer {
     var failure: (step: Int, message: String)?
     /// What asks the run to stop early (SIGTERM, for `koine train`); never, by default.
     public var stopSignal = StopSignal()
+    /// Seconds a rank may wait for the others once steps run (a lost host
+    /// then ends the job instead of hanging it); nil waits forever.
+    public var peerTimeout: Double?
 
     public init(configuration: Configuration, communicator: Communicator = SingleProcessCommunicator(),
                 telemetry: TelemetrySink = NullSink(), progress: Progress = Progress(enabled: false)) throws {
@@ -70,6 +73,9 @@ public final class Trainer {
         let replicated = population.sharedEncoder != nil && communicator.size > 1
         let checkpointEvery = checkpoints == nil ? 0 : configuration.checkpointEvery
         let stop = StopAgreement(signal: stopSignal, communicator: communicator)
+        // Only now: loading and caching data before the first step may keep
+        // ranks apart for longer than a step ever should.
+        communicator.peerTimeout = peerTimeout
         for step in startStep..<steps {
             if let failure, failure.step == step { throw TrainingError(failure.message) }
             try reporter.record(try population.trainStep(step))

@@ -16,6 +16,10 @@ struct Train: ParsableCommand {
     @Flag(name: .long, help: "No progress line.")
     var quiet = false
 
+    @Option(name: .customLong("peer-timeout"),
+            help: "Seconds a rank waits for the others during training before it stops the job, naming the rank it awaited (0: wait forever).")
+    var peerTimeout: Double = 30
+
     @Option(name: .customLong("fail-rank"), help: .hidden)
     var failRank: Int?
 
@@ -34,6 +38,9 @@ struct Train: ParsableCommand {
             try? communicator.finalize()
             if communicator.rank == 0 { UsageFailure(message).exit() }
             Foundation.exit(2)
+        }
+        guard peerTimeout >= 0, peerTimeout.isFinite else {
+            fail("--peer-timeout: expected a number of seconds ≥ 0 (0 waits forever), got \(peerTimeout)")
         }
         // Checked before anything is written: the publisher would refuse it only once the
         // run directory exists.
@@ -73,6 +80,7 @@ struct Train: ParsableCommand {
         // checkpoints at once and ends the run, to be resumed; so does
         // SIGUSR1, which mpirun passes straight on to every rank.
         run.trainer.stopSignal = StopSignal.watching([SIGTERM, SIGUSR1])
+        run.trainer.peerTimeout = peerTimeout > 0 ? peerTimeout : nil
         do {
             let summary = try run.train()
             if !quiet && communicator.rank == 0 {
