@@ -122,6 +122,14 @@ bind="${KOINE_BIND:-$bind}"
 # seconds (1 by default), sends SIGTERM, waits as long again, then SIGKILL: too soon for a
 # checkpoint. Slurm signals the ranks itself, and kills everything after KillWait anyway.
 export OMPI_MCA_odls_base_sigkill_timeout="${OMPI_MCA_odls_base_sigkill_timeout:-60}"
+# Across nodes: a node that stops answering is noticed by mpirun in about 25 + 5 x 3 = 40 s,
+# after the ranks' own 30 s peer timeout has named it (Open MPI's default keepalive takes
+# 8 minutes); a daemon that cannot reach mpirun at once retries every second for 10 s.
+export OMPI_MCA_oob_tcp_keepalive_time="${OMPI_MCA_oob_tcp_keepalive_time:-25}"
+export OMPI_MCA_oob_tcp_keepalive_intvl="${OMPI_MCA_oob_tcp_keepalive_intvl:-5}"
+export OMPI_MCA_oob_tcp_keepalive_probes="${OMPI_MCA_oob_tcp_keepalive_probes:-3}"
+export OMPI_MCA_oob_tcp_peer_retries="${OMPI_MCA_oob_tcp_peer_retries:-10}"
+export OMPI_MCA_oob_tcp_retry_delay="${OMPI_MCA_oob_tcp_retry_delay:-1}"
 
 echo "slurm.sh: ${SLURM_NTASKS:-?} ranks on ${SLURM_JOB_NODELIST:-this host}, run directory $out, bound to $bind"
 case "${KOINE_LAUNCHER:-mpirun}" in

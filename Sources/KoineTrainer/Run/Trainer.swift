@@ -93,7 +93,7 @@ public final class Trainer {
                 if checkpointEvery > 0 && !checkpointed { try saveCheckpoint(step: done, started: started) }
                 reporter.progress.finish()
                 throw TrainingStopped(signal: stopSignal.signal, step: done, checkpoint: checkpoints.map { store in
-                    "checkpoint \(store.display(store.directory(step: done))) written"
+                    "checkpoint \(store.directory(step: done).path) written"
                 } ?? "checkpoints are off (train.checkpoint.every: 0), so nothing was saved")
             }
         }
