@@ -127,13 +127,8 @@ final class DistributedTrainingTests: XCTestCase {
             directory.appendingPathComponent("config.yaml").path, "--out", out, "--quiet",
             "--set", "train.steps=100000000", "--peer-timeout", "3"], environment: mpiEnvironment)
         // Once steps run (the first step line is written): the timeout is armed with the step loop.
-        func stepping() -> Bool { ((try? Data(contentsOf: URL(fileURLWithPath: out + "/metrics.jsonl")))?.count ?? 0) > 0 }
-        let deadline = Date().addingTimeInterval(60)
-        while !stepping() && running.process.isRunning && Date() < deadline { usleep(10_000) }
-        guard let rank = running.ranks()[1] else {
-            running.waitForExit(timeout: 10)
-            return XCTFail("rank 1 not found: \(running.output)")
-        }
+        running.waitWhileRunning(until: { ((try? Data(contentsOf: URL(fileURLWithPath: out + "/metrics.jsonl")))?.count ?? 0) > 0 })
+        let rank = try running.pid(ofRank: 1)
         let stalled = Date()
         kill(rank, SIGSTOP)
         XCTAssertTrue(running.waitForExit(timeout: 30), "the job was still running 30 s after rank 1 stalled")
@@ -158,13 +153,8 @@ final class DistributedTrainingTests: XCTestCase {
         let running = try RunningProcess(try XCTUnwrap(mpirunPath), [
             "-np", "2", koineExecutable.path, "train", "--config", directory.appendingPathComponent("config.yaml").path,
             "--out", victim, "--quiet"] + steps, environment: mpiEnvironment)
-        let marker = victim + "/checkpoints/step-00000100/COMPLETE"
-        let deadline = Date().addingTimeInterval(60)
-        while !FileManager.default.fileExists(atPath: marker) && running.process.isRunning && Date() < deadline { usleep(5_000) }
-        guard let rank = running.ranks()[1] else {
-            running.waitForExit(timeout: 10)
-            return XCTFail("rank 1 not found: \(running.output)")
-        }
+        running.waitWhileRunning(until: { FileManager.default.fileExists(atPath: victim + "/checkpoints/step-00000100/COMPLETE") })
+        let rank = try running.pid(ofRank: 1)
         let killed = Date()
         kill(rank, SIGKILL)
         XCTAssertTrue(running.waitForExit(timeout: 10), "the job was still running 10 s after rank 1 was killed")

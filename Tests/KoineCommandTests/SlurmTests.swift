@@ -253,34 +253,32 @@ final class SlurmTests: XCTestCase {
         try assertSameRun(run, try reference(), output, file: file, line: line)
     }
 
-    func testRequeuedJobCheckpointsResumesItsRunAndEndsAsIfUninterrupted() throws {
+    /// Submits `cluster/slurm.sh` with 2 ranks, lets it pass step 1000, applies `stop` to
+    /// the job, waits for the job to end, and checks it completed after resuming its run.
+    func stoppedMidRun(_ stop: (String) throws -> Void) throws -> (job: String, output: String) {
         _ = try reference()
         let job = try sbatch(["-n", "2", Self.batchScript, Self.config, "--set", "train.steps=\(Self.steps)", "--telemetry", "none"])
         let run = path("runs/\(job)")
         try waitUntil("job \(job) past step 1000", timeout: 240) { loggedStep(run) >= 1000 }
-        try requeue(job)
+        try stop(job)
         let states = try waitForJob(job)
         let output = log(path("slurm-\(job).out"))
         XCTAssertEqual(states, ["JobState=COMPLETED", "ExitCode=0:0"], output)
-        XCTAssertTrue(output.contains("DUE TO JOB REQUEUE"), output)
         XCTAssertTrue(output.contains("slurm.sh: restart 1 of job \(job): resuming runs/\(job)"), output)
         try assertStoppedAndResumed(run, output)
+        return (job, output)
+    }
+
+    func testRequeuedJobCheckpointsResumesItsRunAndEndsAsIfUninterrupted() throws {
+        let (_, output) = try stoppedMidRun { try requeue($0) }
+        XCTAssertTrue(output.contains("DUE TO JOB REQUEUE"), output)
     }
 
     /// SIGTERM to the batch shell alone, as `--signal=B:TERM@T` sends it T seconds before the
     /// time limit: the shell passes it on, the ranks checkpoint, and the job requeues itself.
     func testSignalToTheBatchShellCheckpointsAndRequeuesTheJob() throws {
-        _ = try reference()
-        let job = try sbatch(["-n", "2", Self.batchScript, Self.config, "--set", "train.steps=\(Self.steps)", "--telemetry", "none"])
-        let run = path("runs/\(job)")
-        try waitUntil("job \(job) past step 1000", timeout: 240) { loggedStep(run) >= 1000 }
-        try slurm("scancel", ["--batch", "--signal=TERM", job])
-        let states = try waitForJob(job)
-        let output = log(path("slurm-\(job).out"))
-        XCTAssertEqual(states, ["JobState=COMPLETED", "ExitCode=0:0"], output)
+        let (job, output) = try stoppedMidRun { _ = try slurm("scancel", ["--batch", "--signal=TERM", $0]) }
         XCTAssertTrue(output.contains("slurm.sh: stopped by SIGTERM at a checkpoint; requeueing job \(job)"), output)
-        XCTAssertTrue(output.contains("slurm.sh: restart 1 of job \(job): resuming runs/\(job)"), output)
-        try assertStoppedAndResumed(run, output)
     }
 
     func testRequeuedArrayTaskCheckpointsAndResumesItsRun() throws {

@@ -36,8 +36,7 @@ final class StopSignalTests: XCTestCase {
 
     /// Waits for the run's first complete checkpoint, so the signal lands mid-run.
     func waitForFirstCheckpoint(_ run: String, _ process: RunningProcess) {
-        let deadline = Date().addingTimeInterval(60)
-        while completeSteps(run).isEmpty && process.process.isRunning && Date() < deadline { usleep(5_000) }
+        process.waitWhileRunning(until: { !completeSteps(run).isEmpty })
     }
 
     /// The step the run says it stopped after, from its message.
@@ -80,8 +79,7 @@ final class StopSignalTests: XCTestCase {
         let running = try RunningProcess(koineExecutable.path, [
             "train", "--config", config, "--out", run, "--quiet", "--set", "train.checkpoint.every=0",
             "--set", "train.steps=100000000"])
-        let deadline = Date().addingTimeInterval(60)
-        while !FileManager.default.fileExists(atPath: run + "/metrics.jsonl") && Date() < deadline { usleep(10_000) }
+        running.waitWhileRunning(until: { FileManager.default.fileExists(atPath: run + "/metrics.jsonl") })
         usleep(300_000)
         kill(running.process.processIdentifier, SIGTERM)
         XCTAssertTrue(running.waitForExit(timeout: 30))
@@ -107,10 +105,7 @@ final class StopSignalTests: XCTestCase {
         let running = try RunningProcess(mpirun, mpirunArguments(["train", "--config", config, "--out", stopped, "--quiet"]),
                                          environment: mpiEnvironment)
         waitForFirstCheckpoint(stopped, running)
-        guard let rank = running.ranks()[1] else {
-            running.waitForExit(timeout: 10)
-            return XCTFail("rank 1 not found: \(running.output)")
-        }
+        let rank = try running.pid(ofRank: 1)
         kill(rank, SIGTERM)
         XCTAssertTrue(running.waitForExit(timeout: 60), "still running 60 s after SIGTERM")
         XCTAssertNotEqual(running.status, 0, running.output)

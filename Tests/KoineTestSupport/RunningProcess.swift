@@ -72,6 +72,25 @@ public final class RunningProcess {
         return found
     }
 
+    /// Waits, while the process runs, until `condition` holds (a run's first
+    /// checkpoint, its first step line); false when it ended or `timeout` passed first.
+    @discardableResult
+    public func waitWhileRunning(until condition: () -> Bool, timeout: TimeInterval = 60) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !condition() {
+            if !process.isRunning || Date() >= deadline { return false }
+            usleep(5_000)
+        }
+        return true
+    }
+
+    /// The pid of `rank`; when it is not running, ends the job and throws with its output.
+    public func pid(ofRank rank: Int) throws -> pid_t {
+        if let pid = ranks()[rank] { return pid }
+        waitForExit(timeout: 10)
+        throw CocoaError(.executableNotLoadable, userInfo: [NSLocalizedDescriptionKey: "rank \(rank) not found: \(output)"])
+    }
+
     /// Waits until `count` ranks are running; false on timeout.
     public func waitForRanks(_ count: Int, timeout: TimeInterval) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
