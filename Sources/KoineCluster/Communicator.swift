@@ -74,6 +74,9 @@ public protocol Communicator: AnyObject {
     func barrier() throws
     /// Every rank's string, in rank order, on every rank (e.g. a rank → host map).
     func gatherStrings(_ string: String) throws -> [String]
+    /// Waits `seconds`, still answering other ranks that ask whether this one
+    /// is there (they name the ranks that do not answer when a wait times out).
+    func stayReachable(for seconds: Double)
     /// Ends the whole job at once with `code` (MPI_Abort); never returns.
     func abort(code: Int32) -> Never
     /// Shuts the communicator down; safe to call more than once.
@@ -106,7 +109,7 @@ extension Communicator {
             // retransmits (many minutes). Open MPI notices a lost host itself
             // (its daemons' keepalive) and ends the job; give it the time first.
             // A rank that merely stalled is still ended by the abort after.
-            sleep(UInt32(Self.abortGrace(afterTimeout: seconds)))
+            stayReachable(for: Self.abortGrace(afterTimeout: seconds))
         }
         abort(code: code)
     }

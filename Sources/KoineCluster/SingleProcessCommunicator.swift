@@ -103,6 +103,8 @@ public final class SingleProcessCommunicator: Communicator {
         return [string]
     }
 
+    public func stayReachable(for seconds: Double) { usleep(useconds_t(seconds * 1_000_000)) }
+
     public func abort(code: Int32) -> Never {
         fflush(stdout)
         exit(code)

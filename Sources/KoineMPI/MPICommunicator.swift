@@ -16,6 +16,9 @@ public final class MPICommunicator: Communicator {
     public var peerTimeout: Double?
 
     private let world: MPI_Comm
+    /// A copy of the world for the questions ranks ask each other when a wait
+    /// runs long ("are you there?"), apart from the training's own messages.
+    private var liveness: MPI_Comm?
     /// Every rank's host, for naming a peer that stops answering.
     private var hosts: [String] = []
     /// The requests and statuses of one point-to-point exchange, allocated once
@@ -54,6 +57,9 @@ public final class MPICommunicator: Communicator {
         requests.initialize(repeating: koine_mpi_request_null(), count: 2)
         statuses.initialize(repeating: MPI_Status(), count: 2)
         hosts = try gatherStrings(hostName)
+        var copy: MPI_Comm? = nil
+        try MPICommunicator.check(MPI_Comm_dup(world, &copy), "MPI_Comm_dup")
+        liveness = copy
     }
 
     deinit {
@@ -204,6 +210,14 @@ public final class MPICommunicator: Communicator {
         }
     }
 
+    public func stayReachable(for seconds: Double) {
+        let deadline = MPICommunicator.now() + seconds
+        while MPICommunicator.now() < deadline {
+            answerLivenessQuestions()
+            usleep(10_000)
+        }
+    }
+
     public func abort(code: Int32) -> Never {
         fflush(stdout)
         fflush(stderr)
@@ -282,14 +296,15 @@ public final class MPICommunicator: Communicator {
 
     /// Completes the first `count` of `requests` (their statuses in
     /// `statuses`). With a peer timeout it polls, and past the deadline
-    /// throws, naming `peer` (where one rank is awaited), the one other rank,
-    /// or the other ranks of a collective.
+    /// throws, naming the ranks that do not answer when asked (the one other
+    /// rank, of two), else `peer` where one rank was awaited.
     private func complete(_ count: Int32, _ operation: @autoclosure () -> String, peer: Int? = nil) throws {
         guard let timeout = peerTimeout else {
             try check(MPI_Waitall(count, requests, statuses), "MPI_Waitall")
             return
         }
-        let deadline = MPICommunicator.now() + timeout
+        let started = MPICommunicator.now()
+        let deadline = started + timeout
         var done: Int32 = 0
         var polls = 0
         while true {
@@ -297,12 +312,81 @@ public final class MPICommunicator: Communicator {
             if done != 0 { return }
             polls += 1
             // The clock every 64 polls: a poll is well under a microsecond.
-            if polls & 63 == 0 && MPICommunicator.now() > deadline {
-                let awaited = peer ?? (size == 2 ? 1 - rank : nil)
-                let peers = awaited.map { "rank \($0) on \($0 < hosts.count ? hosts[$0] : "?")" } ?? "the other ranks"
-                throw ClusterError.peerTimeout(operation: operation(), seconds: timeout, peers: peers)
+            guard polls & 63 == 0 else { continue }
+            let now = MPICommunicator.now()
+            // A wait this long may be a rank asking who is still there: answer.
+            if now > started + 1 { answerLivenessQuestions() }
+            if now > deadline {
+                // The awaited peer may itself be waiting on the one that is gone: ask everyone.
+                let silent = size == 2 ? [1 - rank] : silentRanks()
+                throw ClusterError.peerTimeout(operation: operation(), seconds: timeout,
+                                               peers: describe(silent.isEmpty ? (peer.map { [$0] } ?? []) : silent))
             }
         }
+    }
+
+    // MARK: Who is silent
+
+    private static let askTag: Int32 = 1, answerTag: Int32 = 2
+
+    /// "rank 3 on node04", "rank 1 on node02, rank 2 on node02", or "the other ranks".
+    private func describe(_ silent: [Int]) -> String {
+        guard !silent.isEmpty else { return "the other ranks" }
+        let named = silent.prefix(4).map { "rank \($0) on \($0 < hosts.count ? hosts[$0] : "?")" }.joined(separator: ", ")
+        return named + (silent.count > 4 ? " and \(silent.count - 4) more" : "")
+    }
+
+    /// Answers every rank that asked whether this one is still there.
+    private func answerLivenessQuestions() {
+        guard let liveness else { return }
+        var flag: Int32 = 0
+        var status = MPI_Status()
+        while MPI_Iprobe(koine_mpi_any_source(), MPICommunicator.askTag, liveness, &flag, &status) == koine_mpi_success(),
+              flag != 0 {
+            var question: Int32 = 0
+            guard MPI_Recv(&question, 1, koine_mpi_int32(), status.MPI_SOURCE, MPICommunicator.askTag, liveness,
+                           koine_mpi_status_ignore()) == koine_mpi_success() else { return }
+            post(question, to: status.MPI_SOURCE, tag: MPICommunicator.answerTag, on: liveness)
+        }
+    }
+
+    /// Sends one number on the liveness channel without waiting for delivery: the
+    /// peer may be gone. The buffer must outlive the request, so a few bytes per
+    /// message, sent only when a job is already failing, are left to the exit.
+    private func post(_ value: Int32, to peer: Int32, tag: Int32, on liveness: MPI_Comm) {
+        let buffer = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+        buffer.pointee = value
+        var request: MPI_Request? = koine_mpi_request_null()
+        if MPI_Isend(buffer, 1, koine_mpi_int32(), peer, tag, liveness, &request) == koine_mpi_success() {
+            MPI_Request_free(&request)
+        }
+    }
+
+    /// Asks every other rank whether it is there, answering others' questions
+    /// meanwhile, and returns the ranks that did not answer within a few
+    /// seconds: the lost or stalled ones. Healthy ranks answer, being stuck in
+    /// the same wait; empty when all answered (or the question could not go out).
+    private func silentRanks() -> [Int] {
+        guard let liveness, size > 1 else { return [] }
+        for other in 0..<size where other != rank { post(Int32(rank), to: Int32(other), tag: MPICommunicator.askTag, on: liveness) }
+        var answered = Set<Int>()
+        let deadline = MPICommunicator.now() + 3
+        var flag: Int32 = 0
+        var status = MPI_Status()
+        while answered.count < size - 1 && MPICommunicator.now() < deadline {
+            answerLivenessQuestions()
+            if MPI_Iprobe(koine_mpi_any_source(), MPICommunicator.answerTag, liveness, &flag, &status) == koine_mpi_success(),
+               flag != 0 {
+                var answer: Int32 = 0
+                if MPI_Recv(&answer, 1, koine_mpi_int32(), status.MPI_SOURCE, MPICommunicator.answerTag, liveness,
+                            koine_mpi_status_ignore()) == koine_mpi_success() {
+                    answered.insert(Int(status.MPI_SOURCE))
+                }
+            } else {
+                usleep(1_000)
+            }
+        }
+        return (0..<size).filter { $0 != rank && !answered.contains($0) }
     }
 
     /// Seconds on a monotonic clock.
