@@ -1,0 +1,54 @@
+import KoineStudy
+import XCTest
+
+/// The paired t-test and the Mann–Whitney U test against SciPy 1.17.1
+/// (`stats.ttest_rel`, `stats.mannwhitneyu(alternative="two-sided",
+/// method="asymptotic")`, computed once with python3 and pasted here); Holm's
+/// correction and Hedges' g by hand.
+final class PairedAndRobustStatisticsTests: XCTestCase {
+    func testPairedTTestMatchesSciPy() throws {
+        let reset = [0.627, 0.55, 0.941, 0.60, 0.58, 0.52, 0.66, 0.59, 0.61, 0.57]
+        let noReset = [0.577, 0.56, 0.60, 0.58, 0.59, 0.50, 0.62, 0.55, 0.63, 0.54]
+        let test = try XCTUnwrap(PairedTTest(reset, noReset))
+        XCTAssertEqual(test.n, 10)
+        XCTAssertEqual(test.t, 1.5091936114821995, accuracy: 1e-12)
+        XCTAssertEqual(test.p, 0.1655269856582741, accuracy: 1e-12)
+        XCTAssertEqual(test.degreesOfFreedom, 9)
+        XCTAssertEqual(test.meanDifference, (reset.reduce(0, +) - noReset.reduce(0, +)) / 10, accuracy: 1e-15)
+        XCTAssertNil(PairedTTest([1, 2, 3], [0, 1, 2]), "every difference the same: t is undefined")
+        XCTAssertNil(PairedTTest([1], [0]))
+        XCTAssertEqual(PairedTTest([1, .nan, 3, 4], [0, 5, 1, 1])?.n, 3, "an incomplete pair is left out")
+    }
+
+    func testMannWhitneyMatchesSciPy() throws {
+        let plain = try XCTUnwrap(MannWhitneyU([0.41, 0.45, 0.38, 0.52, 0.47], [0.55, 0.61, 0.49, 0.58]))
+        XCTAssertEqual(plain.u, 1)
+        XCTAssertEqual(plain.p, 0.03733641592066288, accuracy: 1e-12)
+        let tied = try XCTUnwrap(MannWhitneyU([1, 2, 2, 3, 4, 4, 4, 5], [2, 3, 3, 5, 6, 6, 7]))
+        XCTAssertEqual(tied.u, 15.5)
+        XCTAssertEqual(tied.p, 0.15959894244264883, accuracy: 1e-12)
+        XCTAssertNil(MannWhitneyU([], [1]))
+        XCTAssertNil(MannWhitneyU([2, 2], [2, 2]), "no spread at all")
+    }
+
+    /// p = 0.01, 0.04, 0.03, 0.20, 0.005: sorted, times 5, 4, 3, 2, 1, each at
+    /// least the one before: 0.025, 0.04, 0.09, max(0.08, 0.09), 0.20.
+    func testHolmByHand() {
+        let adjusted = HolmCorrection.adjusted([0.01, 0.04, 0.03, 0.20, 0.005])
+        for (value, expected) in zip(adjusted, [0.04, 0.09, 0.09, 0.20, 0.025]) { XCTAssertEqual(value, expected, accuracy: 1e-15) }
+        XCTAssertEqual(HolmCorrection.adjusted([0.5, 0.6]), [1, 1], "capped at 1")
+        XCTAssertEqual(HolmCorrection.adjusted([]), [])
+    }
+
+    /// Means 0.446 and 0.5575, sds 0.05413 and 0.05123 pooled to 0.05291 (7 df):
+    /// d = −2.1074, J = 1 − 3/(4·9 − 9) = 8/9, g = −1.8733; CI g ± 1.96 SE.
+    func testHedgesGByHand() throws {
+        let first = try XCTUnwrap(Sample([0.41, 0.45, 0.38, 0.52, 0.47]))
+        let second = try XCTUnwrap(Sample([0.55, 0.61, 0.49, 0.58]))
+        let effect = try XCTUnwrap(HedgesG(first, second))
+        XCTAssertEqual(effect.g, -1.8732628958576099, accuracy: 1e-12)
+        XCTAssertEqual(effect.low, -3.447286983334462, accuracy: 1e-12)
+        XCTAssertEqual(effect.high, -0.29923880838075756, accuracy: 1e-12)
+        XCTAssertNil(HedgesG(try XCTUnwrap(Sample([1, 1])), try XCTUnwrap(Sample([1, 1]))))
+    }
+}
