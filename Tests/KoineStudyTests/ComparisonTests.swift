@@ -68,6 +68,19 @@ final class ComparisonTests: XCTestCase {
         let test = try XCTUnwrap(comparison.tests.first { $0.figure == "topsim" }?.final)
         XCTAssertEqual(test.t, -3.1635183991408296, accuracy: 1e-10)
         XCTAssertEqual(test.p, 0.016707621989472586, accuracy: 1e-10)
+        // Seeds 1-4 finished in both conditions: paired (SciPy's ttest_rel), and the robust
+        // figures of the same samples as PairedAndRobustStatisticsTests.
+        let topsimTest = try XCTUnwrap(comparison.tests.first { $0.figure == "topsim" })
+        let paired = try XCTUnwrap(topsimTest.paired)
+        XCTAssertEqual(paired.n, 4)
+        XCTAssertEqual(paired.t, -5.403131739937395, accuracy: 1e-10)
+        XCTAssertEqual(paired.p, 0.012428348683324935, accuracy: 1e-10)
+        XCTAssertEqual(try XCTUnwrap(topsimTest.mannWhitney).p, 0.03733641592066288, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(topsimTest.hedgesG).g, -1.8732628958576099, accuracy: 1e-12)
+        let primaries = comparison.tests.filter { $0.paired != nil || $0.final != nil }
+        XCTAssertGreaterThan(primaries.count, 1)
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(topsimTest.holmP), paired.p, "Holm never lowers a p-value")
+        XCTAssertTrue(comparison.table.contains("paired (4 seeds) t = -5.40, p = 0.0124"), comparison.table)
         let lb = try XCTUnwrap(comparison.conditions[0].figures.first { $0.name == "topsim_li_bowling" }?.final)
         XCTAssertEqual(lb.mean, 0.546, accuracy: 1e-12)
 

@@ -2,7 +2,9 @@ import Foundation
 
 /// The statistics of `koine compare`: per condition and figure, the mean and
 /// 95% confidence interval of the final value and of the mean over each run's
-/// last ten evaluations; Welch's t-test between pairs of conditions.
+/// last ten evaluations; between pairs of conditions Welch's t-test, and for
+/// the final values the paired t-test over shared seeds, the Mann–Whitney U
+/// test, Hedges' g and Holm's correction over all the tests.
 public struct Comparison: Codable {
     public struct Figure: Codable {
         public let name: String
@@ -27,6 +29,20 @@ public struct Comparison: Codable {
         public let second: String
         public let final: WelchTest?
         public let lastEvaluations: WelchTest?
+        /// Of the final values of runs with the same seed in both conditions
+        /// (at least two pairs): they share everything up to where the
+        /// conditions differ, so the paired test is the right one.
+        public let paired: PairedTTest?
+        /// Of the final values: the test that assumes no distribution.
+        public let mannWhitney: MannWhitneyU?
+        /// Of the final values: the difference in pooled standard deviations.
+        public let hedgesG: HedgesG?
+        /// The final test's p (paired where there are pairs, else Welch's)
+        /// after Holm's correction over every test of this comparison.
+        public internal(set) var holmP: Double?
+
+        /// The p of the test that fits the final values: paired, else Welch's.
+        var primaryP: Double? { paired?.p ?? final?.p }
     }
 
     public static let lastEvaluationCount = 10
@@ -76,14 +92,37 @@ public struct Comparison: Codable {
                 throw StudyError("--versus \(unknown): no such condition; the conditions are "
                                  + summaries.map(\.name).joined(separator: ", "))
             }
+            let runsA = gathered.first { $0.name == first }?.finished ?? []
+            let runsB = gathered.first { $0.name == second }?.finished ?? []
             for (x, y) in zip(a.figures, b.figures) {
+                let finalsA = runsA.compactMap { $0.summary?[x.name] }, finalsB = runsB.compactMap { $0.summary?[x.name] }
+                let pairs = Self.pairedBySeed(runsA, runsB, figure: x.name)
                 tests.append(Test(
                     figure: x.name, first: first, second: second,
                     final: x.final.flatMap { p in y.final.flatMap { WelchTest(p, $0) } },
-                    lastEvaluations: x.lastEvaluations.flatMap { p in y.lastEvaluations.flatMap { WelchTest(p, $0) } }))
+                    lastEvaluations: x.lastEvaluations.flatMap { p in y.lastEvaluations.flatMap { WelchTest(p, $0) } },
+                    paired: PairedTTest(pairs.map(\.0), pairs.map(\.1)),
+                    mannWhitney: MannWhitneyU(finalsA, finalsB),
+                    hedgesG: x.final.flatMap { p in y.final.flatMap { HedgesG(p, $0) } },
+                    holmP: nil))
             }
         }
+        // Holm over the final tests of every pair and figure compared here.
+        let tested = tests.indices.filter { tests[$0].primaryP != nil }
+        for (index, adjusted) in zip(tested, HolmCorrection.adjusted(tested.map { tests[$0].primaryP! })) {
+            tests[index].holmP = adjusted
+        }
         self.tests = tests
+    }
+
+    /// The final values of `figure` for the seeds both conditions finished.
+    static func pairedBySeed(_ first: [RunRecord], _ second: [RunRecord], figure: String) -> [(Double, Double)] {
+        var bySeed: [Int: Double] = [:]
+        for run in second { if let seed = run.seed, let value = run.summary?[figure] { bySeed[seed] = value } }
+        return first.compactMap { run in
+            guard let seed = run.seed, let value = run.summary?[figure], let other = bySeed[seed] else { return nil }
+            return (value, other)
+        }
     }
 
     /// Every numeric figure of the runs' evaluations (and summaries), leading ones first.

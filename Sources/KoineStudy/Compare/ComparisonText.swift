@@ -23,6 +23,7 @@ extension Comparison {
             let sizes = "n = \(size(test.first, test.figure, \.final)), \(size(test.second, test.figure, \.final))"
             out += pad("  " + test.figure, 24) + pad("final " + Self.text(test.final) + " (\(sizes))", 56)
                 + "last \(Self.lastEvaluationCount): " + Self.text(test.lastEvaluations) + "\n"
+            if let more = Self.robustText(test) { out += pad("", 24) + more + "\n" }
         }
         if tests.isEmpty && conditions.count > Self.allPairsUpTo {
             out += "(\(conditions.count) conditions: name the pairs to test with --versus A B)\n"
@@ -81,6 +82,18 @@ extension Comparison {
         let mean = String(format: "%.3f", sample.mean)
         guard let half = sample.halfWidth else { return "\(mean) (n=\(sample.n))" }
         return "\(mean) ± \(String(format: "%.3f", half)) (n=\(sample.n))"
+    }
+
+    /// The final values' paired test, Mann–Whitney, Hedges' g and Holm's p, on one line.
+    static func robustText(_ test: Test) -> String? {
+        var parts: [String] = []
+        if let paired = test.paired {
+            parts.append(String(format: "paired (%d seeds) t = %.2f, p = %.3g", paired.n, paired.t, paired.p))
+        }
+        if let u = test.mannWhitney { parts.append(String(format: "Mann–Whitney U = %g, p = %.3g", u.u, u.p)) }
+        if let g = test.hedgesG { parts.append(String(format: "Hedges' g = %.2f [%.2f, %.2f]", g.g, g.low, g.high)) }
+        if let holm = test.holmP { parts.append(String(format: "Holm p = %.3g", holm)) }
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
     }
 
     static func text(_ test: WelchTest?) -> String {

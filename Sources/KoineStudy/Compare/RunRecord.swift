@@ -28,6 +28,12 @@ public struct RunRecord {
     public let easeOfTeaching: [EaseOfTeaching]
     /// config.yaml as written by the trainer.
     public let configuration: String
+    /// The run's seed (config.yaml's top-level `seed`): runs of two conditions
+    /// with the same seed are a pair.
+    public var seed: Int? {
+        configuration.split(separator: "\n").first { $0.hasPrefix("seed:") }
+            .flatMap { Int($0.dropFirst("seed:".count).trimmingCharacters(in: .whitespaces)) }
+    }
 
     public init(directory: String) throws {
         self.directory = directory
