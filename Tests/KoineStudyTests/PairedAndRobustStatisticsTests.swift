@@ -20,6 +20,24 @@ final class PairedAndRobustStatisticsTests: XCTestCase {
         XCTAssertEqual(PairedTTest([1, .nan, 3, 4], [0, 5, 1, 1])?.n, 3, "an incomplete pair is left out")
     }
 
+    /// `stats.wilcoxon`: exact without ties (8 pairs; 9 once a zero difference
+    /// is left out), the normal approximation with ties (`method="approx"`).
+    func testWilcoxonSignedRankMatchesSciPy() throws {
+        let differences = [1.5, 2.1, -0.3, 0.8, 3.2, -1.1, 0.4, 2.6]
+        let exact = try XCTUnwrap(WilcoxonSignedRank(differences, [Double](repeating: 0, count: 8)))
+        XCTAssertEqual(exact.statistic, 5)
+        XCTAssertEqual(exact.p, 0.078125, accuracy: 1e-15)
+        let withZero = try XCTUnwrap(WilcoxonSignedRank(differences + [0, 0.9], [Double](repeating: 0, count: 10)))
+        XCTAssertEqual(withZero.n, 9)
+        XCTAssertEqual(withZero.statistic, 6)
+        XCTAssertEqual(withZero.p, 0.0546875, accuracy: 1e-15)
+        let tiedDifferences = [0.05, -0.01, 0.341, 0.02, -0.005, 0.02, 0.04, 0.04, -0.02, 0.03]
+        let tied = try XCTUnwrap(WilcoxonSignedRank(tiedDifferences, [Double](repeating: 0, count: 10)))
+        XCTAssertEqual(tied.statistic, 7)
+        XCTAssertEqual(tied.p, 0.03604929557974721, accuracy: 1e-12)
+        XCTAssertNil(WilcoxonSignedRank([1, 2], [1, 2]))
+    }
+
     func testMannWhitneyMatchesSciPy() throws {
         let plain = try XCTUnwrap(MannWhitneyU([0.41, 0.45, 0.38, 0.52, 0.47], [0.55, 0.61, 0.49, 0.58]))
         XCTAssertEqual(plain.u, 1)

@@ -3,7 +3,8 @@ import Foundation
 /// The statistics of `koine compare`: per condition and figure, the mean and
 /// 95% confidence interval of the final value and of the mean over each run's
 /// last ten evaluations; between pairs of conditions Welch's t-test, and for
-/// the final values the paired t-test over shared seeds, the Mann–Whitney U
+/// the final values the paired t-test and the Wilcoxon signed-rank test over
+/// shared seeds, the Mann–Whitney U
 /// test, Hedges' g and Holm's correction over all the tests.
 public struct Comparison: Codable {
     public struct Figure: Codable {
@@ -33,6 +34,8 @@ public struct Comparison: Codable {
         /// (at least two pairs): they share everything up to where the
         /// conditions differ, so the paired test is the right one.
         public let paired: PairedTTest?
+        /// The paired values' check that assumes no distribution.
+        public let wilcoxon: WilcoxonSignedRank?
         /// Of the final values: the test that assumes no distribution.
         public let mannWhitney: MannWhitneyU?
         /// Of the final values: the difference in pooled standard deviations.
@@ -102,6 +105,7 @@ public struct Comparison: Codable {
                     final: x.final.flatMap { p in y.final.flatMap { WelchTest(p, $0) } },
                     lastEvaluations: x.lastEvaluations.flatMap { p in y.lastEvaluations.flatMap { WelchTest(p, $0) } },
                     paired: PairedTTest(pairs.map(\.0), pairs.map(\.1)),
+                    wilcoxon: pairs.count >= 2 ? WilcoxonSignedRank(pairs.map(\.0), pairs.map(\.1)) : nil,
                     mannWhitney: MannWhitneyU(finalsA, finalsB),
                     hedgesG: x.final.flatMap { p in y.final.flatMap { HedgesG(p, $0) } },
                     holmP: nil))

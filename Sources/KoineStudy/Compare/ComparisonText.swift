@@ -84,12 +84,13 @@ extension Comparison {
         return "\(mean) ± \(String(format: "%.3f", half)) (n=\(sample.n))"
     }
 
-    /// The final values' paired test, Mann–Whitney, Hedges' g and Holm's p, on one line.
+    /// The final values' paired tests, Mann–Whitney, Hedges' g and Holm's p, on one line.
     static func robustText(_ test: Test) -> String? {
         var parts: [String] = []
         if let paired = test.paired {
             parts.append(String(format: "paired (%d seeds) t = %.2f, p = %.3g", paired.n, paired.t, paired.p))
         }
+        if let wilcoxon = test.wilcoxon { parts.append(String(format: "Wilcoxon p = %.3g", wilcoxon.p)) }
         if let u = test.mannWhitney { parts.append(String(format: "Mann–Whitney U = %g, p = %.3g", u.u, u.p)) }
         if let g = test.hedgesG { parts.append(String(format: "Hedges' g = %.2f [%.2f, %.2f]", g.g, g.low, g.high)) }
         if let holm = test.holmP { parts.append(String(format: "Holm p = %.3g", holm)) }
