@@ -81,6 +81,8 @@ final class ComparisonTests: XCTestCase {
         XCTAssertGreaterThan(primaries.count, 1)
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(topsimTest.holmP), paired.p, "Holm never lowers a p-value")
         XCTAssertTrue(comparison.table.contains("paired (4 seeds) t = -5.40, p = 0.0124"), comparison.table)
+        XCTAssertTrue(comparison.testsCSV.contains("gru,runs,topsim,final_paired,4,4,-5.40313173993"), comparison.testsCSV)
+        XCTAssertTrue(comparison.testsCSV.hasPrefix("first,second,figure,statistic,n_first,n_second,t,df,p,holm_p\n"))
         let lb = try XCTUnwrap(comparison.conditions[0].figures.first { $0.name == "topsim_li_bowling" }?.final)
         XCTAssertEqual(lb.mean, 0.546, accuracy: 1e-12)
 

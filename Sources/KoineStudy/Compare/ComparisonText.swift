@@ -49,15 +49,26 @@ extension Comparison {
     }
 
     /// tests.csv: one row per pair, figure and statistic.
+    /// tests.csv: one row per pair, figure and test (Welch's on the final values
+    /// and on the last evaluations, the paired t-test on the final values), with
+    /// Holm's p on the row of the final values' primary test.
     public var testsCSV: String {
-        var out = "first,second,figure,statistic,n_first,n_second,t,df,p\n"
+        var out = "first,second,figure,statistic,n_first,n_second,t,df,p,holm_p\n"
         for test in tests {
-            for (statistic, result, path) in [("final", test.final, \Figure.final),
-                                              ("last_evaluations", test.lastEvaluations, \Figure.lastEvaluations)] {
-                guard let result else { continue }
-                out += [csv(test.first), csv(test.second), test.figure, statistic,
-                        "\(size(test.first, test.figure, path))", "\(size(test.second, test.figure, path))",
-                        "\(result.t)", "\(result.degreesOfFreedom)", "\(result.p)"].joined(separator: ",") + "\n"
+            func row(_ statistic: String, _ sizes: (Int, Int), _ t: Double, _ df: Double, _ p: Double, holm: Double?) {
+                out += [csv(test.first), csv(test.second), test.figure, statistic, "\(sizes.0)", "\(sizes.1)",
+                        "\(t)", "\(df)", "\(p)", holm.map { "\($0)" } ?? ""].joined(separator: ",") + "\n"
+            }
+            if let welch = test.final {
+                row("final", (size(test.first, test.figure, \.final), size(test.second, test.figure, \.final)),
+                    welch.t, welch.degreesOfFreedom, welch.p, holm: test.paired == nil ? test.holmP : nil)
+            }
+            if let paired = test.paired {
+                row("final_paired", (paired.n, paired.n), paired.t, paired.degreesOfFreedom, paired.p, holm: test.holmP)
+            }
+            if let welch = test.lastEvaluations {
+                row("last_evaluations", (size(test.first, test.figure, \.lastEvaluations), size(test.second, test.figure, \.lastEvaluations)),
+                    welch.t, welch.degreesOfFreedom, welch.p, holm: nil)
             }
         }
         return out
