@@ -4,7 +4,7 @@ import Foundation
 /// 95% confidence interval of the final value and of the mean over each run's
 /// last ten evaluations; between pairs of conditions Welch's t-test, and for
 /// the final values the paired t-test and the Wilcoxon signed-rank test over
-/// shared seeds, the Mann–Whitney U
+/// shared seeds, the difference of the means with a bootstrap interval, the Mann–Whitney U
 /// test, Hedges' g and Holm's correction over all the tests.
 public struct Comparison: Codable {
     public struct Figure: Codable {
@@ -40,6 +40,8 @@ public struct Comparison: Codable {
         public let mannWhitney: MannWhitneyU?
         /// Of the final values: the difference in pooled standard deviations.
         public let hedgesG: HedgesG?
+        /// Of the final values: the difference of the means, with a bootstrap interval.
+        public let bootstrap: BootstrapDifference?
         /// The final test's p (paired where there are pairs, else Welch's)
         /// after Holm's correction over every test of this comparison.
         public internal(set) var holmP: Double?
@@ -108,6 +110,7 @@ public struct Comparison: Codable {
                     wilcoxon: pairs.count >= 2 ? WilcoxonSignedRank(pairs.map(\.0), pairs.map(\.1)) : nil,
                     mannWhitney: MannWhitneyU(finalsA, finalsB),
                     hedgesG: x.final.flatMap { p in y.final.flatMap { HedgesG(p, $0) } },
+                    bootstrap: BootstrapDifference(finalsA, finalsB),
                     holmP: nil))
             }
         }

@@ -102,6 +102,9 @@ extension Comparison {
             parts.append(String(format: "paired (%d seeds) t = %.2f, p = %.3g", paired.n, paired.t, paired.p))
         }
         if let wilcoxon = test.wilcoxon { parts.append(String(format: "Wilcoxon p = %.3g", wilcoxon.p)) }
+        if let difference = test.bootstrap {
+            parts.append(String(format: "difference %.3f [%.3f, %.3f] (bootstrap)", difference.difference, difference.low, difference.high))
+        }
         if let u = test.mannWhitney { parts.append(String(format: "Mann–Whitney U = %g, p = %.3g", u.u, u.p)) }
         if let g = test.hedgesG { parts.append(String(format: "Hedges' g = %.2f [%.2f, %.2f]", g.g, g.low, g.high)) }
         if let holm = test.holmP { parts.append(String(format: "Holm p = %.3g", holm)) }
