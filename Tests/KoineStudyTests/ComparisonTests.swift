@@ -52,8 +52,14 @@ final class ComparisonTests: XCTestCase {
         XCTAssertEqual(conditions.map(\.runs.count), [5, 5])
         XCTAssertEqual(conditions.map(\.name), ["gru", "runs"], "what their directories' names share")
 
-        let comparison = try Comparison(conditions, pairs: [])
+        let comparison = try Comparison(conditions, pairs: [], thresholds: [("topsim", 0.44)])
         let figures = comparison.conditions[0].figures.map(\.name)
+        // Finals 0.41, 0.45, 0.38, 0.52, 0.47: three above 0.44; the other condition's four all are.
+        XCTAssertEqual(comparison.conditions[0].above.first?.runs?.count, 3)
+        XCTAssertEqual(comparison.conditions[0].above.first?.runs?.n, 5)
+        XCTAssertEqual(comparison.conditions[1].above.first?.runs?.count, 4)
+        XCTAssertTrue(comparison.table.contains("topsim > 0.44"), comparison.table)
+        XCTAssertTrue(comparison.table.contains("3 of 5 runs (0.60, 95% CI "), comparison.table)
         XCTAssertEqual(Array(figures.prefix(3)), ["topsim", "topsim_li_bowling", "accuracy"])
         XCTAssertTrue(figures.contains("novel_figure"), "a figure Koine adds later flows through")
         XCTAssertFalse(figures.contains("steps") || figures.contains("wall_seconds") || figures.contains("topsim_min"))

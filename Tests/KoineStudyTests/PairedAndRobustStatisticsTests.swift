@@ -65,6 +65,22 @@ final class PairedAndRobustStatisticsTests: XCTestCase {
         XCTAssertEqual(constant.high, 0.5)
     }
 
+    /// Wilson's interval against statsmodels' `proportion_confint(method="wilson")`.
+    func testWilsonIntervalMatchesStatsmodels() throws {
+        let one = try XCTUnwrap(Proportion(count: 1, of: 10))
+        XCTAssertEqual(one.fraction, 0.1)
+        XCTAssertEqual(one.low, 0.017876213095072924, accuracy: 1e-9)
+        XCTAssertEqual(one.high, 0.40415002679523854, accuracy: 1e-9)
+        let none = try XCTUnwrap(Proportion(count: 0, of: 5))
+        XCTAssertEqual(none.low, 0)
+        XCTAssertEqual(none.high, 0.43448246478317487, accuracy: 1e-9)
+        let some = try XCTUnwrap(Proportion(count: 7, of: 20))
+        XCTAssertEqual(some.low, 0.18119182410108203, accuracy: 1e-9)
+        XCTAssertEqual(some.high, 0.5671457233147638, accuracy: 1e-9)
+        XCTAssertNil(Proportion(count: 0, of: 0))
+        XCTAssertNil(Proportion(count: 3, of: 2))
+    }
+
     /// p = 0.01, 0.04, 0.03, 0.20, 0.005: sorted, times 5, 4, 3, 2, 1, each at
     /// least the one before: 0.025, 0.04, 0.09, max(0.08, 0.09), 0.20.
     func testHolmByHand() {

@@ -15,6 +15,14 @@ public struct Comparison: Codable {
         public let lastEvaluations: Sample?
     }
 
+    /// Runs whose final value of `figure` is above `threshold` (e.g. topsim > 0.9:
+    /// how often a condition reaches an almost compositional language).
+    public struct Above: Codable {
+        public let figure: String
+        public let threshold: Double
+        public let runs: Proportion?
+    }
+
     public struct ConditionSummary: Codable {
         public let name: String
         /// Finished runs (with summary.json), the only ones final figures count.
@@ -22,6 +30,7 @@ public struct Comparison: Codable {
         public let unfinished: Int
         public let directories: [String]
         public let figures: [Figure]
+        public let above: [Above]
     }
 
     public struct Test: Codable {
@@ -68,7 +77,8 @@ public struct Comparison: Codable {
     public let tests: [Test]
 
     /// `pairs` empty: every pair when there are few conditions.
-    public init(_ gathered: [Condition], pairs: [(String, String)]) throws {
+    /// `thresholds`: figures and values to count the runs above (`--above`).
+    public init(_ gathered: [Condition], pairs: [(String, String)], thresholds: [(figure: String, value: Double)] = []) throws {
         let names = Self.figureNames(gathered.flatMap(\.runs))
         var summaries: [ConditionSummary] = []
         for condition in gathered {
@@ -81,6 +91,11 @@ public struct Comparison: Codable {
                 figures: names.map { name in
                     Figure(name: name, final: Sample(finished.compactMap { $0.summary?[name] }),
                            lastEvaluations: Sample(lastMeans.compactMap { $0[name] }))
+                },
+                above: thresholds.map { threshold in
+                    let finals = finished.compactMap { $0.summary?[threshold.figure] }.filter(\.isFinite)
+                    return Above(figure: threshold.figure, threshold: threshold.value,
+                                 runs: Proportion(count: finals.filter { $0 > threshold.value }.count, of: finals.count))
                 }))
         }
         conditions = summaries

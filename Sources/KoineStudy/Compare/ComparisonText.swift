@@ -12,6 +12,12 @@ extension Comparison {
             for figure in condition.figures where figure.final != nil || figure.lastEvaluations != nil {
                 out += pad("  " + figure.name, 24) + pad(Self.text(figure.final), 30) + Self.text(figure.lastEvaluations) + "\n"
             }
+            for above in condition.above {
+                out += pad("  " + above.figure + " > " + String(format: "%g", above.threshold), 24)
+                out += above.runs.map { String(format: "%d of %d runs (%.2f, 95%% CI %.2f–%.2f)", $0.count, $0.n, $0.fraction, $0.low, $0.high) }
+                    ?? "no finished run has it"
+                out += "\n"
+            }
             out += "\n"
         }
         var pair: (String, String)?

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KoineStudy
+import KoineTelemetry
 
 /// `koine compare`: statistics and curves of sweeps' and runs' conditions.
 struct Compare: ParsableCommand {
@@ -33,6 +34,9 @@ struct Compare: ParsableCommand {
     @Option(name: .long, help: "Also write conditions.csv and tests.csv to this directory.")
     var csv: String?
 
+    @Option(name: .long, help: "Count each condition's runs whose final FIGURE is above VALUE (repeatable), e.g. --above topsim_li_bowling=0.9.")
+    var above: [String] = []
+
     func run() throws {
         // --versus takes every word up to the next option, so directories go first.
         guard !directories.isEmpty else {
@@ -42,11 +46,18 @@ struct Compare: ParsableCommand {
             throw UsageFailure("--versus takes two condition names (directories go before it), e.g. --versus reset no-reset")
         }
         let pairs = stride(from: 0, to: versus.count, by: 2).map { (versus[$0], versus[$0 + 1]) }
+        let thresholds = try above.map { text -> (figure: String, value: Double) in
+            let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, let value = Double(parts[1]), value.isFinite else {
+                throw UsageFailure("--above \(TerminalText.safe(text)): expected FIGURE=VALUE, e.g. --above topsim_li_bowling=0.9")
+            }
+            return (parts[0], value)
+        }
         let conditions: [Condition]
         let comparison: Comparison
         do {
             conditions = try ConditionGathering.gather(directories)
-            comparison = try Comparison(conditions, pairs: pairs)
+            comparison = try Comparison(conditions, pairs: pairs, thresholds: thresholds)
         } catch let error as StudyError {
             throw UsageFailure(error.message)
         }
