@@ -5,7 +5,8 @@ import Foundation
 /// A launcher that binds each rank to "its" core counts cores per host; when
 /// hosts share a machine (containers, hosts in network namespaces, an
 /// oversubscribed node), every host's first rank lands on the same physical
-/// core and the ranks take turns on it: 62 steps/s instead of 2,280 on 2 cores.
+/// core and the ranks take turns on it: 62 steps/s instead of 2,280 on 2 cores
+/// (the measurement, before this check).
 /// Ranks of one machine are told apart from ranks of separate machines by the
 /// kernel's boot id, which containers and namespaces share with their host.
 public enum CoreSharing {

@@ -13,7 +13,7 @@ final class StopSignalTests: XCTestCase {
         game: {attributes: [4, 4], candidates: 4}
         agents: {hidden: 32}
         population: {listeners: 2, cross_rank: 0.25, reset: {listeners: {mode: staggered, every: 300}}}
-        train: {steps: 12000, batch: 32, log_every: 100, checkpoint: {every: 500, keep: 2}}
+        train: {steps: 30000, batch: 32, log_every: 100, checkpoint: {every: 500, keep: 2}}
         eval: {every: 1000, ease_of_teaching: {every: 0}}
         telemetry: {endpoint: none}
         """
@@ -34,7 +34,9 @@ final class StopSignalTests: XCTestCase {
             .compactMap { Int($0.dropFirst("step-".count)) }.sorted()
     }
 
-    /// Waits for the run's first complete checkpoint, so the signal lands mid-run.
+    /// Waits for the run's first complete checkpoint, so the signal lands mid-run
+    /// (at step 500 of 30,000: the run must not end before the signal arrives,
+    /// even on a loaded machine).
     func waitForFirstCheckpoint(_ run: String, _ process: RunningProcess) {
         process.waitWhileRunning(until: { !completeSteps(run).isEmpty })
     }
