@@ -82,6 +82,9 @@ final class TrainCommandTests: XCTestCase {
             if kind == "ease_of_teaching" {
                 let seconds = try XCTUnwrap(object["seconds"] as? Double, String(line))
                 XCTAssertTrue(seconds > 0 && seconds < 60, "the measurement's time: \(seconds) s")
+                XCTAssertEqual(object["choices"] as? String, "greedy", "Li & Bowling's greedy listeners by default")
+                XCTAssertNotNil(object["area_200"] as? Double, String(line))
+                XCTAssertNotNil(object["steps_to_90"] as? Double, String(line))
             }
         }
         XCTAssertEqual(kinds["step"], [5, 10, 15, 20])
@@ -99,6 +102,19 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(s["cross_rank_games"] as? Int, 0)
         XCTAssertEqual((s["parameters_checksum"] as? String)?.count, 16)
         XCTAssertNotNil(s["ease_of_teaching"] as? Double)
+        XCTAssertNotNil(s["ease_of_teaching_area_200"] as? Double)
+        XCTAssertNil(s["ease_of_teaching_accuracy_50"], "a 5-step measurement has no accuracy after 50 steps")
+
+        // Every fresh listener's curve: 2 speakers × 2 listeners, 5 steps each.
+        let curves = try String(contentsOfFile: run + "/ease_of_teaching/step-0000020.tsv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(curves.first, "rank\tspeaker\tlistener\taccuracy per step")
+        XCTAssertEqual(curves.dropFirst().map { $0.split(separator: "\t").prefix(3).joined(separator: " ") },
+                       ["0 0 0", "0 0 1", "0 1 0", "0 1 1"])
+        for line in curves.dropFirst() {
+            let values = line.split(separator: "\t")[3].split(separator: " ").compactMap { Double($0) }
+            XCTAssertEqual(values.count, 5, String(line))
+            XCTAssertTrue(values.allSatisfy { (0...1).contains($0 * 8) || (0...1).contains($0) }, String(line))
+        }
         let accuracy = try XCTUnwrap(s["accuracy"] as? Double)
         XCTAssertTrue((0...1).contains(accuracy))
 

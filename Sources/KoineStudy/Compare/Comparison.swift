@@ -65,7 +65,10 @@ public struct Comparison: Codable {
 
     /// The figures first shown, in this order, when runs have them; every other
     /// numeric figure follows by name.
-    public static let leading = ["topsim", "topsim_li_bowling", "accuracy", "ease_of_teaching", "posdis", "bosdis",
+    public static let leading = ["topsim", "topsim_li_bowling", "accuracy", "ease_of_teaching",
+                                 "ease_of_teaching_accuracy_50", "ease_of_teaching_accuracy_100",
+                                 "ease_of_teaching_accuracy_200", "ease_of_teaching_steps_to_90",
+                                 "ease_of_teaching_area_200", "posdis", "bosdis",
                                  "training_accuracy", "heldout_accuracy", "entropy", "lexicon_size"]
     /// summary.json fields that are bookkeeping, not figures of a language.
     public static let bookkeeping: Set<String> = [

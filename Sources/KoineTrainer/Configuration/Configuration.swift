@@ -118,6 +118,8 @@ public struct Configuration {
     public var easeEvery = 0
     public var easeListeners = 0
     public var easeSteps = 0
+    public var easeChoices = TeachingChoices.greedy
+    public var easeEntropy = 0.1
     // telemetry
     public var telemetryEndpoint = ""
     public var telemetryEvery = 0
@@ -299,6 +301,9 @@ public struct Configuration {
             return nil
         }
     }
+
+    /// How fresh listeners choose and learn in an ease-of-teaching measurement.
+    public var teachingRule: TeachingRule { TeachingRule(easeChoices, entropyWeight: Float(easeEntropy)) }
 
     /// Agent settings as the game module wants them.
     public var agentSettings: AgentSettings {

@@ -128,6 +128,10 @@ extension Configuration {
                  "fresh listeners per measurement"),
         .integer("eval.ease_of_teaching.steps", \.easeSteps, default: 1000, minimum: 1,
                  "training steps per listener"),
+        .choice("eval.ease_of_teaching.choices", \.easeChoices, default: .greedy,
+                "`greedy`: fresh listeners pick their best-scoring candidate and learn by REINFORCE on that choice with raw rewards (Li & Bowling's `eval_teach_speed`); `sampled`: they sample and learn by the run's own channel").added(),
+        .real("eval.ease_of_teaching.entropy", \.easeEntropy, default: 0.1, minimum: 0,
+              "entropy bonus of `greedy` fresh listeners (0.1 in Li & Bowling's code)").added(),
 
         .text("telemetry.endpoint", \.telemetryEndpoint, default: Endpoint.defaultCollector.description,
               "where every rank sends telemetry: `tcp://HOST:PORT` or `ipc://PATH`; `none` turns it off; `--telemetry` overrides"),

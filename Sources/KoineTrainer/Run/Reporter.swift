@@ -143,16 +143,39 @@ public final class Reporter {
 
     /// This rank's curve (telemetry) and the curve averaged over ranks (the
     /// log, the summary); the log also keeps how long the slowest rank took.
-    func easeMeasured(local: EaseOfTeaching, reduced: EaseOfTeaching, seconds: Double, step: Int) throws {
+    /// Every listener's curve, from every rank, goes to
+    /// `ease_of_teaching/step-NNNNNNN.tsv` (rank 0; a collective).
+    func easeMeasured(local: EaseOfTeaching, reduced: EaseOfTeaching, listenersPerSpeaker: Int,
+                      seconds: Double, step: Int) throws {
+        let speed = { (measured: EaseOfTeaching) in measured.speedFigures.map { ($0.name, JSONValue.double($0.value)) } }
         telemetry.emit(.easeOfTeaching, step: step, fields: [
             ("curve", .array(local.summarized(points: 20).map { .double($0) })), ("area", .double(local.area)),
-        ])
+        ] + speed(local))
         easeOfTeaching = reduced
         try appendMetrics(.easeOfTeaching, step: step, [
-            ("area", .double(reduced.area)), ("curve", .array(reduced.summarized(points: 20).map { .double($0) })),
+            ("area", .double(reduced.area)),
+        ] + speed(reduced) + [
+            ("choices", .string(configuration.easeChoices.rawValue)),
+            ("curve", .array(reduced.summarized(points: 20).map { .double($0) })),
             ("seconds", .double(seconds)),
         ])
+        var table = ""
+        for (index, curve) in local.curves.enumerated() {
+            // Accuracies are counts over a batch: a Float prints them shortest.
+            table += "\(communicator.rank)\t\(index / listenersPerSpeaker)\t\(index % listenersPerSpeaker)\t"
+                + curve.map { "\(Float($0))" }.joined(separator: " ") + "\n"
+        }
+        let tables = try communicator.gatherStrings(table)
+        if isRoot, let run {
+            try FileManager.default.createDirectory(at: run.url.appendingPathComponent(Self.easeFolder),
+                                                    withIntermediateDirectories: true)
+            try run.write(Self.easeCurvesFile(step: step), "rank\tspeaker\tlistener\taccuracy per step\n" + tables.joined())
+        }
     }
+
+    /// Where every fresh listener's curve of a measurement is kept.
+    static let easeFolder = "ease_of_teaching"
+    static func easeCurvesFile(step: Int) -> String { easeFolder + "/" + "step-" + String(format: "%07d", step) + ".tsv" }
 
     /// A line of `metrics.jsonl` (rank 0), its kinds named as telemetry's events.
     private func appendMetrics(_ kind: EventKind, step: Int, _ fields: [(String, JSONValue)]) throws {
@@ -247,7 +270,7 @@ public final class Reporter {
             positionalDisentanglement: evaluation?["posdis"],
             bagOfSymbolsDisentanglement: evaluation?["bosdis"],
             lexiconSize: evaluation?["lexicon_size"],
-            easeOfTeaching: easeOfTeaching?.area,
+            easeOfTeaching: easeOfTeaching,
             evaluationFigures: evaluation?.figures ?? [])
     }
 }

@@ -121,5 +121,9 @@ public final class RunDirectory {
 public struct RunFileFailure: Error, CustomStringConvertible {
     public let file: String
     public let reason: String
+    public init(file: String, reason: String) {
+        self.file = file
+        self.reason = reason
+    }
     public var description: String { "\(file): write failed (\(reason))" }
 }

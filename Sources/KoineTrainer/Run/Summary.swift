@@ -1,3 +1,4 @@
+import KoineGame
 import KoineTelemetry
 
 /// The final figures of a run, as `summary.json` holds them (stable
@@ -27,7 +28,9 @@ public struct Summary {
     public var positionalDisentanglement: Double?
     public var bagOfSymbolsDisentanglement: Double?
     public var lexiconSize: Double?
-    public var easeOfTeaching: Double?
+    /// The last ease-of-teaching measurement: its whole area, then its speed
+    /// figures (`ease_of_teaching_accuracy_50` and so on).
+    public var easeOfTeaching: EaseOfTeaching?
     /// The last evaluation's other figures, under their own names (the image
     /// game's `top5`, `class_rank`, `rotation_accuracy` and so on).
     public var evaluationFigures: [(name: String, value: Double)] = []
@@ -59,7 +62,10 @@ public struct Summary {
         if let positionalDisentanglement { out.append(("posdis", .double(positionalDisentanglement))) }
         if let bagOfSymbolsDisentanglement { out.append(("bosdis", .double(bagOfSymbolsDisentanglement))) }
         if let lexiconSize { out.append(("lexicon_size", .double(lexiconSize))) }
-        if let easeOfTeaching { out.append(("ease_of_teaching", .double(easeOfTeaching))) }
+        if let easeOfTeaching {
+            out.append(("ease_of_teaching", .double(easeOfTeaching.area)))
+            for (name, value) in easeOfTeaching.speedFigures { out.append(("ease_of_teaching_" + name, .double(value))) }
+        }
         for (name, value) in evaluationFigures where !Summary.namedEvaluationFigures.contains(name) {
             out.append((name, .double(value)))
         }
@@ -75,3 +81,4 @@ public struct Summary {
 }
 
 import Foundation
+import KoineGame

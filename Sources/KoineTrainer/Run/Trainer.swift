@@ -133,26 +133,28 @@ public final class Trainer {
     }
 
     /// Fresh listeners learn each speaker's current language; the curve is
-    /// averaged over speakers, then over ranks.
+    /// averaged over speakers, then over ranks, and every listener's curve is
+    /// kept in the run directory.
     private func measureEase(_ step: Int) throws {
         let lexicons = population.speakers.indices.map { population.lexicon(of: $0) }
-        var curve = [Double](repeating: 0, count: configuration.easeSteps)
+        var curves: [[Double]] = []
         let started = Date(), total = lexicons.count * configuration.easeListeners
         for (s, lexicon) in lexicons.enumerated() {
             let measured = EaseOfTeaching.measure(
-                lexicon: lexicon, game: population.game, settings: population.settings,
+                lexicon: lexicon, game: population.game, settings: population.settings, rule: configuration.teachingRule,
                 listeners: configuration.easeListeners, steps: configuration.easeSteps, batch: configuration.batch,
                 random: Random(seed: UInt64(configuration.seed)).split(40, UInt64(communicator.rank), UInt64(step), UInt64(s)),
                 listenerTaught: { self.reporter.showEaseProgress(step: step, taught: s * self.configuration.easeListeners + $0,
                                                                  of: total, since: started) })
-            for i in curve.indices { curve[i] += measured.curve[i] / Double(lexicons.count) }
+            curves += measured.curves
         }
-        let local = EaseOfTeaching(curve: curve)
+        let local = EaseOfTeaching(curves: curves)
+        var curve = local.curve
         try communicator.allreduceSum(&curve, count: curve.count)
         var seconds = Date().timeIntervalSince(started)
         try communicator.allreduceMax(&seconds, count: 1)
         try reporter.easeMeasured(local: local, reduced: EaseOfTeaching(curve: curve.map { $0 / Double(communicator.size) }),
-                                  seconds: seconds, step: step)
+                                  listenersPerSpeaker: configuration.easeListeners, seconds: seconds, step: step)
     }
 }
 
