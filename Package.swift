@@ -68,7 +68,7 @@ let package = Package(
         // Studies over many runs: sweep plans and their execution, statistics,
         // comparisons and SVG charts. Foundation only: it reads run directories,
         // never links the trainer, so `koine report` can draw with it too.
-        .target(name: "KoineStudy"),
+        .target(name: "KoineStudy", dependencies: ["Yams"]),
         .target(name: "KoineTrainer", dependencies: [
             "KoineTensor", "KoineGame", "KoineCluster", "KoineTelemetry", "Yams",
         ], swiftSettings: numeric),

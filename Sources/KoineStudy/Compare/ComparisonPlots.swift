@@ -3,7 +3,7 @@ import Foundation
 /// The curves of `koine compare`: every evaluation figure and the training
 /// accuracy over training (mean over a condition's runs at each step, with its
 /// 95% confidence band; resets as ticks along the bottom), and the final
-/// ease-of-teaching curve of each condition.
+/// ease-of-teaching curve of each condition; and each final figure per run.
 public enum ComparisonPlots {
     /// Charts by file name (without extension).
     public static func charts(_ conditions: [Condition]) -> [(name: String, chart: LineChart)] {
@@ -48,6 +48,22 @@ public enum ComparisonPlots {
                 xLabel: "fraction of the fresh listener's training", yLabel: "training accuracy", series: series)))
         }
         return charts
+    }
+
+    /// Per figure of the runs' summaries, each run's final value by condition
+    /// beside the condition's mean and 95% CI: file names `final-FIGURE`.
+    public static func strips(_ conditions: [Condition]) -> [(name: String, chart: StripChart)] {
+        let finished = conditions.flatMap(\.finished)
+        let figures = Comparison.figureNames(finished).filter { name in finished.contains { $0.summary?[name] != nil } }
+        return figures.map { figure in
+            ("final-" + figure, StripChart(
+                title: "\(figure) at the end of each run (mean, 95% CI)", yLabel: figure,
+                groups: conditions.map { condition in
+                    StripChart.Group(name: condition.name, runs: condition.finished.compactMap { run in
+                        run.summary?[figure].map { (run.seed, $0) }
+                    })
+                }))
+        }
     }
 
     /// A chart over training steps, from step 0.

@@ -20,6 +20,16 @@ struct PlotFrame {
         (yRange, yTicks) = PlotFrame.axis(ys)
     }
 
+    /// A frame for `categories` side by side (x from 0 to their count, no x
+    /// ticks: the chart labels them) over `values`.
+    init(width: Double, height: Double, categories: Int, values: [Double]) {
+        right = width - 30
+        bottom = height - 60
+        xRange = 0...Double(max(categories, 1))
+        xTicks = []
+        (yRange, yTicks) = PlotFrame.axis(values.filter(\.isFinite))
+    }
+
     func x(_ value: Double) -> Double {
         left + (value - xRange.lowerBound) / (xRange.upperBound - xRange.lowerBound) * (right - left)
     }

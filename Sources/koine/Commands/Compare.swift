@@ -17,7 +17,7 @@ struct Compare: ParsableCommand {
             """)
 
     @Argument(help: "Sweep directories and run directories.")
-    var directories: [String]
+    var directories: [String] = []
 
     @Option(name: .long, parsing: .upToNextOption, help: "Test condition A against condition B (repeatable: --versus A B).")
     var versus: [String] = []
@@ -37,7 +37,20 @@ struct Compare: ParsableCommand {
     @Option(name: .long, help: "Count each condition's runs whose final FIGURE is above VALUE (repeatable), e.g. --above topsim_li_bowling=0.9.")
     var above: [String] = []
 
+    @Option(name: .long, help: "A pre-registered study file (YAML): its endpoints are reported first, everything else as exploratory. Alone, without directories, it prints the plan and its power.")
+    var study: String?
+
     func run() throws {
+        let plan: StudyPlan?
+        do {
+            plan = try study.map(StudyPlan.load)
+        } catch let error as StudyError {
+            throw UsageFailure(error.message)
+        }
+        if let plan, directories.isEmpty {
+            print(plan.summary, terminator: "")
+            return
+        }
         // --versus takes every word up to the next option, so directories go first.
         guard !directories.isEmpty else {
             throw UsageFailure("compare: give sweep or run directories before any --versus, e.g. koine compare sweeps/NAME --versus A B")
@@ -55,13 +68,20 @@ struct Compare: ParsableCommand {
         }
         let conditions: [Condition]
         let comparison: Comparison
+        let report: StudyReport?
         do {
             conditions = try ConditionGathering.gather(directories)
             comparison = try Comparison(conditions, pairs: pairs, thresholds: thresholds)
+            report = try plan.map { try StudyReport(plan: $0, conditions: conditions) }
         } catch let error as StudyError {
             throw UsageFailure(error.message)
         }
-        print(json ? comparison.json : comparison.table, terminator: "")
+        if let report {
+            print(json ? StudyReport.json(report, exploratory: comparison)
+                       : report.table + "\n" + StudyReport.exploratoryHeading + "\n" + comparison.table, terminator: "")
+        } else {
+            print(json ? comparison.json : comparison.table, terminator: "")
+        }
         if let csv {
             try FileManager.default.createDirectory(atPath: csv, withIntermediateDirectories: true)
             try comparison.conditionsCSV.write(toFile: csv + "/conditions.csv", atomically: true, encoding: .utf8)
@@ -73,6 +93,9 @@ struct Compare: ParsableCommand {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var written: [String] = []
         for (name, chart) in ComparisonPlots.charts(conditions) {
+            written += try SVGFile.write(chart.svg(), to: "\(folder)/\(name).svg")
+        }
+        for (name, chart) in ComparisonPlots.strips(conditions) {
             written += try SVGFile.write(chart.svg(), to: "\(folder)/\(name).svg")
         }
         // With --json, standard output stays one JSON document.
