@@ -46,14 +46,7 @@ public struct LineChart {
         let legendWidth = max(190, Double(series.map(\.name.count).max() ?? 0) * 7 + 50)
         let width = self.width - 190 + legendWidth
         let frame = PlotFrame(width: width, height: height, series: series, xFromZero: xFromZero, legend: legendWidth)
-        var out = """
-            <?xml version="1.0" encoding="UTF-8"?>
-            <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" \
-            viewBox="0 0 \(Int(width)) \(Int(height))" font-family="sans-serif" font-size="12">
-            <rect width="100%" height="100%" fill="white"/>
-            <text x="\(format(width / 2))" y="20" text-anchor="middle" font-size="15">\(escaped(title))</text>
-
-            """
+        var out = svgOpening(width: width, height: height, title: title)
         out += frame.axes(xLabel: escaped(xLabel), yLabel: escaped(yLabel))
         for (index, line) in series.enumerated() {
             let colour = Self.palette[index % Self.palette.count]

@@ -80,3 +80,15 @@ struct PlotFrame {
         return String(format: "%g", (value * 1e6).rounded() / 1e6)
     }
 }
+
+/// The start of a chart's SVG document: its size, a white page and the title.
+func svgOpening(width: Double, height: Double, title: String) -> String {
+    """
+    <?xml version="1.0" encoding="UTF-8"?>
+    <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" \
+    viewBox="0 0 \(Int(width)) \(Int(height))" font-family="sans-serif" font-size="12">
+    <rect width="100%" height="100%" fill="white"/>
+    <text x="\(format(width / 2))" y="20" text-anchor="middle" font-size="15">\(escaped(title))</text>
+
+    """
+}

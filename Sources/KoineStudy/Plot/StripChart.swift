@@ -41,14 +41,7 @@ public struct StripChart {
         let values = finite.flatMap { $0.map(\.value) }
             + samples.compactMap { $0 }.flatMap { sample in sample.halfWidth.map { [sample.mean - $0, sample.mean + $0] } ?? [sample.mean] }
         let frame = PlotFrame(width: width, height: height, categories: groups.count, values: values)
-        var out = """
-            <?xml version="1.0" encoding="UTF-8"?>
-            <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" \
-            viewBox="0 0 \(Int(width)) \(Int(height))" font-family="sans-serif" font-size="12">
-            <rect width="100%" height="100%" fill="white"/>
-            <text x="\(format(width / 2))" y="20" text-anchor="middle" font-size="15">\(escaped(title))</text>
-
-            """
+        var out = svgOpening(width: width, height: height, title: title)
         out += frame.axes(xLabel: "", yLabel: escaped(yLabel))
         let slot = (frame.right - frame.left) / Double(max(groups.count, 1))
         // Dots sit in the left part of a condition's slot, the mean and interval to their right.
