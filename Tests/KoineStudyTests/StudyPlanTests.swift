@@ -39,6 +39,9 @@ final class StudyPlanTests: XCTestCase {
         let summary = plan.summary
         XCTAssertTrue(summary.contains("80% power needs 43 runs per condition"), summary)
         XCTAssertTrue(summary.contains("6 planned give power 0.1"), summary)
+        let own = try StudyPlan.parse(Self.plan.replacingOccurrences(of: "sd: 0.13}", with: "sd: 0.13, seeds: 1-20}"), source: "s.yaml")
+        XCTAssertTrue(own.summary.contains("seeds 1-20; effect 0.08 at sd 0.13: 80% power needs 43 runs per condition; 20 planned give power 0.47"),
+                      own.summary)
     }
 
     func testMistakesAreNamedInOneLine() {
@@ -62,6 +65,8 @@ final class StudyPlanTests: XCTestCase {
             ("study: [unclosed\n", "s.yaml: malformed YAML"),
             ("- a list\n", "expected a mapping of study, alpha, primary"),
             (valid + "runs: {steps: 1.5}\n", "runs.steps: expected a whole number ≥ 1"),
+            (valid + "runs: {seeds: 5-1}\n", "runs.seeds: expected seeds such as 1-50"),
+            (valid.replacingOccurrences(of: "test: welch", with: "test: welch, seeds: many"), "primary[0].seeds: expected seeds such as 1-20"),
         ]
         for (text, expected) in cases {
             XCTAssertThrowsError(try StudyPlan.parse(text, source: "s.yaml"), expected) { error in

@@ -21,15 +21,18 @@ public struct StudyPlan: Codable, Equatable {
         /// planning: the report states the power they give.
         public let effect: Double?
         public let standardDeviation: Double?
+        /// The seeds planned for this endpoint's conditions, when not the study's.
+        public let seeds: String?
 
         public init(figure: String, first: String, second: String, test: Test, effect: Double? = nil,
-                    standardDeviation: Double? = nil) {
+                    standardDeviation: Double? = nil, seeds: String? = nil) {
             self.figure = figure
             self.first = first
             self.second = second
             self.test = test
             self.effect = effect
             self.standardDeviation = standardDeviation
+            self.seeds = seeds
         }
     }
 
@@ -50,7 +53,7 @@ public struct StudyPlan: Codable, Equatable {
     static let largestBytes = 1 << 20
 
     static let topKeys = ["study", "registered", "alpha", "correction", "runs", "primary", "secondary"]
-    static let endpointKeys = ["figure", "conditions", "test", "effect", "sd"]
+    static let endpointKeys = ["figure", "conditions", "test", "effect", "sd", "seeds"]
 
     /// Reads and checks `path`; a mistake is a `StudyError` naming the file and key.
     public static func load(_ path: String) throws -> StudyPlan {
@@ -92,6 +95,9 @@ public struct StudyPlan: Codable, Equatable {
             guard let mapping = runs.mapping else { throw StudyError("\(source): runs: expected a mapping of seeds and steps") }
             let planned = try Fields(mapping, path: "runs.", source: source, allowed: ["seeds", "steps"])
             seeds = try planned.text("seeds")
+            if let seeds, (try? SeedList.parse(seeds)) == nil {
+                throw StudyError("\(source): runs.seeds: expected seeds such as 1-50 or 1,3,5, got \(seeds)")
+            }
             if let number = try planned.number("steps") {
                 guard number >= 1, number == number.rounded(), number < 1e15 else {
                     throw StudyError("\(source): runs.steps: expected a whole number ≥ 1, got \(number)")
@@ -133,7 +139,12 @@ public struct StudyPlan: Codable, Equatable {
             if let effect, let spread, !(effect != 0 && spread > 0) {
                 throw StudyError("\(source): \(path): expected effect ≠ 0 and sd > 0, got effect \(effect), sd \(spread)")
             }
-            return Endpoint(figure: figure, first: names[0], second: names[1], test: test, effect: effect, standardDeviation: spread)
+            let seeds = try fields.text("seeds")
+            if let seeds, (try? SeedList.parse(seeds)) == nil {
+                throw StudyError("\(source): \(path).seeds: expected seeds such as 1-20 or 1,3,5, got \(seeds)")
+            }
+            return Endpoint(figure: figure, first: names[0], second: names[1], test: test, effect: effect,
+                            standardDeviation: spread, seeds: seeds)
         }
     }
 

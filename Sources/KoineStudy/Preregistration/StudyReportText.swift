@@ -58,11 +58,12 @@ extension StudyPlan {
     /// endpoint and the power of its planned effect at the planned seeds.
     public var summary: String {
         var out = heading
-        let planned = seeds.flatMap { try? SeedList.parse($0).count }
         for (family, endpoints) in [("primary", primary), ("secondary", secondary)] where !endpoints.isEmpty {
             out += "\n\(family):\n"
             for endpoint in endpoints {
+                let planned = (endpoint.seeds ?? seeds).flatMap { try? SeedList.parse($0).count }
                 out += "  \(endpoint.figure), \(endpoint.first) − \(endpoint.second), \(endpoint.test.rawValue)"
+                if let own = endpoint.seeds { out += ", seeds \(own)" }
                 if let effect = endpoint.effect, let spread = endpoint.standardDeviation {
                     let d = effect / spread
                     out += "; effect \(StudyReport.number(effect)) at sd \(StudyReport.number(spread))"
