@@ -197,13 +197,13 @@ final class AllocationTests: XCTestCase {
         var random = Random(seed: 5)
         parameters.initialize(using: &random)
         let arena = Arena()
-        let workspace = Conv2D.Workspace(for: [conv], arena: arena)
+        let scratch = Conv2D.Scratch(for: [conv], arena: arena)
         let x = arena.matrix(rows: batch, columns: image.count), y = arena.matrix(rows: batch, columns: conv.output.count)
         let dx = arena.matrix(rows: batch, columns: image.count)
         for r in 0..<batch { for c in 0..<image.count { x[r, c] = random.nextFloat() - 0.5 } }
         func step() {
-            conv.forward(x, into: y, workspace: workspace)
-            conv.backward(x, outputGradient: y, inputGradient: dx, workspace: workspace)
+            conv.forward(x, into: y, scratch: scratch)
+            conv.backward(x, outputGradient: y, inputGradient: dx, scratch: scratch)
         }
         for _ in 0..<3 { step() }
         let counted = allocations(steps: 50, step)
@@ -225,7 +225,7 @@ final class AllocationTests: XCTestCase {
         parameters.initialize(using: &random)
         statistics.initialize(using: &random)
         let adam = Adam(parameters: parameters)
-        let workspace = Conv2D.Workspace(for: [first, second], arena: arena)
+        let scratch = Conv2D.Scratch(for: [first, second], arena: arena)
         let cache = BatchNorm.Cache(channels: 8, arena: arena)
         let x = arena.matrix(rows: batch, columns: image.count)
         for r in 0..<batch { for c in 0..<image.count { x[r, c] = random.nextFloat() - 0.5 } }
@@ -243,20 +243,20 @@ final class AllocationTests: XCTestCase {
         func step() {
             let n = full ? batch : batch / 2
             parameters.zeroGradients()
-            first.forward(x.rows(0..<n), into: convolved.rows(0..<n), workspace: workspace)
+            first.forward(x.rows(0..<n), into: convolved.rows(0..<n), scratch: scratch)
             norm.forwardTraining(convolved.rows(0..<n), into: normalized.rows(0..<n), cache: cache, rectified: true)
             pool.forward(normalized.rows(0..<n), into: pooled.rows(0..<n))
-            second.forward(pooled.rows(0..<n), into: features.rows(0..<n), workspace: workspace)
+            second.forward(pooled.rows(0..<n), into: features.rows(0..<n), scratch: scratch)
             average.forward(features.rows(0..<n), into: out.rows(0..<n))
             dOut.copy(from: out)   // ∂(½‖out‖²)/∂out
             average.backward(outputGradient: dOut.rows(0..<n), inputGradient: dFeatures.rows(0..<n))
             second.backward(pooled.rows(0..<n), outputGradient: dFeatures.rows(0..<n), inputGradient: dPooled.rows(0..<n),
-                            workspace: workspace)
+                            scratch: scratch)
             pool.backward(input: normalized.rows(0..<n), output: pooled.rows(0..<n), outputGradient: dPooled.rows(0..<n),
                           inputGradient: dNormalized.rows(0..<n))
             norm.backwardTraining(convolved.rows(0..<n), cache: cache, outputGradient: dNormalized.rows(0..<n),
                                   inputGradient: dNormalized.rows(0..<n), rectified: true)
-            first.backward(x.rows(0..<n), outputGradient: dNormalized.rows(0..<n), inputGradient: dx.rows(0..<n), workspace: workspace)
+            first.backward(x.rows(0..<n), outputGradient: dNormalized.rows(0..<n), inputGradient: dx.rows(0..<n), scratch: scratch)
             adam.update()
             full.toggle()
         }

@@ -45,9 +45,9 @@ final class ConvolutionGradientTests: XCTestCase {
                           parameters: $0)
         }
         XCTAssertEqual(conv.winograd != nil, algorithm == .winograd, "\(label): algorithm", file: file, line: line)
-        let workspace = Conv2D.Workspace(for: [conv], arena: f.arena)
+        let scratch = Conv2D.Scratch(for: [conv], arena: f.arena)
         let x = f.uniform(batch, input.count), y = f.zeros(batch, conv.output.count), w = f.uniform(batch, conv.output.count)
-        let loss = { () -> Double in conv.forward(x, into: y, workspace: workspace); return weightedSum(y, w) }
+        let loss = { () -> Double in conv.forward(x, into: y, scratch: scratch); return weightedSum(y, w) }
         _ = loss()
         let expected = directConvolution(conv, x)
         for (index, (a, b)) in zip(y.array, expected).enumerated() where abs(a - b) > 1e-5 {
@@ -56,7 +56,7 @@ final class ConvolutionGradientTests: XCTestCase {
         }
         p.zeroGradients()
         let dx = f.filled(batch, input.count, 123)   // backward must overwrite
-        conv.backward(x, outputGradient: w, inputGradient: dx, workspace: workspace)
+        conv.backward(x, outputGradient: w, inputGradient: dx, scratch: scratch)
         assertGradient("\(label) dx", analytic: dx, values: x, file: file, line: line, loss: loss)
         assertGradient("\(label) dW", analytic: conv.weight.gradient, values: conv.weight.value, file: file, line: line, loss: loss)
         if let b = conv.bias { assertGradient("\(label) db", analytic: b.gradient, values: b.value, file: file, line: line, loss: loss) }
@@ -117,15 +117,15 @@ final class ConvolutionGradientTests: XCTestCase {
         XCTAssertNotNil(fast.winograd)
         XCTAssertNil(plain.winograd)
         plain.weight.value.copy(from: fast.weight.value)
-        let workspace = Conv2D.Workspace(for: [fast, plain], arena: f.arena)
+        let scratch = Conv2D.Scratch(for: [fast, plain], arena: f.arena)
         let x = f.uniform(4, input.count), dy = f.uniform(4, fast.output.count)
         let y1 = f.zeros(4, fast.output.count), y2 = f.zeros(4, fast.output.count)
         let dx1 = f.zeros(4, input.count), dx2 = f.zeros(4, input.count)
-        fast.forward(x, into: y1, workspace: workspace)
-        plain.forward(x, into: y2, workspace: workspace)
+        fast.forward(x, into: y1, scratch: scratch)
+        plain.forward(x, into: y2, scratch: scratch)
         parameters.zeroGradients()
-        fast.backward(x, outputGradient: dy, inputGradient: dx1, workspace: workspace)
-        plain.backward(x, outputGradient: dy, inputGradient: dx2, workspace: workspace)
+        fast.backward(x, outputGradient: dy, inputGradient: dx1, scratch: scratch)
+        plain.backward(x, outputGradient: dy, inputGradient: dx2, scratch: scratch)
         func largestDifference(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max() ?? 0 }
         XCTAssertLessThan(largestDifference(y1.array, y2.array), 1e-4)
         XCTAssertLessThan(largestDifference(dx1.array, dx2.array), 1e-4)
@@ -157,10 +157,10 @@ final class ConvolutionGradientTests: XCTestCase {
         _ = f.parameters(Conv2D.parameterCount(inputChannels: 2, outputChannels: 3, kernel: 3)) {
             conv = Conv2D(input: input, outputChannels: 3, kernel: 3, padding: 1, rowsPerProduct: 32, parameters: $0)
         }
-        let workspace = Conv2D.Workspace(for: [conv], arena: f.arena)
+        let scratch = Conv2D.Scratch(for: [conv], arena: f.arena)
         let x = f.uniform(5, input.count), y = f.zeros(5, conv.output.count), small = f.zeros(5, conv.output.count)
-        conv.forward(x, into: y, workspace: workspace)
-        conv.forward(x.rows(0..<3), into: small.rows(0..<3), workspace: workspace)
+        conv.forward(x, into: y, scratch: scratch)
+        conv.forward(x.rows(0..<3), into: small.rows(0..<3), scratch: scratch)
         XCTAssertEqual(small.rows(0..<3).array, y.rows(0..<3).array)
         XCTAssertTrue(small.rows(3..<5).array.allSatisfy { $0 == 0 })
     }
@@ -433,17 +433,17 @@ final class ConvolutionGradientTests: XCTestCase {
         }
         statistics.initialize(using: &f.random)
         let pool = MaxPool2D(input: first.output), average = GlobalAveragePool(input: second.output)
-        let workspace = Conv2D.Workspace(for: [first, second], arena: f.arena)
+        let scratch = Conv2D.Scratch(for: [first, second], arena: f.arena)
         let cache = BatchNorm.Cache(channels: 4, arena: f.arena)
         let x = f.uniform(batch, image.count)
         let convolved = f.zeros(batch, first.output.count), normalized = f.zeros(batch, first.output.count)
         let rectified = f.zeros(batch, first.output.count), pooled = f.zeros(batch, pool.output.count)
         let features = f.zeros(batch, second.output.count), out = f.zeros(batch, 5), w = f.uniform(batch, 5)
         let loss = { () -> Double in
-            first.forward(x, into: convolved, workspace: workspace)
+            first.forward(x, into: convolved, scratch: scratch)
             norm.forwardTraining(convolved, into: rectified, cache: cache, rectified: true, updateStatistics: false)
             pool.forward(rectified, into: pooled)
-            second.forward(pooled, into: features, workspace: workspace)
+            second.forward(pooled, into: features, scratch: scratch)
             average.forward(features, into: out)
             return weightedSum(out, w)
         }
@@ -456,10 +456,10 @@ final class ConvolutionGradientTests: XCTestCase {
         let dSecond = f.zeros(batch, second.output.count), dPooled = f.zeros(batch, pool.output.count)
         let dRectified = f.zeros(batch, first.output.count), dx = f.filled(batch, image.count, 123)
         average.backward(outputGradient: w, inputGradient: dSecond)
-        second.backward(pooled, outputGradient: dSecond, inputGradient: dPooled, workspace: workspace)
+        second.backward(pooled, outputGradient: dSecond, inputGradient: dPooled, scratch: scratch)
         pool.backward(input: rectified, output: pooled, outputGradient: dPooled, inputGradient: dRectified)
         norm.backwardTraining(convolved, cache: cache, outputGradient: dRectified, inputGradient: dRectified, rectified: true)
-        first.backward(x, outputGradient: dRectified, inputGradient: dx, workspace: workspace)
+        first.backward(x, outputGradient: dRectified, inputGradient: dx, scratch: scratch)
         let fine = Self.fine
         assertGradient("stack dx", analytic: dx, values: x, tolerance: fine, loss: loss)
         assertGradient("stack conv1 dW", analytic: first.weight.gradient, values: first.weight.value, tolerance: fine, loss: loss)

@@ -75,28 +75,28 @@ public struct Conv2D {
 
     /// Floats of scratch a forward or backward pass uses: one group's patches
     /// or transformed tiles.
-    public var workspaceCount: Int {
-        if let winograd { return winograd.workspaceCount }
+    public var scratchCount: Int {
+        if let winograd { return winograd.scratchCount }
         return isPointwise ? 0 : imagesPerProduct * output.positions * patch
     }
 
     /// Scratch for the patches of one group of images. Layers that run one
     /// after another share one, sized for the largest.
-    public struct Workspace {
+    public struct Scratch {
         public let base: UnsafeMutablePointer<Float>
         public let count: Int
 
         public init(for layers: [Conv2D], arena: Arena) {
-            count = layers.map(\.workspaceCount).max() ?? 0
+            count = layers.map(\.scratchCount).max() ?? 0
             base = arena.floats(count)
         }
     }
 
     /// `y = conv(x) + b`; `x` is `images × input.count`, `y` is `images × output.count`.
-    public func forward(_ x: Matrix, into y: Matrix, workspace: Workspace) {
-        checkBatch(x, y, workspace)
+    public func forward(_ x: Matrix, into y: Matrix, scratch: Scratch) {
+        checkBatch(x, y, scratch)
         if let winograd {
-            winograd.forward(x, weight: weight.value, bias: bias.map { UnsafePointer($0.value.base) }, into: y, workspace: workspace.base)
+            winograd.forward(x, weight: weight.value, bias: bias.map { UnsafePointer($0.value.base) }, into: y, scratch: scratch.base)
             return
         }
         var first = 0
@@ -104,7 +104,7 @@ public struct Conv2D {
             let images = first..<min(first + imagesPerProduct, x.rows)
             let rows = images.count * output.positions
             let outputs = Matrix(y.row(first), rows: rows, columns: output.channels)
-            let columns = patches(x, images: images, workspace: workspace)
+            let columns = patches(x, images: images, scratch: scratch)
             if let bias {
                 Kernels.broadcastRows(bias.value.base, into: outputs)
                 BLAS.gemm(columns, weight.value, into: outputs, beta: 1)
@@ -117,13 +117,13 @@ public struct Conv2D {
 
     /// Accumulates `dW += columnsᵀ · dy` and `db += Σ dy`; writes `dx` when
     /// given (the first layer, over the data, skips it).
-    public func backward(_ x: Matrix, outputGradient dy: Matrix, inputGradient dx: Matrix?, workspace: Workspace) {
-        checkBatch(x, dy, workspace)
+    public func backward(_ x: Matrix, outputGradient dy: Matrix, inputGradient dx: Matrix?, scratch: Scratch) {
+        checkBatch(x, dy, scratch)
         if let dx { precondition(dx.rows == x.rows && dx.columns == input.count && dx.isContiguous, "conv: dx shape") }
         if let winograd {
             if let bias { Kernels.accumulateColumnSums(output.pixels(dy), into: bias.gradient.base) }
             winograd.backward(x, weight: weight.value, weightGradient: weight.gradient, outputGradient: dy, inputGradient: dx,
-                              workspace: workspace.base)
+                              scratch: scratch.base)
             return
         }
         var first = 0
@@ -132,7 +132,7 @@ public struct Conv2D {
             let rows = images.count * output.positions
             let gradients = Matrix(dy.row(first), rows: rows, columns: output.channels)
             if let bias { Kernels.accumulateColumnSums(gradients, into: bias.gradient.base) }
-            let columns = patches(x, images: images, workspace: workspace)
+            let columns = patches(x, images: images, scratch: scratch)
             BLAS.gemm(columns, transposeA: true, gradients, into: weight.gradient, beta: 1)
             if let dx {
                 if isPointwise {
@@ -147,18 +147,18 @@ public struct Conv2D {
         }
     }
 
-    func checkBatch(_ x: Matrix, _ y: Matrix, _ workspace: Workspace) {
+    func checkBatch(_ x: Matrix, _ y: Matrix, _ scratch: Scratch) {
         precondition(x.columns == input.count && x.isContiguous, "conv: input is \(x.rows)×\(x.columns), expected images of \(input)")
         precondition(y.rows == x.rows && y.columns == output.count && y.isContiguous, "conv: output is \(y.rows)×\(y.columns), expected \(x.rows) images of \(output)")
-        precondition(workspace.count >= workspaceCount, "conv: workspace of \(workspace.count) Floats, needs \(workspaceCount)")
+        precondition(scratch.count >= scratchCount, "conv: scratch of \(scratch.count) Floats, needs \(scratchCount)")
     }
 
     /// The columns of `images`: the input itself for a pointwise kernel,
-    /// else their patches gathered into the workspace.
-    func patches(_ x: Matrix, images: Range<Int>, workspace: Workspace) -> Matrix {
+    /// else their patches gathered into the scratch.
+    func patches(_ x: Matrix, images: Range<Int>, scratch: Scratch) -> Matrix {
         let rows = images.count * output.positions
         if isPointwise { return Matrix(x.row(images.lowerBound), rows: rows, columns: patch) }
-        let columns = Matrix(workspace.base, rows: rows, columns: patch)
+        let columns = Matrix(scratch.base, rows: rows, columns: patch)
         gather(x, images: images, into: columns)
         return columns
     }

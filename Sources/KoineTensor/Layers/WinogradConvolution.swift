@@ -53,7 +53,7 @@ public struct WinogradConvolution {
     /// Floats of scratch: U and dU (16·C·K each), V and dV (16·tiles·C each),
     /// M or E (16·tiles·K), a zero vector read in place of the padding and a
     /// sink written in place of it.
-    public var workspaceCount: Int { scratchOffsets[7] }
+    public var scratchCount: Int { scratchOffsets[7] }
 
     /// Where each block of `Scratch` starts, in its order, then where the
     /// scratch ends; set once, so a pass reads them without allocating.
@@ -70,7 +70,7 @@ public struct WinogradConvolution {
         let sink: UnsafeMutablePointer<Float>
     }
 
-    func scratch(_ base: UnsafeMutablePointer<Float>) -> Scratch {
+    func regions(of base: UnsafeMutablePointer<Float>) -> Scratch {
         let at = scratchOffsets
         (base + at[5]).update(repeating: 0, count: max(channels, outputChannels))
         return Scratch(weights: base + at[0], weightGradients: base + at[1], inputs: base + at[2], inputGradients: base + at[3],
@@ -78,8 +78,8 @@ public struct WinogradConvolution {
     }
 
     /// `y = conv(x) + bias`; `weight` is `(3·3·C) × K` in (ky, kx, c) row order.
-    public func forward(_ x: Matrix, weight: Matrix, bias: UnsafePointer<Float>?, into y: Matrix, workspace: UnsafeMutablePointer<Float>) {
-        let s = scratch(workspace)
+    public func forward(_ x: Matrix, weight: Matrix, bias: UnsafePointer<Float>?, into y: Matrix, scratch: UnsafeMutablePointer<Float>) {
+        let s = regions(of: scratch)
         transformWeights(weight, into: s.weights)
         let c = channels, k = outputChannels
         var first = 0
@@ -99,8 +99,8 @@ public struct WinogradConvolution {
 
     /// Accumulates `dW += ∂L/∂W` from `dy` and writes `dx` when given.
     public func backward(_ x: Matrix, weight: Matrix, weightGradient: Matrix, outputGradient dy: Matrix,
-                         inputGradient dx: Matrix?, workspace: UnsafeMutablePointer<Float>) {
-        let s = scratch(workspace)
+                         inputGradient dx: Matrix?, scratch: UnsafeMutablePointer<Float>) {
+        let s = regions(of: scratch)
         let c = channels, k = outputChannels
         if dx != nil { transformWeights(weight, into: s.weights) }
         s.weightGradients.update(repeating: 0, count: 16 * c * k)

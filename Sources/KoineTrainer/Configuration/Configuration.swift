@@ -1,5 +1,6 @@
 import Foundation
 import KoineGame
+import KoineTensor
 import KoineTelemetry
 
 /// Reset schedules for one role of the population.

@@ -132,7 +132,7 @@ final class ConvolutionStack {
     let average: GlobalAveragePool
     let parameters: Parameters, statistics: Parameters
     let arena: Arena
-    let workspace: Conv2D.Workspace
+    let scratch: Conv2D.Scratch
     let caches: [BatchNorm.Cache]
     let images: Matrix
     /// Per convolution: its output, the normalised and rectified output, and
@@ -174,7 +174,7 @@ final class ConvolutionStack {
         parameters.initialize(using: &random)
         statistics.initialize(using: &random)
         let arena = Arena()
-        workspace = Conv2D.Workspace(for: convolutions, arena: arena)
+        scratch = Conv2D.Scratch(for: convolutions, arena: arena)
         caches = convolutions.map { BatchNorm.Cache(channels: $0.output.channels, arena: arena) }
         func filled(_ rows: Int, _ columns: Int) -> Matrix {
             let m = arena.matrix(rows: rows, columns: columns)
@@ -217,7 +217,7 @@ final class ConvolutionStack {
     func iterate() {
         let last = convolutions.count - 1
         for i in 0...last {
-            timed(i) { convolutions[i].forward(input(i), into: convolved[i], workspace: workspace) }
+            timed(i) { convolutions[i].forward(input(i), into: convolved[i], scratch: scratch) }
             norms[i].forwardTraining(convolved[i], into: activated[i], cache: caches[i], rectified: true)
             if let pool = pools[i], let out = pooled[i] { pool.forward(activated[i], into: out) }
         }
@@ -234,7 +234,7 @@ final class ConvolutionStack {
             norms[i].backwardTraining(convolved[i], cache: caches[i], outputGradient: gradients[i], inputGradient: gradients[i], rectified: true)
             // The first layer's input is the data: no gradient for it.
             let inputGradient: Matrix? = i == 0 ? nil : pooledGradients[i - 1] ?? gradients[i - 1]
-            timed(i) { convolutions[i].backward(input(i), outputGradient: gradients[i], inputGradient: inputGradient, workspace: workspace) }
+            timed(i) { convolutions[i].backward(input(i), outputGradient: gradients[i], inputGradient: inputGradient, scratch: scratch) }
         }
     }
 

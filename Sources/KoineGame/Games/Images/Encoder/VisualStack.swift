@@ -32,7 +32,7 @@ final class VisualStack {
     let average: GlobalAveragePool
     /// `maxBatch × featureWidth`: the stack's output.
     let features: Matrix
-    let workspace: Conv2D.Workspace
+    let scratch: Conv2D.Scratch
     /// Two gradient buffers the backward pass alternates between, each as
     /// large as the largest activation.
     let gradients: (Matrix, Matrix)
@@ -78,7 +78,7 @@ final class VisualStack {
         self.pooled = pooled
         average = GlobalAveragePool(input: shape)
         features = arena.matrix(rows: maxBatch, columns: layout.featureWidth)
-        workspace = Conv2D.Workspace(for: layers.map(\.convolution), arena: arena)
+        scratch = Conv2D.Scratch(for: layers.map(\.convolution), arena: arena)
         gradients = (arena.matrix(rows: maxBatch, columns: largest), arena.matrix(rows: maxBatch, columns: largest))
     }
 
@@ -92,7 +92,7 @@ final class VisualStack {
         for layer in layers {
             let x = layer.input?.rows(0..<batch) ?? images
             let z = layer.preActivations.rows(0..<batch), y = layer.activations.rows(0..<batch)
-            layer.convolution.forward(x, into: z, workspace: workspace)
+            layer.convolution.forward(x, into: z, scratch: scratch)
             if let norm = layer.norm, let cache = layer.cache {
                 if training {
                     norm.forwardTraining(z, into: y, cache: cache, rectified: true)
@@ -131,10 +131,10 @@ final class VisualStack {
             }
             if let input = layer.input {
                 let dx = alternate(&useFirst, rows: batch, columns: layer.convolution.input.count)
-                layer.convolution.backward(input.rows(0..<batch), outputGradient: dy, inputGradient: dx, workspace: workspace)
+                layer.convolution.backward(input.rows(0..<batch), outputGradient: dy, inputGradient: dx, scratch: scratch)
                 dy = dx
             } else {
-                layer.convolution.backward(images, outputGradient: dy, inputGradient: nil, workspace: workspace)
+                layer.convolution.backward(images, outputGradient: dy, inputGradient: nil, scratch: scratch)
             }
             finished?(layer.parameters)
         }
