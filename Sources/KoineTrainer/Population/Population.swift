@@ -113,7 +113,7 @@ public final class Population {
         listenerStreams = streams(32, configuration.listeners)
         pairingStream = rankStream.split(33)
         speakerRewards = arena.floats(batch)
-        scenes = arena.indices(max(2 * game.sceneSize, 1))
+        scenes = arena.indices(max(2 * (game.scenes?.sceneSize ?? 0), 1))
         speakerBirths = Array(repeating: 0, count: configuration.speakers)
         listenerBirths = Array(repeating: 0, count: configuration.listeners)
         remoteGames = remote

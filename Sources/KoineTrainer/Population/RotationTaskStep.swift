@@ -16,8 +16,8 @@ extension Population {
     func trainWithRotationTask(_ step: Int, task: RotationTask, multitask: Multitask, senderRow: Int,
                                outcome: inout StepOutcome) throws {
         let speaker = speakers[0], listener = listeners[0], batch = batches[0]
-        guard let encoder = sharedEncoder as? VisualEncoder else {
-            preconditionFailure("rotation task: the configuration was checked to share one visual encoder")
+        guard let encoder = sharedEncoder else {
+            preconditionFailure("rotation task: the configuration was checked to share one encoder")
         }
         pairings.draw(step: step, random: &pairingStream)
         // 3. The game's forward pass, and the rotation head's.
@@ -26,7 +26,7 @@ extension Population {
         listener.listen(to: speaker.message, batch: batch, random: &listenerStreams[0], greedy: false)
         let rotation = task.side == .sender
             ? task.forwardSender(encoder)
-            : task.forwardReceiver(listener, index: 0, targets: batch.targets, rotations: encoder.rotations)
+            : task.forwardReceiver(listener, index: 0, targets: batch.targets, rotations: RotationTask.view(encoder).alterations)
         let weights = multitask.weights(step: step)
         let trainsGame = weights.game > 0
         /// The game's backward (with whatever rotation gradient the listener holds pending); its loss.
@@ -90,7 +90,7 @@ extension Population {
     /// (sender) or the listener's state (receiver). `alone`: the receiver's
     /// gradient goes on through the listener and the message now; otherwise
     /// the game's backward carries it on with its own.
-    private func backwardRotation(_ task: RotationTask, encoder: VisualEncoder, listener: Listener, weight: Float, alone: Bool) {
+    private func backwardRotation(_ task: RotationTask, encoder: ObjectEncoder, listener: Listener, weight: Float, alone: Bool) {
         if task.side == .sender {
             task.backwardSender(encoder, weight: weight)
         } else {

@@ -28,20 +28,20 @@ extension Population {
         //    that rank's scene after it, then, in the encoders speakers read,
         //    the speakers' view of this rank's scene when it differs
         //    (augmented images); and their encodings, once for the step.
-        let scene = game.sceneSize
+        let scene = game.scenes?.sceneSize ?? 0
         var senderRow = 0
-        if scene > 0 {
-            game.drawScene(step: step, rank: communicator.rank, into: scenes.prefix(scene))
+        if let source = game.scenes {
+            source.drawScene(step: step, rank: communicator.rank, into: scenes.prefix(scene))
             var objects = scenes.prefix(scene)
             if let exchange {
                 let sender = communicator.peer(offset: -exchange.offset(step: step))
-                game.drawScene(step: step, rank: sender, into: scenes.slice(scene..<2 * scene))
+                source.drawScene(step: step, rank: sender, into: scenes.slice(scene..<2 * scene))
                 objects = scenes.prefix(2 * scene)
             }
             for encoder in encoders {
                 encoder.select(objects)
                 if speakers.contains(where: { $0.encoder === encoder }) {
-                    senderRow = game.addSenderView(to: encoder, step: step, rank: communicator.rank)
+                    senderRow = source.addSenderView(to: encoder, step: step, rank: communicator.rank)
                 }
             }
         }

@@ -46,8 +46,31 @@ public protocol ObjectEncoder: AnyObject {
     /// their gradients straight into the layer's (see OneHotFeatures). Nil
     /// otherwise (images).
     var features: OneHotFeatures? { get }
+    /// Appends to the selection the rows speakers read in place of its own
+    /// (an altered copy of it, as the image game's augmentations show the
+    /// sender), each alteration drawn from `random`, and returns their first
+    /// row; 0 when speakers read the selection as it is. After `select`,
+    /// before `forward`.
+    func appendSenderView(random: inout Random) -> Int
+    /// The rows `appendSenderView` appended and the class of each one's
+    /// alteration (the image game's quarter turns); nil when there are none.
+    var senderView: SenderView? { get }
+}
+
+/// Rows of an encoder's table that show speakers an altered view of the
+/// selection, and what was done to each (the label an auxiliary task predicts).
+public struct SenderView {
+    public let rows: Range<Int>
+    public let alterations: Indices
+
+    public init(rows: Range<Int>, alterations: Indices) {
+        self.rows = rows
+        self.alterations = alterations
+    }
 }
 
 extension ObjectEncoder {
     public var features: OneHotFeatures? { nil }
+    public func appendSenderView(random: inout Random) -> Int { 0 }
+    public var senderView: SenderView? { nil }
 }

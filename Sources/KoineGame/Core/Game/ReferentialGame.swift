@@ -12,24 +12,10 @@ public protocol ReferentialGame: AnyObject {
     /// Objects per game: the target and its distractors.
     var candidates: Int { get }
 
-    /// Objects in one rank's scene: the objects a step's games are played
-    /// over, which every encoder encodes once (`ObjectEncoder.select`) and
-    /// games name by their position in it. 0 when the encoders' tables
-    /// cover every object (the attribute game), so games name objects by id.
-    var sceneSize: Int { get }
-
-    /// Writes rank `rank`'s scene of step `step` into `scene` (`sceneSize`
-    /// ids). It depends on the run's seed, the rank and the step alone, so a
-    /// rank that plays another's games can encode that rank's scene: the
-    /// objects' ids travel, never their pixels.
-    func drawScene(step: Int, rank: Int, into scene: Indices)
-
-    /// Appends to `encoder`'s selected scene the rows speakers read in place of
-    /// the scene's own (an altered view of this rank's scene, as the image
-    /// game's augmentations show the sender) and returns the first such row;
-    /// 0 when speakers read the scene as it is. The alteration depends on the
-    /// run's seed, `step` and `rank` alone.
-    func addSenderView(to encoder: ObjectEncoder, step: Int, rank: Int) -> Int
+    /// The game's scenes when its objects do not all fit in an encoder's
+    /// table (the image game's data set); nil when the tables cover every
+    /// object (the attribute game), so games name objects by id.
+    var scenes: SceneSource? { get }
 
     /// Fills `batch` with training games (over the scene, when there is one).
     func sample(into batch: GameBatch, random: inout Random)
@@ -54,7 +40,27 @@ public protocol ReferentialGame: AnyObject {
 }
 
 extension ReferentialGame {
-    public func addSenderView(to encoder: ObjectEncoder, step: Int, rank: Int) -> Int { 0 }
+    public var scenes: SceneSource? { nil }
+}
+
+/// The scenes of a game with more objects than a step can encode: each step,
+/// each rank plays its games over a scene of objects that every encoder
+/// encodes once (`ObjectEncoder.select`) and games name by position.
+public protocol SceneSource: AnyObject {
+    /// Objects in one rank's scene.
+    var sceneSize: Int { get }
+
+    /// Writes rank `rank`'s scene of step `step` into `scene` (`sceneSize`
+    /// ids). It depends on the run's seed, the rank and the step alone, so a
+    /// rank that plays another's games can encode that rank's scene: the
+    /// objects' ids travel, never their pixels.
+    func drawScene(step: Int, rank: Int, into scene: Indices)
+
+    /// Appends to `encoder`'s selected scene the rows speakers read in place of
+    /// the scene's own (see `ObjectEncoder.appendSenderView`) and returns the
+    /// first such row; 0 when speakers read the scene as it is. The
+    /// alteration depends on the run's seed, `step` and `rank` alone.
+    func addSenderView(to encoder: ObjectEncoder, step: Int, rank: Int) -> Int
 }
 
 /// A game's evaluation: named figures, in the order reports show them,

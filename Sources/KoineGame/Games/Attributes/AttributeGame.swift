@@ -23,8 +23,6 @@ public final class AttributeGame: ReferentialGame {
     }
 
     /// Every object fits the encoders' tables: no scene.
-    public var sceneSize: Int { 0 }
-    public func drawScene(step: Int, rank: Int, into scene: Indices) {}
 
     public func sample(into batch: GameBatch, random: inout Random) {
         sampler.sample(into: batch, random: &random)

@@ -34,17 +34,23 @@ public final class RotationTask {
     /// The sender's head on `encoder`'s augmented rows: its mean
     /// cross-entropy and accuracy.
     @discardableResult
-    public func forwardSender(_ encoder: VisualEncoder) -> (loss: Float, accuracy: Float) {
-        let head = heads[0]
-        let loss = head.forward(encoder.table.rows(encoder.augmentedRows), rotations: encoder.rotations)
-        return (loss, head.accuracy(encoder.rotations))
+    public func forwardSender(_ encoder: ObjectEncoder) -> (loss: Float, accuracy: Float) {
+        let head = heads[0], view = Self.view(encoder)
+        let loss = head.forward(encoder.table.rows(view.rows), rotations: view.alterations)
+        return (loss, head.accuracy(view.alterations))
+    }
+
+    /// The sender's rotated view: the configuration was checked to rotate it.
+    public static func view(_ encoder: ObjectEncoder) -> SenderView {
+        guard let view = encoder.senderView else { preconditionFailure("rotation task: the sender's view is not rotated") }
+        return view
     }
 
     /// Backward of `weight` × the sender's loss into the head and the encoder's table gradient.
-    public func backwardSender(_ encoder: VisualEncoder, weight: Float) {
-        let rows = encoder.augmentedRows
-        heads[0].backward(encoder.table.rows(rows), rotations: encoder.rotations, weight: weight,
-                          encodingGradient: encoder.tableGradient.rows(rows))
+    public func backwardSender(_ encoder: ObjectEncoder, weight: Float) {
+        let view = Self.view(encoder)
+        heads[0].backward(encoder.table.rows(view.rows), rotations: view.alterations, weight: weight,
+                          encodingGradient: encoder.tableGradient.rows(view.rows))
     }
 
     /// Listener `index`'s head on its state after the last messages it read;

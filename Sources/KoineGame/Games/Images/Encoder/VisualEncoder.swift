@@ -48,6 +48,8 @@ public final class VisualEncoder: ObjectEncoder {
     public private(set) var augmentedRows: Range<Int> = 0..<0
     /// Each augmented row's rotation class (quarter turns).
     public var rotations: Indices { rotationBuffer.prefix(augmentedRows.count) }
+    /// How speakers' view of the scene is altered; nil when they read it as it is.
+    let senderAugmentation: ImageAugmentation?
 
     let layout: VisualStackLayout
     let stack: VisualStack
@@ -70,9 +72,13 @@ public final class VisualEncoder: ObjectEncoder {
     /// missing, corrupt or mismatched file throws a `VisualEncoderFileError`.
     /// `standardizeOver`: the first that many images set the frozen cache's
     /// standardisation (all of them by default). `augmentedCapacity`: the
-    /// most augmented rows a batch may append (they count in `maxBatch`).
+    /// most augmented rows a batch may append (they count in `maxBatch`);
+    /// `senderView`: the alteration `appendSenderView` applies to that many
+    /// of the scene's first rows (nil: speakers read the scene as it is).
     public init(images: ImageSet, settings: VisualEncoderSettings, hidden: Int, maxBatch: Int,
-                optimizer: OptimizerSettings, initializer: Random, standardizeOver: Int? = nil, augmentedCapacity: Int = 0) throws {
+                optimizer: OptimizerSettings, initializer: Random, standardizeOver: Int? = nil, augmentedCapacity: Int = 0,
+                senderView: ImageAugmentation? = nil) throws {
+        senderAugmentation = senderView
         precondition(maxBatch > 0 && hidden > 0, "visual encoder: batch \(maxBatch), hidden \(hidden)")
         self.images = images
         self.settings = settings
@@ -169,6 +175,16 @@ public final class VisualEncoder: ObjectEncoder {
                            rotations: rotationBuffer.prefix(count), random: &random)
         augmentedRows = batch..<batch + count
         batch += count
+    }
+
+    public func appendSenderView(random: inout Random) -> Int {
+        guard let senderAugmentation else { return 0 }
+        appendAugmented(first: rotationBuffer.count, augmentation: senderAugmentation, random: &random)
+        return augmentedRows.lowerBound
+    }
+
+    public var senderView: SenderView? {
+        augmentedRows.isEmpty ? nil : SenderView(rows: augmentedRows, alterations: rotations)
     }
 
     public func select(_ indices: [Int]) {

@@ -7,7 +7,7 @@ import KoineTensor
 /// them, the target and 127 distractors, in their setting). Objects are the
 /// training images (ids `0..<trainingCount`) followed by the held-out ones,
 /// which evaluation plays in fixed scenes (`evaluationImages`).
-public final class ImageGame: ReferentialGame {
+public final class ImageGame: ReferentialGame, SceneSource {
     /// Training images, then held-out images: what the encoders see. The game
     /// keeps this one copy, not the data set's two splits beside it.
     public let images: ImageSet
@@ -97,6 +97,9 @@ public final class ImageGame: ReferentialGame {
         for k in 0..<candidates { row[k] = Int32(k) }
     }
 
+    /// Its objects are a data set's images: games are played over scenes.
+    public var scenes: SceneSource? { self }
+
     /// Whether the sender reads augmented copies of its scene.
     public var augmentsSender: Bool { !senderAugmentation.isIdentity }
 
@@ -108,9 +111,7 @@ public final class ImageGame: ReferentialGame {
     /// The augmented copies of the table's first `sceneSize` rows, as the
     /// table's last; returns their first row (0 when nothing is augmented).
     func addSenderView(to encoder: ObjectEncoder, random: inout Random) -> Int {
-        guard augmentsSender, let visual = encoder as? VisualEncoder else { return 0 }
-        visual.appendAugmented(first: sceneSize, augmentation: senderAugmentation, random: &random)
-        return visual.augmentedRows.lowerBound
+        encoder.appendSenderView(random: &random)
     }
 
     public func makeEncoder(hidden: Int, optimizer: OptimizerSettings, random: Random) -> ObjectEncoder {
@@ -122,7 +123,8 @@ public final class ImageGame: ReferentialGame {
     public func makeVisualEncoder(hidden: Int, optimizer: OptimizerSettings, random: Random) throws -> VisualEncoder {
         let augmented = augmentsSender ? sceneSize : 0
         return try VisualEncoder(images: images, settings: encoderSettings, hidden: hidden, maxBatch: sceneSize * scenesPerTable + augmented,
-                                 optimizer: optimizer, initializer: random, standardizeOver: trainingCount, augmentedCapacity: augmented)
+                                 optimizer: optimizer, initializer: random, standardizeOver: trainingCount, augmentedCapacity: augmented,
+                                 senderView: augmentsSender ? senderAugmentation : nil)
     }
 
     /// Throws the weights file's problem, if any, before a population is built.

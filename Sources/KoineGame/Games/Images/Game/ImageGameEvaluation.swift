@@ -36,14 +36,14 @@ extension ImageGame {
             for (s, speaker) in speakers.enumerated() {
                 speaker.speak(targets: batch.senderTargets(from: offset, into: senderTargets), random: &random, greedy: true)
                 for game in 0..<sceneSize { messages[s].append(speaker.message.symbols(of: game)) }
-                if let task = rotationTask, task.side == .sender, let visual = speaker.encoder as? VisualEncoder {
-                    rotation.add(task.forwardSender(visual).accuracy, games: sceneSize)
+                if let task = rotationTask, task.side == .sender {
+                    rotation.add(task.forwardSender(speaker.encoder).accuracy, games: sceneSize)
                 }
                 for (l, listener) in listeners.enumerated() {
                     listener.listen(to: speaker.message, batch: batch, random: &random, greedy: true)
                     tally.add(scores: listener.lastScores, batch: batch) { self.images.labels[ids[$0]] }
-                    if let task = rotationTask, task.side == .receiver, let visual = speaker.encoder as? VisualEncoder {
-                        let measured = task.forwardReceiver(listener, index: l, targets: batch.targets, rotations: visual.rotations)
+                    if let task = rotationTask, task.side == .receiver, let view = speaker.encoder.senderView {
+                        let measured = task.forwardReceiver(listener, index: l, targets: batch.targets, rotations: view.alterations)
                         rotation.add(measured.accuracy, games: sceneSize)
                     }
                 }
