@@ -7,16 +7,32 @@ extension Configuration {
     /// The image game loads its data set here: a missing or malformed one
     /// throws before the run writes anything.
     func makeGame(random: Random) throws -> ReferentialGame {
+        try makeGame(root: random, rankStream: random, firstSplit: false).game
+    }
+
+    /// The game of a population of `root` (the run's generator) and, with
+    /// `agents.rotation_task`, Mihai & Hare's rotation task, which the image
+    /// game's evaluation plays too: a sender's head is drawn from `root`, so
+    /// it starts the same on every rank; receivers' from `rankStream`.
+    func makeGame(root: Random, rankStream: Random, firstSplit: Bool = true) throws -> (game: ReferentialGame, rotationTask: RotationTask?) {
         switch game {
         case .attributes:
-            return try AttributeGame(attributes: attributes, holdout: holdout, candidates: candidates,
-                                     distance: distance, random: random)
+            let game = try AttributeGame(attributes: attributes, holdout: holdout, candidates: candidates,
+                                         distance: distance, random: firstSplit ? root.split(1) : root)
+            return (game, nil)
         case .images:
+            let game: ImageGame
             do {
-                return try makeImageGame()
+                game = try makeImageGame()
             } catch let error as VisualEncoderFileError {
                 throw ConfigurationError("agents.visual.weights: \(error)")
             }
+            guard rotationTask != .none else { return (game, nil) }
+            let settings = agentSettings, sender = rotationTask == .sender
+            let task = RotationTask(side: rotationTask, listeners: listeners, hidden: settings.hidden, capacity: batch,
+                                    optimizer: settings.optimizer, random: sender ? root.split(4) : rankStream.split(34))
+            game.rotationTask = task
+            return (game, task)
         }
     }
 

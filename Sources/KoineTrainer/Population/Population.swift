@@ -68,9 +68,9 @@ public final class Population {
         settings = configuration.agentSettings
         let arena = Arena()
         self.arena = arena
-        let game = try configuration.makeGame(random: random.split(1))
-        self.game = game
         let rankStream = random.split(2, UInt64(communicator.rank))
+        let (game, task) = try configuration.makeGame(root: random, rankStream: rankStream)
+        self.game = game
         let batch = configuration.batch
         let settings = self.settings
         let shared = configuration.encoder == .shared
@@ -118,20 +118,17 @@ public final class Population {
         listenerBirths = Array(repeating: 0, count: configuration.listeners)
         remoteGames = remote
         senderTargetRows = arena.indices(batch)
-        if configuration.rotationTask != .none, let shared {
+        if let task, let shared {
             // The configuration was checked: one speaker, one listener, the shared encoder.
             // The sender's head reads the shared encoder and starts identical on
             // every rank as it does; receivers' heads are their listeners', drawn per rank.
             let sender = configuration.rotationTask == .sender
-            let task = RotationTask(side: configuration.rotationTask, listeners: configuration.listeners, hidden: settings.hidden,
-                                    capacity: batch, optimizer: settings.optimizer, random: sender ? random.split(4) : rankStream.split(34))
             let speaker = speakers[0].module.parameters, listener = listeners[0].module.parameters
             multitask = Multitask(configuration: configuration,
                                   shared: sender ? [shared.module.parameters] : [shared.module.parameters, speaker, listener],
                                   gameOnly: sender ? [speaker, listener] : [], senderHead: sender ? task.heads[0].module.parameters : nil,
                                   optimizer: settings.optimizer, random: random.split(5))
             rotationTask = task
-            (game as? ImageGame)?.rotationTask = task
         } else {
             rotationTask = nil
             multitask = nil
