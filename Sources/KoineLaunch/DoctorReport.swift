@@ -50,7 +50,7 @@ public struct DoctorReport {
         return lines.joined(separator: "\n")
     }
 
-    /// The same as one JSON object, for scripts (the README's benchmark).
+    /// The same as one JSON object, for scripts (the all-reduce share in docs/performance.md).
     public var json: String {
         JSONValue.object([
             ("world_size", .int(worldSize)),

@@ -5,7 +5,7 @@ import XCTest
 @testable import KoineTrainer
 
 /// The key table and what is derived from it: config.yaml, the identity,
-/// JSON, the README's table.
+/// JSON, the table of docs/configuration.md.
 final class ConfigurationKeyTests: XCTestCase {
     func testTheTableIsConsistent() throws {
         let paths = Configuration.keys.map(\.path)

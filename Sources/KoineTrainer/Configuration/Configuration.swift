@@ -53,7 +53,7 @@ public enum GameKind: String, CaseIterable {
     case images
 }
 
-/// A run's whole configuration, every default filled in (see README: Configuration).
+/// A run's whole configuration, every default filled in (see docs/configuration.md).
 /// Each field is filled from its key in `Configuration.keys`, where its
 /// default, range and meaning are declared; the values written here are
 /// only blanks for that to overwrite.

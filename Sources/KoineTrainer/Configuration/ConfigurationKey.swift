@@ -44,7 +44,7 @@ public struct ConfigurationKey {
     public let path: String
     public let kind: ConfigurationKind
     public let defaultValue: ConfigurationValue
-    /// One line of Markdown, for the README.
+    /// One line of Markdown, for the table in docs/configuration.md.
     public let doc: String
     /// The field's value.
     let get: (Configuration) -> ConfigurationValue

@@ -2,8 +2,8 @@ import KoineTelemetry
 
 extension Configuration {
     /// Every key a configuration may hold, each declared once, in the order
-    /// config.yaml and the README list them. Reading, config.yaml, the
-    /// identity hash, the JSON form and the README's table all come from here;
+    /// config.yaml and docs/configuration.md list them. Reading, config.yaml,
+    /// the identity hash, the JSON form and that document's table all come from here;
     /// only the checks across keys (`validate`) are written apart.
     public static let keys: [ConfigurationKey] = [
         .integer("seed", \.seed, default: 1, minimum: 0,

@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 #endif
 
-/// The files of one run (see README: Run directory). Files that are read as
+/// The files of one run (see docs/runs.md: The run directory). Files that are read as
 /// a whole are written to a temporary name and renamed, so a reader never
 /// sees half a file.
 public final class RunDirectory {

@@ -3,17 +3,18 @@ import KoineTestSupport
 import XCTest
 @testable import KoineTrainer
 
-/// The README's configuration table is the key table, rendered.
-final class ConfigurationReadmeTests: XCTestCase {
-    func testTheReadmeListsEveryKeyAsTheTableDeclaresIt() throws {
-        let readme = try String(contentsOf: packageDirectory.appendingPathComponent("README.md"), encoding: .utf8)
-        let lines = readme.components(separatedBy: "\n")
+/// The configuration table of docs/configuration.md is the key table, rendered.
+final class ConfigurationDocsTests: XCTestCase {
+    func testTheConfigurationDocListsEveryKeyAsTheTableDeclaresIt() throws {
+        let path = "docs/configuration.md"
+        let document = try String(contentsOf: packageDirectory.appendingPathComponent(path), encoding: .utf8)
+        let lines = document.components(separatedBy: "\n")
         let header = Self.table.first!
-        let start = try XCTUnwrap(lines.firstIndex(of: header), "the README has no line \(header)")
+        let start = try XCTUnwrap(lines.firstIndex(of: header), "\(path) has no line \(header)")
         let written = Array(lines[start...].prefix { $0.hasPrefix("|") })
         let keys = written.dropFirst(2).map { $0.split(separator: "`").dropFirst().first.map(String.init) ?? $0 }
-        XCTAssertEqual(keys, Configuration.keys.map(\.path), "the README's table lists every key, in order, and no other")
-        XCTAssertEqual(written, Self.table, "the README's table, as the key table renders it:\n\(Self.table.joined(separator: "\n"))")
+        XCTAssertEqual(keys, Configuration.keys.map(\.path), "\(path)'s table lists every key, in order, and no other")
+        XCTAssertEqual(written, Self.table, "\(path)'s table, as the key table renders it:\n\(Self.table.joined(separator: "\n"))")
     }
 
     static var table: [String] {
