@@ -55,6 +55,8 @@ public final class Population {
     /// Mihai & Hare's rotation task and how its loss meets the game's (`agents.rotation_task`).
     public let rotationTask: RotationTask?
     let multitask: Multitask?
+    /// What a step learns from once its games are played (see `trainStep`).
+    let objective: StepObjective
 
     /// Builds the population of rank `rank`. `random` is the run's root
     /// generator; the game and the shared encoder are drawn from it alone so
@@ -144,6 +146,12 @@ public final class Population {
         }
         exchange = remote > 0 ? CrossRankExchange(communicator: communicator, games: remote,
                                                   candidates: configuration.candidates, settings: settings) : nil
+        if let task, let multitask, let shared {
+            objective = RotationObjective(task: task, multitask: multitask, speaker: speakers[0], listener: listeners[0],
+                                          batch: batches[0], encoder: shared, channel: channel, gradientBuckets: gradientBuckets)
+        } else {
+            objective = GameObjective(encoders: encoders)
+        }
     }
 
     deinit {
