@@ -50,6 +50,9 @@ public final class AttributeGame: ReferentialGame {
         return Evaluation.lexicon(of: speaker, objects: space.count, scratch: arena.indices(max(speaker.capacity, 1)))
     }
 
+    /// Messages sampled per object to measure a speaker's consistency.
+    public static let consistencySamples = 20
+
     public func evaluate(speakers: [Speaker], listeners: [Listener], encoders: [ObjectEncoder], batch size: Int) -> GameEvaluation {
         for encoder in encoders { encoder.forward() }
         let arena = Arena()
@@ -58,10 +61,21 @@ public final class AttributeGame: ReferentialGame {
         let batch = GameBatch(size: size, candidates: candidates, arena: arena)
         let heldoutSampler = GameSampler(targets: space.heldoutObjects.isEmpty ? space.trainingObjects : space.heldoutObjects,
                                          distractors: Array(0..<space.count), candidates: candidates)
-        var accuracy = 0.0, heldout = 0.0
+        var accuracy = 0.0, heldout = 0.0, influence = 0.0, coordination = 0.0
         var pairs = 0.0
-        for speaker in speakers {
+        let scratchSettings = speakers.first?.settings ?? listeners.first?.settings
+        let intervention = scratchSettings.map { InterventionScratch(capacity: max(size, candidates), candidates: candidates, settings: $0) }
+        for (s, speaker) in speakers.enumerated() {
             for listener in listeners {
+                // The same games as the accuracy's, the speaker's greedy lexicon shown in turn.
+                if let intervention {
+                    var games = Random(seed: 0).split(99)
+                    let played = Evaluation.communication(listener: listener, lexicon: lexicons[s], targets: space.trainingObjects,
+                                                          repeats: AttributeGame.repeats(space.trainingObjects.count),
+                                                          sampler: sampler, scratch: intervention, random: &games)
+                    influence += played.causalInfluence
+                    coordination += played.coordination
+                }
                 // The same distractors for every pair and every evaluation.
                 var random = Random(seed: 0).split(99)
                 accuracy += Evaluation.accuracy(speaker: speaker, listener: listener, targets: space.trainingObjects,
@@ -88,6 +102,18 @@ public final class AttributeGame: ReferentialGame {
             ("lexicon_size", mean { Double($0.size) }),
         ]
         if !space.heldoutObjects.isEmpty { figures.append(("heldout_accuracy", heldout / pairs)) }
+        // Positive listening and signalling (Lowe et al. 2019), in bits.
+        var sampling = Random(seed: 0).split(98)
+        let consistency = speakers.map {
+            Evaluation.consistency(of: $0, objects: space.trainingObjects, samples: AttributeGame.consistencySamples,
+                                   scratch: scratch, random: &sampling)
+        }
+        figures += [
+            ("causal_influence", influence / pairs),
+            ("instantaneous_coordination", coordination / pairs),
+            ("speaker_consistency", consistency.reduce(0, +) / count),
+            ("context_independence", mean { Communication.contextIndependence(lexicon: $0, space: self.space) }),
+        ]
         return GameEvaluation(figures: figures, lexicons: lexicons, spreadFigures: ["accuracy", "topsim"])
     }
 }
