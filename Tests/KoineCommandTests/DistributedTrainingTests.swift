@@ -66,6 +66,28 @@ final class DistributedTrainingTests: XCTestCase {
         try check(ranks: 4)
     }
 
+    /// Cross-play across ranks: every speaker's lexicon played by every
+    /// listener of every rank, a 2 × 4 matrix (1 speaker and 2 listeners a
+    /// rank); the pairs of one rank average to the evaluation's accuracy,
+    /// which plays the same games live.
+    func testCrossPlaySpansRanks() throws {
+        let summary = try train(2, out: "crossplay")
+        let lines = try String(contentsOf: directory.appendingPathComponent("crossplay/metrics.jsonl"), encoding: .utf8)
+            .split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let evaluation = try XCTUnwrap(lines.last { $0["kind"] as? String == "eval" })
+        let matrix = try XCTUnwrap(evaluation["crossplay"] as? [[Double]])
+        XCTAssertEqual(matrix.count, 2)
+        XCTAssertEqual(matrix.map(\.count), [4, 4])
+        XCTAssertTrue(matrix.joined().allSatisfy { (0...1).contains($0) })
+        let sameRank = (matrix[0][0] + matrix[0][1] + matrix[1][2] + matrix[1][3]) / 4
+        let otherRanks = (matrix[0][2] + matrix[0][3] + matrix[1][0] + matrix[1][1]) / 4
+        XCTAssertEqual(try XCTUnwrap(evaluation["crossplay_same_rank"] as? Double), sameRank, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(evaluation["crossplay_other_ranks"] as? Double), otherRanks, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(evaluation["accuracy"] as? Double), sameRank, accuracy: 1e-9,
+                       "the live evaluation plays the same games with the same greedy messages")
+        XCTAssertEqual(try XCTUnwrap(summary["crossplay_other_ranks"] as? Double), otherRanks, accuracy: 1e-12)
+    }
+
     func testSameSeedSameWorldSizeGivesIdenticalFigures() throws {
         let first = try train(2, out: "first"), second = try train(2, out: "second")
         let timing: Set<String> = ["games_per_second", "steps_per_second", "wall_seconds", "allreduce_seconds"]

@@ -78,7 +78,16 @@ final class TrainCommandTests: XCTestCase {
                 XCTAssertNotNil(object["accuracy"] as? Double, String(line))
                 XCTAssertNotNil(object["entropy"] as? Double, String(line))
             }
-            if kind == "eval" { XCTAssertNotNil(object["topsim"] as? Double, String(line)) }
+            if kind == "eval" {
+                XCTAssertNotNil(object["topsim"] as? Double, String(line))
+                for figure in ["causal_influence", "instantaneous_coordination", "speaker_consistency", "context_independence",
+                               "crossplay_same_rank", "crossplay_listeners_understanding_all"] {
+                    XCTAssertNotNil(object[figure] as? Double, "\(figure) in \(line)")
+                }
+                // 2 speakers × 2 listeners, one rank: no pair across ranks.
+                XCTAssertEqual((object["crossplay"] as? [[Double]])?.map(\.count), [2, 2], String(line))
+                XCTAssertNil(object["crossplay_other_ranks"])
+            }
             if kind == "ease_of_teaching" {
                 let seconds = try XCTUnwrap(object["seconds"] as? Double, String(line))
                 XCTAssertTrue(seconds > 0 && seconds < 60, "the measurement's time: \(seconds) s")

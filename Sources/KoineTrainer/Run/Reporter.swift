@@ -137,7 +137,9 @@ public final class Reporter {
 
     func evaluated(_ evaluation: ReducedEvaluation, step: Int) throws {
         lastEvaluation = evaluation
-        telemetry.emit(.eval, step: step, fields: evaluation.local.figures.map { ($0.name, .double($0.value)) })
+        // Cross-play covers the whole job: rank 0 sends it once.
+        let crossPlay = isRoot ? (evaluation.crossPlay.map { $0.figures.map { ($0.name, JSONValue.double($0.value)) } + [("crossplay", $0.json)] } ?? []) : []
+        telemetry.emit(.eval, step: step, fields: evaluation.local.figures.map { ($0.name, .double($0.value)) } + crossPlay)
         try appendMetrics(.eval, step: step, evaluation.fields)
     }
 

@@ -129,7 +129,8 @@ public final class Trainer {
 
     private func evaluate(_ step: Int) throws {
         let local = population.evaluate()
-        try reporter.evaluated(try ReducedEvaluation(local: local, communicator: communicator), step: step)
+        let crossPlay = try CrossPlay.measure(population, lexicons: local.lexicons, communicator: communicator)
+        try reporter.evaluated(try ReducedEvaluation(local: local, crossPlay: crossPlay, communicator: communicator), step: step)
     }
 
     /// Fresh listeners learn each speaker's current language; the curve is

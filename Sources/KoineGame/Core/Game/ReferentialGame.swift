@@ -37,10 +37,18 @@ public protocol ReferentialGame: AnyObject {
 
     /// The column name of those descriptions.
     var descriptionColumn: String { get }
+
+    /// Cross-play: the greedy accuracy of each of `listeners` with each of
+    /// `lexicons` (any speaker's, another rank's or another run's, as
+    /// `lexicon(of:)` gives them) on the evaluation games, a row per lexicon;
+    /// nil when the game's lexicons cannot stand for their speakers (the
+    /// image game's cover its held-out images only).
+    func crossPlay(lexicons: [Lexicon], listeners: [Listener], batch: Int) -> [[Double]]?
 }
 
 extension ReferentialGame {
     public var scenes: SceneSource? { nil }
+    public func crossPlay(lexicons: [Lexicon], listeners: [Listener], batch: Int) -> [[Double]]? { nil }
 }
 
 /// The scenes of a game with more objects than a step can encode: each step,

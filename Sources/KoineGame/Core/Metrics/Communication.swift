@@ -98,16 +98,17 @@ extension Evaluation {
     /// the causal influence of the messages on its choices (each game's
     /// candidates' messages shown in turn, averaged over games) and the
     /// instantaneous coordination, the mutual information between the
-    /// target's message and the object chosen. Both in bits.
+    /// target's message and the object chosen (both in bits), and the
+    /// accuracy of the games as played.
     public static func communication(
         listener: Listener, lexicon: Lexicon, targets: [Int], repeats: Int = 1, sampler: GameSampler,
         scratch: InterventionScratch, random: inout Random
-    ) -> (causalInfluence: Double, coordination: Double) {
-        guard !targets.isEmpty else { return (.nan, .nan) }
+    ) -> (causalInfluence: Double, coordination: Double, accuracy: Double) {
+        guard !targets.isEmpty else { return (.nan, .nan, .nan) }
         let candidates = scratch.batch.candidateCount
         let perCall = max(1, min(scratch.batch.size, listener.capacity) / candidates)
         let games = GameBatch(size: perCall, candidates: candidates, arena: scratch.arena)
-        var influence = 0.0
+        var influence = 0.0, wins = 0.0
         var sent: [[Int]] = [], chosen: [Int] = []
         let total = targets.count * repeats
         var start = 0
@@ -147,10 +148,11 @@ extension Evaluation {
                 let position = games.targetPositions[g], row = g * candidates + position
                 sent.append(lexicon.trimmed(games.targets[g]))
                 chosen.append(games.candidates[g * candidates + Int(listener.choices.base[row])])
+                wins += Double(listener.rewards[row])
             }
             start += count
         }
-        return (influence / Double(total), Information.mutualInformation(sent, chosen))
+        return (influence / Double(total), Information.mutualInformation(sent, chosen), wins / Double(total))
     }
 
     /// Speaker consistency from its sampled policy: `samples` messages per

@@ -50,6 +50,19 @@ public final class AttributeGame: ReferentialGame {
         return Evaluation.lexicon(of: speaker, objects: space.count, scratch: arena.indices(max(speaker.capacity, 1)))
     }
 
+    public func crossPlay(lexicons: [Lexicon], listeners: [Listener], batch size: Int) -> [[Double]]? {
+        guard let settings = listeners.first?.settings else { return lexicons.map { _ in [] } }
+        let scratch = InterventionScratch(capacity: max(size, candidates), candidates: candidates, settings: settings)
+        return lexicons.map { lexicon in
+            listeners.map { listener in
+                var games = Random(seed: 0).split(99)
+                return Evaluation.communication(listener: listener, lexicon: lexicon, targets: space.trainingObjects,
+                                                repeats: AttributeGame.repeats(space.trainingObjects.count),
+                                                sampler: sampler, scratch: scratch, random: &games).accuracy
+            }
+        }
+    }
+
     /// Messages sampled per object to measure a speaker's consistency.
     public static let consistencySamples = 20
 
