@@ -1,3 +1,4 @@
+import Foundation
 import KoineTensor
 
 /// Greedy play on held-out images and Mihai & Hare's measures of it: the
@@ -20,6 +21,15 @@ extension ImageGame {
         var random = Random(seed: 0).split(99)   // the same games at every evaluation
         let senderTargets = arena.indices(sceneSize)
         var rotation = RotationTally()
+        // Whether messages are used (Lowe et al. 2019): interventions on a few
+        // games per scene, the message sent against the image chosen, and
+        // the speakers' sampled messages, each from generators of their own.
+        var influence = 0.0, influenced = 0.0
+        var sent: [[Int]] = [], chosen: [Int] = []
+        var interventions = Random(seed: 0).split(97)
+        let settings = speakers.first?.settings
+        let scratch = settings.map { InterventionScratch(capacity: ImageGame.intervenedGames * ImageGame.intervenedMessages,
+                                                         candidates: candidates, settings: $0) }
         for (index, scene) in evaluationScenes.enumerated() {
             for (position, image) in scene.enumerated() { ids[position] = evaluationImages[image] }
             // The sender's view of the scene, altered the same way at every evaluation.
@@ -46,6 +56,15 @@ extension ImageGame {
                         let measured = task.forwardReceiver(listener, index: l, targets: batch.targets, rotations: view.alterations)
                         rotation.add(measured.accuracy, games: sceneSize)
                     }
+                    for game in 0..<sceneSize {
+                        sent.append(speaker.message.symbols(of: game))
+                        chosen.append(ids[batch.candidates[game * candidates + Int(listener.choices.base[game])]])
+                    }
+                    if let scratch {
+                        influence += causalInfluence(listener: listener, messages: speaker.message, batch: batch,
+                                                     scratch: scratch, random: &interventions)
+                        influenced += 1
+                    }
                 }
             }
         }
@@ -70,12 +89,99 @@ extension ImageGame {
             ("lexicon_size", mean { Double($0.size) }),
         ]
         if rotationTask != nil { figures.append(("rotation_accuracy", rotation.accuracy)) }
+        if !listeners.isEmpty {
+            var sampling = Random(seed: 0).split(98)
+            let consistencies = speakers.map { self.consistency(of: $0, encoders: encoders, random: &sampling) }
+            figures += [
+                ("causal_influence", influenced > 0 ? influence / influenced : .nan),
+                ("instantaneous_coordination", Information.mutualInformation(sent, chosen)),
+                ("speaker_consistency", consistencies.reduce(0, +) / count),
+            ]
+        }
         if let attributes = images.attributes {
             let measured = lexicons.map { attributeFigures($0, attributes: attributes) }
             figures.append(("topsim", measured.map(\.topsim).reduce(0, +) / count))
             figures.append(("posdis", measured.map(\.posdis).reduce(0, +) / count))
         }
         return GameEvaluation(figures: figures, lexicons: lexicons, spreadFigures: ["accuracy"])
+    }
+
+    /// Games per scene whose listener is shown other candidates' messages,
+    /// and the messages each is shown (its target's and others drawn).
+    static let intervenedGames = 8, intervenedMessages = 8
+    /// Messages sampled per image, and scenes sampled, for speaker consistency.
+    static let consistencySamples = 8, consistencyScenes = 2
+
+    /// Causal influence over the scene's first `intervenedGames` games (fewer
+    /// when the listener cannot read them all at once): each
+    /// game's listener shown the messages of `intervenedMessages` of its
+    /// candidates (the target's and others drawn without replacement), each
+    /// equally likely; so at most log₂ 8 = 3 bits. The message of the image
+    /// at scene position p is the one the speaker sent in the game targeting p.
+    func causalInfluence(listener: Listener, messages: Message, batch: GameBatch, scratch: InterventionScratch,
+                         random: inout Random) -> Double {
+        // As many games as the listener can read at once (its capacity is a scene's).
+        let shown = min(ImageGame.intervenedMessages, candidates, listener.capacity)
+        let games = max(1, min(ImageGame.intervenedGames, sceneSize, listener.capacity / shown))
+        let rows = games * shown
+        let intervened = scratch.batch.prefix(rows)
+        var message = scratch.message
+        message.rows = rows
+        for g in 0..<games {
+            let row = batch.candidates.base + g * candidates
+            var positions = [batch.targetPositions[g]]
+            var others = Array(0..<candidates).filter { $0 != positions[0] }
+            for _ in 1..<shown { positions.append(others.remove(at: random.nextInt(below: others.count))) }
+            for (i, position) in positions.enumerated() {
+                let r = g * shown + i, source = Int(row[position])
+                for k in 0..<candidates { intervened.candidates[r * candidates + k] = Int(row[k]) }
+                intervened.targetPositions[r] = position
+                intervened.targets[r] = source
+                for t in 0..<message.length {
+                    message.symbols[t][r] = messages.symbols[t][source]
+                    if message.isDifferentiable {
+                        message.oneHot[t].row(r).update(from: messages.oneHot[t].row(source), count: message.vocabulary)
+                    }
+                }
+            }
+        }
+        var unused = Random(seed: 0)  // greedy play draws nothing
+        listener.listen(to: message, batch: intervened, random: &unused, greedy: true)
+        let scores = listener.lastScores
+        var total = 0.0
+        for g in 0..<games {
+            let distributions = (0..<shown).map { i -> [Double] in
+                let row = scores.row(g * shown + i)
+                let top = (0..<candidates).map { Double(row[$0]) }.max()!
+                let weights = (0..<candidates).map { exp(Double(row[$0]) - top) }
+                let sum = weights.reduce(0, +)
+                return weights.map { $0 / sum }
+            }
+            total += Communication.causalInfluence(distributions)
+        }
+        return total / Double(games)
+    }
+
+    /// Speaker consistency over the first `consistencyScenes` evaluation
+    /// scenes: `consistencySamples` messages sampled per image.
+    func consistency(of speaker: Speaker, encoders: [ObjectEncoder], random: inout Random) -> Double {
+        let arena = Arena()
+        let ids = arena.indices(sceneSize), targets = arena.indices(sceneSize)
+        var samples: [[[Int]]] = []
+        for scene in evaluationScenes.prefix(ImageGame.consistencyScenes) {
+            for (position, image) in scene.enumerated() { ids[position] = evaluationImages[image] }
+            // The speaker's own encoder, the scene as it is (no altered view).
+            speaker.encoder.select(ids)
+            speaker.encoder.forward()
+            for game in 0..<sceneSize { targets[game] = game }
+            var drawn = [[[Int]]](repeating: [], count: sceneSize)
+            for _ in 0..<ImageGame.consistencySamples {
+                speaker.speak(targets: targets, random: &random, greedy: false)
+                for game in 0..<sceneSize { drawn[game].append(speaker.message.symbols(of: game)) }
+            }
+            samples += drawn
+        }
+        return Communication.consistency(samples: samples)
     }
 
     public func lexicon(of speaker: Speaker) -> Lexicon {
