@@ -25,6 +25,14 @@ public enum Communication {
         return max(0, total / Double(probabilities.count))
     }
 
+    /// The listener's choice distribution from one row of its scores: their softmax.
+    public static func choices(scores row: UnsafeMutablePointer<Float>, count: Int) -> [Double] {
+        let top = (0..<count).map { Double(row[$0]) }.max() ?? 0
+        let weights = (0..<count).map { exp(Double(row[$0]) - top) }
+        let sum = weights.reduce(0, +)
+        return weights.map { $0 / sum }
+    }
+
     /// Speaker consistency: for each object, how often the speaker's most
     /// frequent message for it comes up among `samples[object]` (messages
     /// drawn from its policy), averaged over objects. 1 when every object
@@ -135,13 +143,8 @@ extension Evaluation {
             listener.listen(to: scratch.message, batch: shown, random: &unused, greedy: true)
             let scores = listener.lastScores
             for g in 0..<count {
-                var distributions: [[Double]] = []
-                for k in 0..<candidates {
-                    let row = scores.row(g * candidates + k)
-                    let top = (0..<candidates).map { Double(row[$0]) }.max()!
-                    let weights = (0..<candidates).map { exp(Double(row[$0]) - top) }
-                    let sum = weights.reduce(0, +)
-                    distributions.append(weights.map { $0 / sum })
+                let distributions = (0..<candidates).map {
+                    Communication.choices(scores: scores.row(g * candidates + $0), count: candidates)
                 }
                 influence += Communication.causalInfluence(distributions)
                 // The game as played: the target's own message.

@@ -150,13 +150,7 @@ extension ImageGame {
         let scores = listener.lastScores
         var total = 0.0
         for g in 0..<games {
-            let distributions = (0..<shown).map { i -> [Double] in
-                let row = scores.row(g * shown + i)
-                let top = (0..<candidates).map { Double(row[$0]) }.max()!
-                let weights = (0..<candidates).map { exp(Double(row[$0]) - top) }
-                let sum = weights.reduce(0, +)
-                return weights.map { $0 / sum }
-            }
+            let distributions = (0..<shown).map { Communication.choices(scores: scores.row(g * shown + $0), count: candidates) }
             total += Communication.causalInfluence(distributions)
         }
         return total / Double(games)
