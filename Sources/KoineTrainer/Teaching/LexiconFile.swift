@@ -56,6 +56,22 @@ public enum LexiconFile {
     }
 }
 
+extension LexiconFile {
+    /// Every (rank, speaker) with lines in `path`, in the order they first appear.
+    public static func speakers(in path: String) throws -> [(rank: Int, index: Int)] {
+        let text = try TextFile.read(path, largest: largestBytes, what: "lexicon")
+        var found: [(Int, Int)] = []
+        var seen = Set<[Int]>()
+        for line in text.split(separator: "\n").dropFirst() {
+            let columns = line.split(separator: "\t", maxSplits: 2)
+            guard columns.count >= 2, let rank = Int(columns[0]), let index = Int(columns[1]) else { continue }
+            if seen.insert([rank, index]).inserted { found.append((rank, index)) }
+        }
+        guard !found.isEmpty else { throw ConfigurationError("\(path): no speaker's messages") }
+        return found
+    }
+}
+
 /// A text file read whole after checking it is a regular file of at most `largest` bytes.
 enum TextFile {
     static func read(_ path: String, largest: Int, what: String) throws -> String {

@@ -1,0 +1,73 @@
+import Foundation
+import KoineGame
+import KoineTensor
+
+/// `koine crossplay A B`: whether independently trained populations
+/// understand each other. Every speaker of run A (its `lexicon.tsv`) is played
+/// by every listener of run B (its newest checkpoint, rank by rank) on B's
+/// evaluation games, zero-shot; with `teach`, fresh listeners of B's
+/// architecture also learn each of A's languages for that many steps.
+public struct RunCrossPlay {
+    /// A's speakers by (rank, index), B's listeners likewise.
+    public let speakers: [(rank: Int, index: Int)]
+    public let listeners: [(rank: Int, index: Int)]
+    /// Greedy accuracy, a row per A speaker, a column per B listener.
+    public let matrix: [[Double]]
+    /// Per A speaker, when taught: B's fresh listeners' curves.
+    public let taught: [EaseOfTeaching]?
+
+    /// The game keys two runs must share to play each other's games.
+    static let gameKeys = ["game.kind", "game.attributes", "game.holdout", "game.candidates", "game.vocab",
+                           "game.message_length", "game.variable_length"]
+
+    public init(speakersOf first: String, listenersOf second: String, teach: Int? = nil,
+                progress: (String) -> Void = { _ in }) throws {
+        let lexiconFile = URL(fileURLWithPath: first).appendingPathComponent("lexicon.tsv").path
+        guard FileManager.default.fileExists(atPath: lexiconFile) else {
+            throw ConfigurationError("\(first): no lexicon.tsv (not a finished koine run)")
+        }
+        let firstConfiguration = try Configuration.load(file: URL(fileURLWithPath: first).appendingPathComponent("config.yaml").path)
+        let opening = try SavedPopulation(run: second, rank: 0)
+        let configuration = opening.population.configuration
+        for difference in firstConfiguration.differences(from: configuration) where Self.gameKeys.contains(difference.key) {
+            throw ConfigurationError("\(first) and \(second) play different games: \(difference.key) is \(difference.mine) in the first, \(difference.theirs) in the second")
+        }
+        let game = opening.population.game
+        guard game.crossPlay(lexicons: [], listeners: [], batch: 1) != nil else {
+            throw ConfigurationError("\(second): cross-play between runs plays lexicons, which the attribute game alone has (game.kind: attributes)")
+        }
+        let settings = configuration.agentSettings
+        speakers = try LexiconFile.speakers(in: lexiconFile)
+        let lexicons = try speakers.map {
+            try LexiconFile.read(lexiconFile, speaker: $0, objects: game.objectCount, settings: settings)
+        }
+        var columns: [[Double]] = Array(repeating: [], count: lexicons.count)
+        var listeners: [(Int, Int)] = []
+        for rank in 0..<opening.worldSize {
+            progress("listeners of rank \(rank + 1)/\(opening.worldSize)")
+            let saved = rank == 0 ? opening : try SavedPopulation(run: second, rank: rank)
+            let played = saved.population.game.crossPlay(lexicons: lexicons, listeners: saved.population.listeners,
+                                                         batch: configuration.batch) ?? []
+            for (row, accuracies) in played.enumerated() { columns[row] += accuracies }
+            listeners += saved.population.listeners.indices.map { (rank, $0) }
+        }
+        self.listeners = listeners
+        matrix = columns
+        if let steps = teach {
+            taught = lexicons.enumerated().map { index, lexicon in
+                progress("teaching speaker \(index + 1)/\(lexicons.count) to fresh listeners")
+                return EaseOfTeaching.measure(lexicon: lexicon, game: game, settings: settings, rule: configuration.teachingRule,
+                                              listeners: configuration.easeListeners, steps: steps, batch: configuration.batch,
+                                              random: Random(seed: UInt64(configuration.seed)).split(42, UInt64(index)))
+            }
+        } else {
+            taught = nil
+        }
+    }
+
+    /// The mean over every pair.
+    public var meanAccuracy: Double {
+        let values = matrix.joined()
+        return values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
+    }
+}

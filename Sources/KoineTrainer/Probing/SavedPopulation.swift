@@ -1,0 +1,42 @@
+import Foundation
+import KoineCluster
+import KoineGame
+import KoineTensor
+
+/// A run's population as its newest complete checkpoint holds it, rebuilt in
+/// this process, one rank at a time: for measuring trained agents after the
+/// run (`koine crossplay`), whatever the number of ranks that trained them.
+public struct SavedPopulation {
+    public let population: Population
+    public let step: Int
+    public let worldSize: Int
+
+    /// Rank `rank`'s population of the run in `directory`; a directory that
+    /// is not a run, or holds no complete checkpoint, is a `ConfigurationError`.
+    public init(run directory: String, rank: Int = 0) throws {
+        let url = URL(fileURLWithPath: directory)
+        let config = url.appendingPathComponent("config.yaml").path
+        guard FileManager.default.fileExists(atPath: config) else {
+            throw ConfigurationError("\(directory): not a koine run directory (no config.yaml)")
+        }
+        let configuration = try Configuration.load(file: config)
+        let store = CheckpointStore(run: url)
+        guard let newest = store.steps().filter(\.complete).map(\.step).max() else {
+            throw ConfigurationError("\(directory): no complete checkpoint (train.checkpoint.every 0?); the trained agents are not saved")
+        }
+        let worldSize = try store.worldSize(step: newest)
+        guard (0..<worldSize).contains(rank) else {
+            throw ConfigurationError("\(directory): rank \(rank): the run has ranks 0 to \(worldSize - 1)")
+        }
+        let payload = try store.read(step: newest, rank: rank, worldSize: worldSize, configuration: configuration.identity)
+        // One process plays the rank's agents: no games cross ranks here.
+        population = try Population(configuration: configuration, communicator: SingleProcessCommunicator(),
+                                    random: Random(seed: UInt64(configuration.seed)))
+        var reader = CheckpointReader(payload, file: store.file(step: newest, rank: rank).path)
+        _ = try reader.string()
+        try population.restore(from: &reader)
+        for encoder in population.encoders { encoder.forward() }
+        step = newest
+        self.worldSize = worldSize
+    }
+}
