@@ -18,8 +18,7 @@ public struct CrossPlay {
         let game = population.game, size = communicator.size, rank = communicator.rank
         let speakers = population.speakers.count, listeners = population.listeners.count
         let objects = game.objectCount, length = population.settings.messageLength
-        // Asked with nothing to play, the game says at no cost whether it plays lexicons at all.
-        guard lexicons.count == speakers, game.crossPlay(lexicons: [], listeners: [], batch: 1) != nil else { return nil }
+        guard lexicons.count == speakers, game.playsLexicons else { return nil }
         // Every rank's lexicons, symbol + 1 per slot (0: not this rank's).
         var symbols = [Double](repeating: 0, count: size * speakers * objects * length)
         for (s, lexicon) in lexicons.enumerated() {

@@ -33,7 +33,7 @@ public struct RunCrossPlay {
             throw ConfigurationError("\(first) and \(second) play different games: \(difference.key) is \(difference.mine) in the first, \(difference.theirs) in the second")
         }
         let game = opening.population.game
-        guard game.crossPlay(lexicons: [], listeners: [], batch: 1) != nil else {
+        guard game.playsLexicons else {
             throw ConfigurationError("\(second): cross-play between runs plays lexicons, which the attribute game alone has (game.kind: attributes)")
         }
         let settings = configuration.agentSettings

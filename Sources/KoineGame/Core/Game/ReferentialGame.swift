@@ -44,11 +44,32 @@ public protocol ReferentialGame: AnyObject {
     /// nil when the game's lexicons cannot stand for their speakers (the
     /// image game's cover its held-out images only).
     func crossPlay(lexicons: [Lexicon], listeners: [Listener], batch: Int) -> [[Double]]?
+
+    /// Whether a lexicon stands for its speaker in this game's evaluation
+    /// (every object has one message), so `play` and `crossPlay` can play it.
+    var playsLexicons: Bool { get }
+
+    /// The evaluation games `listener` plays with `lexicon`'s messages
+    /// (`crossPlay`'s, one pair); nil when the game's lexicons cannot stand
+    /// for their speakers.
+    func play(lexicon: Lexicon, listener: Listener, batch: Int) -> PlayedGames?
+
+    /// Object `object`'s attribute values, when the game's objects have them.
+    func attributes(of object: Int) -> [Int]?
 }
 
 extension ReferentialGame {
     public var scenes: SceneSource? { nil }
-    public func crossPlay(lexicons: [Lexicon], listeners: [Listener], batch: Int) -> [[Double]]? { nil }
+    public var playsLexicons: Bool { false }
+    public func play(lexicon: Lexicon, listener: Listener, batch: Int) -> PlayedGames? { nil }
+    public func attributes(of object: Int) -> [Int]? { nil }
+
+    public func crossPlay(lexicons: [Lexicon], listeners: [Listener], batch: Int) -> [[Double]]? {
+        guard playsLexicons else { return nil }
+        return lexicons.map { lexicon in
+            listeners.map { play(lexicon: lexicon, listener: $0, batch: batch)?.accuracy ?? .nan }
+        }
+    }
 }
 
 /// The scenes of a game with more objects than a step can encode: each step,

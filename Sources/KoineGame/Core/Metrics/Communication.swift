@@ -100,6 +100,18 @@ public final class InterventionScratch {
     }
 }
 
+/// Games a greedy listener played with a lexicon's messages, and what its
+/// choices say about their use.
+public struct PlayedGames {
+    /// Causal influence and instantaneous coordination, in bits.
+    public var causalInfluence: Double
+    public var coordination: Double
+    public var accuracy: Double
+    /// Each game's target and the object chosen.
+    public var targets: [Int]
+    public var chosen: [Int]
+}
+
 extension Evaluation {
     /// What the greedy `listener` does with `lexicon`'s messages over the same
     /// games `accuracy` plays (same targets, repeats, sampler and `random`):
@@ -111,13 +123,13 @@ extension Evaluation {
     public static func communication(
         listener: Listener, lexicon: Lexicon, targets: [Int], repeats: Int = 1, sampler: GameSampler,
         scratch: InterventionScratch, random: inout Random
-    ) -> (causalInfluence: Double, coordination: Double, accuracy: Double) {
-        guard !targets.isEmpty else { return (.nan, .nan, .nan) }
+    ) -> PlayedGames {
+        guard !targets.isEmpty else { return PlayedGames(causalInfluence: .nan, coordination: .nan, accuracy: .nan, targets: [], chosen: []) }
         let candidates = scratch.batch.candidateCount
         let perCall = max(1, min(scratch.batch.size, listener.capacity) / candidates)
         let games = GameBatch(size: perCall, candidates: candidates, arena: scratch.arena)
         var influence = 0.0, wins = 0.0
-        var sent: [[Int]] = [], chosen: [Int] = []
+        var sent: [[Int]] = [], chosen: [Int] = [], played: [Int] = []
         let total = targets.count * repeats
         var start = 0
         var unused = Random(seed: 0)  // greedy play draws nothing
@@ -150,12 +162,14 @@ extension Evaluation {
                 // The game as played: the target's own message.
                 let position = games.targetPositions[g], row = g * candidates + position
                 sent.append(lexicon.trimmed(games.targets[g]))
+                played.append(games.targets[g])
                 chosen.append(games.candidates[g * candidates + Int(listener.choices.base[row])])
                 wins += Double(listener.rewards[row])
             }
             start += count
         }
-        return (influence / Double(total), Information.mutualInformation(sent, chosen), wins / Double(total))
+        return PlayedGames(causalInfluence: influence / Double(total), coordination: Information.mutualInformation(sent, chosen),
+                           accuracy: wins / Double(total), targets: played, chosen: chosen)
     }
 
     /// Speaker consistency from its sampled policy: `samples` messages per

@@ -50,18 +50,17 @@ public final class AttributeGame: ReferentialGame {
         return Evaluation.lexicon(of: speaker, objects: space.count, scratch: arena.indices(max(speaker.capacity, 1)))
     }
 
-    public func crossPlay(lexicons: [Lexicon], listeners: [Listener], batch size: Int) -> [[Double]]? {
-        guard let settings = listeners.first?.settings else { return lexicons.map { _ in [] } }
-        let scratch = InterventionScratch(capacity: max(size, candidates), candidates: candidates, settings: settings)
-        return lexicons.map { lexicon in
-            listeners.map { listener in
-                var games = Random(seed: 0).split(99)
-                return Evaluation.communication(listener: listener, lexicon: lexicon, targets: space.trainingObjects,
-                                                repeats: AttributeGame.repeats(space.trainingObjects.count),
-                                                sampler: sampler, scratch: scratch, random: &games).accuracy
-            }
-        }
+    public var playsLexicons: Bool { true }
+
+    public func play(lexicon: Lexicon, listener: Listener, batch size: Int) -> PlayedGames? {
+        let scratch = InterventionScratch(capacity: max(size, candidates), candidates: candidates, settings: listener.settings)
+        var games = Random(seed: 0).split(99)   // the evaluation's own games
+        return Evaluation.communication(listener: listener, lexicon: lexicon, targets: space.trainingObjects,
+                                        repeats: AttributeGame.repeats(space.trainingObjects.count),
+                                        sampler: sampler, scratch: scratch, random: &games)
     }
+
+    public func attributes(of object: Int) -> [Int]? { space.values(of: object) }
 
     /// Messages sampled per object to measure a speaker's consistency.
     public static let consistencySamples = 20
@@ -76,16 +75,10 @@ public final class AttributeGame: ReferentialGame {
                                          distractors: Array(0..<space.count), candidates: candidates)
         var accuracy = 0.0, heldout = 0.0, influence = 0.0, coordination = 0.0
         var pairs = 0.0
-        let scratchSettings = speakers.first?.settings ?? listeners.first?.settings
-        let intervention = scratchSettings.map { InterventionScratch(capacity: max(size, candidates), candidates: candidates, settings: $0) }
         for (s, speaker) in speakers.enumerated() {
             for listener in listeners {
                 // The same games as the accuracy's, the speaker's greedy lexicon shown in turn.
-                if let intervention {
-                    var games = Random(seed: 0).split(99)
-                    let played = Evaluation.communication(listener: listener, lexicon: lexicons[s], targets: space.trainingObjects,
-                                                          repeats: AttributeGame.repeats(space.trainingObjects.count),
-                                                          sampler: sampler, scratch: intervention, random: &games)
+                if let played = play(lexicon: lexicons[s], listener: listener, batch: size) {
                     influence += played.causalInfluence
                     coordination += played.coordination
                 }
