@@ -72,9 +72,13 @@ let package = Package(
         .target(name: "KoineTrainer", dependencies: [
             "KoineTensor", "KoineGame", "KoineCluster", "KoineTelemetry", "Yams",
         ], swiftSettings: numeric),
+        // What `koine bench` measures, callable by tests; the command only parses and prints.
+        .target(name: "KoineBench", dependencies: [
+            "KoineTensor", "KoineGame", "KoineCluster", "KoineTelemetry", "KoineTrainer", "CBLAS", "CZMQ",
+        ]),
         .executableTarget(name: "koine", dependencies: [
             "KoineTensor", "KoineGame", "KoineCluster", "KoineMPI", "KoineTelemetry", "KoineCollector",
-            "KoineLaunch", "KoineTrainer", "KoineStudy", "CBLAS", "CZMQ",
+            "KoineLaunch", "KoineTrainer", "KoineStudy", "KoineBench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -6,16 +6,16 @@ import KoineTrainer
 /// does: `rounds` rounds of `steps` iterations after a barrier, the slowest
 /// rank's time per round, the best round kept with the all-reduce wait it
 /// held; and a blocking all-reduce of the shared encoder's gradient alone.
-struct StepTiming {
+public struct StepTiming {
     /// Seconds of the best round, and the all-reduce wait within it.
-    var seconds = Double.infinity
-    var allreduceSeconds = 0.0
+    public var seconds = Double.infinity
+    public var allreduceSeconds = 0.0
     /// Seconds of one blocking all-reduce of the same buffer (0 at one rank,
     /// or with nothing shared).
-    var rawAllreduceSeconds = 0.0
+    public var rawAllreduceSeconds = 0.0
 
     /// `iteration` runs one step and returns the seconds it waited for the all-reduce.
-    init(communicator: Communicator, steps: Int, rounds: Int, gradients: UnsafeMutablePointer<Float>?, count: Int,
+    public init(communicator: Communicator, steps: Int, rounds: Int, gradients: UnsafeMutablePointer<Float>?, count: Int,
          iteration: () throws -> Double) throws {
         for _ in 0..<rounds {
             try communicator.barrier()
