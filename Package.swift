@@ -103,6 +103,7 @@ let package = Package(
         ]),
         .testTarget(name: "KoineTrainerTests", dependencies: ["KoineTrainer", "KoineGame", "KoineTensor", "KoineCluster", "KoineTestSupport", "CAllocationCounter"]),
         .testTarget(name: "KoineStudyTests", dependencies: ["KoineStudy", "KoineTestSupport"]),
+        .testTarget(name: "KoineBenchTests", dependencies: ["KoineBench", "KoineGame", "KoineTensor", "KoineCluster"]),
         .testTarget(name: "KoineCommandTests", dependencies: ["CMPI", "CBLAS", "CZMQ", "KoineTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
