@@ -37,24 +37,11 @@ public struct GameBenchmark {
                                                     overrides: ["population.listeners=\(listeners)"])
         let population = try Population(configuration: configuration, communicator: communicator,
                                         random: Random(seed: 1))
-        let shared = population.sharedEncoder?.module.parameters
         let space = (population.game as! AttributeGame).space  // the game of `GameBenchmark.game`
-        var step = 0
-        /// One training step; the seconds it waited for the all-reduce.
-        func iteration() throws -> Double {
-            defer { step += 1 }
-            return try population.trainStep(step).allreduceSeconds
-        }
-        for _ in 0..<warmup { _ = try iteration() }
-
         // One iteration's products, recorded as they run.
         var shapes: [GemmShape] = []
-        BLAS.recorder = { shapes.append($0) }
-        _ = try iteration()
-        BLAS.recorder = nil
-
-        let timing = try StepTiming(communicator: communicator, steps: steps, rounds: rounds, gradients: shared?.gradients,
-                                    count: shared?.count ?? 0, iteration: iteration)
+        let timing = try StepTiming(training: population, communicator: communicator, warmup: warmup, steps: steps,
+                                    rounds: rounds) { shapes.append($0) }
         let settings = configuration.agentSettings
         let reference = ReferenceIteration(
             objects: space.count, width: space.width, batch: configuration.batch,
@@ -69,7 +56,7 @@ public struct GameBenchmark {
         return Result(listeners: listeners, steps: steps, ranks: communicator.size, blasThreads: BLAS.threads,
                       timing: timing, games: games, shapes: shapes, sgemmSeconds: sgemmSeconds,
                       reference: reference, referenceSgemmSeconds: referenceSgemmSeconds,
-                      sharedBytes: (shared?.count ?? 0) * 4)
+                      sharedBytes: (population.sharedEncoder?.module.parameters.count ?? 0) * 4)
     }
 
     /// The figures of a run, and their report as `koine bench game` prints it.

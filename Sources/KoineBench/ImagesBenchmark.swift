@@ -39,25 +39,14 @@ public struct ImagesBenchmark {
         BLAS.usesSmallProducts = smallProducts
         let configuration = try Configuration.parse(game, source: "bench images")
         let population = try Population(configuration: configuration, communicator: communicator, random: Random(seed: 1))
-        let shared = population.sharedEncoder!.module.parameters
-        var step = 0
-        /// One training step; the seconds it waited for the all-reduce.
-        func iteration() throws -> Double {
-            defer { step += 1 }
-            return try population.trainStep(step).allreduceSeconds
-        }
-        for _ in 0..<warmup { _ = try iteration() }
         var flops = 0
-        BLAS.recorder = { flops += $0.flops }
-        _ = try iteration()
-        BLAS.recorder = nil
-
-        let timing = try StepTiming(communicator: communicator, steps: steps, rounds: rounds, gradients: shared.gradients,
-                                    count: shared.count, iteration: iteration)
+        let timing = try StepTiming(training: population, communicator: communicator, warmup: warmup, steps: steps,
+                                    rounds: rounds) { flops += $0.flops }
         var games = Double(steps * configuration.batch) / timing.seconds
         try communicator.allreduceSum(&games, count: 1)
         return Result(mode: mode, hidden: hidden, steps: steps, ranks: communicator.size, blasThreads: BLAS.threads,
-                      timing: timing, games: games, flops: flops, sharedBytes: shared.count * 4)
+                      timing: timing, games: games, flops: flops,
+                      sharedBytes: population.sharedEncoder!.module.parameters.count * 4)
     }
 
     /// The figures of a run, and their report as `koine bench images` prints it.

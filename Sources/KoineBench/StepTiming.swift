@@ -1,5 +1,6 @@
 import Foundation
 import KoineCluster
+import KoineTensor
 import KoineTrainer
 
 /// Times training iterations the way every `koine bench` of a whole game
@@ -34,5 +35,27 @@ public struct StepTiming {
             rawAllreduceSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 / Double(steps)
             try communicator.allreduceMax(&rawAllreduceSeconds, count: 1)
         }
+    }
+}
+
+extension StepTiming {
+    /// Trains `population` `warmup` steps untimed, then one step with each of
+    /// its products handed to `record`, then times it as above; the shared
+    /// encoder's gradient, if any, is the buffer all-reduced alone.
+    init(training population: Population, communicator: Communicator, warmup: Int, steps: Int, rounds: Int,
+         record: @escaping (GemmShape) -> Void) throws {
+        let shared = population.sharedEncoder?.module.parameters
+        var step = 0
+        /// One training step; the seconds it waited for the all-reduce.
+        func iteration() throws -> Double {
+            defer { step += 1 }
+            return try population.trainStep(step).allreduceSeconds
+        }
+        for _ in 0..<warmup { _ = try iteration() }
+        BLAS.recorder = record
+        _ = try iteration()
+        BLAS.recorder = nil
+        try self.init(communicator: communicator, steps: steps, rounds: rounds, gradients: shared?.gradients,
+                      count: shared?.count ?? 0, iteration: iteration)
     }
 }
