@@ -72,9 +72,13 @@ let package = Package(
         .target(name: "KoineTrainer", dependencies: [
             "KoineTensor", "KoineGame", "KoineCluster", "KoineTelemetry", "Yams",
         ], swiftSettings: numeric),
+        // What `koine bench` measures, callable by tests; the command only parses and prints.
+        .target(name: "KoineBench", dependencies: [
+            "KoineTensor", "KoineGame", "KoineCluster", "KoineTelemetry", "KoineTrainer", "CBLAS", "CZMQ",
+        ]),
         .executableTarget(name: "koine", dependencies: [
             "KoineTensor", "KoineGame", "KoineCluster", "KoineMPI", "KoineTelemetry", "KoineCollector",
-            "KoineLaunch", "KoineTrainer", "KoineStudy", "CBLAS", "CZMQ",
+            "KoineLaunch", "KoineTrainer", "KoineStudy", "KoineBench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -99,6 +103,7 @@ let package = Package(
         ]),
         .testTarget(name: "KoineTrainerTests", dependencies: ["KoineTrainer", "KoineGame", "KoineTensor", "KoineCluster", "KoineTestSupport", "CAllocationCounter"]),
         .testTarget(name: "KoineStudyTests", dependencies: ["KoineStudy", "KoineTestSupport"]),
+        .testTarget(name: "KoineBenchTests", dependencies: ["KoineBench", "KoineGame", "KoineTensor", "KoineCluster"]),
         .testTarget(name: "KoineCommandTests", dependencies: ["CMPI", "CBLAS", "CZMQ", "KoineTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -182,7 +182,8 @@ public enum RunLifecycle {
         return "runs/\(name)-\(formatter.string(from: Date()))"
     }
 
-    private static func note(_ text: String) {
+    /// One line on standard error, as every user mistake and notice is told.
+    static func note(_ text: String) {
         FileHandle.standardError.write(Data("koine: \(TerminalText.safe(text))\n".utf8))
     }
 }

@@ -1,18 +1,9 @@
 import ArgumentParser
-import Foundation
-import KoineCluster
+import KoineBench
 import KoineGame
 import KoineMPI
-import KoineTelemetry
-import KoineTensor
-import KoineTrainer
 
-/// `koine bench images`: training iterations of the image game in Mihai &
-/// Hare's shape (128 images a step, each the target of one game against the
-/// other 127; vocabulary 100, length 5), timed. Under `mpirun` every rank
-/// trains its own population with the shared visual encoder all-reduced, and
-/// rank 0 reports the all-reduce's share of the step beside a blocking
-/// `MPI_Allreduce` of the same buffer alone.
+/// `koine bench images`: `ImagesBenchmark` on every rank, rank 0 reporting.
 struct BenchImages: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "images",
@@ -34,19 +25,6 @@ struct BenchImages: ParsableCommand {
     @Flag(help: "Print one JSON object (rank 0).") var json = false
     @OptionGroup var kernels: ProductKernelOptions
 
-    func game(mode: VisualEncoderMode) -> String {
-        """
-        seed: 1
-        game: {kind: images, dataset: shapes, shapes: {train: 1024, test: 128}, candidates: 128, vocab: 100,
-               message_length: 5, variable_length: true}
-        agents: {hidden: \(hidden), channel: gumbel, listener_loss: hinge, encoder: shared,
-                 visual: {mode: \(mode.rawValue), widths: [32, 64, 128], convolutions: 2, batch_norm: true}}
-        train: {steps: 1000000, batch: 128, optimizer: {kind: adam, lr: 0.001}}
-        eval: {every: 0, images: 128}
-        telemetry: {endpoint: none}
-        """
-    }
-
     func run() throws {
         guard let visualMode = VisualEncoderMode(rawValue: mode), visualMode != .pretrained else {
             throw UsageFailure("bench images: --mode: expected learned or frozen_random, got \(mode)")
@@ -55,48 +33,10 @@ struct BenchImages: ParsableCommand {
             throw UsageFailure("bench images: \(name) must be at least 1 (got \(value))")
         }
         let communicator = try ClusterEnvironment.makeCommunicator()
-        BLAS.prepareComputeThread()
-        kernels.apply()
-        let configuration = try Configuration.parse(game(mode: visualMode), source: "bench images")
-        let population = try Population(configuration: configuration, communicator: communicator, random: Random(seed: 1))
-        let shared = population.sharedEncoder!.module.parameters
-        var step = 0
-        /// One training step; the seconds it waited for the all-reduce.
-        func iteration() throws -> Double {
-            defer { step += 1 }
-            return try population.trainStep(step).allreduceSeconds
-        }
-        for _ in 0..<warmup { _ = try iteration() }
-        var flops = 0
-        BLAS.recorder = { flops += $0.flops }
-        _ = try iteration()
-        BLAS.recorder = nil
-
-        let timing = try StepTiming(communicator: communicator, steps: steps, rounds: rounds, gradients: shared.gradients,
-                                    count: shared.count, iteration: iteration)
-        let (best, bestWait, rawAllreduce) = (timing.seconds, timing.allreduceSeconds, timing.rawAllreduceSeconds)
-        let iterationsPerSecond = Double(steps) / best
-        var games = Double(steps * configuration.batch) / best
-        try communicator.allreduceSum(&games, count: 1)
+        let result = try ImagesBenchmark(mode: visualMode, hidden: hidden, steps: steps, warmup: warmup, rounds: rounds)
+            .run(on: communicator, smallProducts: kernels.smallProducts)
         try communicator.finalize()
         guard communicator.rank == 0 else { return }
-        if json {
-            print(JSONValue.object([
-                ("mode", .string(visualMode.rawValue)), ("ranks", .int(communicator.size)), ("hidden", .int(hidden)),
-                ("iterations_per_second", .double(iterationsPerSecond)), ("games_per_second", .double(games)),
-                ("matrix_product_flops_per_iteration", .int(flops)),
-                ("gflops", .double(Double(flops) * iterationsPerSecond / 1e9)),
-                ("allreduce_share", .double(bestWait / best)), ("allreduce_bytes", .int(shared.count * 4)),
-                ("raw_allreduce_seconds", .double(rawAllreduce)),
-            ]).serialized)
-        } else {
-            print("""
-                koine bench images: \(visualMode.rawValue) encoder, hidden \(hidden), \(communicator.size) rank(s), OpenBLAS threads \(BLAS.threads)
-                  iterations/s (per rank)   \(String(format: "%.2f", iterationsPerSecond))
-                  games/s (all ranks)       \(String(format: "%.0f", games))
-                  matrix-product FLOPs      \(flops) per iteration, \(String(format: "%.1f", Double(flops) * iterationsPerSecond / 1e9)) GFLOP/s
-                  all-reduce wait share     \(String(format: "%.1f", 100 * bestWait / best))% of step time (\(shared.count * 4) bytes; a blocking MPI_Allreduce of it alone: \(String(format: "%.1f", rawAllreduce * 1e6)) µs)
-                """)
-        }
+        print(json ? result.json : result.report)
     }
 }

@@ -4,24 +4,24 @@ import KoineTensor
 
 /// Replays lists of products through `cblas_sgemm` on scratch buffers big
 /// enough for every product it was made to fit.
-struct SgemmReplay {
-    let a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>
+public struct SgemmReplay {
+    public let a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>
 
-    init(fitting shapes: [GemmShape]) {
+    public init(fitting shapes: [GemmShape]) {
         let size = max(1, shapes.map { max($0.m * $0.k, $0.k * $0.n, $0.m * $0.n) }.max() ?? 1)
         a = .allocate(capacity: size); b = .allocate(capacity: size); c = .allocate(capacity: size)
         a.initialize(repeating: 0.01, count: size); b.initialize(repeating: 0.02, count: size)
         c.initialize(repeating: 0, count: size)
     }
 
-    func deallocate() {
+    public func deallocate() {
         a.deallocate(); b.deallocate(); c.deallocate()
     }
 
     /// Best seconds per pass over `shapes`, through raw `cblas_sgemm` or,
     /// with `koine`, through `BLAS.gemm` as training calls it (small
     /// products in Koine's own kernels).
-    func time(_ shapes: [GemmShape], iterations: Int, rounds: Int, koine: Bool = false) -> Double {
+    public func time(_ shapes: [GemmShape], iterations: Int, rounds: Int, koine: Bool = false) -> Double {
         var best = Double.infinity
         for _ in 0..<rounds {
             let started = DispatchTime.now().uptimeNanoseconds

@@ -12,14 +12,14 @@ import KoineTensor
 /// its FLOPs over Koine's time is the throughput those shortcuts buy.
 /// `scripts/bench-vs-pytorch` checks the count against the reference's, which
 /// its self-test checks against torch's own `FlopCounterMode`.
-struct ReferenceIteration {
-    let products: [GemmShape]
+public struct ReferenceIteration {
+    public let products: [GemmShape]
 
-    var flops: Int { products.reduce(0) { $0 + $1.flops } }
+    public var flops: Int { products.reduce(0) { $0 + $1.flops } }
 
     /// `objects × width` one-hot objects, `batch` games per listener, hidden
     /// `hidden`, an LSTM (4 gates), messages of `length` symbols from `vocabulary`.
-    init(objects: Int, width: Int, batch: Int, hidden: Int, vocabulary: Int, length: Int, candidates: Int,
+    public init(objects: Int, width: Int, batch: Int, hidden: Int, vocabulary: Int, length: Int, candidates: Int,
          listeners: Int) {
         var products: [GemmShape] = []
         let gates = 4 * hidden
