@@ -51,12 +51,18 @@ public struct GameBenchmark {
         defer { replay.deallocate() }
         let sgemmSeconds = replay.time(shapes, iterations: max(50, steps / 4), rounds: rounds)
         let referenceSgemmSeconds = replay.time(reference.products, iterations: max(20, steps / 20), rounds: rounds)
+        // Evaluation runs apart from the step (every eval.every steps): its
+        // figures, the causal influence's interventions included, timed once.
+        let evaluationStarted = DispatchTime.now().uptimeNanoseconds
+        _ = population.evaluate()
+        let evaluationSeconds = Double(DispatchTime.now().uptimeNanoseconds - evaluationStarted) / 1e9
         var games = Double(steps * configuration.batch * listeners) / timing.seconds
         try communicator.allreduceSum(&games, count: 1)
         return Result(listeners: listeners, steps: steps, ranks: communicator.size, blasThreads: BLAS.threads,
                       timing: timing, games: games, shapes: shapes, sgemmSeconds: sgemmSeconds,
                       reference: reference, referenceSgemmSeconds: referenceSgemmSeconds,
-                      sharedBytes: (population.sharedEncoder?.module.parameters.count ?? 0) * 4)
+                      sharedBytes: (population.sharedEncoder?.module.parameters.count ?? 0) * 4,
+                      evaluationSeconds: evaluationSeconds)
     }
 
     /// The figures of a run, and their report as `koine bench game` prints it.
@@ -73,6 +79,8 @@ public struct GameBenchmark {
         public let referenceSgemmSeconds: Double
         /// Bytes of the shared encoder's gradient, all-reduced every step (0: none).
         public let sharedBytes: Int
+        /// One evaluation of the population (not part of any step).
+        public let evaluationSeconds: Double
 
         public var flops: Int { shapes.reduce(0) { $0 + $1.flops } }
         public var iterationsPerSecond: Double { 1 / (timing.seconds / Double(steps)) }
@@ -93,6 +101,7 @@ public struct GameBenchmark {
                 ("reference_sgemm_gflops", .double(referenceSgemmGflops)),
                 ("allreduce_share", .double(allreduceShare)), ("allreduce_bytes", .int(sharedBytes)),
                 ("raw_allreduce_seconds", .double(timing.rawAllreduceSeconds)),
+                ("evaluation_seconds", .double(evaluationSeconds)),
             ]).serialized
         }
 
@@ -109,6 +118,7 @@ public struct GameBenchmark {
                   ... over Koine's time     \(String(format: "%.1f", referenceGflops)) GFLOP/s
                   raw sgemm, its products   \(String(format: "%.1f", referenceSgemmGflops)) GFLOP/s
                   share of sgemm            \(String(format: "%.1f", 100 * referenceGflops / referenceSgemmGflops))% (over 100%: the exact shortcuts skip work)
+                  one evaluation            \(String(format: "%.1f", evaluationSeconds * 1000)) ms, outside the step (every eval.every steps)
                 """
             if sharedBytes > 0 {
                 lines += "\n  all-reduce wait share     \(String(format: "%.1f", 100 * timing.allreduceSeconds / timing.seconds))% of step time (\(sharedBytes) bytes; "
