@@ -14,12 +14,9 @@ public final class Listener {
 
     let symbolInput: SymbolInput
     let unroll: RecurrentUnroll
-    let query: Linear           // hidden → hidden
     let arena: Arena
     let inputs: [Matrix]
     let inputGradients: [Matrix]
-    let queries: Matrix
-    let queryGradient: Matrix
     /// ∂L/∂`messageState` from another task that reads it (Mihai & Hare's
     /// rotation head on the receiver); the next backward adds it and clears it.
     public let messageStateGradient: Matrix
@@ -33,22 +30,16 @@ public final class Listener {
     /// Whether games with the same discrete message share one recurrent pass
     /// (on by default; off only to compare against the game-by-game pass).
     public let sharesMessages: Bool
-    /// Whether the query layer is folded into the object table when the
-    /// table has fewer rows than the pass has queries (see
-    /// FoldedQueryScoring; on by default; off only to compare against the
-    /// plain pass), and whether the last `listen` folded it.
-    public let foldsQuery: Bool
-    public private(set) var foldedQuery = false
-    let folding: FoldedQueryScoring
-    /// Whether, with `foldsQuery`, the query layer and the table fold further
-    /// into the encoder's one-hot features when it has them (see
-    /// FactoredQueryScoring; on by default; off only to test the fold
-    /// alone), and whether the last `listen` did so.
-    public let factorsEncoder: Bool
-    public private(set) var factoredQuery = false
-    let factoring: FactoredQueryScoring
-    /// The encoder's features, when this listener factors its scores through them.
-    let factoredFeatures: OneHotFeatures?
+    /// How the query meets the candidates: plain, or with `foldsQuery` folded
+    /// into the object table when it has fewer rows than the pass has queries
+    /// (FoldedScoring), or with `factorsEncoder` too folded further into the
+    /// encoder's own structure when it has one (`ObjectEncoder.factoredScoring`).
+    /// Both are on by default; off only to compare against the plain pass or
+    /// the fold alone.
+    let scoring: QueryScoring
+    /// Whether the last `listen` folded the query into the table, or factored it.
+    public var foldedQuery: Bool { scoring.lastPass == .folded }
+    public var factoredQuery: Bool { scoring.lastPass == .factored }
     /// Whether relaxed (Gumbel straight-through) messages enter through the
     /// folded input table too: their forward values are exact one-hot rows,
     /// so the input product is a row lookup, and ∂L/∂message is the gates'
@@ -92,8 +83,6 @@ public final class Listener {
         // with the other listeners on it (see Workspace): each turn must be whole.
         let arena = workspace.map { Arena(workspace: $0) } ?? Arena()
         self.sharesMessages = sharesMessages
-        self.foldsQuery = foldsQuery
-        self.factorsEncoder = factorsEncoder
         self.foldsRelaxedInputs = foldsRelaxedInputs
         self.arena = arena
         self.settings = settings
@@ -114,20 +103,17 @@ public final class Listener {
         unroll = RecurrentUnroll(kind: settings.cell, input: symbolInput.width, hidden: h, steps: length, capacity: capacity,
                                  parameters: parameters, arena: arena,
                                  stepCapacities: sharing == .prefixes ? (0..<length).map(groups.stepCapacity) : nil)
-        query = Linear(input: h, output: h, parameters: parameters)
+        let query = Linear(input: h, output: h, parameters: parameters)
         module = Module(parameters: parameters, settings: settings.optimizer, initializer: random)
         // Relaxed (Gumbel) messages need their embedded inputs only when not folded into the table.
         let relaxed = settings.channel == .gumbel && !foldsRelaxedInputs ? capacity : 0
         let width = symbolInput.width
         inputs = (0..<length).map { _ in arena.matrix(rows: relaxed, columns: width) }
         inputGradients = (0..<length).map { _ in arena.matrix(rows: relaxed, columns: width) }
-        queries = arena.matrix(rows: capacity, columns: h)
-        queryGradient = arena.matrix(rows: capacity, columns: h)
-        let features = foldsQuery && factorsEncoder ? encoder.features : nil
-        factoredFeatures = features
-        factoring = FactoredQueryScoring(features: features, width: h, queries: capacity, arena: arena)
-        // Tables without features (images) fold only when they are the shorter side.
-        folding = FoldedQueryScoring(tableRows: foldsQuery && features == nil ? encoder.capacity : 0, width: h, arena: arena)
+        let plain = PlainScoring(query: query, encoder: encoder, rows: capacity, arena: arena)
+        let factored = foldsQuery && factorsEncoder
+            ? encoder.factoredScoring(query: query, plain: plain, rows: capacity, arena: arena) : nil
+        scoring = factored ?? (foldsQuery ? FoldedScoring(query: query, encoder: encoder, plain: plain, arena: arena) : plain)
         messageStateGradient = arena.matrix(rows: capacity, columns: h)
         scores = arena.matrix(rows: capacity, columns: candidates)
         logProbabilities = arena.matrix(rows: capacity, columns: candidates)
@@ -149,7 +135,6 @@ public final class Listener {
         precondition(rows == message.rows && rows <= capacity)
         self.batch = batch
         self.message = message
-        let v = settings.vocabulary
         // A relaxed message carries its own gradient per game: no sharing.
         unroll.begin(rows: message.isDifferentiable ? rows : groups.group(message, rows: rows, sharing: sharing))
         if sharing == .prefixes {
@@ -172,20 +157,8 @@ public final class Listener {
                 unroll.forward(step: t, input: nil, initialHidden: nil, inputPrepared: true)
             }
         }
-        let s = scores.rows(0..<rows), state = unroll.hiddenState(settings.messageLength - 1)
-        let features = factoredFeatures
-        factoredQuery = features.map { FactoredQueryScoring.pays(queries: readRows, features: $0) } ?? false
-        foldedQuery = features == nil && foldsQuery
-            && FoldedQueryScoring.pays(queries: readRows, tableRows: encoder.table.rows)
-        if factoredQuery, let features {
-            factoring.forward(state, rows: queryRows, linear: query, features: features, candidates: batch.candidates, scores: s)
-        } else if foldedQuery {
-            folding.forward(state, rows: queryRows, linear: query, table: encoder.table, candidates: batch.candidates, scores: s)
-        } else {
-            let q = queries.rows(0..<readRows)
-            query.forward(state, into: q)
-            DotScoring.forward(query: q, queryRows: queryRows, table: encoder.table, candidates: batch.candidates, scores: s)
-        }
+        let s = scores.rows(0..<rows)
+        scoring.forward(unroll.hiddenState(settings.messageLength - 1), rows: queryRows, candidates: batch.candidates, scores: s)
         let sampled = !greedy && settings.channel == .reinforce
         Categorical.sample(
             logits: s, logProbabilities: logProbabilities.rows(0..<rows), actions: choices.prefix(rows),
@@ -262,23 +235,10 @@ public final class Listener {
         let v = settings.vocabulary
         let last = settings.messageLength - 1
         unroll.beginBackward()
-        if let ds, factoredQuery, let features = factoredFeatures {
-            // ∂L/∂h straight from the scores into the hidden gradient cleared by beginBackward.
-            factoring.backward(unroll.hiddenState(last), rows: queryRows, linear: query, features: features,
-                               candidates: batch.candidates, scoreGradient: ds, inputGradient: unroll.hiddenGradient(last))
-        } else if let ds, foldedQuery {
-            // ∂L/∂h straight from the scores; the hidden gradient was cleared by beginBackward.
-            folding.backward(unroll.hiddenState(last), rows: queryRows, linear: query, table: encoder.table,
-                             candidates: batch.candidates, scoreGradient: ds, inputGradient: unroll.hiddenGradient(last),
-                             tableGradient: encoder.tableGradient.rows(0..<encoder.table.rows))
-        } else if let ds {
-            let q = queries.rows(0..<readRows), dq = queryGradient.rows(0..<readRows)
-            let shared = queryRows
-            if shared != nil { dq.zero() }
-            DotScoring.backward(query: q, queryRows: shared, table: encoder.table, candidates: batch.candidates, scoreGradient: ds,
-                                queryGradient: dq, tableGradient: encoder.tableGradient)
-            query.backward(unroll.hiddenState(last), outputGradient: dq, inputGradient: unroll.hiddenGradient(last),
-                           accumulateInput: true)
+        if let ds {
+            // Into the hidden gradient beginBackward cleared.
+            scoring.backward(unroll.hiddenState(last), rows: queryRows, candidates: batch.candidates, scoreGradient: ds,
+                             stateGradient: unroll.hiddenGradient(last))
         }
         if stateGradientPending {
             let pending = messageStateGradient.rows(0..<readRows), gradient = unroll.hiddenGradient(last)

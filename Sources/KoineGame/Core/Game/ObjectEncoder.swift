@@ -46,6 +46,11 @@ public protocol ObjectEncoder: AnyObject {
     /// their gradients straight into the layer's (see OneHotFeatures). Nil
     /// otherwise (images).
     var features: OneHotFeatures? { get }
+    /// A listener's scoring that folds its `query` layer into the encoder's
+    /// own structure (the attribute game's one-hot features, see
+    /// FactoredScoring), running `plain` for batches it does not pay on;
+    /// buffers for up to `rows` state rows. Nil when there is none (images).
+    func factoredScoring(query: Linear, plain: QueryScoring, rows: Int, arena: Arena) -> QueryScoring?
     /// Appends to the selection the rows speakers read in place of its own
     /// (an altered copy of it, as the image game's augmentations show the
     /// sender), each alteration drawn from `random`, and returns their first
@@ -71,6 +76,7 @@ public struct SenderView {
 
 extension ObjectEncoder {
     public var features: OneHotFeatures? { nil }
+    public func factoredScoring(query: Linear, plain: QueryScoring, rows: Int, arena: Arena) -> QueryScoring? { nil }
     public func appendSenderView(random: inout Random) -> Int { 0 }
     public var senderView: SenderView? { nil }
 }

@@ -50,6 +50,10 @@ public final class AttributeEncoder: ObjectEncoder {
                      "attribute encoder: its table covers every object in order")
     }
 
+    public func factoredScoring(query: Linear, plain: QueryScoring, rows: Int, arena: Arena) -> QueryScoring? {
+        features.map { FactoredScoring(query: query, features: $0, plain: plain, rows: rows, arena: arena) }
+    }
+
     public func reset() { module.reset() }
 
     public func forward() {

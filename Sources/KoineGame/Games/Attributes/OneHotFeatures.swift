@@ -1,3 +1,5 @@
+import KoineTensor
+
 /// Objects described by a few active features each (one value per
 /// attribute), encoded by a linear layer: `table[o] = Σ_{j ∈ F(o)} W[j] + b`,
 /// row o of `onehot · W + b`. A product with the table then factors through
@@ -25,8 +27,10 @@ public struct OneHotFeatures {
     /// Rows of `[W; b]`: every feature, then the bias, which every object has.
     public var rows: Int { linear.input + 1 }
 
+    /// `[W; b]` and its gradient, what products with the table factor through.
+    public var layer: Parameter { linear.augmented! }
+
     /// `objectRows[o] = Σ_{j ∈ F(o)} featureRows[j] + featureRows[bias]`.
-    @inlinable
     public func expand(_ featureRows: Matrix, into objectRows: Matrix) {
         let width = featureRows.columns, last = featureRows.row(linear.input)
         for o in 0..<objects {
@@ -38,7 +42,6 @@ public struct OneHotFeatures {
 
     /// Adds the transpose of `expand`: `featureRows[j] += Σ_{o ∋ j} objectRows[o]`,
     /// `featureRows[bias] += Σ_o objectRows[o]`.
-    @inlinable
     public func contract(_ objectRows: Matrix, into featureRows: Matrix) {
         let width = objectRows.columns, last = featureRows.row(linear.input)
         for o in 0..<objects {
