@@ -38,14 +38,12 @@ public final class Speaker {
     /// output layer, whose logits each game then reads by its target. The
     /// second step continues the target's row (see `RecurrentUnroll.setRows`).
     public let perObjectFirstStep: Bool
-    /// With the first step per object and an encoder of one-hot features
-    /// (see OneHotFeatures), that step's product with the table factors
-    /// through the features: gates = expand([E; e] · W_hh), over 13 rows
-    /// instead of 32 objects for Li & Bowling, and the same in backward
-    /// (on by default when it has fewer rows; off only to compare).
+    /// With the first step per object, that step's product of the whole
+    /// table with W_hh: factored through the encoder's own structure when it
+    /// offers that (`ObjectEncoder.factoredTableProduct`; on by default, off
+    /// only to compare), whether it does, else the plain product.
+    let firstStepProduct: TableProduct?
     public let factorsEncoder: Bool
-    let featureGates: Matrix
-    let featureGateGradients: Matrix
     let objectLogits: Matrix
     let objectLogitGradients: Matrix
     /// With the first step per object, each later step runs once per
@@ -97,11 +95,9 @@ public final class Speaker {
                                  parameters: parameters, arena: arena,
                                  stepCapacities: perObject ? (0..<length).map { $0 == 0 ? objects : capacity } : nil)
         output = Linear(input: h, output: v, parameters: parameters)
-        let features = encoder.features
-        let factors = factorsEncoder && perObject && features.map { $0.rows < $0.objects && $0.objects == objects } == true
-        self.factorsEncoder = factors
-        featureGates = arena.matrix(rows: factors ? features!.rows : 0, columns: unroll.gateWidth)
-        featureGateGradients = arena.matrix(rows: factors ? features!.rows : 0, columns: unroll.gateWidth)
+        let factored = factorsEncoder && perObject ? encoder.factoredTableProduct(columns: unroll.gateWidth, arena: arena) : nil
+        self.factorsEncoder = factored != nil
+        firstStepProduct = perObject ? factored ?? PlainTableProduct(encoder: encoder) : nil
         module = Module(parameters: parameters, settings: settings.optimizer, initializer: random)
         message = Message(length: length, vocabulary: v, capacity: capacity,
                           differentiable: settings.channel == .gumbel, arena: arena)
@@ -165,12 +161,7 @@ public final class Speaker {
                 unroll.forward(step: t, input: x, initialHidden: h0)
             } else if t == 0 && perObjectFirstStep {
                 let gates = unroll.preparedGates(0)
-                if factorsEncoder, let features = encoder.features {
-                    BLAS.gemm(features.linear.augmented!.value, unroll.hiddenWeight.value, into: featureGates)
-                    features.expand(featureGates, into: gates)
-                } else {
-                    BLAS.gemm(table, unroll.hiddenWeight.value, into: gates)
-                }
+                firstStepProduct!.forward(unroll.hiddenWeight.value, into: gates)
                 let startRow = inputTable.values.row(v)
                 for o in 0..<gates.rows { Kernels.axpy(1, startRow, gates.row(o), count: gates.columns) }
                 unroll.forward(step: 0, input: nil, initialHidden: nil, inputPrepared: true)
@@ -279,18 +270,8 @@ public final class Speaker {
                                 inputGradient: unroll.hiddenGradient(0), accumulateInput: true)
                 unroll.backward(step: 0, input: nil, initialHidden: nil, inputGradient: nil, initialHiddenGradient: nil,
                                 inputPrepared: true)
-                let gates = unroll.gateGradients(0), hiddenWeight = unroll.hiddenWeight
-                if factorsEncoder, let features = encoder.features {
-                    // Straight into the encoder's layer: ∂W_hh += [E; e]ᵀ · ∂G, ∂[E; e] += ∂G · W_hhᵀ.
-                    let table = features.linear.augmented!
-                    featureGateGradients.zero()
-                    features.contract(gates, into: featureGateGradients)
-                    BLAS.gemm(table.value, transposeA: true, featureGateGradients, into: hiddenWeight.gradient, beta: 1)
-                    BLAS.gemm(featureGateGradients, hiddenWeight.value, transposeB: true, into: table.gradient, beta: 1)
-                } else {
-                    BLAS.gemm(encoder.table, transposeA: true, gates, into: hiddenWeight.gradient, beta: 1)
-                    BLAS.gemm(gates, hiddenWeight.value, transposeB: true, into: encoder.tableGradient, beta: 1)
-                }
+                let gates = unroll.gateGradients(0)
+                firstStepProduct!.backward(gates, weight: unroll.hiddenWeight)
                 Kernels.accumulateColumnSums(gates, into: inputTable.gradients.row(settings.vocabulary))
             } else if perObjectFirstStep {
                 // Each game's logit gradient goes back to its row.
