@@ -2,29 +2,29 @@ import KoineTensor
 
 /// The textbook scoring: the query layer over every state row, then a dot
 /// product with each candidate's row of the table (see DotScoring).
-public final class PlainScoring: QueryScoring {
+final class PlainScoring: QueryScoring {
     let query: Linear
     let encoder: ObjectEncoder
     let queries: Matrix
     let queryGradients: Matrix
 
-    public var lastPass: QueryScoringPass { .plain }
+    var lastPass: QueryScoringPass { .plain }
 
     /// Buffers for up to `rows` state rows.
-    public init(query: Linear, encoder: ObjectEncoder, rows: Int, arena: Arena) {
+    init(query: Linear, encoder: ObjectEncoder, rows: Int, arena: Arena) {
         self.query = query
         self.encoder = encoder
         queries = arena.matrix(rows: rows, columns: query.output)
         queryGradients = arena.matrix(rows: rows, columns: query.output)
     }
 
-    public func forward(_ states: Matrix, rows: Indices?, candidates: Indices, scores: Matrix) {
+    func forward(_ states: Matrix, rows: Indices?, candidates: Indices, scores: Matrix) {
         let q = queries.rows(0..<states.rows)
         query.forward(states, into: q)
         DotScoring.forward(query: q, queryRows: rows, table: encoder.table, candidates: candidates, scores: scores)
     }
 
-    public func backward(_ states: Matrix, rows: Indices?, candidates: Indices, scoreGradient: Matrix, stateGradient: Matrix) {
+    func backward(_ states: Matrix, rows: Indices?, candidates: Indices, scoreGradient: Matrix, stateGradient: Matrix) {
         let q = queries.rows(0..<states.rows), dq = queryGradients.rows(0..<states.rows)
         // Shared rows add up every game's gradient; rows of their own are overwritten.
         if rows != nil { dq.zero() }
