@@ -16,9 +16,9 @@ public final class Listener {
     let arena: Arena
     /// How the cell reads messages: through the input table, games that heard
     /// the same discrete message (or prefix) sharing rows (TableReader); with
-    /// `foldsRelaxedInputs` off, relaxed messages through per-game products
-    /// instead (PerGameReader, only to compare). `sharesMessages` off, every
-    /// game is its own row (only to compare).
+    /// the shortcut `foldsRelaxedInputs` off, relaxed messages through
+    /// per-game products instead (PerGameReader); `sharesMessages` off, every
+    /// game is its own row.
     let reader: MessageReader
     /// ∂L/∂`messageState` from another task that reads it (Mihai & Hare's
     /// rotation head on the receiver); the next backward adds it and clears it.
@@ -26,12 +26,11 @@ public final class Listener {
     let scores: Matrix
     let logProbabilities: Matrix
     let scoreGradient: Matrix
-    /// How the query meets the candidates: plain, or with `foldsQuery` folded
-    /// into the object table when it has fewer rows than the pass has queries
-    /// (FoldedScoring), or with `factorsEncoder` too folded further into the
-    /// encoder's own structure when it has one (`ObjectEncoder.factoredScoring`).
-    /// Both are on by default; off only to compare against the plain pass or
-    /// the fold alone.
+    /// How the query meets the candidates: with the shortcut `foldsQuery`
+    /// folded into the object table when it has fewer rows than the pass has
+    /// queries (FoldedScoring), with `factorsEncoder` too folded further into
+    /// the encoder's own structure when it has one
+    /// (`ObjectEncoder.factoredScoring`); else plain (PlainScoring).
     let scoring: QueryScoring
     /// Whether the last `listen` folded the query into the table, or factored it.
     public var foldedQuery: Bool { scoring.lastPass == .folded }
@@ -63,8 +62,7 @@ public final class Listener {
     }
 
     public init(settings: AgentSettings, encoder: ObjectEncoder, capacity: Int, candidates: Int, random: Random,
-                sharesMessages: Bool = true, foldsRelaxedInputs: Bool = true, foldsQuery: Bool = true,
-                factorsEncoder: Bool = true, workspace: Workspace? = nil) {
+                shortcuts: AgentShortcuts = AgentShortcuts(), workspace: Workspace? = nil) {
         // With a workspace, every buffer below, the gradient first, is shared
         // with the other listeners on it (see Workspace): each turn must be whole.
         let arena = workspace.map { Arena(workspace: $0) } ?? Arena()
@@ -83,7 +81,7 @@ public final class Listener {
         // states), by whole message for a GRU; never for relaxed messages,
         // which carry a gradient per game.
         let sharing: MessageGroups.Sharing =
-            !sharesMessages || settings.channel == .gumbel ? .none : settings.cell == .lstm ? .prefixes : .messages
+            !shortcuts.sharesMessages || settings.channel == .gumbel ? .none : settings.cell == .lstm ? .prefixes : .messages
         // Over distinct prefixes, step t runs at most vocabulary^(t+1) rows.
         unroll = RecurrentUnroll(kind: settings.cell, input: symbolInput.width, hidden: h, steps: length, capacity: capacity,
                                  parameters: parameters, arena: arena,
@@ -91,9 +89,9 @@ public final class Listener {
         let query = Linear(input: h, output: h, parameters: parameters)
         module = Module(parameters: parameters, settings: settings.optimizer, initializer: random)
         let plain = PlainScoring(query: query, encoder: encoder, rows: capacity, arena: arena)
-        let factored = foldsQuery && factorsEncoder
+        let factored = shortcuts.foldsQuery && shortcuts.factorsEncoder
             ? encoder.factoredScoring(query: query, plain: plain, rows: capacity, arena: arena) : nil
-        scoring = factored ?? (foldsQuery ? FoldedScoring(query: query, encoder: encoder, plain: plain, arena: arena) : plain)
+        scoring = factored ?? (shortcuts.foldsQuery ? FoldedScoring(query: query, encoder: encoder, plain: plain, arena: arena) : plain)
         messageStateGradient = arena.matrix(rows: capacity, columns: h)
         scores = arena.matrix(rows: capacity, columns: candidates)
         logProbabilities = arena.matrix(rows: capacity, columns: candidates)
@@ -101,7 +99,7 @@ public final class Listener {
         let table = TableReader(unroll: unroll, symbolInput: symbolInput,
                                 inputTable: InputTable(symbols: settings.vocabulary, gateWidth: unroll.gateWidth, arena: arena),
                                 groups: groups, sharing: sharing)
-        reader = settings.channel == .gumbel && !foldsRelaxedInputs ? PerGameReader(table: table, capacity: capacity, arena: arena)
+        reader = settings.channel == .gumbel && !shortcuts.foldsRelaxedInputs ? PerGameReader(table: table, capacity: capacity, arena: arena)
             : table
         choices = arena.indices(capacity)
         rewards = arena.floats(capacity)

@@ -18,10 +18,10 @@ public final class Speaker {
     /// room for every object, its first step once per object and each later
     /// step once per distinct (target, symbols so far) (ObjectPass, its first
     /// step's product with the table factored through the encoder's own
-    /// structure when it offers one and `factorsEncoder` is on); otherwise a
-    /// row per game with symbols through the input table (GamePass), or,
-    /// with `foldsRelaxedInputs` off, relaxed symbols through per-game
-    /// products (RelaxedGamePass, only to compare).
+    /// structure when it offers one and the shortcut `factorsEncoder` is
+    /// on); otherwise a row per game with symbols through the input table
+    /// (GamePass), or, with `foldsRelaxedInputs` off, relaxed symbols
+    /// through per-game products (RelaxedGamePass).
     let pass: SpeakerPass
     /// Whether the pass runs per object (ObjectPass), and whether its first
     /// step's product factors through the encoder.
@@ -48,8 +48,8 @@ public final class Speaker {
             + Linear.parameterCount(input: settings.hidden, output: settings.vocabulary)
     }
 
-    public init(settings: AgentSettings, encoder: ObjectEncoder, capacity: Int, random: Random, foldsRelaxedInputs: Bool = true,
-                factorsEncoder: Bool = true) {
+    public init(settings: AgentSettings, encoder: ObjectEncoder, capacity: Int, random: Random,
+                shortcuts: AgentShortcuts = AgentShortcuts()) {
         let arena = Arena()
         self.arena = arena
         self.settings = settings
@@ -76,7 +76,7 @@ public final class Speaker {
         let inputTable = InputTable(symbols: v + 1, gateWidth: unroll.gateWidth, arena: arena)
         let cell = SpeakerCell(encoder: encoder, unroll: unroll, output: output, symbolInput: symbolInput, inputTable: inputTable)
         if perObject {
-            let factored = factorsEncoder ? encoder.factoredTableProduct(columns: unroll.gateWidth, arena: arena) : nil
+            let factored = shortcuts.factorsEncoder ? encoder.factoredTableProduct(columns: unroll.gateWidth, arena: arena) : nil
             self.factorsEncoder = factored != nil
             pass = ObjectPass(cell: cell, product: factored ?? PlainTableProduct(encoder: encoder), arena: arena)
         } else {
@@ -84,7 +84,7 @@ public final class Speaker {
             let start = arena.indices(capacity)
             for i in 0..<capacity { start[i] = v }
             let game = GamePass(cell: cell, start: start, arena: arena)
-            pass = settings.channel == .gumbel && !foldsRelaxedInputs ? RelaxedGamePass(game: game, arena: arena) : game
+            pass = settings.channel == .gumbel && !shortcuts.foldsRelaxedInputs ? RelaxedGamePass(game: game, arena: arena) : game
         }
         chosenLogProbabilities = (0..<length).map { _ in arena.floats(capacity) }
         entropies = (0..<length).map { _ in arena.floats(capacity) }
