@@ -13,15 +13,12 @@ struct AgentFixture {
     let batch: GameBatch
     let arena: Arena
 
-    init(settings: AgentSettings, games: Int, sharesMessages: Bool = true, foldsRelaxedInputs: Bool = true,
-         foldsQuery: Bool = true, factorsEncoder: Bool = true) throws {
+    init(settings: AgentSettings, games: Int, shortcuts: AgentShortcuts = AgentShortcuts()) throws {
         space = try ObjectSpace(attributes: [3, 3], holdout: 0, random: Random(seed: 1))
         encoder = AttributeEncoder(space: space, hidden: settings.hidden, optimizer: settings.optimizer, random: Random(seed: 2))
-        speaker = Speaker(settings: settings, encoder: encoder, capacity: games, random: Random(seed: 3),
-                          factorsEncoder: factorsEncoder)
+        speaker = Speaker(settings: settings, encoder: encoder, capacity: games, random: Random(seed: 3), shortcuts: shortcuts)
         listener = Listener(settings: settings, encoder: encoder, capacity: games, candidates: 3, random: Random(seed: 4),
-                            sharesMessages: sharesMessages, foldsRelaxedInputs: foldsRelaxedInputs, foldsQuery: foldsQuery,
-                            factorsEncoder: factorsEncoder)
+                            shortcuts: shortcuts)
         arena = Arena()
         batch = GameBatch(size: games, candidates: 3, arena: arena)
         var random = Random(seed: 5)

@@ -11,8 +11,8 @@ final class AgentGradientTests: XCTestCase {
     func makeAgents(cell: CellKind, symbolInput: SymbolInputKind = .embedding, sharesMessages: Bool = true,
                     foldsQuery: Bool = true, factorsEncoder: Bool = true) throws -> (ObjectSpace, ObjectEncoder, Speaker, Listener, GameBatch) {
         let settings = AgentSettings(vocabulary: 5, messageLength: 3, cell: cell, symbolInput: symbolInput, hidden: 6, entropy: 0.1)
-        let fixture = try AgentFixture(settings: settings, games: games, sharesMessages: sharesMessages, foldsQuery: foldsQuery,
-                                       factorsEncoder: factorsEncoder)
+        let shortcuts = AgentShortcuts(sharesMessages: sharesMessages, foldsQuery: foldsQuery, factorsEncoder: factorsEncoder)
+        let fixture = try AgentFixture(settings: settings, games: games, shortcuts: shortcuts)
         arenas.append(fixture.arena)
         return (fixture.space, fixture.encoder, fixture.speaker, fixture.listener, fixture.batch)
     }
@@ -74,7 +74,7 @@ final class AgentGradientTests: XCTestCase {
             for folds in [true, false] {
                 let encoder = AttributeEncoder(space: space, hidden: 6, optimizer: settings.optimizer, random: Random(seed: 2))
                 let speaker = Speaker(settings: settings, encoder: encoder, capacity: games, random: Random(seed: 3),
-                                      foldsRelaxedInputs: folds)
+                                      shortcuts: AgentShortcuts(foldsRelaxedInputs: folds))
                 encoder.forward()
                 var random = Random(seed: 5)
                 speaker.speak(targets: targets, random: &random, greedy: false)

@@ -109,7 +109,7 @@ final class ImageGameTests: XCTestCase {
             var results: [(scores: [Float], parameters: [Float], message: [Float])] = []
             for folds in [true, false] {
                 let listener = Listener(settings: settings, encoder: encoder, capacity: 6, candidates: 6, random: Random(seed: 6),
-                                        foldsRelaxedInputs: folds)
+                                        shortcuts: AgentShortcuts(foldsRelaxedInputs: folds))
                 var unused = Random(seed: 0)
                 listener.listen(to: speaker.message, batch: batch, random: &unused, greedy: true)
                 speaker.message.zeroGradients()

@@ -11,7 +11,7 @@ final class RotationTaskTests: XCTestCase {
         let games = 8, vocabulary = 5, length = 3
         let settings = AgentSettings(vocabulary: vocabulary, messageLength: length, hidden: 6, channel: .gumbel)
         // Per-game products, so the message's values enter the listener's forward.
-        let fixture = try AgentFixture(settings: settings, games: games, foldsRelaxedInputs: false)
+        let fixture = try AgentFixture(settings: settings, games: games, shortcuts: AgentShortcuts(foldsRelaxedInputs: false))
         let (space, encoder, speaker, listener, batch, arena) =
             (fixture.space, fixture.encoder, fixture.speaker, fixture.listener, fixture.batch, fixture.arena)
         var random = Random(seed: 5)

@@ -12,53 +12,29 @@ public final class Listener {
     /// Running mean of this listener's rewards (REINFORCE baseline).
     public var baseline: Float = 0
 
-    let symbolInput: SymbolInput
     let unroll: RecurrentUnroll
-    let query: Linear           // hidden → hidden
     let arena: Arena
-    let inputs: [Matrix]
-    let inputGradients: [Matrix]
-    let queries: Matrix
-    let queryGradient: Matrix
+    /// How the cell reads messages: through the input table, games that heard
+    /// the same discrete message (or prefix) sharing rows (TableReader); with
+    /// the shortcut `foldsRelaxedInputs` off, relaxed messages through
+    /// per-game products instead (PerGameReader); `sharesMessages` off, every
+    /// game is its own row.
+    let reader: MessageReader
     /// ∂L/∂`messageState` from another task that reads it (Mihai & Hare's
     /// rotation head on the receiver); the next backward adds it and clears it.
     public let messageStateGradient: Matrix
     let scores: Matrix
     let logProbabilities: Matrix
     let scoreGradient: Matrix
-    /// Discrete symbols enter through a folded table (see InputTable).
-    let inputTable: InputTable
-    /// Discrete messages are read once per distinct message (see MessageGroups).
-    let groups: MessageGroups
-    /// Whether games with the same discrete message share one recurrent pass
-    /// (on by default; off only to compare against the game-by-game pass).
-    public let sharesMessages: Bool
-    /// Whether the query layer is folded into the object table when the
-    /// table has fewer rows than the pass has queries (see
-    /// FoldedQueryScoring; on by default; off only to compare against the
-    /// plain pass), and whether the last `listen` folded it.
-    public let foldsQuery: Bool
-    public private(set) var foldedQuery = false
-    let folding: FoldedQueryScoring
-    /// Whether, with `foldsQuery`, the query layer and the table fold further
-    /// into the encoder's one-hot features when it has them (see
-    /// FactoredQueryScoring; on by default; off only to test the fold
-    /// alone), and whether the last `listen` did so.
-    public let factorsEncoder: Bool
-    public private(set) var factoredQuery = false
-    let factoring: FactoredQueryScoring
-    /// The encoder's features, when this listener factors its scores through them.
-    let factoredFeatures: OneHotFeatures?
-    /// Whether relaxed (Gumbel straight-through) messages enter through the
-    /// folded input table too: their forward values are exact one-hot rows,
-    /// so the input product is a row lookup, and ∂L/∂message is the gates'
-    /// gradient times the table (on by default; off only to compare against
-    /// the per-game products).
-    public let foldsRelaxedInputs: Bool
-    /// How games share rows: by prefix for an LSTM (whose steps can continue
-    /// distinct earlier states), by whole message for a GRU; never for
-    /// relaxed messages, which carry a gradient per game.
-    let sharing: MessageGroups.Sharing
+    /// How the query meets the candidates: with the shortcut `foldsQuery`
+    /// folded into the object table when it has fewer rows than the pass has
+    /// queries (FoldedScoring), with `factorsEncoder` too folded further into
+    /// the encoder's own structure when it has one
+    /// (`ObjectEncoder.factoredScoring`); else plain (PlainScoring).
+    let scoring: QueryScoring
+    /// Whether the last `listen` folded the query into the table, or factored it.
+    public var foldedQuery: Bool { scoring.lastPass == .folded }
+    public var factoredQuery: Bool { scoring.lastPass == .factored }
     /// Rows the last `listen` ran its recurrent pass over: distinct messages, or games.
     public var readRows: Int { unroll.rows(settings.messageLength - 1) }
 
@@ -86,15 +62,10 @@ public final class Listener {
     }
 
     public init(settings: AgentSettings, encoder: ObjectEncoder, capacity: Int, candidates: Int, random: Random,
-                sharesMessages: Bool = true, foldsRelaxedInputs: Bool = true, foldsQuery: Bool = true,
-                factorsEncoder: Bool = true, workspace: Workspace? = nil) {
+                shortcuts: AgentShortcuts = AgentShortcuts(), workspace: Workspace? = nil) {
         // With a workspace, every buffer below, the gradient first, is shared
         // with the other listeners on it (see Workspace): each turn must be whole.
         let arena = workspace.map { Arena(workspace: $0) } ?? Arena()
-        self.sharesMessages = sharesMessages
-        self.foldsQuery = foldsQuery
-        self.factorsEncoder = factorsEncoder
-        self.foldsRelaxedInputs = foldsRelaxedInputs
         self.arena = arena
         self.settings = settings
         self.encoder = encoder
@@ -103,36 +74,33 @@ public final class Listener {
         let h = settings.hidden, length = settings.messageLength
         let count = Listener.parameterCount(settings)
         let parameters = workspace == nil ? Parameters(count: count) : Parameters(count: count, gradients: arena.floats(count))
-        symbolInput = SymbolInput(kind: settings.symbolInput, symbols: settings.vocabulary, vocabulary: settings.vocabulary,
-                                  hidden: h, parameters: parameters)
+        let symbolInput = SymbolInput(kind: settings.symbolInput, symbols: settings.vocabulary, vocabulary: settings.vocabulary,
+                                      hidden: h, parameters: parameters)
         let groups = MessageGroups(vocabulary: settings.vocabulary, length: length, capacity: capacity, arena: arena)
-        self.groups = groups
+        // By prefix for an LSTM (whose steps can continue distinct earlier
+        // states), by whole message for a GRU; never for relaxed messages,
+        // which carry a gradient per game.
         let sharing: MessageGroups.Sharing =
-            !sharesMessages || settings.channel == .gumbel ? .none : settings.cell == .lstm ? .prefixes : .messages
-        self.sharing = sharing
+            !shortcuts.sharesMessages || settings.channel == .gumbel ? .none : settings.cell == .lstm ? .prefixes : .messages
         // Over distinct prefixes, step t runs at most vocabulary^(t+1) rows.
         unroll = RecurrentUnroll(kind: settings.cell, input: symbolInput.width, hidden: h, steps: length, capacity: capacity,
                                  parameters: parameters, arena: arena,
                                  stepCapacities: sharing == .prefixes ? (0..<length).map(groups.stepCapacity) : nil)
-        query = Linear(input: h, output: h, parameters: parameters)
+        let query = Linear(input: h, output: h, parameters: parameters)
         module = Module(parameters: parameters, settings: settings.optimizer, initializer: random)
-        // Relaxed (Gumbel) messages need their embedded inputs only when not folded into the table.
-        let relaxed = settings.channel == .gumbel && !foldsRelaxedInputs ? capacity : 0
-        let width = symbolInput.width
-        inputs = (0..<length).map { _ in arena.matrix(rows: relaxed, columns: width) }
-        inputGradients = (0..<length).map { _ in arena.matrix(rows: relaxed, columns: width) }
-        queries = arena.matrix(rows: capacity, columns: h)
-        queryGradient = arena.matrix(rows: capacity, columns: h)
-        let features = foldsQuery && factorsEncoder ? encoder.features : nil
-        factoredFeatures = features
-        factoring = FactoredQueryScoring(features: features, width: h, queries: capacity, arena: arena)
-        // Tables without features (images) fold only when they are the shorter side.
-        folding = FoldedQueryScoring(tableRows: foldsQuery && features == nil ? encoder.capacity : 0, width: h, arena: arena)
+        let plain = PlainScoring(query: query, encoder: encoder, rows: capacity, arena: arena)
+        let factored = shortcuts.foldsQuery && shortcuts.factorsEncoder
+            ? encoder.factoredScoring(query: query, plain: plain, rows: capacity, arena: arena) : nil
+        scoring = factored ?? (shortcuts.foldsQuery ? FoldedScoring(query: query, encoder: encoder, plain: plain, arena: arena) : plain)
         messageStateGradient = arena.matrix(rows: capacity, columns: h)
         scores = arena.matrix(rows: capacity, columns: candidates)
         logProbabilities = arena.matrix(rows: capacity, columns: candidates)
         scoreGradient = arena.matrix(rows: capacity, columns: candidates)
-        inputTable = InputTable(symbols: settings.vocabulary, gateWidth: unroll.gateWidth, arena: arena)
+        let table = TableReader(unroll: unroll, symbolInput: symbolInput,
+                                inputTable: InputTable(symbols: settings.vocabulary, gateWidth: unroll.gateWidth, arena: arena),
+                                groups: groups, sharing: sharing)
+        reader = settings.channel == .gumbel && !shortcuts.foldsRelaxedInputs ? PerGameReader(table: table, capacity: capacity, arena: arena)
+            : table
         choices = arena.indices(capacity)
         rewards = arena.floats(capacity)
         chosenLogProbabilities = arena.floats(capacity)
@@ -149,52 +117,16 @@ public final class Listener {
         precondition(rows == message.rows && rows <= capacity)
         self.batch = batch
         self.message = message
-        let v = settings.vocabulary
-        // A relaxed message carries its own gradient per game: no sharing.
-        unroll.begin(rows: message.isDifferentiable ? rows : groups.group(message, rows: rows, sharing: sharing))
-        if sharing == .prefixes {
-            for t in 0..<settings.messageLength {
-                unroll.setRows(groups.counts[t], step: t, parents: t > 0 ? groups.parents[t].prefix(groups.counts[t]) : nil)
-            }
-        }
-        let perGame = message.isDifferentiable && !foldsRelaxedInputs
-        if !perGame { symbolInput.prepare(inputTable, inputWeight: unroll.inputWeight) }
-        for t in 0..<settings.messageLength {
-            if message.isDifferentiable && foldsRelaxedInputs {
-                inputTable.lookup(message.symbols[t].prefix(rows), into: unroll.preparedGates(t))
-                unroll.forward(step: t, input: nil, initialHidden: nil, inputPrepared: true)
-            } else if perGame {
-                let x = inputs[t].rows(0..<rows)
-                symbolInput.forward(relaxed: message.oneHot[t].rows(0..<rows), start: nil, into: x)
-                unroll.forward(step: t, input: x, initialHidden: nil)
-            } else {
-                inputTable.lookup(groups.symbols[t].prefix(unroll.rows(t)), into: unroll.preparedGates(t))
-                unroll.forward(step: t, input: nil, initialHidden: nil, inputPrepared: true)
-            }
-        }
-        let s = scores.rows(0..<rows), state = unroll.hiddenState(settings.messageLength - 1)
-        let features = factoredFeatures
-        factoredQuery = features.map { FactoredQueryScoring.pays(queries: readRows, features: $0) } ?? false
-        foldedQuery = features == nil && foldsQuery
-            && FoldedQueryScoring.pays(queries: readRows, tableRows: encoder.table.rows)
-        if factoredQuery, let features {
-            factoring.forward(state, rows: queryRows, linear: query, features: features, candidates: batch.candidates, scores: s)
-        } else if foldedQuery {
-            folding.forward(state, rows: queryRows, linear: query, table: encoder.table, candidates: batch.candidates, scores: s)
-        } else {
-            let q = queries.rows(0..<readRows)
-            query.forward(state, into: q)
-            DotScoring.forward(query: q, queryRows: queryRows, table: encoder.table, candidates: batch.candidates, scores: s)
-        }
+        reader.forward(message, rows: rows)
+        let s = scores.rows(0..<rows)
+        scoring.forward(unroll.hiddenState(settings.messageLength - 1), rows: reader.stateRows(message, rows: rows),
+                        candidates: batch.candidates, scores: s)
         let sampled = !greedy && settings.channel == .reinforce
         Categorical.sample(
             logits: s, logProbabilities: logProbabilities.rows(0..<rows), actions: choices.prefix(rows),
             chosenLogProbabilities: chosenLogProbabilities, entropies: entropies, random: &random, greedy: !sampled)
         for b in 0..<rows { rewards[b] = choices.base[b] == batch.targetPositions.base[b] ? 1 : 0 }
     }
-
-    /// The query row of each game, when games share rows.
-    private var queryRows: Indices? { message?.isDifferentiable == false ? groups.rowOfGame.prefix(rows) : nil }
 
     /// REINFORCE backward: loss = −(advantage·log p(choice) + β·H), times
     /// `scale`; returns the loss's mean over the games.
@@ -259,26 +191,12 @@ public final class Listener {
     /// pending `messageStateGradient`.
     private func backwardFromScores(_ ds: Matrix?) {
         guard let batch, let message else { return }
-        let v = settings.vocabulary
         let last = settings.messageLength - 1
         unroll.beginBackward()
-        if let ds, factoredQuery, let features = factoredFeatures {
-            // ∂L/∂h straight from the scores into the hidden gradient cleared by beginBackward.
-            factoring.backward(unroll.hiddenState(last), rows: queryRows, linear: query, features: features,
-                               candidates: batch.candidates, scoreGradient: ds, inputGradient: unroll.hiddenGradient(last))
-        } else if let ds, foldedQuery {
-            // ∂L/∂h straight from the scores; the hidden gradient was cleared by beginBackward.
-            folding.backward(unroll.hiddenState(last), rows: queryRows, linear: query, table: encoder.table,
-                             candidates: batch.candidates, scoreGradient: ds, inputGradient: unroll.hiddenGradient(last),
-                             tableGradient: encoder.tableGradient.rows(0..<encoder.table.rows))
-        } else if let ds {
-            let q = queries.rows(0..<readRows), dq = queryGradient.rows(0..<readRows)
-            let shared = queryRows
-            if shared != nil { dq.zero() }
-            DotScoring.backward(query: q, queryRows: shared, table: encoder.table, candidates: batch.candidates, scoreGradient: ds,
-                                queryGradient: dq, tableGradient: encoder.tableGradient)
-            query.backward(unroll.hiddenState(last), outputGradient: dq, inputGradient: unroll.hiddenGradient(last),
-                           accumulateInput: true)
+        if let ds {
+            // Into the hidden gradient beginBackward cleared.
+            scoring.backward(unroll.hiddenState(last), rows: reader.stateRows(message, rows: rows), candidates: batch.candidates,
+                             scoreGradient: ds, stateGradient: unroll.hiddenGradient(last))
         }
         if stateGradientPending {
             let pending = messageStateGradient.rows(0..<readRows), gradient = unroll.hiddenGradient(last)
@@ -286,29 +204,7 @@ public final class Listener {
             pending.zero()
             stateGradientPending = false
         }
-        let perGame = message.isDifferentiable && !foldsRelaxedInputs
-        for t in stride(from: last, through: 0, by: -1) {
-            if message.isDifferentiable && foldsRelaxedInputs {
-                unroll.backward(step: t, input: nil, initialHidden: nil, inputGradient: nil, initialHiddenGradient: nil,
-                                inputPrepared: true)
-                let gates = unroll.gateGradients(t)
-                inputTable.accumulate(message.symbols[t].prefix(rows), gateGradients: gates)
-                // ∂L/∂onehot = ∂L/∂gates · (input(symbol) · Wx)ᵀ, the table's vocabulary rows.
-                BLAS.gemm(gates, inputTable.values.rows(0..<v), transposeB: true, into: message.gradients[t].rows(0..<rows),
-                          beta: 1)
-            } else if perGame {
-                let x = inputs[t].rows(0..<rows), dx = inputGradients[t].rows(0..<rows)
-                unroll.backward(step: t, input: x, initialHidden: nil, inputGradient: dx, initialHiddenGradient: nil)
-                let oneHot = message.oneHot[t].rows(0..<rows)
-                symbolInput.parameterBackward(relaxed: oneHot, start: nil, inputGradient: dx)
-                symbolInput.symbolBackward(inputGradient: dx, into: message.gradients[t].rows(0..<rows))
-            } else {
-                unroll.backward(step: t, input: nil, initialHidden: nil, inputGradient: nil, initialHiddenGradient: nil,
-                                inputPrepared: true)
-                inputTable.accumulate(groups.symbols[t].prefix(unroll.rows(t)), gateGradients: unroll.gateGradients(t))
-            }
-        }
-        if !perGame { symbolInput.backward(inputTable, inputWeight: unroll.inputWeight) }
+        reader.backward(message, rows: rows)
     }
 
     /// Fraction of the last batch's games won.

@@ -40,12 +40,16 @@ public protocol ObjectEncoder: AnyObject {
     /// Fresh parameters and optimizer state (and statistics), as for a newly
     /// built encoder of the module's next generation.
     func reset()
-    /// When the table is a linear layer of one-hot features (the attribute
-    /// game's), that layer and each object's features: agents may then
-    /// factor their products with the table through the features and add
-    /// their gradients straight into the layer's (see OneHotFeatures). Nil
-    /// otherwise (images).
-    var features: OneHotFeatures? { get }
+    /// A listener's scoring that folds its `query` layer into the encoder's
+    /// own structure (the attribute game's one-hot features, see
+    /// FactoredScoring), running `plain` for batches it does not pay on;
+    /// buffers for up to `rows` state rows. Nil when there is none (images).
+    func factoredScoring(query: Linear, plain: QueryScoring, rows: Int, arena: Arena) -> QueryScoring?
+    /// The product of the whole table with a weight `columns` wide factored
+    /// through the encoder's own structure (the attribute game's one-hot
+    /// features, see FactoredTableProduct), when that is cheaper; nil
+    /// otherwise (images): then agents multiply the table itself.
+    func factoredTableProduct(columns: Int, arena: Arena) -> TableProduct?
     /// Appends to the selection the rows speakers read in place of its own
     /// (an altered copy of it, as the image game's augmentations show the
     /// sender), each alteration drawn from `random`, and returns their first
@@ -70,7 +74,8 @@ public struct SenderView {
 }
 
 extension ObjectEncoder {
-    public var features: OneHotFeatures? { nil }
+    public func factoredScoring(query: Linear, plain: QueryScoring, rows: Int, arena: Arena) -> QueryScoring? { nil }
+    public func factoredTableProduct(columns: Int, arena: Arena) -> TableProduct? { nil }
     public func appendSenderView(random: inout Random) -> Int { 0 }
     public var senderView: SenderView? { nil }
 }

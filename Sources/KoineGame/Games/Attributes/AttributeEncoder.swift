@@ -17,7 +17,8 @@ public final class AttributeEncoder: ObjectEncoder {
     public var training = true
     public var statistics: Parameters? { nil }
     public var capacity: Int { space.count }
-    public let features: OneHotFeatures?
+    /// The table as a layer of each object's attribute values.
+    let features: OneHotFeatures
 
     public static func parameterCount(space: ObjectSpace, hidden: Int) -> Int {
         Linear.parameterCount(input: space.width, output: hidden)
@@ -50,6 +51,14 @@ public final class AttributeEncoder: ObjectEncoder {
                      "attribute encoder: its table covers every object in order")
     }
 
+    public func factoredScoring(query: Linear, plain: QueryScoring, rows: Int, arena: Arena) -> QueryScoring? {
+        FactoredScoring(query: query, features: features, plain: plain, rows: rows, arena: arena)
+    }
+
+    public func factoredTableProduct(columns: Int, arena: Arena) -> TableProduct? {
+        features.rows < features.objects ? FactoredTableProduct(features: features, columns: columns, arena: arena) : nil
+    }
+
     public func reset() { module.reset() }
 
     public func forward() {
@@ -59,8 +68,9 @@ public final class AttributeEncoder: ObjectEncoder {
     public var gradientReady: ((Range<Int>) -> Void)?
 
     public func backward() {
-        // Agents that factor through `features` add into the layer's gradient
-        // themselves and leave the table's gradient zero: nothing to turn.
+        // The factored products and scorings add into the layer's gradient
+        // themselves; when every agent's did, the table's gradient is zero
+        // and its product is skipped.
         if !tableGradient.isZero {
             linear.backward(space.encodings, outputGradient: tableGradient)
             tableGradient.zero()

@@ -1,3 +1,5 @@
+import KoineTensor
+
 /// Objects described by a few active features each (one value per
 /// attribute), encoded by a linear layer: `table[o] = Σ_{j ∈ F(o)} W[j] + b`,
 /// row o of `onehot · W + b`. A product with the table then factors through
@@ -6,15 +8,15 @@
 /// those rows. Exact up to the order of the sums; fewer multiply-adds
 /// whenever there are fewer features than objects (Li & Bowling: 8 + 4
 /// attribute values against 32 objects).
-public struct OneHotFeatures {
+struct OneHotFeatures {
     /// The encoder's layer, `features → width`, with a bias.
-    public let linear: Linear
+    let linear: Linear
     /// Row o holds the features active in object o, `perObject` of them.
-    public let active: Indices
-    public let perObject: Int
-    public let objects: Int
+    let active: Indices
+    let perObject: Int
+    let objects: Int
 
-    public init(linear: Linear, active: Indices, perObject: Int) {
+    init(linear: Linear, active: Indices, perObject: Int) {
         precondition(linear.bias != nil && active.count % perObject == 0, "one-hot features: a biased layer, whole rows")
         self.linear = linear
         self.active = active
@@ -23,11 +25,13 @@ public struct OneHotFeatures {
     }
 
     /// Rows of `[W; b]`: every feature, then the bias, which every object has.
-    public var rows: Int { linear.input + 1 }
+    var rows: Int { linear.input + 1 }
+
+    /// `[W; b]` and its gradient, what products with the table factor through.
+    var layer: Parameter { linear.augmented! }
 
     /// `objectRows[o] = Σ_{j ∈ F(o)} featureRows[j] + featureRows[bias]`.
-    @inlinable
-    public func expand(_ featureRows: Matrix, into objectRows: Matrix) {
+    func expand(_ featureRows: Matrix, into objectRows: Matrix) {
         let width = featureRows.columns, last = featureRows.row(linear.input)
         for o in 0..<objects {
             let out = objectRows.row(o)
@@ -38,8 +42,7 @@ public struct OneHotFeatures {
 
     /// Adds the transpose of `expand`: `featureRows[j] += Σ_{o ∋ j} objectRows[o]`,
     /// `featureRows[bias] += Σ_o objectRows[o]`.
-    @inlinable
-    public func contract(_ objectRows: Matrix, into featureRows: Matrix) {
+    func contract(_ objectRows: Matrix, into featureRows: Matrix) {
         let width = objectRows.columns, last = featureRows.row(linear.input)
         for o in 0..<objects {
             let row = objectRows.row(o)
