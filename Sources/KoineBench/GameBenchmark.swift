@@ -37,14 +37,14 @@ public struct GameBenchmark {
                                                     overrides: ["population.listeners=\(listeners)"])
         let population = try Population(configuration: configuration, communicator: communicator,
                                         random: Random(seed: 1))
-        let space = (population.game as! AttributeGame).space  // the game of `GameBenchmark.game`
         // One iteration's products, recorded as they run.
         var shapes: [GemmShape] = []
         let timing = try StepTiming(training: population, communicator: communicator, warmup: warmup, steps: steps,
                                     rounds: rounds) { shapes.append($0) }
         let settings = configuration.agentSettings
         let reference = ReferenceIteration(
-            objects: space.count, width: space.width, batch: configuration.batch,
+            // One-hot attribute vectors: as wide as the attributes' values together.
+            objects: population.game.objectCount, width: configuration.attributes.reduce(0, +), batch: configuration.batch,
             hidden: settings.hidden, vocabulary: settings.vocabulary, length: settings.messageLength,
             candidates: configuration.candidates, listeners: listeners)
         let replay = SgemmReplay(fitting: shapes + reference.products)
