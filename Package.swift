@@ -70,7 +70,7 @@ let package = Package(
         // never links the trainer, so `koine report` can draw with it too.
         .target(name: "KoineStudy", dependencies: ["Yams"]),
         .target(name: "KoineTrainer", dependencies: [
-            "KoineTensor", "KoineGame", "KoineCluster", "KoineTelemetry", "Yams",
+            "KoineTensor", "KoineGame", "KoineCluster", "KoineTelemetry", "Yams", "CImageCodecs",
         ], swiftSettings: numeric),
         // What `koine bench` measures, callable by tests; the command only parses and prints.
         .target(name: "KoineBench", dependencies: [

@@ -45,6 +45,29 @@ final class TrainCommandTests: XCTestCase {
 
     func figures(_ run: String) throws -> [String: String] { try RunFiles.figures(run) }
 
+    /// eval.interactions: the first N games of each evaluation, compressed,
+    /// each line a game whose reward says whether the choice was the target.
+    func testInteractionDumpsAreBoundedAndConsistent() throws {
+        let config = try write(Self.tiny)
+        let run = directory.appendingPathComponent("dumps").path
+        let result = try train(config, out: run, ["--set", "eval.interactions=25"])
+        XCTAssertEqual(result.status, 0, result.standardError)
+        let files = try FileManager.default.contentsOfDirectory(atPath: run + "/interactions").sorted()
+        XCTAssertEqual(files, ["step-0000010.jsonl.gz", "step-0000020.jsonl.gz"])
+        let unzipped = try runProcess("/usr/bin/env", ["gzip", "-dc", run + "/interactions/step-0000020.jsonl.gz"], timeout: 30)
+        XCTAssertEqual(unzipped.status, 0, unzipped.standardError)
+        let lines = unzipped.standardOutput.split(separator: "\n")
+        XCTAssertEqual(lines.count, 25)
+        for line in lines {
+            let game = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], String(line))
+            let target = try XCTUnwrap(game["target"] as? Int), choice = try XCTUnwrap(game["choice"] as? Int)
+            XCTAssertEqual(game["reward"] as? Int, target == choice ? 1 : 0, String(line))
+            XCTAssertEqual((game["message"] as? [Int])?.count, 2)
+            XCTAssertTrue((game["message"] as? [Int] ?? []).allSatisfy { (0..<4).contains($0) }, String(line))
+            XCTAssertNotNil(game["target_is"] as? String)
+        }
+    }
+
     func testTrainWritesTheRunDirectory() throws {
         let config = try write(Self.tiny)
         let run = directory.appendingPathComponent("run").path
@@ -113,6 +136,8 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertNotNil(s["ease_of_teaching"] as? Double)
         XCTAssertNotNil(s["ease_of_teaching_area_200"] as? Double)
         XCTAssertNil(s["ease_of_teaching_accuracy_50"], "a 5-step measurement has no accuracy after 50 steps")
+
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run + "/interactions"), "no interaction dumps unless asked")
 
         // Every fresh listener's curve: 2 speakers × 2 listeners, 5 steps each.
         let curves = try String(contentsOfFile: run + "/ease_of_teaching/step-0000020.tsv", encoding: .utf8).split(separator: "\n")

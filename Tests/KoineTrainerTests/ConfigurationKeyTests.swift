@@ -116,6 +116,7 @@ final class ConfigurationKeyTests: XCTestCase {
               every: 6000
               distance: cosine
               images: 2048
+              interactions: 0
               ease_of_teaching: {every: 60000, listeners: 30, steps: 1000, choices: greedy, entropy: 0.1}
             telemetry:
               endpoint: tcp://127.0.0.1:5557

@@ -116,6 +116,7 @@ public struct Configuration {
     public var evalEvery = 0
     public var distance = MeaningDistance.cosine
     public var evalImages = 0
+    public var interactions = 0
     public var easeEvery = 0
     public var easeListeners = 0
     public var easeSteps = 0

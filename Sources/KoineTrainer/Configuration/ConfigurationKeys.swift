@@ -122,6 +122,8 @@ extension Configuration {
                 "meaning distance for topsim: `cosine` on attribute vectors (Li & Bowling) or `hamming`"),
         .integer("eval.images", \.evalImages, default: 2_048, minimum: 2, maximum: 1_000_000,
                  "images: held-out images played at each evaluation (a fixed shuffle of the test split), in scenes of `train.batch` (the remainder is not played)").added(),
+        .integer("eval.interactions", \.interactions, default: 0, minimum: 0, maximum: 1_000_000,
+                 "games of each evaluation written to `interactions/step-N.jsonl.gz`, the first this many in play order on each rank (0: none)").added(),
         .integer("eval.ease_of_teaching.every", \.easeEvery, default: 60_000, minimum: 0,
                  "steps between ease-of-teaching measurements (and one at the end)"),
         .integer("eval.ease_of_teaching.listeners", \.easeListeners, default: 30, minimum: 1,

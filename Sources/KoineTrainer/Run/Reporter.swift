@@ -141,7 +141,30 @@ public final class Reporter {
         let crossPlay = isRoot ? (evaluation.crossPlay.map { $0.figures.map { ($0.name, JSONValue.double($0.value)) } + [("crossplay", $0.json)] } ?? []) : []
         telemetry.emit(.eval, step: step, fields: evaluation.local.figures.map { ($0.name, .double($0.value)) } + crossPlay)
         try appendMetrics(.eval, step: step, evaluation.fields)
+        try writeInteractions(evaluation.local.interactions, step: step)
     }
+
+    /// The first `eval.interactions` games of this rank's evaluation, every
+    /// rank's, as JSON lines in `interactions/step-NNNNNNN.jsonl.gz` (rank 0;
+    /// a collective when asked for).
+    private func writeInteractions(_ interactions: [Interaction], step: Int) throws {
+        guard configuration.interactions > 0 else { return }
+        var lines = ""
+        for game in interactions.prefix(configuration.interactions) {
+            lines += JSONValue.object([
+                ("rank", .int(communicator.rank)), ("speaker", .int(game.speaker)), ("listener", .int(game.listener)),
+                ("target", .int(game.target)), ("target_is", .string(game.targetDescription)),
+                ("message", .array(game.message.map { .int($0) })), ("choice", .int(game.choice)), ("reward", .int(game.reward)),
+            ]).serialized + "\n"
+        }
+        let all = try communicator.gatherStrings(lines)
+        guard isRoot, let run else { return }
+        let folder = run.url.appendingPathComponent(Self.interactionsFolder)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try CompressedFile.write(all.joined(), to: folder.appendingPathComponent("step-" + String(format: "%07d", step) + ".jsonl.gz").path)
+    }
+
+    static let interactionsFolder = "interactions"
 
     /// This rank's curve (telemetry) and the curve averaged over ranks (the
     /// log, the summary); the log also keeps how long the slowest rank took.

@@ -92,6 +92,29 @@ public protocol SceneSource: AnyObject {
     func addSenderView(to encoder: ObjectEncoder, step: Int, rank: Int) -> Int
 }
 
+/// One evaluation game as played: who spoke to whom, what the target was
+/// (its id and, for people, what it is: attribute values, an image's class),
+/// the message, the listener's choice and the reward.
+public struct Interaction {
+    public var speaker: Int
+    public var listener: Int
+    public var target: Int
+    public var targetDescription: String
+    public var message: [Int]
+    public var choice: Int
+    public var reward: Int
+
+    public init(speaker: Int, listener: Int, target: Int, targetDescription: String, message: [Int], choice: Int, reward: Int) {
+        self.speaker = speaker
+        self.listener = listener
+        self.target = target
+        self.targetDescription = targetDescription
+        self.message = message
+        self.choice = choice
+        self.reward = reward
+    }
+}
+
 /// A game's evaluation: named figures, in the order reports show them,
 /// accuracy first, and the speakers' lexicons.
 public struct GameEvaluation {
@@ -99,11 +122,15 @@ public struct GameEvaluation {
     public var lexicons: [Lexicon]
     /// Figures whose minimum and maximum over ranks are reported beside their mean.
     public var spreadFigures: [String]
+    /// The games played, in play order (for `eval.interactions`).
+    public var interactions: [Interaction]
 
-    public init(figures: [(name: String, value: Double)], lexicons: [Lexicon], spreadFigures: [String]) {
+    public init(figures: [(name: String, value: Double)], lexicons: [Lexicon], spreadFigures: [String],
+                interactions: [Interaction] = []) {
         self.figures = figures
         self.lexicons = lexicons
         self.spreadFigures = spreadFigures
+        self.interactions = interactions
     }
 
     public subscript(name: String) -> Double? {

@@ -75,12 +75,19 @@ public final class AttributeGame: ReferentialGame {
                                          distractors: Array(0..<space.count), candidates: candidates)
         var accuracy = 0.0, heldout = 0.0, influence = 0.0, coordination = 0.0
         var pairs = 0.0
+        var interactions: [Interaction] = []
         for (s, speaker) in speakers.enumerated() {
-            for listener in listeners {
+            for (l, listener) in listeners.enumerated() {
                 // The same games as the accuracy's, the speaker's greedy lexicon shown in turn.
                 if let played = play(lexicon: lexicons[s], listener: listener, batch: size) {
                     influence += played.causalInfluence
                     coordination += played.coordination
+                    for (target, choice) in zip(played.targets, played.chosen) {
+                        interactions.append(Interaction(speaker: s, listener: l, target: target,
+                                                        targetDescription: describe(object: target),
+                                                        message: lexicons[s].trimmed(target), choice: choice,
+                                                        reward: choice == target ? 1 : 0))
+                    }
                 }
                 // The same distractors for every pair and every evaluation.
                 var random = Random(seed: 0).split(99)
@@ -120,6 +127,6 @@ public final class AttributeGame: ReferentialGame {
             ("speaker_consistency", consistency.reduce(0, +) / count),
             ("context_independence", mean { Communication.contextIndependence(lexicon: $0, space: self.space) }),
         ]
-        return GameEvaluation(figures: figures, lexicons: lexicons, spreadFigures: ["accuracy", "topsim"])
+        return GameEvaluation(figures: figures, lexicons: lexicons, spreadFigures: ["accuracy", "topsim"], interactions: interactions)
     }
 }

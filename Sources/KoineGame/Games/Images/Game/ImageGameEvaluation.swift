@@ -26,6 +26,8 @@ extension ImageGame {
         // the speakers' sampled messages, each from generators of their own.
         var influence = 0.0, influenced = 0.0
         var sent: [[Int]] = [], chosen: [Int] = []
+        var interactions: [Interaction] = []
+        let end = speakers.first.map { $0.settings.variableLength ? Int($0.settings.endOfMessage) : nil } ?? nil
         var interventions = Random(seed: 0).split(97)
         let settings = speakers.first?.settings
         let scratch = settings.map { InterventionScratch(capacity: ImageGame.intervenedGames * ImageGame.intervenedMessages,
@@ -57,8 +59,15 @@ extension ImageGame {
                         rotation.add(measured.accuracy, games: sceneSize)
                     }
                     for game in 0..<sceneSize {
-                        sent.append(speaker.message.symbols(of: game))
-                        chosen.append(ids[batch.candidates[game * candidates + Int(listener.choices.base[game])]])
+                        let message = speaker.message.symbols(of: game)
+                        let choice = ids[batch.candidates[game * candidates + Int(listener.choices.base[game])]]
+                        let target = ids[batch.targets[game]]
+                        sent.append(message)
+                        chosen.append(choice)
+                        interactions.append(Interaction(
+                            speaker: s, listener: l, target: target, targetDescription: images.classNames[images.labels[target]],
+                            message: Array(message.prefix(ImageGame.length(message, end: end))), choice: choice,
+                            reward: choice == target ? 1 : 0))
                     }
                     if let scratch {
                         influence += causalInfluence(listener: listener, messages: speaker.message, batch: batch,
@@ -68,7 +77,6 @@ extension ImageGame {
                 }
             }
         }
-        let end = speakers.first.map { $0.settings.variableLength ? Int($0.settings.endOfMessage) : nil } ?? nil
         let lexicons = messages.map { Lexicon(messages: $0, endOfMessage: end) }
         let count = Double(max(lexicons.count, 1))
         func mean(_ figure: (Lexicon) -> Double) -> Double { lexicons.map(figure).reduce(0, +) / count }
@@ -103,7 +111,7 @@ extension ImageGame {
             figures.append(("topsim", measured.map(\.topsim).reduce(0, +) / count))
             figures.append(("posdis", measured.map(\.posdis).reduce(0, +) / count))
         }
-        return GameEvaluation(figures: figures, lexicons: lexicons, spreadFigures: ["accuracy"])
+        return GameEvaluation(figures: figures, lexicons: lexicons, spreadFigures: ["accuracy"], interactions: interactions)
     }
 
     /// Games per scene whose listener is shown other candidates' messages,
