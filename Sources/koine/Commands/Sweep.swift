@@ -51,6 +51,10 @@ struct Sweep: ParsableCommand {
     func run() throws {
         guard jobs.map({ $0 >= 1 }) ?? true else { throw UsageFailure("sweep: --jobs must be at least 1") }
         guard threads >= 1 else { throw UsageFailure("sweep: --threads must be at least 1") }
+        // An empty directory name would put every run at the root of the file system.
+        guard !out.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw UsageFailure("sweep: --out \"\(out)\": expected a directory name, found an empty one")
+        }
         guard ranks >= 1 else { throw UsageFailure("sweep: --np must be at least 1") }
         guard slurm || ranks == 1 else { throw UsageFailure("sweep: --np above 1 needs --slurm (runs here use one rank each)") }
         let index: SweepIndex
