@@ -13,7 +13,7 @@ enum ReportPage {
         var body = "<h1>Koine runs in \(escaped(database))</h1>\n"
         body += "<p>\(report.runs.count) run(s); the collector refused \(report.badFrames) bad frame(s) over \(report.sessions) session(s).</p>\n"
         for run in report.runs {
-            let lexicon = try? String(contentsOfFile: "\(runs)/\(run.run)/lexicon.tsv", encoding: .utf8)
+            let lexicon = runDirectory(of: run.run, in: runs).flatMap { try? String(contentsOfFile: $0 + "/lexicon.tsv", encoding: .utf8) }
             body += section(run, curves: curves.first { $0.run == run.run }, lexicon: lexicon)
         }
         return """
@@ -41,7 +41,7 @@ enum ReportPage {
         out += "<p>\(state); \(run.events) events; \(run.resets) resets; \(run.missing) missing and \(run.dropped) dropped events.</p>\n"
         if case let .object(fields)? = run.summary {
             out += "<h3>Summary</h3>\n<table>\n"
-            for (name, value) in fields { out += "<tr><td class=\"name\">\(escaped(name))</td><td>\(escaped(value.serialized))</td></tr>\n" }
+            for (name, value) in fields { out += "<tr><td class=\"name\">\(escaped(name))</td><td>\(escaped(cell(value)))</td></tr>\n" }
             out += "</table>\n"
         }
         if let curves, !curves.figures.isEmpty {
@@ -77,9 +77,80 @@ enum ReportPage {
             }
         }
         if let config = run.config {
-            out += "<h3>Configuration</h3>\n<pre>\(escaped(config.serialized))</pre>\n"
+            out += "<h3>Configuration</h3>\n<pre>\(escaped(yaml(config)))</pre>\n"
         }
         return out
+    }
+
+    /// The run directory of run id `run` under `runs`: the id is the
+    /// directory's name and a suffix of 8 hex digits (`quick-1a2b3c4d`), kept
+    /// in the directory's `run-id`, which must agree. Ids that would leave
+    /// `runs` (a `/`, `..`) name no directory.
+    static func runDirectory(of run: String, in runs: String) -> String? {
+        var names = [run]
+        if let dash = run.lastIndex(of: "-"), run.distance(from: dash, to: run.endIndex) == 9,
+           run[run.index(after: dash)...].allSatisfy(\.isHexDigit) {
+            names.append(String(run[..<dash]))
+        }
+        for name in names where !name.isEmpty && !name.contains("/") && name != "." && name != ".." {
+            let directory = runs + "/" + name
+            if let kept = try? String(contentsOfFile: directory + "/run-id", encoding: .utf8),
+               kept.trimmingCharacters(in: .whitespacesAndNewlines) != run { continue }
+            if FileManager.default.fileExists(atPath: directory + "/lexicon.tsv") { return directory }
+        }
+        return nil
+    }
+
+    /// A summary value as a reader wants it: text without JSON's quotes,
+    /// figures with sensible precision, NaN and infinity named.
+    static func cell(_ value: JSONValue) -> String {
+        switch value {
+        case .string(let text): return text
+        case .int(let number): return String(number)
+        case .double(let number): return figure(number)
+        default: return value.serialized
+        }
+    }
+
+    /// 672715.7, 0.8734, 1.2e-05, 3.4e+20: about four significant digits, more left of the point.
+    static func figure(_ value: Double) -> String {
+        guard value.isFinite else { return value.isNaN ? "NaN" : value > 0 ? "inf" : "-inf" }
+        if value == value.rounded() && abs(value) < 1e15 { return String(Int(value)) }
+        let size = abs(value)
+        if size >= 1e15 || size < 1e-4 { return String(format: "%.4g", value) }
+        if size >= 100 { return String(format: "%.1f", value) }
+        return String(format: "%.4g", value)
+    }
+
+    /// The configuration as YAML, nested mappings indented, lists in flow
+    /// style, as config.yaml is written. Strings are quoted as JSON quotes
+    /// them (a JSON string is a YAML double-quoted scalar) when plain text
+    /// would read back as something else.
+    static func yaml(_ value: JSONValue, indent: String = "") -> String {
+        guard case .object(let fields) = value else { return indent + scalar(value) + "\n" }
+        var out = ""
+        for (key, field) in fields {
+            if case .object(let inner) = field, !inner.isEmpty {
+                out += indent + scalarKey(key) + ":\n" + yaml(field, indent: indent + "  ")
+            } else {
+                out += indent + scalarKey(key) + ": " + scalar(field) + "\n"
+            }
+        }
+        return out
+    }
+
+    private static func scalarKey(_ key: String) -> String { scalar(.string(key)) }
+
+    private static func scalar(_ value: JSONValue) -> String {
+        switch value {
+        case .string(let text):
+            let plain = !text.isEmpty && text.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "._/-".unicodeScalars.contains($0) }
+                && Double(text) == nil && !["true", "false", "null", "yes", "no", "on", "off", "~"].contains(text.lowercased())
+            return plain ? text : value.serialized
+        case .array(let items): return "[" + items.map(scalar).joined(separator: ", ") + "]"
+        case .object(let fields): return "{" + fields.map { scalarKey($0.0) + ": " + scalar($0.1) }.joined(separator: ", ") + "}"
+        default: return value.serialized
+        }
     }
 
     /// An SVG document as an element of the page: without its XML declaration.
