@@ -68,6 +68,7 @@ struct Pretrain: ParsableCommand {
             var loss = 0.0, accuracy = 0.0
             for _ in 0..<pretraining.stepsPerEpoch {
                 let result = pretraining.step()
+                guard result.loss.isFinite else { diverged("the loss is \(result.loss.isNaN ? "NaN" : "\(result.loss)") at epoch \(epoch), step \(done + 1)", progress) }
                 loss += Double(result.loss)
                 accuracy += result.accuracy
                 done += 1
@@ -81,14 +82,25 @@ struct Pretrain: ParsableCommand {
         }
         // Written beside, then renamed: a half-written file never has the name.
         let partial = out + ".partial"
+        let file = pretraining.file
+        if let bad = (file.parameters + file.statistics).first(where: { !$0.isFinite }) {
+            diverged("the weights hold \(bad.isNaN ? "NaN" : "\(bad)")", progress)
+        }
         do {
-            try pretraining.file.write(to: partial)
+            try file.write(to: partial)
             try FileManager.default.moveItem(atPath: partial, toPath: out)
         } catch {
             try? FileManager.default.removeItem(atPath: partial)
             throw UsageFailure("pretrain: --out \(out): \(error)")
         }
         say("wrote \(out)")
+    }
+
+    /// Non-finite figures: training diverged. One line, exit 1, no weights file.
+    private func diverged(_ what: String, _ progress: KoineTrainer.Progress) -> Never {
+        progress.finish()
+        FileHandle.standardError.write(Data("koine: pretrain: \(what): training diverged (lower --lr, now \(lr)); \(out) not written\n".utf8))
+        Foundation.exit(1)
     }
 
     private func say(_ line: String) {

@@ -186,7 +186,7 @@ final class BadDatasetInputTests: XCTestCase {
         ("2^31 input channels", weights(channels: 1 << 31), "header holds no valid stack"),
         ("counts that disagree", weights(counts: (1 << 62, 0)), "holds 4611686018427387904 parameters"),
         // Issue 31: pretraining with --lr 1e30 wrote NaN weights, and runs on them "trained".
-        ("NaN weights", weights(values: [Float](repeating: .nan, count: 56)), "holds a non-finite weight (nan at value 0)"),
+        ("NaN weights", weights(values: [Float](repeating: .nan, count: 56)), "holds a non-finite weight (NaN at value 0)"),
         ("infinite weight", weights(values: [Float](repeating: 1, count: 55) + [.infinity]), "holds a non-finite weight (inf at value 55)"),
         ("a FIFO", nil, "found a FIFO (named pipe)"),
     ]

@@ -111,7 +111,7 @@ public struct VisualEncoderFile: Equatable {
         for _ in 0..<floats { values.append(Float(bitPattern: try read(UInt32.self))) }
         // Weights a diverged pretraining wrote would make every feature NaN.
         if let bad = values.firstIndex(where: { !$0.isFinite }) {
-            throw fail("holds a non-finite weight (\(values[bad]) at value \(bad)); expected finite weights")
+            throw fail("holds a non-finite weight (\(values[bad].isNaN ? "NaN" : "\(values[bad])") at value \(bad)); expected finite weights")
         }
         return VisualEncoderFile(layout: layout, parameters: Array(values[..<layout.parameterCount]),
                                  statistics: Array(values[layout.parameterCount...]))
