@@ -117,9 +117,12 @@ struct Collect: ParsableCommand {
         if let parent { watch(parent: parent, collector) }
         try collector.run()
         sources.forEach { $0.cancel() }
-        if !quiet {
-            let statistics = collector.currentStatistics
-            print("koine collect: stopped; \(statistics.stored) events stored in \(db), \(statistics.duplicates) duplicates, \(statistics.bad) bad frames")
+        let statistics = collector.currentStatistics
+        if !quiet || statistics.unstored > 0 {
+            print("koine collect: stopped; \(statistics.stored) events stored in \(db), \(statistics.duplicates) duplicates, \(statistics.bad) bad frames"
+                  + (statistics.unstored > 0 ? ", \(statistics.unstored) events NOT stored" : ""))
         }
+        // A full disk (database or TensorBoard files) is the environment failing: exit 1.
+        if collector.writerFailed { throw ExitCode(1) }
     }
 }
