@@ -12,8 +12,9 @@ enum ReportPage {
     static func render(report: TelemetryReport, curves: [RunCurves], database: String, runs: String) -> String {
         var body = "<h1>Koine runs in \(escaped(database))</h1>\n"
         body += "<p>\(report.runs.count) run(s); the collector refused \(report.badFrames) bad frame(s) over \(report.sessions) session(s).</p>\n"
+        let folders = RunFolders(runs)
         for run in report.runs {
-            let lexicon = runDirectory(of: run.run, in: runs).flatMap { try? String(contentsOfFile: $0 + "/lexicon.tsv", encoding: .utf8) }
+            let lexicon = folders.directory(of: run.run).flatMap { try? String(contentsOfFile: $0 + "/lexicon.tsv", encoding: .utf8) }
             body += section(run, curves: curves.first { $0.run == run.run }, lexicon: lexicon)
         }
         return """
@@ -82,25 +83,6 @@ enum ReportPage {
         return out
     }
 
-    /// The run directory of run id `run` under `runs`: the id is the
-    /// directory's name and a suffix of 8 hex digits (`quick-1a2b3c4d`), kept
-    /// in the directory's `run-id`, which must agree. Ids that would leave
-    /// `runs` (a `/`, `..`) name no directory.
-    static func runDirectory(of run: String, in runs: String) -> String? {
-        var names = [run]
-        if let dash = run.lastIndex(of: "-"), run.distance(from: dash, to: run.endIndex) == 9,
-           run[run.index(after: dash)...].allSatisfy(\.isHexDigit) {
-            names.append(String(run[..<dash]))
-        }
-        for name in names where !name.isEmpty && !name.contains("/") && name != "." && name != ".." {
-            let directory = runs + "/" + name
-            if let kept = try? String(contentsOfFile: directory + "/run-id", encoding: .utf8),
-               kept.trimmingCharacters(in: .whitespacesAndNewlines) != run { continue }
-            if FileManager.default.fileExists(atPath: directory + "/lexicon.tsv") { return directory }
-        }
-        return nil
-    }
-
     /// A summary value as a reader wants it: text without JSON's quotes,
     /// figures with sensible precision, NaN and infinity named.
     static func cell(_ value: JSONValue) -> String {
@@ -157,5 +139,45 @@ enum ReportPage {
     static func inline(_ svg: String) -> String {
         guard svg.hasPrefix("<?xml"), let end = svg.range(of: "?>") else { return svg }
         return String(svg[end.upperBound...]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// The run directories under a folder, found by their run id: the id is the
+/// directory's name and a suffix of 8 hex digits (`quick-1a2b3c4d`), kept in
+/// the directory's `run-id`, which must agree. A name the trainer had to make
+/// safe for telemetry (control characters) is found through the `run-id`
+/// files of the folder's directories, read once. Ids that would leave the
+/// folder (a `/`, `..`) name no directory.
+struct RunFolders {
+    let root: String
+    /// Run id → directory, from the `run-id` files (at most `scanned` directories).
+    private let byIdentifier: [String: String]
+    static let scanned = 10_000
+
+    init(_ root: String) {
+        self.root = root
+        var found: [String: String] = [:]
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        for name in names.prefix(Self.scanned) where !name.hasPrefix(".") {
+            let directory = root + "/" + name
+            guard RunFolders.isRegularFile(directory + "/run-id"), RunFolders.isRegularFile(directory + "/lexicon.tsv"),
+                  let kept = try? String(contentsOfFile: directory + "/run-id", encoding: .utf8) else { continue }
+            found[kept.trimmingCharacters(in: .whitespacesAndNewlines)] = directory
+        }
+        byIdentifier = found
+    }
+
+    func directory(of run: String) -> String? {
+        if let directory = byIdentifier[run] { return directory }
+        // A run directory without a run-id file (older runs): the id itself names it.
+        guard !run.isEmpty, !run.contains("/"), run != ".", run != "..",
+              RunFolders.isRegularFile(root + "/" + run + "/lexicon.tsv") else { return nil }
+        return root + "/" + run
+    }
+
+    /// A FIFO named lexicon.tsv would block the page's reading.
+    static func isRegularFile(_ path: String) -> Bool {
+        var status = stat()
+        return stat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFREG
     }
 }
