@@ -1,5 +1,6 @@
 import Foundation
 import KoineCollector
+import KoineTelemetry
 import KoineTestSupport
 import XCTest
 
@@ -108,5 +109,39 @@ final class CollectorSurfaceTests: XCTestCase {
         // Figures keep about four significant digits: no 16-digit numbers, no quoted text.
         XCTAssertNil(text.range(of: #"<td>-?[0-9]+\.[0-9]{6,}</td>"#, options: .regularExpression), "figures with sensible precision")
         XCTAssertNil(text.range(of: #"<td>&quot;"#, options: .regularExpression), "text without JSON quotes")
+    }
+
+    /// A rank whose events the collector refuses (its CURVE key is wrong)
+    /// trained on in silence; now it says so, once, while a rank with the
+    /// right key hears nothing.
+    func testARankTheCollectorRefusesIsTold() throws {
+        guard TelemetryKeys.isAvailable else { throw XCTSkip("this libzmq has no CURVE") }
+        let server = try TelemetryKeys.makePair(), other = try TelemetryKeys.makePair()
+        let bind = "tcp://127.0.0.1:\(freePort())"
+        let collector = try Collector(bind: bind, database: try temporaryDatabase("refused"), quiet: true, secretKey: server.secretKey)
+        collector.startInBackground()
+        defer { collector.stop() }
+        final class Notices: @unchecked Sendable {
+            let lock = NSLock()
+            var lines: [String] = []
+            func add(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
+            var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
+        }
+        let refused = Notices(), accepted = Notices()
+        let wrong = try ZeroMQPublisher(endpoint: bind, run: "refused", rank: 0, serverKey: other.publicKey, linger: 0.5,
+                                        notice: { refused.add($0) })
+        let right = try ZeroMQPublisher(endpoint: bind, run: "accepted", rank: 0, serverKey: server.publicKey, linger: 0.5,
+                                        notice: { accepted.add($0) })
+        for step in 0..<10 {
+            wrong.emit(.step, step: step, fields: [("accuracy", 0.5)])
+            right.emit(.step, step: step, fields: [("accuracy", 0.5)])
+        }
+        XCTAssertTrue(waitUntil(timeout: 10) { !refused.all.isEmpty }, "the refused rank is told")
+        wrong.close()
+        right.close()
+        XCTAssertEqual(refused.all.count, 1, "\(refused.all)")
+        XCTAssertTrue(refused.all.first?.contains("refuses this rank's connection (handshake failed") ?? false, "\(refused.all)")
+        XCTAssertEqual(accepted.all, [], "a rank with the right key hears nothing")
+        XCTAssertTrue(waitUntil(timeout: 10) { collector.currentStatistics.stored == 10 })
     }
 }
