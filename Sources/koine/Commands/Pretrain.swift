@@ -31,7 +31,7 @@ struct Pretrain: ParsableCommand {
     @Flag(help: "No progress line.") var quiet = false
 
     func run() throws {
-        guard epochs >= 1 else { throw UsageFailure("pretrain: --epochs must be at least 1 (got \(epochs))") }
+        guard epochs >= 1 && epochs <= 1_000_000 else { throw UsageFailure("pretrain: --epochs must be from 1 to 1000000 (got \(epochs))") }
         guard batch >= 1 else { throw UsageFailure("pretrain: --batch must be at least 1 (got \(batch))") }
         guard lr > 0 && lr.isFinite else { throw UsageFailure("pretrain: --lr must be a positive number (got \(lr))") }
         guard !FileManager.default.fileExists(atPath: out) else {
