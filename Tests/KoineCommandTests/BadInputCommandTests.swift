@@ -197,6 +197,18 @@ final class BadInputCommandTests: XCTestCase {
                         fragment: "config.yaml: expected a regular file, found a directory or special file")])
     }
 
+    /// `koine report --db` on what is not a database file: a FIFO hung SQLite's open.
+    func testReportOnSpecialFiles() throws {
+        XCTAssertEqual(mkfifo(path("fifo.sqlite"), 0o644), 0)
+        try FileManager.default.createDirectory(atPath: path("directory.sqlite"), withIntermediateDirectories: true)
+        try check([
+            Case(name: "--db FIFO", arguments: ["report", "--db", path("fifo.sqlite")], status: 2,
+                 fragment: "fifo.sqlite: expected a SQLite database file, found a FIFO"),
+            Case(name: "--db directory", arguments: ["report", "--db", path("directory.sqlite"), "--html", path("page.html")], status: 2,
+                 fragment: "directory.sqlite: expected a SQLite database file, found a directory", absent: [path("page.html")]),
+        ])
+    }
+
     /// A PNG of width × height whose header alone is valid (enough for the size check).
     func pngHeader(width: Int, height: Int) -> [UInt8] {
         func bigEndian(_ value: Int) -> [UInt8] { [24, 16, 8, 0].map { UInt8((value >> $0) & 0xFF) } }
