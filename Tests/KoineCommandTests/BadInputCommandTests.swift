@@ -118,6 +118,8 @@ final class BadInputCommandTests: XCTestCase {
                                                          "--batch", "8", "--lr", "1e30", "--quiet"],
                  status: 1, fragment: "training diverged (lower --lr, now 1e+30); \(path("w.weights")) not written",
                  absent: [path("w.weights"), path("w.weights.partial")]),
+            Case(name: "pretrain --out \"\"", arguments: ["pretrain", "--config", config, "--out", "", "--batch", "8", "--quiet"],
+                 status: 2, fragment: "--out \"\": expected a file name for the weights", absent: [path(".partial")]),
             Case(name: "pretrain --epochs Int.max", arguments: ["pretrain", "--config", config, "--out", path("e.weights"), "--epochs",
                                                                 "9223372036854775807", "--quiet"],
                  status: 2, fragment: "--epochs must be from 1 to 1000000 (got 9223372036854775807)", absent: [path("e.weights")]),
@@ -190,6 +192,12 @@ final class BadInputCommandTests: XCTestCase {
             XCTAssertFalse(text.lowercased().contains("nan") || text.contains("inf"), "\(svg) draws only numbers")
             XCTAssertNil(XMLParserCheck(text).error, "\(svg) is well-formed")
         }
+        try check([
+            Case(name: "--plots \"\"", arguments: ["compare"] + runs + ["--plots", ""], status: 2,
+                 fragment: "--plots \"\": expected a directory name, found an empty one"),
+            Case(name: "--csv where no directory can be made", arguments: ["compare"] + runs + ["--no-plots", "--csv", "/proc/koine-csv"],
+                 status: 1, fragment: "compare: --csv /proc/koine-csv: cannot write ("),
+        ])
         // A FIFO for config.yaml: refused, not waited on.
         try FileManager.default.createDirectory(atPath: path("fifo-run"), withIntermediateDirectories: true)
         XCTAssertEqual(mkfifo(path("fifo-run/config.yaml"), 0o644), 0)

@@ -51,7 +51,7 @@ final class TensorBoardExport {
             do {
                 try file.flush()
             } catch {
-                stop("cannot write \(file.path) (\(Self.reason(error)))")
+                stop("cannot write \(file.path) (\(FileErrorText.reason(error)))")
                 return
             }
         }
@@ -61,15 +61,6 @@ final class TensorBoardExport {
         failed = true
         files.removeAll()
         FileHandle.standardError.write(Data("koine collect: --tensorboard \(directory): \(problem); TensorBoard export stopped, the database keeps storing\n".utf8))
-    }
-
-    private static func reason(_ error: Error) -> String {
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        if nsError.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(nsError.code))) }
-        return nsError.localizedDescription.split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 
     private func scalars(of body: JSONValue, prefix: String, into file: TensorBoardEventFile, step: Int, time: Double) {
@@ -88,7 +79,7 @@ final class TensorBoardExport {
         do {
             file = try TensorBoardEventFile(directory: path, time: event.time)
         } catch {
-            stop("cannot write TensorBoard files under \(path) (\(Self.reason(error)))")
+            stop("cannot write TensorBoard files under \(path) (\(FileErrorText.reason(error)))")
             return nil
         }
         files[key] = file

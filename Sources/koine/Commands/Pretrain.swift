@@ -34,6 +34,9 @@ struct Pretrain: ParsableCommand {
         guard epochs >= 1 && epochs <= 1_000_000 else { throw UsageFailure("pretrain: --epochs must be from 1 to 1000000 (got \(epochs))") }
         guard batch >= 1 else { throw UsageFailure("pretrain: --batch must be at least 1 (got \(batch))") }
         guard lr > 0 && lr.isFinite else { throw UsageFailure("pretrain: --lr must be a positive number (got \(lr))") }
+        guard !out.isEmpty, !out.hasSuffix("/") else {
+            throw UsageFailure("pretrain: --out \"\(out)\": expected a file name for the weights")
+        }
         guard !FileManager.default.fileExists(atPath: out) else {
             throw UsageFailure("pretrain: --out \(out): exists; remove it or choose another path (nothing is overwritten)")
         }
@@ -91,7 +94,8 @@ struct Pretrain: ParsableCommand {
             try FileManager.default.moveItem(atPath: partial, toPath: out)
         } catch {
             try? FileManager.default.removeItem(atPath: partial)
-            throw UsageFailure("pretrain: --out \(out): \(error)")
+            FileHandle.standardError.write(Data("koine: pretrain: --out \(out): cannot write the weights (\(FileErrorText.reason(error)))\n".utf8))
+            throw ExitCode(1)
         }
         say("wrote \(out)")
     }
