@@ -65,7 +65,7 @@ final class CollectorSurfaceTests: XCTestCase {
         usleep(100_000)
         let answer = scrape(server.address)
         XCTAssertEqual(answer.line, "HTTP/1.0 200 OK")
-        XCTAssertLessThan(answer.seconds, 0.5, "answered beside 21 idle connections")
+        XCTAssertLessThan(answer.seconds, 2, "answered beside 21 idle connections (21 s one at a time)")
         // Past the bound, connections are closed at once and the server still answers afterwards.
         for _ in 0..<MetricsServer.maximumConnections { idle.append(connected(port)) }
         XCTAssertTrue(waitUntil(timeout: 5) { scrape(server.address).line == "HTTP/1.0 200 OK" }, "served once the idle ones time out")
