@@ -161,6 +161,22 @@ final class BadDatasetInputTests: XCTestCase {
         XCTAssertEqual(DatasetLimits.product([]), 1)
     }
 
+    /// The memory the loaders measure against: the lowest limit of the
+    /// process's cgroup and its ancestors, v1 or v2, else physical memory.
+    func testCgroupLimits() {
+        let files = [
+            "/sys/fs/cgroup/memory/jobs/memory.limit_in_bytes": "8589934592\n",
+            "/sys/fs/cgroup/memory/jobs/42/memory.limit_in_bytes": "9223372036854771712\n",
+            "/sys/fs/cgroup/user.slice/job/memory.max": "max\n",
+            "/sys/fs/cgroup/user.slice/memory.max": "2147483648\n",
+        ]
+        XCTAssertEqual(MemoryLimit.cgroupLimit(membership: "4:memory:/jobs/42\n3:cpuset:/\n", read: { files[$0] }), 8_589_934_592)
+        XCTAssertEqual(MemoryLimit.cgroupLimit(membership: "0::/user.slice/job\n", read: { files[$0] }), 2_147_483_648)
+        XCTAssertNil(MemoryLimit.cgroupLimit(membership: "0::/\n", read: { files[$0] }))
+        XCTAssertNil(MemoryLimit.cgroupLimit(membership: "garbage", read: { _ in "not a number" }))
+        XCTAssertLessThanOrEqual(MemoryLimit.available, Double(ProcessInfo.processInfo.physicalMemory))
+    }
+
     // MARK: weights files
 
     /// A weights file's bytes, fields as given, with a correct checksum.

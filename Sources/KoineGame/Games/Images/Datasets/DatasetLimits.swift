@@ -55,14 +55,41 @@ public enum MemoryLimit {
 
     /// The cgroup's memory limit, nil when there is none.
     public static var cgroupLimit: Double? {
-        for path in ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"] {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
-            let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            // "max" (v2) or a huge page-aligned number (v1) mean no limit.
-            if let bytes = Double(value), bytes.isFinite, bytes > 0, bytes < 1e18 { return bytes }
-            return nil
+        cgroupLimit(membership: (try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8)) ?? "") {
+            try? String(contentsOfFile: $0, encoding: .utf8)
         }
-        return nil
+    }
+
+    /// The lowest memory limit of this process's cgroup and its ancestors, from
+    /// `membership` (the text of /proc/self/cgroup) and the files `read` returns:
+    /// v2's `memory.max` under /sys/fs/cgroup (or its `unified` mount), v1's
+    /// `memory.limit_in_bytes` under /sys/fs/cgroup/memory. "max" and v1's huge
+    /// page-aligned number mean no limit.
+    static func cgroupLimit(membership: String, read: (String) -> String?) -> Double? {
+        var files: [String] = []
+        for line in membership.split(separator: "\n") {
+            let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard fields.count == 3 else { continue }
+            var path = String(fields[2])
+            // The group and each ancestor up to the root: a parent's limit holds too.
+            while true {
+                let suffix = path == "/" ? "" : path
+                if fields[0] == "0" && fields[1].isEmpty {
+                    files += ["/sys/fs/cgroup\(suffix)/memory.max", "/sys/fs/cgroup/unified\(suffix)/memory.max"]
+                } else if fields[1].split(separator: ",").contains("memory") {
+                    files.append("/sys/fs/cgroup/memory\(suffix)/memory.limit_in_bytes")
+                }
+                guard path != "/", !path.isEmpty, let slash = path.lastIndex(of: "/") else { break }
+                path = slash == path.startIndex ? "/" : String(path[..<slash])
+            }
+        }
+        files += ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"]
+        let limits = files.compactMap { file -> Double? in
+            guard let text = read(file), let bytes = Double(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+                  bytes.isFinite, bytes > 0, bytes < 1e18 else { return nil }
+            return bytes
+        }
+        return limits.min()
     }
 
     /// 1.5 GiB, 360 GiB: bytes for a message.
