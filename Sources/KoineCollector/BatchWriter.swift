@@ -32,6 +32,8 @@ final class BatchWriter: @unchecked Sendable {
 
     /// Where stored events also go as TensorBoard files, when asked for.
     private let tensorBoard: TensorBoardExport?
+    /// Why the database refused a batch, once it has: storing stops there.
+    private var storeFailure: String?
 
     init(store: TelemetryStore, tracker: RunTracker, tensorBoard: TensorBoardExport? = nil) {
         self.store = store
@@ -42,6 +44,13 @@ final class BatchWriter: @unchecked Sendable {
         thread.name = "koine-collector-writer"
         thread.start()
     }
+
+    /// Whether the database refused a batch (then nothing more was stored).
+    var failed: Bool {
+        condition.lock(); defer { condition.unlock() }
+        return publishedFailure
+    }
+    private var publishedFailure = false
 
     /// The counters and runs as of the last written batch.
     var snapshot: (statistics: CollectorStatistics, tracker: RunTracker) {
@@ -84,21 +93,30 @@ final class BatchWriter: @unchecked Sendable {
         statistics.bad = work.bad
         statistics.badByReason = work.badByReason
         let started = currentTime()
-        do {
-            let stored = try store.write(work.events, badFrames: work.badFrames, tracker: &tracker, statistics: &statistics,
-                                         now: currentTime(), stopped: work.stopping)
-            if let tensorBoard {
-                for event in stored { tensorBoard.record(event) }
-                tensorBoard.flush()
-            }
-        } catch {
+        if storeFailure != nil {
+            // The database failed once (a full disk): later batches are counted, not tried.
             statistics.unstored += work.events.count
-            FileHandle.standardError.write(Data("koine collect: could not store \(work.events.count) events in \(store.path): \(error)\n".utf8))
+        } else {
+            do {
+                let stored = try store.write(work.events, badFrames: work.badFrames, tracker: &tracker, statistics: &statistics,
+                                             now: currentTime(), stopped: work.stopping)
+                if let tensorBoard {
+                    for event in stored { tensorBoard.record(event) }
+                    tensorBoard.flush()
+                }
+            } catch {
+                statistics.unstored += work.events.count
+                let reason = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
+                storeFailure = reason
+                FileHandle.standardError.write(Data(("koine collect: \(store.path): cannot store events (\(reason)); "
+                    + "storing stopped after \(statistics.stored) events, the rest are counted as not stored\n").utf8))
+            }
         }
         statistics.lastWriteSeconds = currentTime() - started
         condition.lock()
         snapshotStatistics = statistics
         snapshotTracker = tracker
+        publishedFailure = storeFailure != nil || (tensorBoard?.failed ?? false)
         condition.unlock()
     }
 }

@@ -98,6 +98,8 @@ public final class Collector: @unchecked Sendable {
 
     /// Counters as of the last written batch (safe from any thread).
     public var currentStatistics: CollectorStatistics { writer.snapshot.statistics }
+    /// Whether the database or the TensorBoard files could not be written (a full disk).
+    public var writerFailed: Bool { writer.failed }
 
     /// Runs and ranks as of the last written batch (safe from any thread).
     public var currentTracker: RunTracker { writer.snapshot.tracker }

@@ -66,7 +66,8 @@ final class LiveView {
 
     /// The text of the view: a header with the collector's counters, then one line per rank.
     static func lines(tracker: RunTracker, statistics: CollectorStatistics) -> [String] {
-        var lines = ["koine collect: \(statistics.stored) events stored, \(statistics.duplicates) duplicates, \(statistics.bad) bad frames"]
+        var lines = ["koine collect: \(statistics.stored) events stored, \(statistics.duplicates) duplicates, \(statistics.bad) bad frames"
+                     + (statistics.unstored > 0 ? ", \(statistics.unstored) NOT stored (the database cannot be written)" : "")]
         if tracker.ranks.isEmpty { lines.append("  waiting for events…") }
         for key in tracker.ranks.keys.sorted() {
             guard let rank = tracker.ranks[key] else { continue }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import KoineTelemetry
 
 /// Every open of a telemetry database goes through here, so that readers and
 /// the collector wait for each other instead of failing with "database is
@@ -21,6 +22,12 @@ enum TelemetryDatabase {
     /// Opens the database and runs `check` once on it, retrying while SQLite
     /// reports the database busy or locked.
     static func open<T>(path: String, configuration: Configuration, check: (DatabaseQueue) throws -> T) throws -> (DatabaseQueue, T) {
+        // SQLite would wait forever on a FIFO's open, and means nothing on a device or directory.
+        var status = stat()
+        if stat(path, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
+            let kind = status.st_mode & S_IFMT == S_IFDIR ? "a directory" : status.st_mode & S_IFMT == S_IFIFO ? "a FIFO" : "a special file"
+            throw TelemetryError.database(path, "expected a SQLite database file, found \(kind)")
+        }
         let deadline = Date().addingTimeInterval(patience)
         var pause: TimeInterval = 0.005
         while true {

@@ -106,10 +106,13 @@ final class TelemetryStore {
     /// Returns the events stored (not duplicates), once the transaction committed.
     @discardableResult
     func write(
-        _ events: [ReceivedEvent], badFrames: [BadFrameRecord], tracker: inout RunTracker,
-        statistics: inout CollectorStatistics, now: Double, stopped: Bool = false
+        _ events: [ReceivedEvent], badFrames: [BadFrameRecord], tracker trackerBefore: inout RunTracker,
+        statistics statisticsBefore: inout CollectorStatistics, now: Double, stopped: Bool = false
     ) throws -> [ReceivedEvent] {
         var stored: [ReceivedEvent] = []
+        // Counted on copies, kept only once the transaction commits: a batch
+        // the database refuses (a full disk) counts as not stored, exactly.
+        var statistics = statisticsBefore, tracker = trackerBefore
         try queue.write { db in
             let insertion = try EventInsertion(db)
             for event in events {
@@ -154,6 +157,8 @@ final class TelemetryStore {
                 """).execute(arguments: [statistics.received, statistics.stored, statistics.duplicates, statistics.bad,
                                  reasons.serialized, stopped ? now : nil, session])
         }
+        statisticsBefore = statistics
+        trackerBefore = tracker
         return stored
     }
 

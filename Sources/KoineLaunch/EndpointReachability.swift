@@ -36,11 +36,14 @@ extension Endpoint {
         }
     }
 
-    /// Whether something already accepts connections there: a TCP connect for
-    /// tcp://, the socket file's presence for ipc://.
+    /// Whether something already accepts connections there: for tcp://, this
+    /// machine's socket table when the host is this one, else a TCP connect;
+    /// the socket file's presence for ipc://.
     public func isListening(timeout: TimeInterval = 0.5) -> Bool {
         switch self {
         case let .tcp(host, port):
+            // On this machine, the kernel's socket table answers without connecting.
+            if isLocal, let listening = TCPProbe.listensLocally(port: port) { return listening }
             let target = ["0.0.0.0", "*", "::"].contains(host) ? "127.0.0.1" : host
             return TCPProbe.canConnect(host: target, port: port, timeout: timeout)
         case let .ipc(path):

@@ -2,6 +2,26 @@ import Foundation
 
 /// A connect-and-close test for "is anything listening on host:port".
 enum TCPProbe {
+    /// Whether a socket of this machine listens on TCP `port`, read from
+    /// /proc/net/tcp and tcp6 (nil where they cannot be read). Unlike a
+    /// connect, this sends nothing: a collector with CURVE keys would count
+    /// a probe's connection as a refused, unauthenticated sender.
+    static func listensLocally(port: Int) -> Bool? {
+        var readable = false
+        let hexPort = String(format: "%04X", port)
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            readable = true
+            // "  sl  local_address rem_address   st ...": local "0100007F:2505", state 0A is LISTEN.
+            for line in text.split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: " ")
+                guard fields.count > 3, fields[3] == "0A", fields[1].hasSuffix(":" + hexPort) else { continue }
+                return true
+            }
+        }
+        return readable ? false : nil
+    }
+
     static func canConnect(host: String, port: Int, timeout: TimeInterval) -> Bool {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC

@@ -34,7 +34,9 @@ final class ConnectionWatch: @unchecked Sendable {
 
     /// Starts monitoring `socket` (owned by the caller's thread) on `monitorAddress`.
     func start(socket: UnsafeMutableRawPointer, context: UnsafeMutableRawPointer, monitorAddress: String) throws {
+        // Handshake failures: the collector refused this rank (a wrong or missing CURVE key, another protocol).
         let events = ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED
+            | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
         guard zmq_socket_monitor(socket, monitorAddress, events) == 0 else {
             throw ZeroMQError("zmq_socket_monitor")
         }
@@ -125,6 +127,13 @@ final class ConnectionWatch: @unchecked Sendable {
                     disconnectedSince = Date()
                 }
                 lock.unlock()
+                if event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL || event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                    || event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH {
+                    // The collector is there but takes nothing from this rank: say so, once.
+                    warn("koine: the collector at \(endpoint) refuses this rank's connection (handshake failed: "
+                         + "\(event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ? "not authorised" : "a wrong or missing CURVE key, or not a Koine collector")"
+                         + "); training continues, its events are not stored")
+                }
             }
             // A collector that restarts mid-run is normal (the frames are queued and resent), so
             // that case waits longer before saying anything.

@@ -4,14 +4,20 @@ import Glibc
 #endif
 
 /// A minimal HTTP/1.0 server for Prometheus: `GET /metrics` answers with
-/// `render()`, anything else with 404. One connection at a time on its own
-/// thread: a scrape every few seconds needs no more, and the collector's
-/// ingest never waits for it.
+/// `render()`, anything else with 404. Connections are answered concurrently,
+/// up to `maximumConnections` at once (each has one second to send its
+/// request), so idle or slow clients cannot delay a scrape by more than that;
+/// beyond the bound a connection is closed at once. The collector's ingest
+/// never waits for it.
 public final class MetricsServer: @unchecked Sendable {
     public let address: String
     private let socket: Int32
     private let render: () -> String
     private var stopped = false
+    /// Connections being answered at once, at most `maximumConnections`.
+    public static let maximumConnections = 32
+    private var active = 0
+    private let lock = NSLock()
 
     public enum Failure: Error, CustomStringConvertible {
         case address(String, String)
@@ -69,8 +75,25 @@ public final class MetricsServer: @unchecked Sendable {
         while !stopped {
             let connection = accept(socket, nil, nil)
             guard connection >= 0 else { if stopped { return } else { continue } }
-            answer(connection)
-            close(connection)
+            lock.lock()
+            let admitted = active < Self.maximumConnections
+            if admitted { active += 1 }
+            lock.unlock()
+            guard admitted else {
+                // Resources stay bounded: beyond the limit a connection is closed unanswered.
+                close(connection)
+                continue
+            }
+            // A thread each (at most maximumConnections): a pool sized by the cores would let idle clients queue a scrape.
+            let thread = Thread { [self] in
+                answer(connection)
+                close(connection)
+                lock.lock()
+                active -= 1
+                lock.unlock()
+            }
+            thread.name = "koine-metrics-connection"
+            thread.start()
         }
     }
 

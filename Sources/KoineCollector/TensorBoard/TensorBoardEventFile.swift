@@ -19,7 +19,7 @@ final class TensorBoardEventFile {
         }
         self.handle = handle
         record(time: time, step: 0) { $0.string(3, "brain.Event:2") }
-        flush()
+        try flush()
     }
 
     deinit { try? handle.close() }
@@ -53,11 +53,12 @@ final class TensorBoardEventFile {
         }
     }
 
-    /// Writes what was recorded since the last flush.
-    func flush() {
+    /// Writes what was recorded since the last flush; throws what the file
+    /// system says (a full disk), where `FileHandle.write(_:)` would trap.
+    func flush() throws {
         guard !pending.isEmpty else { return }
-        handle.write(Data(pending))
-        pending.removeAll(keepingCapacity: true)
+        defer { pending.removeAll(keepingCapacity: true) }
+        try handle.write(contentsOf: pending)
     }
 
     private func record(time: Double, step: Int, _ fields: (inout ProtobufWriter) -> Void) {

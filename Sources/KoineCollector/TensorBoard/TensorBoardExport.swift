@@ -15,13 +15,17 @@ final class TensorBoardExport {
     /// Fields of the envelope, not figures.
     private static let envelope: Set<String> = ["v", "run", "rank", "seq", "time", "kind", "step", "dropped"]
 
+    /// Set once a file could not be written (a full disk): the export stops
+    /// there, reported in one line; the database goes on storing.
+    private(set) var failed = false
+
     init(directory: String) {
         self.directory = directory
     }
 
     /// Records one stored event; problems writing are reported once per file and skipped.
     func record(_ event: ReceivedEvent) {
-        guard let body = JSONValue.parse(event.body), let file = file(for: event) else { return }
+        guard !failed, let body = JSONValue.parse(event.body), let file = file(for: event) else { return }
         let step = event.step ?? 0
         switch event.kind {
         case .step: scalars(of: body, prefix: "train", into: file, step: step, time: event.time)
@@ -42,7 +46,21 @@ final class TensorBoardExport {
 
     /// Writes everything recorded since the last flush.
     func flush() {
-        for file in files.values { file.flush() }
+        guard !failed else { return }
+        for file in files.values {
+            do {
+                try file.flush()
+            } catch {
+                stop("cannot write \(file.path) (\(FileErrorText.reason(error)))")
+                return
+            }
+        }
+    }
+
+    private func stop(_ problem: String) {
+        failed = true
+        files.removeAll()
+        FileHandle.standardError.write(Data("koine collect: --tensorboard \(directory): \(problem); TensorBoard export stopped, the database keeps storing\n".utf8))
     }
 
     private func scalars(of body: JSONValue, prefix: String, into file: TensorBoardEventFile, step: Int, time: Double) {
@@ -57,8 +75,11 @@ final class TensorBoardExport {
         let key = "\(event.run)/\(event.rank)"
         if let file = files[key] { return file }
         let path = "\(directory)/\(RunFileName.of(event.run))/rank\(event.rank)"
-        guard let file = try? TensorBoardEventFile(directory: path, time: event.time) else {
-            FileHandle.standardError.write(Data("koine collect: cannot write TensorBoard files under \(path)\n".utf8))
+        let file: TensorBoardEventFile
+        do {
+            file = try TensorBoardEventFile(directory: path, time: event.time)
+        } catch {
+            stop("cannot write TensorBoard files under \(path) (\(FileErrorText.reason(error)))")
             return nil
         }
         files[key] = file

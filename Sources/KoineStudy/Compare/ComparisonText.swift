@@ -80,14 +80,28 @@ extension Comparison {
         return out
     }
 
+    /// A figure in the table: three decimals, four significant digits when
+    /// large, and NaN or ±infinity named as such (never printf's `-nan`).
+    static func figure(_ value: Double) -> String {
+        guard value.isFinite else { return value.isNaN ? "NaN" : value > 0 ? "inf" : "-inf" }
+        return String(format: abs(value) < 1e9 ? "%.3f" : "%.4g", value)
+    }
+
     public var json: String {
+        String(decoding: (try? Self.jsonEncoder().encode(self)) ?? Data(), as: UTF8.self) + "\n"
+    }
+
+    /// How `--json` documents are written: snake_case keys (as summary.json and
+    /// metrics.jsonl), sorted. Codable cannot write NaN or infinity: should one
+    /// get through (the statistics leave non-finite values out of samples, and
+    /// degenerate tests are nil), it is written as a string rather than making
+    /// the document empty.
+    static func jsonEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        // snake_case, as summary.json and metrics.jsonl.
         encoder.keyEncodingStrategy = .convertToSnakeCase
-        // Codable cannot write NaN or infinity; the statistics never hold them
-        // (non-finite values are left out of samples, degenerate tests are nil).
-        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self) + "\n"
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return encoder
     }
 
     private func size(_ condition: String, _ figure: String, _ path: KeyPath<Figure, Sample?>) -> Int {
@@ -96,9 +110,9 @@ extension Comparison {
 
     static func text(_ sample: Sample?) -> String {
         guard let sample else { return "—" }
-        let mean = String(format: "%.3f", sample.mean)
+        let mean = figure(sample.mean)
         guard let half = sample.halfWidth else { return "\(mean) (n=\(sample.n))" }
-        return "\(mean) ± \(String(format: "%.3f", half)) (n=\(sample.n))"
+        return "\(mean) ± \(figure(half)) (n=\(sample.n))"
     }
 
     /// The final values' paired tests, Mann–Whitney, Hedges' g and Holm's p, on one line.
@@ -109,7 +123,7 @@ extension Comparison {
         }
         if let wilcoxon = test.wilcoxon { parts.append(String(format: "Wilcoxon p = %.3g", wilcoxon.p)) }
         if let difference = test.bootstrap {
-            parts.append(String(format: "difference %.3f [%.3f, %.3f] (bootstrap)", difference.difference, difference.low, difference.high))
+            parts.append("difference \(figure(difference.difference)) [\(figure(difference.low)), \(figure(difference.high))] (bootstrap)")
         }
         if let u = test.mannWhitney { parts.append(String(format: "Mann–Whitney U = %g, p = %.3g", u.u, u.p)) }
         if let g = test.hedgesG { parts.append(String(format: "Hedges' g = %.2f [%.2f, %.2f]", g.g, g.low, g.high)) }

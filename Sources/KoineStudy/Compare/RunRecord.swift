@@ -37,14 +37,14 @@ public struct RunRecord {
 
     public init(directory: String) throws {
         self.directory = directory
-        guard let configuration = try? String(contentsOfFile: directory + "/config.yaml", encoding: .utf8) else {
+        guard let configuration = try Self.text(directory + "/config.yaml") else {
             throw StudyError("\(directory) is neither a sweep (index.json) nor a run directory (config.yaml)")
         }
         self.configuration = configuration
         summary = try? Self.summary(of: directory)
         var evaluations: [Evaluation] = [], training: [(Int, Double)] = [], resets: [Int] = []
         var ease: [EaseOfTeaching] = []
-        let text = (try? String(contentsOfFile: directory + "/metrics.jsonl", encoding: .utf8)) ?? ""
+        let text = try Self.text(directory + "/metrics.jsonl") ?? ""
         for line in text.split(separator: "\n") {
             // A run killed mid-write may end in a partial line: it is not a figure.
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
@@ -76,11 +76,32 @@ public struct RunRecord {
 
     /// The numeric fields of `directory`/summary.json.
     public static func summary(of directory: String) throws -> [String: Double] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: directory + "/summary.json"))
-        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        guard let text = try Self.text(directory + "/summary.json") else {
+            throw StudyError("\(directory)/summary.json: not found")
+        }
+        guard let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
             throw StudyError("\(directory)/summary.json is not a JSON object")
         }
         return numbers(object)
+    }
+
+    /// Bytes of one file of a run directory: metrics.jsonl of very long runs stays far below.
+    public static let largestFileBytes = 1 << 30
+
+    /// The text of `path`; nil when there is nothing there. A FIFO, device or
+    /// directory (whose reading would block or mean nothing) and a file past
+    /// `largestFileBytes` are a `StudyError` naming the path.
+    static func text(_ path: String) throws -> String? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            throw StudyError("\(path): expected a regular file, found a directory or special file (a FIFO, a device)")
+        }
+        guard Int(status.st_size) <= largestFileBytes else {
+            throw StudyError("\(path): \(status.st_size) bytes; a run's file has at most \(largestFileBytes)")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return String(decoding: data, as: UTF8.self)
     }
 
     private static func numbers(_ object: [String: Any]) -> [String: Double] {
@@ -94,13 +115,11 @@ public struct RunRecord {
     /// The mean of each figure over the last `count` evaluations.
     public func meanOfLastEvaluations(_ count: Int) -> [String: Double] {
         let last = evaluations.suffix(count)
-        var sums: [String: (Double, Int)] = [:]
+        var values: [String: [Double]] = [:]
         for evaluation in last {
-            for (name, value) in evaluation.figures where value.isFinite {
-                let (sum, n) = sums[name] ?? (0, 0)
-                sums[name] = (sum + value, n + 1)
-            }
+            for (name, value) in evaluation.figures where value.isFinite { values[name, default: []].append(value) }
         }
-        return sums.mapValues { $0.0 / Double($0.1) }
+        // Each value divided before adding: figures near Double's limits do not overflow the sum.
+        return values.mapValues { figures in figures.reduce(0) { $0 + $1 / Double(figures.count) } }
     }
 }

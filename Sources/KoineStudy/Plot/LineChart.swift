@@ -59,14 +59,16 @@ public struct LineChart {
     }
 
     private func band(_ points: [Point], frame: PlotFrame, colour: String) -> String {
-        let banded = points.filter { $0.low != nil && $0.high != nil }
+        let banded = points.filter { $0.x.isFinite && ($0.low?.isFinite ?? false) && ($0.high?.isFinite ?? false) }
         guard banded.count >= 2 else { return "" }
-        let upper = banded.map { "\(format(frame.x($0.x))),\(format(frame.y($0.high!)))" }
-        let lower = banded.reversed().map { "\(format(frame.x($0.x))),\(format(frame.y($0.low!)))" }
+        let upper = banded.map { "\(format(frame.x($0.x))),\(format(frame.y($0.high ?? $0.y)))" }
+        let lower = banded.reversed().map { "\(format(frame.x($0.x))),\(format(frame.y($0.low ?? $0.y)))" }
         return "<polygon points=\"\((upper + lower).joined(separator: " "))\" fill=\"\(colour)\" fill-opacity=\"0.18\" stroke=\"none\"/>\n"
     }
 
     private func path(_ points: [Point], frame: PlotFrame, colour: String) -> String {
+        // A point that cannot be drawn (NaN, infinity) is left out.
+        let points = points.filter { $0.x.isFinite && $0.y.isFinite }
         guard !points.isEmpty else { return "" }
         if points.count == 1 {
             return "<circle cx=\"\(format(frame.x(points[0].x)))\" cy=\"\(format(frame.y(points[0].y)))\" r=\"3\" fill=\"\(colour)\"/>\n"
@@ -80,7 +82,7 @@ public struct LineChart {
     private func ticks(_ marks: [Double], row: Int, frame: PlotFrame, colour: String) -> String {
         guard !marks.isEmpty else { return "" }
         let bottom = frame.bottom - 2 - Double(row) * 7
-        let segments = Set(marks).sorted().filter { $0 >= frame.xRange.lowerBound && $0 <= frame.xRange.upperBound }
+        let segments = Set(marks.filter(\.isFinite)).sorted().filter { $0 >= frame.xRange.lowerBound && $0 <= frame.xRange.upperBound }
             .map { "M\(format(frame.x($0))) \(format(bottom))v-6" }.joined()
         return "<path d=\"\(segments)\" stroke=\"\(colour)\" stroke-width=\"1\"/>\n"
     }
@@ -99,4 +101,9 @@ public struct LineChart {
 }
 
 /// Coordinates with two decimals: enough for a screen, short in the file.
-func format(_ value: Double) -> String { String(format: "%.2f", value) }
+/// Never NaN or infinite (printf writes `-nan`, which no SVG reader takes):
+/// such a value is drawn at 0, and values far off the page are clamped near it.
+func format(_ value: Double) -> String {
+    guard value.isFinite else { return "0.00" }
+    return String(format: "%.2f", min(max(value, -1e6), 1e6))
+}

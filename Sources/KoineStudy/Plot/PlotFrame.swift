@@ -31,22 +31,35 @@ struct PlotFrame {
     }
 
     func x(_ value: Double) -> Double {
-        left + (value - xRange.lowerBound) / (xRange.upperBound - xRange.lowerBound) * (right - left)
+        left + PlotFrame.fraction(value, of: xRange) * (right - left)
     }
 
     func y(_ value: Double) -> Double {
-        bottom - (value - yRange.lowerBound) / (yRange.upperBound - yRange.lowerBound) * (bottom - top)
+        bottom - PlotFrame.fraction(value, of: yRange) * (bottom - top)
     }
 
-    /// A range covering `values` with ends on round numbers, and its ticks.
+    /// Where `value` falls in `range`, 0 at its start and 1 at its end; halved
+    /// first so a range as wide as Double's whole span does not overflow.
+    static func fraction(_ value: Double, of range: ClosedRange<Double>) -> Double {
+        let width = range.upperBound / 2 - range.lowerBound / 2
+        guard width > 0 else { return 0.5 }
+        return (value / 2 - range.lowerBound / 2) / width
+    }
+
+    /// A range covering `values` (finite ones; others are not drawn) with ends
+    /// on round numbers, and its ticks. Values near Double's limits, whose round
+    /// ends would overflow, get their own extremes as ends and ticks.
     static func axis(_ values: [Double]) -> (ClosedRange<Double>, [Double]) {
-        var low = values.min() ?? 0, high = values.max() ?? 1
+        let finite = values.filter(\.isFinite)
+        var low = finite.min() ?? 0, high = finite.max() ?? 1
         if high - low < 1e-12 { low -= 0.5; high += 0.5 }
-        let step = roundStep((high - low) / 5)
-        low = (low / step).rounded(.down) * step
-        high = (high / step).rounded(.up) * step
-        let count = Int(((high - low) / step).rounded())
-        return (low...high, (0...count).map { low + Double($0) * step })
+        let step = roundStep((high / 2 - low / 2) / 2.5)
+        let roundLow = (low / step).rounded(.down) * step, roundHigh = (high / step).rounded(.up) * step
+        let count = ((roundHigh - roundLow) / step).rounded()
+        guard step.isFinite, step > 0, roundLow.isFinite, roundHigh.isFinite, count.isFinite, count >= 1, count <= 20 else {
+            return low < high ? (low...high, [low, high]) : (low...low, [low])
+        }
+        return (roundLow...roundHigh, (0...Int(count)).map { roundLow + Double($0) * step })
     }
 
     /// 1, 2 or 5 times a power of ten, at least `raw`.
@@ -75,6 +88,9 @@ struct PlotFrame {
 
     /// A tick value as short text: 30000 as 30k, 0.25 as 0.25.
     func label(_ value: Double) -> String {
+        guard value.isFinite else { return value.isNaN ? "NaN" : value > 0 ? "∞" : "−∞" }
+        // Past 10^15 Int would trap on some values and digits stop meaning much.
+        guard abs(value) < 1e15 else { return String(format: "%.3g", value) }
         if abs(value) >= 10_000 && value.truncatingRemainder(dividingBy: 1000) == 0 { return "\(Int(value / 1000))k" }
         if value == value.rounded() { return "\(Int(value))" }
         return String(format: "%g", (value * 1e6).rounded() / 1e6)

@@ -87,9 +87,7 @@ extension StudyReport {
 
     /// `--json` with `--study`: the decided endpoints and the whole comparison.
     public static func json(_ report: StudyReport, exploratory: Comparison) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let encoder = Comparison.jsonEncoder()
         struct Document: Encodable {
             let study: StudyReport
             let exploratory: Comparison

@@ -15,11 +15,17 @@ public struct Sample: Codable, Equatable {
         let values = values.filter(\.isFinite)
         guard !values.isEmpty else { return nil }
         n = values.count
-        let mean = values.reduce(0, +) / Double(n)
+        // Scaled by the largest magnitude, so figures near Double's limits
+        // (1.7e308) give their mean rather than an overflowed infinity.
+        let scale = values.reduce(0) { max($0, abs($1)) }
+        let scaled = scale > 1e150 ? values.map { $0 / scale } : values
+        let unit = scale > 1e150 ? scale : 1
+        let scaledMean = scaled.reduce(0) { $0 + $1 / Double(values.count) }
+        let mean = scaledMean * unit
         self.mean = mean
         if n >= 2 {
-            let squares = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
-            let sd = (squares / Double(n - 1)).squareRoot()
+            let squares = scaled.reduce(0) { $0 + ($1 - scaledMean) * ($1 - scaledMean) }
+            let sd = (squares / Double(n - 1)).squareRoot() * unit
             standardDeviation = sd
             halfWidth = StudentT(degreesOfFreedom: Double(n - 1)).quantile(0.975) * sd / Double(n).squareRoot()
         } else {

@@ -31,6 +31,24 @@ public enum SweepPlan {
             throw StudyError("--grid \(clash): seeds are --seeds")
         }
 
+        // The number of runs, overflow-checked, before any list of them is built.
+        var total = configs.count.multipliedReportingOverflow(by: seeds.count)
+        for axis in grid where !total.overflow { total = total.partialValue.multipliedReportingOverflow(by: axis.values.count) }
+        guard !total.overflow, total.partialValue <= runLimit else {
+            throw StudyError("sweep: \(configs.count) config(s) × \(grid.map { "\($0.values.count) \($0.key) values × " }.joined())"
+                             + "\(seeds.count) seed(s) is more than \(runLimit) runs; sweep fewer")
+        }
+        // Two values written differently can map to one directory name (pathSafe); their runs would share directories.
+        for axis in grid {
+            var byName: [String: String] = [:]
+            for value in axis.values {
+                if let earlier = byName.updateValue(value, forKey: pathSafe(value)) {
+                    throw StudyError("--grid \(axis.key): the values \"\(earlier)\" and \"\(value)\" map to one directory name, "
+                                     + "\(axis.key)=\(pathSafe(value)); drop one")
+                }
+            }
+        }
+
         var runs: [SweepRun] = []
         for config in configs {
             let stem = URL(fileURLWithPath: config).deletingPathExtension().lastPathComponent
@@ -45,6 +63,9 @@ public enum SweepPlan {
         }
         return runs
     }
+
+    /// Runs one sweep may hold.
+    public static let runLimit = 100_000
 
     /// Every choice of one value per axis, the first axis slowest.
     static func combinations(_ grid: [GridAxis]) -> [[(key: String, value: String)]] {

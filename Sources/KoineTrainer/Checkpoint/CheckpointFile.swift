@@ -110,6 +110,9 @@ public struct CheckpointPayload {
     private var streamed = 0
     private var checksum = Checksum.fnv1a(UnsafeRawBufferPointer(start: nil, count: 0))
     private var failure: Error?
+    /// Floats appended that are NaN or infinite: a diverged population's
+    /// state, which no checkpoint should keep.
+    public private(set) var nonFiniteFloats = 0
 
     /// A payload kept in memory.
     public init() { sink = nil }
@@ -180,6 +183,7 @@ public struct CheckpointPayload {
     /// A span of floats, with its length so a reader can check it fits.
     public mutating func append(floats: UnsafeBufferPointer<Float>) {
         append(floats.count)
+        for value in floats where !value.isFinite { nonFiniteFloats += 1 }
         if sink != nil {
             flush()
             emit(UnsafeRawBufferPointer(floats))

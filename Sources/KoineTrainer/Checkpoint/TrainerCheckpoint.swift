@@ -50,9 +50,15 @@ extension Trainer {
         do {
             let metricsLength = try reporter.run?.synchronizeMetrics() ?? 0
             let elapsed = reporter.elapsedBefore + Date().timeIntervalSince(started)
+            var nonFinite = 0
             try store.write(step: step, rank: communicator.rank, worldSize: communicator.size,
                             configuration: configuration.identity) { payload in
                 writeCheckpoint(into: &payload, step: step, metricsLength: metricsLength, elapsed: elapsed)
+                nonFinite = payload.nonFiniteFloats
+            }
+            // A diverged state is not kept: the newest complete checkpoint stays the last finite one.
+            if nonFinite > 0 {
+                failure = "the population's state holds \(nonFinite) NaN or infinite values (training diverged; lower train.optimizer.lr or train.clip)"
             }
         } catch {
             failure = "\(error)"

@@ -1,4 +1,5 @@
 import Foundation
+import KoineGame
 
 /// A lower bound on the memory one rank's population takes, from the
 /// configuration alone, so that a size the machine cannot hold is refused
@@ -35,7 +36,41 @@ struct MemoryEstimate {
         // The object space's value table (one Int per attribute and object) and
         // topsim's two distances per pair of objects (Doubles).
         let other = objects * Double(c.attributes.count) * 8 + objects * (objects - 1) / 2 * 16
-        bytes = floats * 4 + other
+        bytes = (floats + (c.game == .images ? MemoryEstimate.visualFloats(c) : 0)) * 4 + other
+    }
+
+    /// The image game's visual encoders and data set, as Float32 values: the
+    /// convolutional stacks' parameters (with gradients and optimizer moments
+    /// when they learn), one batch of images' activations through every
+    /// convolution, the decoded images and, for frozen stacks, the cached features.
+    static func visualFloats(_ c: Configuration) -> Double {
+        let channels = c.dataset == .fashionMNIST ? 1.0 : 3.0
+        // The side is the data set's (folders are at least 28 pixels here: a lower bound).
+        let side = c.dataset == .fashionMNIST ? 28.0 : 32.0
+        let images: Double
+        switch c.dataset {
+        case .shapes: images = Double(c.shapesTrain) + Double(c.shapesTest)
+        case .cifar10: images = 60_000
+        case .fashionMNIST: images = 70_000
+        case .folder: images = 0
+        }
+        var parameters = 0.0, activations = 0.0
+        var input = channels, spatial = side * side
+        for width in c.visualWidths.map(Double.init) {
+            for _ in 0..<max(c.visualConvolutions, 1) {
+                parameters += 9 * input * width + 3 * width
+                // Pre-activation, activation and gradient of each pixel of each channel.
+                activations += 3 * width * spatial
+                input = width
+            }
+            spatial = max((spatial / 4).rounded(.down), 1)
+        }
+        let learned = c.visualMode == .learned
+        let copies = learned ? (c.optimizer == .adam ? 4.0 : 3.0) : 1.0
+        let stacks = c.encoder == .shared ? 1 : Double(c.speakers + c.listeners)
+        let features = learned ? 0 : images * (c.visualWidths.last.map(Double.init) ?? 0)
+        return stacks * (copies * parameters + (learned ? Double(c.batch) * activations : 0) + features)
+            + images * channels * side * side
     }
 
     /// Objects in the space: the product of the attribute sizes, never overflowing.
@@ -43,29 +78,20 @@ struct MemoryEstimate {
         attributes.reduce(1.0) { $0 * Double($1) }
     }
 
-    /// This machine's physical memory in bytes.
-    static var physical: Double { Double(ProcessInfo.processInfo.physicalMemory) }
+    /// The memory this process may use: physical memory, or the cgroup's limit when lower.
+    static var physical: Double { MemoryLimit.available }
 
     /// A one-line problem when the estimate exceeds `available` bytes.
     func problem(_ configuration: Configuration, source: String, available: Double = MemoryEstimate.physical) -> String? {
         guard bytes > available else { return nil }
         let c = configuration
-        return "\(source): this population needs at least \(MemoryEstimate.format(bytes)) of memory per rank but the machine has \(MemoryEstimate.format(available)) "
+        return "\(source): this population needs at least \(MemoryEstimate.format(bytes)) of memory per rank but this process may use \(MemoryEstimate.format(available)) "
             + "(agents.hidden \(c.hidden), game.vocab \(c.vocabulary), \(Self.format(count: MemoryEstimate.objects(c.attributes))) objects, "
-            + "\(c.speakers) speakers and \(c.listeners) listeners of train.batch \(c.batch)); make them smaller"
+            + "\(c.speakers) speakers and \(c.listeners) listeners of train.batch \(c.batch)"
+            + (c.game == .images ? ", agents.visual.widths \(c.visualWidths)" : "") + "); make them smaller"
     }
 
-    static func format(_ bytes: Double) -> String {
-        let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
-        var value = bytes, unit = 0
-        while value >= 1024 && unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        if unit == 0 { return "\(Int(value)) bytes" }
-        // Past exbibytes (a product of absurd sizes) the figure stays short.
-        return String(format: value < 10 ? "%.1f" : value < 10_000 ? "%.0f" : "%.3g", value) + " " + units[unit]
-    }
+    static func format(_ bytes: Double) -> String { MemoryLimit.format(bytes) }
 
     static func format(count: Double) -> String {
         count < 1e15 ? String(Int(count)) : String(format: "%.3g", count)

@@ -147,16 +147,30 @@ public enum RunLifecycle {
         let file = url.appendingPathComponent("run-id")
         if let text = try? String(contentsOf: file, encoding: .utf8) {
             let kept = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            if !kept.isEmpty { return kept }
+            if !kept.isEmpty { return telemetrySafe(kept) }
         }
         var random = SystemRandomNumberGenerator()
-        let identifier = "\(url.lastPathComponent)-\(String(format: "%08x", UInt32.random(in: .min ... .max, using: &random)))"
+        let identifier = "\(telemetrySafe(url.lastPathComponent, room: 200))-\(String(format: "%08x", UInt32.random(in: .min ... .max, using: &random)))"
         do {
             try run?.write("run-id", identifier + "\n")
         } catch {
             throw ConfigurationError("\(url.path): cannot write run-id (\(error))")
         }
         return identifier
+    }
+
+    /// `name` as the collector accepts a run id (EventDecoder): control
+    /// characters (C0, DEL, C1) replaced by `_` and at most `room` UTF-8 bytes.
+    /// A run folder named with a newline trained while the collector refused
+    /// every one of its events.
+    static func telemetrySafe(_ name: String, room: Int = 256) -> String {
+        var out = ""
+        for scalar in name.unicodeScalars {
+            let safe: Unicode.Scalar = scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) ? "_" : scalar
+            guard out.utf8.count + String(safe).utf8.count <= room else { break }
+            out.unicodeScalars.append(safe)
+        }
+        return out.isEmpty ? "run" : out
     }
 
     /// Runs `decide` on rank 0 alone; every rank returns its result, or

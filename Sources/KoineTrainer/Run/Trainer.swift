@@ -78,7 +78,9 @@ public final class Trainer {
         communicator.peerTimeout = peerTimeout
         for step in startStep..<steps {
             if let failure, failure.step == step { throw TrainingError(failure.message) }
-            try reporter.record(try population.trainStep(step))
+            let outcome = try population.trainStep(step)
+            try checkFinite(outcome.figures, step: step + 1)
+            try reporter.record(outcome)
             let done = step + 1
             if replicated && isDue(configuration.checkEvery, done) { try checkEncoderReplicas(step: done) }
             try reporter.stepDone(done)
@@ -110,6 +112,18 @@ public final class Trainer {
     }
 
     private func isDue(_ every: Int, _ step: Int) -> Bool { every > 0 && step % every == 0 }
+
+    /// Stops the run when a loss of step `step` is NaN or infinite: the
+    /// parameters have diverged, and nothing after it (metrics, checkpoints)
+    /// would mean anything. The checkpoints already written stay.
+    private func checkFinite(_ figures: StepFigures, step: Int) throws {
+        let losses = [("speaker", figures.speakerLoss), ("listener", figures.listenerLoss), ("rotation", figures.rotationLoss)]
+        guard let (name, value) = losses.first(where: { !$0.1.isFinite }) else { return }
+        reporter.progress.finish()
+        let newest = checkpoints.map(newestComplete) ?? "checkpoints are off"
+        throw TrainingError("the \(name) loss is \(value.isNaN ? "NaN" : "\(value)") at step \(step) on rank \(communicator.rank): training diverged "
+                            + "(lower train.optimizer.lr or train.clip); training stopped; \(newest)")
+    }
 
     private var endEvaluation: Bool { !isDue(configuration.evalEvery, configuration.steps) }
     private var endEase: Bool { configuration.easeEvery > 0 && !isDue(configuration.easeEvery, configuration.steps) }

@@ -87,6 +87,12 @@ struct Collect: ParsableCommand {
         if key == nil, !insecure, let endpoint = try? Endpoint(parsing: bind, allowNone: false), !endpoint.isLoopback {
             throw UsageFailure("collect: --bind \(bind): refusing to listen beyond this host without keys, where anyone could forge or read telemetry; give --secret-key FILE (from koine keys) or --insecure")
         }
+        // An address without a host (":9473") would be every interface: refused, like --bind, without --insecure.
+        let metricsAddress = metrics.map { $0.contains(":") ? $0 : "127.0.0.1:\($0)" } ?? ""
+        let metricsHost = metricsAddress.split(separator: ":", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        if metrics != nil, !metricsHost.hasPrefix("127."), !insecure {
+            throw UsageFailure("collect: --metrics \(metrics ?? ""): refusing to serve metrics beyond this host (\(metricsHost.isEmpty ? "every interface" : metricsHost)) without --insecure; give 127.0.0.1:PORT, or --insecure")
+        }
         let collector: Collector
         do {
             collector = try Collector(bind: bind, database: db, quiet: quiet, secretKey: key, tensorBoard: tensorboard)
@@ -97,12 +103,15 @@ struct Collect: ParsableCommand {
         var server: MetricsServer?
         if let metrics {
             do {
-                server = try MetricsServer(address: metrics.contains(":") ? metrics : "127.0.0.1:\(metrics)") { collector.prometheusText }
+                server = try MetricsServer(address: metricsAddress) { collector.prometheusText }
             } catch {
                 FileHandle.standardError.write(Data("koine collect: \(error)\n".utf8))
                 throw ExitCode(2)
             }
-            if !quiet { print("koine collect: Prometheus metrics at http://\(server!.address)/metrics") }
+            if !quiet, let server {
+                let beyond = metricsHost.hasPrefix("127.") ? "" : " (beyond this host: anyone who reaches it can read them)"
+                print("koine collect: Prometheus metrics at http://\(server.address)/metrics" + beyond)
+            }
         }
         defer { server?.stop() }
         // Signals become a stop request, so the last batch is always written.
@@ -117,9 +126,12 @@ struct Collect: ParsableCommand {
         if let parent { watch(parent: parent, collector) }
         try collector.run()
         sources.forEach { $0.cancel() }
-        if !quiet {
-            let statistics = collector.currentStatistics
-            print("koine collect: stopped; \(statistics.stored) events stored in \(db), \(statistics.duplicates) duplicates, \(statistics.bad) bad frames")
+        let statistics = collector.currentStatistics
+        if !quiet || statistics.unstored > 0 {
+            print("koine collect: stopped; \(statistics.stored) events stored in \(db), \(statistics.duplicates) duplicates, \(statistics.bad) bad frames"
+                  + (statistics.unstored > 0 ? ", \(statistics.unstored) events NOT stored" : ""))
         }
+        // A full disk (database or TensorBoard files) is the environment failing: exit 1.
+        if collector.writerFailed { throw ExitCode(1) }
     }
 }

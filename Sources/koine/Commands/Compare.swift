@@ -83,23 +83,39 @@ struct Compare: ParsableCommand {
             print(json ? comparison.json : comparison.table, terminator: "")
         }
         if let csv {
-            try FileManager.default.createDirectory(atPath: csv, withIntermediateDirectories: true)
-            try comparison.conditionsCSV.write(toFile: csv + "/conditions.csv", atomically: true, encoding: .utf8)
-            try comparison.testsCSV.write(toFile: csv + "/tests.csv", atomically: true, encoding: .utf8)
+            guard !csv.isEmpty else { throw UsageFailure("compare: --csv \"\": expected a directory name, found an empty one") }
+            do {
+                try FileManager.default.createDirectory(atPath: csv, withIntermediateDirectories: true)
+                try comparison.conditionsCSV.write(toFile: csv + "/conditions.csv", atomically: true, encoding: .utf8)
+                try comparison.testsCSV.write(toFile: csv + "/tests.csv", atomically: true, encoding: .utf8)
+            } catch {
+                throw cannotWrite("--csv \(csv)", error)
+            }
         }
         if noPlots { return }
         let folder = plots ?? (FileManager.default.fileExists(atPath: directories[0] + "/index.json")
             ? directories[0] + "/compare" : "compare")
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        guard !folder.isEmpty else { throw UsageFailure("compare: --plots \"\": expected a directory name, found an empty one (or --no-plots)") }
         var written: [String] = []
-        for (name, chart) in ComparisonPlots.charts(conditions) {
-            written += try SVGFile.write(chart.svg(), to: "\(folder)/\(name).svg")
-        }
-        for (name, chart) in ComparisonPlots.strips(conditions) {
-            written += try SVGFile.write(chart.svg(), to: "\(folder)/\(name).svg")
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            for (name, chart) in ComparisonPlots.charts(conditions) {
+                written += try SVGFile.write(chart.svg(), to: "\(folder)/\(name).svg")
+            }
+            for (name, chart) in ComparisonPlots.strips(conditions) {
+                written += try SVGFile.write(chart.svg(), to: "\(folder)/\(name).svg")
+            }
+        } catch {
+            throw cannotWrite("--plots \(folder)", error)
         }
         // With --json, standard output stays one JSON document.
         let note = "wrote \(written.count) plot file(s) to \(folder)\n"
         if json { FileHandle.standardError.write(Data(note.utf8)) } else { print(note, terminator: "") }
+    }
+
+    /// A directory the figures cannot go to: the environment failing, one line and exit 1.
+    private func cannotWrite(_ option: String, _ error: Error) -> Error {
+        FileHandle.standardError.write(Data("koine: compare: \(TerminalText.safe(option)): cannot write (\(FileErrorText.reason(error)))\n".utf8))
+        return ExitCode(1)
     }
 }

@@ -31,9 +31,12 @@ struct Pretrain: ParsableCommand {
     @Flag(help: "No progress line.") var quiet = false
 
     func run() throws {
-        guard epochs >= 1 else { throw UsageFailure("pretrain: --epochs must be at least 1 (got \(epochs))") }
+        guard epochs >= 1 && epochs <= 1_000_000 else { throw UsageFailure("pretrain: --epochs must be from 1 to 1000000 (got \(epochs))") }
         guard batch >= 1 else { throw UsageFailure("pretrain: --batch must be at least 1 (got \(batch))") }
         guard lr > 0 && lr.isFinite else { throw UsageFailure("pretrain: --lr must be a positive number (got \(lr))") }
+        guard !out.isEmpty, !out.hasSuffix("/") else {
+            throw UsageFailure("pretrain: --out \"\(out)\": expected a file name for the weights")
+        }
         guard !FileManager.default.fileExists(atPath: out) else {
             throw UsageFailure("pretrain: --out \(out): exists; remove it or choose another path (nothing is overwritten)")
         }
@@ -68,6 +71,7 @@ struct Pretrain: ParsableCommand {
             var loss = 0.0, accuracy = 0.0
             for _ in 0..<pretraining.stepsPerEpoch {
                 let result = pretraining.step()
+                guard result.loss.isFinite else { diverged("the loss is \(result.loss.isNaN ? "NaN" : "\(result.loss)") at epoch \(epoch), step \(done + 1)", progress) }
                 loss += Double(result.loss)
                 accuracy += result.accuracy
                 done += 1
@@ -81,14 +85,26 @@ struct Pretrain: ParsableCommand {
         }
         // Written beside, then renamed: a half-written file never has the name.
         let partial = out + ".partial"
+        let file = pretraining.file
+        if let bad = (file.parameters + file.statistics).first(where: { !$0.isFinite }) {
+            diverged("the weights hold \(bad.isNaN ? "NaN" : "\(bad)")", progress)
+        }
         do {
-            try pretraining.file.write(to: partial)
+            try file.write(to: partial)
             try FileManager.default.moveItem(atPath: partial, toPath: out)
         } catch {
             try? FileManager.default.removeItem(atPath: partial)
-            throw UsageFailure("pretrain: --out \(out): \(error)")
+            FileHandle.standardError.write(Data("koine: pretrain: --out \(out): cannot write the weights (\(FileErrorText.reason(error)))\n".utf8))
+            throw ExitCode(1)
         }
         say("wrote \(out)")
+    }
+
+    /// Non-finite figures: training diverged. One line, exit 1, no weights file.
+    private func diverged(_ what: String, _ progress: KoineTrainer.Progress) -> Never {
+        progress.finish()
+        FileHandle.standardError.write(Data("koine: pretrain: \(what): training diverged (lower --lr, now \(lr)); \(out) not written\n".utf8))
+        Foundation.exit(1)
     }
 
     private func say(_ line: String) {

@@ -48,7 +48,7 @@ struct Report: ParsableCommand {
                 let files = try TelemetryReport.exportCSV(path: db, run: runIdentifier, directory: csv)
                 if !json { files.forEach { print("wrote \($0)") } }
             } catch {
-                fail("--csv \(csv): cannot write the CSV files (\(error))")
+                fail("--csv \(csv): cannot write the CSV files (\(FileErrorText.reason(error)))")
             }
         }
         if let plot {
@@ -56,7 +56,7 @@ struct Report: ParsableCommand {
                 let files = try plotCurves(into: plot)
                 if !json { files.forEach { print("wrote \($0)") } }
             } catch {
-                fail("--plot \(plot): cannot write the plots (\(error))")
+                fail("--plot \(plot): cannot write the plots (\(FileErrorText.reason(error)))")
             }
         }
         if let html {
@@ -66,7 +66,7 @@ struct Report: ParsableCommand {
                 try page.write(toFile: html, atomically: true, encoding: .utf8)
                 if !json { print("wrote \(html)") }
             } catch {
-                fail("--html \(html): cannot write the page (\(error))")
+                fail("--html \(html): cannot write the page (\(FileErrorText.reason(error)))")
             }
         }
         if json {

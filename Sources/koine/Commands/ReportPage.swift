@@ -12,8 +12,9 @@ enum ReportPage {
     static func render(report: TelemetryReport, curves: [RunCurves], database: String, runs: String) -> String {
         var body = "<h1>Koine runs in \(escaped(database))</h1>\n"
         body += "<p>\(report.runs.count) run(s); the collector refused \(report.badFrames) bad frame(s) over \(report.sessions) session(s).</p>\n"
+        let folders = RunFolders(runs)
         for run in report.runs {
-            let lexicon = try? String(contentsOfFile: "\(runs)/\(run.run)/lexicon.tsv", encoding: .utf8)
+            let lexicon = folders.directory(of: run.run).flatMap { try? String(contentsOfFile: $0 + "/lexicon.tsv", encoding: .utf8) }
             body += section(run, curves: curves.first { $0.run == run.run }, lexicon: lexicon)
         }
         return """
@@ -41,7 +42,7 @@ enum ReportPage {
         out += "<p>\(state); \(run.events) events; \(run.resets) resets; \(run.missing) missing and \(run.dropped) dropped events.</p>\n"
         if case let .object(fields)? = run.summary {
             out += "<h3>Summary</h3>\n<table>\n"
-            for (name, value) in fields { out += "<tr><td class=\"name\">\(escaped(name))</td><td>\(escaped(value.serialized))</td></tr>\n" }
+            for (name, value) in fields { out += "<tr><td class=\"name\">\(escaped(name))</td><td>\(escaped(cell(value)))</td></tr>\n" }
             out += "</table>\n"
         }
         if let curves, !curves.figures.isEmpty {
@@ -77,14 +78,106 @@ enum ReportPage {
             }
         }
         if let config = run.config {
-            out += "<h3>Configuration</h3>\n<pre>\(escaped(config.serialized))</pre>\n"
+            out += "<h3>Configuration</h3>\n<pre>\(escaped(yaml(config)))</pre>\n"
         }
         return out
+    }
+
+    /// A summary value as a reader wants it: text without JSON's quotes,
+    /// figures with sensible precision, NaN and infinity named.
+    static func cell(_ value: JSONValue) -> String {
+        switch value {
+        case .string(let text): return text
+        case .int(let number): return String(number)
+        case .double(let number): return figure(number)
+        default: return value.serialized
+        }
+    }
+
+    /// 672715.7, 0.8734, 1.2e-05, 3.4e+20: about four significant digits, more left of the point.
+    static func figure(_ value: Double) -> String {
+        guard value.isFinite else { return value.isNaN ? "NaN" : value > 0 ? "inf" : "-inf" }
+        if value == value.rounded() && abs(value) < 1e15 { return String(Int(value)) }
+        let size = abs(value)
+        if size >= 1e15 || size < 1e-4 { return String(format: "%.4g", value) }
+        if size >= 100 { return String(format: "%.1f", value) }
+        return String(format: "%.4g", value)
+    }
+
+    /// The configuration as YAML, nested mappings indented, lists in flow
+    /// style, as config.yaml is written. Strings are quoted as JSON quotes
+    /// them (a JSON string is a YAML double-quoted scalar) when plain text
+    /// would read back as something else.
+    static func yaml(_ value: JSONValue, indent: String = "") -> String {
+        guard case .object(let fields) = value else { return indent + scalar(value) + "\n" }
+        var out = ""
+        for (key, field) in fields {
+            if case .object(let inner) = field, !inner.isEmpty {
+                out += indent + scalarKey(key) + ":\n" + yaml(field, indent: indent + "  ")
+            } else {
+                out += indent + scalarKey(key) + ": " + scalar(field) + "\n"
+            }
+        }
+        return out
+    }
+
+    private static func scalarKey(_ key: String) -> String { scalar(.string(key)) }
+
+    private static func scalar(_ value: JSONValue) -> String {
+        switch value {
+        case .string(let text):
+            let plain = !text.isEmpty && text.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "._/-".unicodeScalars.contains($0) }
+                && Double(text) == nil && !["true", "false", "null", "yes", "no", "on", "off", "~"].contains(text.lowercased())
+            return plain ? text : value.serialized
+        case .array(let items): return "[" + items.map(scalar).joined(separator: ", ") + "]"
+        case .object(let fields): return "{" + fields.map { scalarKey($0.0) + ": " + scalar($0.1) }.joined(separator: ", ") + "}"
+        default: return value.serialized
+        }
     }
 
     /// An SVG document as an element of the page: without its XML declaration.
     static func inline(_ svg: String) -> String {
         guard svg.hasPrefix("<?xml"), let end = svg.range(of: "?>") else { return svg }
         return String(svg[end.upperBound...]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// The run directories under a folder, found by their run id: the id is the
+/// directory's name and a suffix of 8 hex digits (`quick-1a2b3c4d`), kept in
+/// the directory's `run-id`, which must agree. A name the trainer had to make
+/// safe for telemetry (control characters) is found through the `run-id`
+/// files of the folder's directories, read once. Ids that would leave the
+/// folder (a `/`, `..`) name no directory.
+struct RunFolders {
+    let root: String
+    /// Run id → directory, from the `run-id` files (at most `scanned` directories).
+    private let byIdentifier: [String: String]
+    static let scanned = 10_000
+
+    init(_ root: String) {
+        self.root = root
+        var found: [String: String] = [:]
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        for name in names.prefix(Self.scanned) where !name.hasPrefix(".") {
+            let directory = root + "/" + name
+            guard RunFolders.isRegularFile(directory + "/run-id"), RunFolders.isRegularFile(directory + "/lexicon.tsv"),
+                  let kept = try? String(contentsOfFile: directory + "/run-id", encoding: .utf8) else { continue }
+            found[kept.trimmingCharacters(in: .whitespacesAndNewlines)] = directory
+        }
+        byIdentifier = found
+    }
+
+    func directory(of run: String) -> String? {
+        if let directory = byIdentifier[run] { return directory }
+        // A run directory without a run-id file (older runs): the id itself names it.
+        guard !run.isEmpty, !run.contains("/"), run != ".", run != "..",
+              RunFolders.isRegularFile(root + "/" + run + "/lexicon.tsv") else { return nil }
+        return root + "/" + run
+    }
+
+    /// A FIFO named lexicon.tsv would block the page's reading.
+    static func isRegularFile(_ path: String) -> Bool {
+        var status = stat()
+        return stat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFREG
     }
 }

@@ -49,9 +49,13 @@ struct Sweep: ParsableCommand {
     var ranks = 1
 
     func run() throws {
-        guard jobs.map({ $0 >= 1 }) ?? true else { throw UsageFailure("sweep: --jobs must be at least 1") }
-        guard threads >= 1 else { throw UsageFailure("sweep: --threads must be at least 1") }
-        guard ranks >= 1 else { throw UsageFailure("sweep: --np must be at least 1") }
+        guard jobs.map({ (1...100_000).contains($0) }) ?? true else { throw UsageFailure("sweep: --jobs must be from 1 to 100000 (got \(jobs ?? 0))") }
+        guard (1...1024).contains(threads) else { throw UsageFailure("sweep: --threads must be from 1 to 1024 (got \(threads))") }
+        // An empty directory name would put every run at the root of the file system.
+        guard !out.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw UsageFailure("sweep: --out \"\(out)\": expected a directory name, found an empty one")
+        }
+        guard (1...65_536).contains(ranks) else { throw UsageFailure("sweep: --np must be from 1 to 65536 (got \(ranks))") }
         guard slurm || ranks == 1 else { throw UsageFailure("sweep: --np above 1 needs --slurm (runs here use one rank each)") }
         let index: SweepIndex
         do {

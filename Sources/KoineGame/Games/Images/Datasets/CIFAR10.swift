@@ -34,6 +34,7 @@ public enum CIFAR10 {
             contents.append(bytes)
         }
         let count = contents.reduce(0) { $0 + $1.count / recordLength }
+        try DatasetLimits.checkSet(count: count, channels: 3, height: side, width: side, path: files[0])
         let planeSize = side * side
         var pixels = [Float](repeating: 0, count: count * 3 * planeSize)
         var labels: [Int] = []

@@ -30,6 +30,7 @@ public enum FashionMNIST {
         if let bad = values.firstIndex(where: { $0 >= classNames.count }) {
             throw .malformed(path: labelsPath, expected: "labels 0 to 9", found: "label \(values[bad]) at \(bad)")
         }
+        try DatasetLimits.checkSet(count: count, channels: 1, height: height, width: width, path: file(directory, imagesName))
         let planeSize = height * width
         var pixels = [Float](repeating: 0, count: count * planeSize)
         images.bytes.withUnsafeBufferPointer { source in

@@ -17,6 +17,12 @@ public enum ImageDatasetError: Error, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The message without the path in front: for callers that name the file their own way.
+    public var detail: String {
+        let text = description
+        return text.hasPrefix(path + ": ") ? String(text.dropFirst(path.count + 2)) : text
+    }
+
     public var description: String {
         let text: String
         switch self {

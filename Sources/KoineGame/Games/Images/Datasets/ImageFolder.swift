@@ -27,14 +27,20 @@ public enum ImageFolder {
             labels += Array(repeating: label, count: images.count)
         }
 
-        let first = try DatasetFiles.read(files[0], expected: "a PNG or JPEG image")
+        let first = try DatasetFiles.read(files[0], expected: "a PNG or JPEG image", limit: DatasetLimits.imageFileBytes)
         let (height, width) = try size(height: height, width: width, of: first, path: files[0], channels: channels)
+        // The size comes from the first file's header (or the configuration): checked before anything that large is allocated.
+        guard height > 0, width > 0, let pixelCount = DatasetLimits.product([height, width]), pixelCount <= DatasetLimits.imagePixels else {
+            throw .malformed(path: files[0], expected: "an image of at most \(DatasetLimits.imagePixels) pixels (4096×4096)",
+                             found: "\(height)×\(width)")
+        }
+        try DatasetLimits.checkSet(count: files.count, channels: channels, height: height, width: width, path: root)
         let planeSize = height * width
         let length = channels * planeSize
         var pixels = [Float](repeating: 0, count: files.count * length)
         var decoded = [UInt8](repeating: 0, count: length)
         for (index, path) in files.enumerated() {
-            let bytes = index == 0 ? first : try DatasetFiles.read(path, expected: "a PNG or JPEG image")
+            let bytes = index == 0 ? first : try DatasetFiles.read(path, expected: "a PNG or JPEG image", limit: DatasetLimits.imageFileBytes)
             let outcome = try decoded.withUnsafeMutableBufferPointer { buffer throws(ImageDatasetError) in
                 try ImageDecoder.decode(bytes, path: path, channels: channels, height: height, width: width, into: buffer.baseAddress!)
             }

@@ -49,11 +49,22 @@ public struct VisualEncoderFile: Equatable {
         }
     }
 
+    /// Bytes of a weights file: far above any stack that fits in memory to train.
+    public static let largestBytes = 1 << 30
+    /// Bounds on a header's counts, so the stack's sizes cannot overflow (1,000 × 16 convolutions of 2^20 channels).
+    static let largestWidth = 1 << 20
+    static let largestConvolutionsPerBlock = 16
+
+    /// Reads `path`: a regular file (a FIFO or device is refused before it is
+    /// opened) of at most `largestBytes`.
     public static func read(from path: String) throws -> VisualEncoderFile {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw VisualEncoderFileError(path: path, problem: "not found or unreadable (expected a visual encoder weights file)")
+        let bytes: [UInt8]
+        do {
+            bytes = try DatasetFiles.read(path, expected: "a visual encoder weights file", limit: largestBytes)
+        } catch {
+            throw VisualEncoderFileError(path: path, problem: error.detail)
         }
-        return try decode([UInt8](data), path: path)
+        return try decode(bytes, path: path)
     }
 
     /// Parses `bytes`, which came from `path` (named in every error).
@@ -77,12 +88,15 @@ public struct VisualEncoderFile: Equatable {
         guard version == Self.version else { throw fail("version \(version), expected \(Self.version)") }
         let inputChannels = Int(try read(UInt32.self)), perBlock = Int(try read(UInt32.self))
         let batchNorm = try read(UInt32.self), blocks = Int(try read(UInt32.self))
-        guard inputChannels > 0, perBlock > 0, batchNorm <= 1, blocks > 0, blocks < 1000 else {
+        guard inputChannels > 0, inputChannels <= largestWidth, perBlock > 0, perBlock <= largestConvolutionsPerBlock,
+              batchNorm <= 1, blocks > 0, blocks < 1000 else {
             throw fail("header holds no valid stack (\(inputChannels) input channels, \(perBlock) convolutions per block, \(blocks) blocks)")
         }
         var widths: [Int] = []
         for _ in 0..<blocks { widths.append(Int(try read(UInt32.self))) }
-        guard widths.allSatisfy({ $0 > 0 }) else { throw fail("header holds a block of width 0") }
+        guard widths.allSatisfy({ $0 > 0 && $0 <= largestWidth }) else {
+            throw fail("header holds a block of width \(widths.first { $0 <= 0 || $0 > largestWidth } ?? 0) (expected 1 to \(largestWidth))")
+        }
         let layout = VisualStackLayout(inputChannels: inputChannels, widths: widths, convolutionsPerBlock: perBlock, batchNorm: batchNorm == 1)
         let parameterCount = try read(UInt64.self), statisticCount = try read(UInt64.self)
         guard parameterCount == layout.parameterCount, statisticCount == layout.statisticCount else {
@@ -95,6 +109,10 @@ public struct VisualEncoderFile: Equatable {
         var values: [Float] = []
         values.reserveCapacity(floats)
         for _ in 0..<floats { values.append(Float(bitPattern: try read(UInt32.self))) }
+        // Weights a diverged pretraining wrote would make every feature NaN.
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw fail("holds a non-finite weight (\(values[bad].isNaN ? "NaN" : "\(values[bad])") at value \(bad)); expected finite weights")
+        }
         return VisualEncoderFile(layout: layout, parameters: Array(values[..<layout.parameterCount]),
                                  statistics: Array(values[layout.parameterCount...]))
     }

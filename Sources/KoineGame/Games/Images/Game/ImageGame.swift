@@ -1,3 +1,4 @@
+import Foundation
 import KoineTensor
 
 /// The image referential game of Havrylov & Titov (2017) as Mihai & Hare
@@ -115,8 +116,14 @@ public final class ImageGame: ReferentialGame, SceneSource {
     }
 
     public func makeEncoder(hidden: Int, optimizer: OptimizerSettings, random: Random) -> ObjectEncoder {
-        // The settings were checked when the game was made (see `checkEncoder`).
-        try! makeVisualEncoder(hidden: hidden, optimizer: optimizer, random: random)
+        // The settings were checked when the game was made (see `checkEncoder`); a weights
+        // file removed or damaged since is the environment failing: one line, exit 1, no trap.
+        do {
+            return try makeVisualEncoder(hidden: hidden, optimizer: optimizer, random: random)
+        } catch {
+            FileHandle.standardError.write(Data("koine: \(error)\n".utf8))
+            exit(1)
+        }
     }
 
     /// A visual encoder for this game's images; `pretrained` reads its weights file.
