@@ -24,7 +24,6 @@ public struct ConvBenchmark {
 
     /// Times `rounds` rounds of `steps` iterations, then the same products through raw sgemm.
     public func run() -> Result {
-        BLAS.prepareComputeThread()  // as training does: OPENBLAS_NUM_THREADS, else one
         let stack = ConvolutionStack(batch: batch, image: ImageShape(height: size, width: size, channels: channels),
                                      widths: widths, convolutionsPerBlock: convolutions, rowsPerProduct: rowsPerProduct,
                                      algorithm: algorithm, tilesPerProduct: tilesPerProduct)

@@ -27,12 +27,11 @@ public struct GameBenchmark {
         telemetry: {endpoint: none}
         """
 
-    /// Trains and times on every rank of `communicator`; `smallProducts`
-    /// runs small products in Koine's own kernels (otherwise all in OpenBLAS).
-    /// Every rank returns its figures, rank 0's with the job's games per second.
-    public func run(on communicator: Communicator, smallProducts: Bool = true) throws -> Result {
-        BLAS.prepareComputeThread()  // as training does
-        BLAS.usesSmallProducts = smallProducts
+    /// Trains and times on every rank of `communicator`, with the calling
+    /// thread and `BLAS.usesSmallProducts` as the caller set them (the
+    /// command prepares the thread as training does). Every rank returns its
+    /// figures, rank 0's with the job's games per second.
+    public func run(on communicator: Communicator) throws -> Result {
         let configuration = try Configuration.parse(GameBenchmark.game, source: "bench game",
                                                     overrides: ["population.listeners=\(listeners)"])
         let population = try Population(configuration: configuration, communicator: communicator,

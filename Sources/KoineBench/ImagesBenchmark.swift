@@ -32,11 +32,8 @@ public struct ImagesBenchmark {
         """
     }
 
-    /// Trains and times on every rank of `communicator`; `smallProducts` as
-    /// in `GameBenchmark.run`.
-    public func run(on communicator: Communicator, smallProducts: Bool = true) throws -> Result {
-        BLAS.prepareComputeThread()
-        BLAS.usesSmallProducts = smallProducts
+    /// Trains and times on every rank of `communicator`, as `GameBenchmark.run`.
+    public func run(on communicator: Communicator) throws -> Result {
         let configuration = try Configuration.parse(game, source: "bench images")
         let population = try Population(configuration: configuration, communicator: communicator, random: Random(seed: 1))
         var flops = 0

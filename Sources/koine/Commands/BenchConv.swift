@@ -48,6 +48,7 @@ struct BenchConv: ParsableCommand {
         guard size >> blockWidths.count >= 1 else {
             throw UsageFailure("bench conv: \(blockWidths.count) poolings need images of at least \(1 << blockWidths.count) pixels (got \(size))")
         }
+        BLAS.prepareComputeThread()  // as training does: OPENBLAS_NUM_THREADS, else one
         let result = ConvBenchmark(batch: batch, size: size, channels: channels, widths: blockWidths, convolutions: convolutions,
                                    rowsPerProduct: rowsPerProduct, algorithm: algorithm, tilesPerProduct: tilesPerProduct,
                                    steps: steps, rounds: rounds).run()

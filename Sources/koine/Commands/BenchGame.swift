@@ -28,9 +28,10 @@ struct BenchGame: ParsableCommand {
         for (name, value) in [("--listeners", listeners), ("--steps", steps), ("--rounds", rounds)] where value < 1 {
             throw UsageFailure("bench game: \(name) must be at least 1 (got \(value))")
         }
+        kernels.apply()
         let communicator = try ClusterEnvironment.makeCommunicator()
         let result = try GameBenchmark(listeners: listeners, steps: steps, warmup: warmup, rounds: rounds)
-            .run(on: communicator, smallProducts: kernels.smallProducts)
+            .run(on: communicator)
         try communicator.finalize()
         guard communicator.rank == 0 else { return }
         if products && !json { result.timeEachProduct { print($0) } }

@@ -32,9 +32,10 @@ struct BenchImages: ParsableCommand {
         for (name, value) in [("--hidden", hidden), ("--steps", steps), ("--rounds", rounds)] where value < 1 {
             throw UsageFailure("bench images: \(name) must be at least 1 (got \(value))")
         }
+        kernels.apply()
         let communicator = try ClusterEnvironment.makeCommunicator()
         let result = try ImagesBenchmark(mode: visualMode, hidden: hidden, steps: steps, warmup: warmup, rounds: rounds)
-            .run(on: communicator, smallProducts: kernels.smallProducts)
+            .run(on: communicator)
         try communicator.finalize()
         guard communicator.rank == 0 else { return }
         print(json ? result.json : result.report)
