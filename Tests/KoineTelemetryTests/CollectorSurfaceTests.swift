@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import KoineCollector
 import KoineTelemetry
 import KoineTestSupport
@@ -104,6 +107,10 @@ final class CollectorSurfaceTests: XCTestCase {
         XCTAssertEqual(html.status, 0, html.standardError)
         let text = try String(contentsOfFile: page, encoding: .utf8)
         XCTAssertTrue(text.contains("<h3>Lexicon</h3>"), "the run folder's lexicon.tsv is shown")
+        // Cross-play from the run folder's last evaluation: a heat map of 1 speaker × 1 listener.
+        XCTAssertTrue(text.contains("<h3>Cross-play</h3>"), "the run's cross-play matrix is shown")
+        XCTAssertEqual(text.components(separatedBy: "<td style=\"background: rgba(0, 114, 178, ").count - 1, 1, "one cell")
+        XCTAssertTrue(XMLParser(data: Data(text.utf8)).parse(), "the page stays well-formed XHTML")
         XCTAssertTrue(text.contains("<h3>Configuration</h3>\n<pre>"), text)
         XCTAssertFalse(text.contains("<pre>{"), "the configuration is YAML, not one line of JSON")
         // Figures keep about four significant digits: no 16-digit numbers, no quoted text.

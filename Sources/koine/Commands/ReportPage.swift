@@ -14,8 +14,10 @@ enum ReportPage {
         body += "<p>\(report.runs.count) run(s); the collector refused \(report.badFrames) bad frame(s) over \(report.sessions) session(s).</p>\n"
         let folders = RunFolders(runs)
         for run in report.runs {
-            let lexicon = folders.directory(of: run.run).flatMap { try? String(contentsOfFile: $0 + "/lexicon.tsv", encoding: .utf8) }
-            body += section(run, curves: curves.first { $0.run == run.run }, lexicon: lexicon)
+            let directory = folders.directory(of: run.run)
+            let lexicon = directory.flatMap { try? String(contentsOfFile: $0 + "/lexicon.tsv", encoding: .utf8) }
+            body += section(run, curves: curves.first { $0.run == run.run }, lexicon: lexicon,
+                            crossPlay: directory.flatMap(lastCrossPlay))
         }
         return """
             <?xml version="1.0" encoding="UTF-8"?>
@@ -36,7 +38,7 @@ enum ReportPage {
             """
     }
 
-    private static func section(_ run: RunReport, curves: RunCurves?, lexicon: String?) -> String {
+    private static func section(_ run: RunReport, curves: RunCurves?, lexicon: String?, crossPlay: [[Double]]?) -> String {
         var out = "<h2>Run \(escaped(run.run))</h2>\n"
         let state = run.finished ? "finished" : "not finished (\(run.finishedRanks) of \(run.worldSize.map(String.init) ?? "?") ranks)"
         out += "<p>\(state); \(run.events) events; \(run.resets) resets; \(run.missing) missing and \(run.dropped) dropped events.</p>\n"
@@ -66,6 +68,7 @@ enum ReportPage {
             }
             out += "</table>\n"
         }
+        if let crossPlay { out += heatMap(crossPlay) }
         if let lexicon {
             // lexicon.tsv: a header line, then rank, speaker, object, description, message.
             let lines = lexicon.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false) }
@@ -81,6 +84,36 @@ enum ReportPage {
             out += "<h3>Configuration</h3>\n<pre>\(escaped(yaml(config)))</pre>\n"
         }
         return out
+    }
+
+    /// The cross-play matrix of the run's last evaluation (its `metrics.jsonl`), when it has one.
+    static func lastCrossPlay(_ directory: String) -> [[Double]]? {
+        guard let text = try? String(contentsOfFile: directory + "/metrics.jsonl", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n").reversed() where line.contains("\"crossplay\"") {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let rows = object["crossplay"] as? [[NSNumber]], !rows.isEmpty else { continue }
+            return rows.map { $0.map(\.doubleValue) }
+        }
+        return nil
+    }
+
+    /// Who understands whom, as a table whose cells darken with accuracy: a
+    /// row per speaker, a column per listener, both in rank order.
+    static func heatMap(_ matrix: [[Double]]) -> String {
+        let columns = matrix.map(\.count).max() ?? 0
+        var out = "<h3>Cross-play</h3>\n<p>Greedy accuracy of every speaker (rows) with every listener (columns), "
+            + "both in rank order, at the last evaluation.</p>\n<table>\n<tr><th></th>"
+            + (0..<columns).map { "<th>L\($0)</th>" }.joined() + "</tr>\n"
+        for (s, row) in matrix.enumerated() {
+            out += "<tr><th>S\(s)</th>"
+            for value in row {
+                let shade = value.isFinite ? min(max(value, 0), 1) : 0
+                let text = shade > 0.6 ? "#fff" : "#222"
+                out += "<td style=\"background: rgba(0, 114, 178, \(String(format: "%.2f", shade))); color: \(text)\">\(escaped(figure(value)))</td>"
+            }
+            out += "</tr>\n"
+        }
+        return out + "</table>\n"
     }
 
     /// A summary value as a reader wants it: text without JSON's quotes,
