@@ -55,6 +55,13 @@ final class ImageGameCommandTests: XCTestCase {
         // 8 of every 32 games, 60 steps, on each of the 2 ranks.
         XCTAssertEqual(figures["cross_rank_games"] as? Int, 8 * 60 * 2)
         XCTAssertEqual(figures["cross_rank_replies"] as? Int, 8 * 60 * 2)
+        // Cross-play in the image game: each speaker's held-out lexicon, gathered
+        // over MPI, played by both ranks' listeners; one rank's pairs replay the
+        // live evaluation's games exactly.
+        XCTAssertEqual(try XCTUnwrap(figures["crossplay_same_rank"] as? Double), try XCTUnwrap(figures["accuracy"] as? Double),
+                       accuracy: 1e-9)
+        XCTAssertNotNil(figures["crossplay_other_ranks"] as? Double)
+        XCTAssertNotNil(figures["causal_influence"] as? Double)
     }
 
     /// Runs the config whole and in two halves (`settings` as `--set`s) and

@@ -17,7 +17,7 @@ public struct CrossPlay {
     static func measure(_ population: Population, lexicons: [Lexicon], communicator: Communicator) throws -> CrossPlay? {
         let game = population.game, size = communicator.size, rank = communicator.rank
         let speakers = population.speakers.count, listeners = population.listeners.count
-        let objects = game.objectCount, length = population.settings.messageLength
+        let objects = game.lexiconObjects, length = population.settings.messageLength
         guard lexicons.count == speakers, game.playsLexicons else { return nil }
         // Every rank's lexicons, symbol + 1 per slot (0: not this rank's).
         var symbols = [Double](repeating: 0, count: size * speakers * objects * length)

@@ -29,7 +29,8 @@ public struct Probe {
     public init(run directory: String, rank: Int = 0, speaker s: Int = 0, listener l: Int = 0, seed: UInt64 = 1) throws {
         let saved = try SavedPopulation(run: directory, rank: rank)
         let population = saved.population, game = population.game
-        guard game.playsLexicons else {
+        // Probing samples the speaker on every object and reads their attributes: the attribute game's.
+        guard game.playsLexicons, game.attributes(of: 0) != nil else {
             throw ConfigurationError("\(directory): probing plays lexicons, which the attribute game alone has (game.kind: attributes)")
         }
         guard population.speakers.indices.contains(s) else {

@@ -19,6 +19,8 @@ public struct RunCrossPlay {
     /// The game keys two runs must share to play each other's games.
     static let gameKeys = ["game.kind", "game.attributes", "game.holdout", "game.candidates", "game.vocab",
                            "game.message_length", "game.variable_length"]
+    static let imageKeys = ["game.dataset", "game.dataset_path", "game.shapes.train", "game.shapes.test", "eval.images",
+                            "train.batch"]
 
     public init(speakersOf first: String, listenersOf second: String, teach: Int? = nil,
                 progress: (String) -> Void = { _ in }) throws {
@@ -29,17 +31,19 @@ public struct RunCrossPlay {
         let firstConfiguration = try Configuration.load(file: URL(fileURLWithPath: first).appendingPathComponent("config.yaml").path)
         let opening = try SavedPopulation(run: second, rank: 0)
         let configuration = opening.population.configuration
-        for difference in firstConfiguration.differences(from: configuration) where Self.gameKeys.contains(difference.key) {
+        // The image game's lexicons cover its held-out scenes, drawn from the data set, eval.images and the scene size.
+        let keys = Self.gameKeys + (configuration.game == .images ? Self.imageKeys : [])
+        for difference in firstConfiguration.differences(from: configuration) where keys.contains(difference.key) {
             throw ConfigurationError("\(first) and \(second) play different games: \(difference.key) is \(difference.mine) in the first, \(difference.theirs) in the second")
         }
         let game = opening.population.game
         guard game.playsLexicons else {
-            throw ConfigurationError("\(second): cross-play between runs plays lexicons, which the attribute game alone has (game.kind: attributes)")
+            throw ConfigurationError("\(second): this game's lexicons do not stand for its speakers, so runs cannot cross-play")
         }
         let settings = configuration.agentSettings
         speakers = try LexiconFile.speakers(in: lexiconFile)
         let lexicons = try speakers.map {
-            try LexiconFile.read(lexiconFile, speaker: $0, objects: game.objectCount, settings: settings)
+            try LexiconFile.read(lexiconFile, speaker: $0, objects: game.lexiconObjects, settings: settings)
         }
         var columns: [[Double]] = Array(repeating: [], count: lexicons.count)
         var listeners: [(Int, Int)] = []

@@ -46,8 +46,13 @@ public protocol ReferentialGame: AnyObject {
     func crossPlay(lexicons: [Lexicon], listeners: [Listener], batch: Int) -> [[Double]]?
 
     /// Whether a lexicon stands for its speaker in this game's evaluation
-    /// (every object has one message), so `play` and `crossPlay` can play it.
+    /// (every object it covers has one message), so `play` and `crossPlay`
+    /// can play it.
     var playsLexicons: Bool { get }
+
+    /// Objects a lexicon covers (`lexicon(of:)`'s messages): every object of
+    /// the attribute game, the held-out images of the image game.
+    var lexiconObjects: Int { get }
 
     /// The evaluation games `listener` plays with `lexicon`'s messages
     /// (`crossPlay`'s, one pair); nil when the game's lexicons cannot stand
@@ -61,6 +66,7 @@ public protocol ReferentialGame: AnyObject {
 extension ReferentialGame {
     public var scenes: SceneSource? { nil }
     public var playsLexicons: Bool { false }
+    public var lexiconObjects: Int { objectCount }
     public func play(lexicon: Lexicon, listener: Listener, batch: Int) -> PlayedGames? { nil }
     public func attributes(of object: Int) -> [Int]? { nil }
 

@@ -114,6 +114,60 @@ extension ImageGame {
         return GameEvaluation(figures: figures, lexicons: lexicons, spreadFigures: ["accuracy"], interactions: interactions)
     }
 
+    /// A lexicon (a speaker's greedy message for every held-out image, as
+    /// `lexicon(of:)` gives it) stands for its speaker on the evaluation scenes.
+    public var playsLexicons: Bool { true }
+    public var lexiconObjects: Int { evaluationImages.count }
+
+    /// `listener` plays every evaluation scene with `lexicon`'s messages, as
+    /// `evaluate` plays them with a live speaker: accuracy, causal influence
+    /// and coordination over the same games.
+    public func play(lexicon: Lexicon, listener: Listener, batch _: Int) -> PlayedGames? {
+        guard lexicon.messages.count == evaluationImages.count else { return nil }
+        let arena = Arena()
+        let batch = GameBatch(size: sceneSize, candidates: candidates, arena: arena)
+        let ids = arena.indices(sceneSize)
+        var message = Message(length: listener.settings.messageLength, vocabulary: listener.settings.vocabulary,
+                              capacity: sceneSize, differentiable: listener.settings.channel == .gumbel, arena: arena)
+        let sources = arena.indices(sceneSize)
+        let scratch = InterventionScratch(capacity: ImageGame.intervenedGames * ImageGame.intervenedMessages,
+                                          candidates: candidates, settings: listener.settings)
+        let encoder = listener.encoder
+        let wasTraining = encoder.training
+        encoder.training = false
+        defer { encoder.training = wasTraining }
+        var random = Random(seed: 0).split(99)   // the evaluation's own games
+        var interventions = Random(seed: 0).split(97)
+        var wins = 0.0, influence = 0.0, scenes = 0.0
+        var targets: [Int] = [], chosen: [Int] = [], sent: [[Int]] = []
+        for scene in evaluationScenes {
+            for (position, image) in scene.enumerated() { ids[position] = evaluationImages[image] }
+            encoder.select(ids)
+            encoder.forward()
+            for game in 0..<sceneSize { fill(game: game, batch: batch, random: &random) }
+            // Game g targets scene position g: its message is that image's.
+            for game in 0..<sceneSize { sources[game] = scene.lowerBound + batch.targets[game] }
+            message.rows = sceneSize
+            EaseOfTeaching.write(lexicon: lexicon, targets: sources.prefix(sceneSize), into: message)
+            var unused = Random(seed: 0)
+            listener.listen(to: message, batch: batch, random: &unused, greedy: true)
+            for game in 0..<sceneSize {
+                let choice = ids[batch.candidates[game * candidates + Int(listener.choices.base[game])]]
+                let target = ids[batch.targets[game]]
+                wins += Double(listener.rewards[game])
+                targets.append(target)
+                chosen.append(choice)
+                sent.append(lexicon.trimmed(sources[game]))
+            }
+            influence += causalInfluence(listener: listener, messages: message, batch: batch, scratch: scratch, random: &interventions)
+            scenes += 1
+        }
+        let games = Double(max(targets.count, 1))
+        return PlayedGames(causalInfluence: scenes > 0 ? influence / scenes : .nan,
+                           coordination: Information.mutualInformation(sent, chosen),
+                           accuracy: wins / games, targets: targets, chosen: chosen)
+    }
+
     /// Games per scene whose listener is shown other candidates' messages,
     /// and the messages each is shown (its target's and others drawn).
     static let intervenedGames = 8, intervenedMessages = 8
