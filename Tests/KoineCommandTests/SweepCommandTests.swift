@@ -148,6 +148,27 @@ final class SweepCommandTests: XCTestCase {
         return false
     }
 
+    /// A study spread over machines: a sweep's archive (scripts/archive-sweep),
+    /// copied back as the sweep directory elsewhere, counts its runs as
+    /// finished; the same command trains only the runs the archive lacks.
+    func testASweepContinuesFromItsArchive() throws {
+        let sweep = path("first-machine"), archive = path("archive"), restored = path("second-machine")
+        let arguments = ["sweep"] + grid + ["--set", "train.steps=100", "--jobs", "2"]
+        let first = try runKoine(arguments + ["--out", sweep], timeout: 300)
+        XCTAssertEqual(first.status, 0, first.standardError)
+        // One run did not finish before the session ended.
+        try FileManager.default.removeItem(atPath: sweep + "/reset,seed=2/summary.json")
+        let archived = try runProcess("/usr/bin/env", ["python3", packageDirectory.appendingPathComponent("scripts/archive-sweep").path,
+                                                       sweep, archive], timeout: 60)
+        XCTAssertEqual(archived.status, 0, archived.standardError)
+        try FileManager.default.copyItem(atPath: archive, toPath: restored)
+        let second = try runKoine(arguments + ["--out", restored], timeout: 300)
+        XCTAssertEqual(second.status, 0, second.standardError)
+        XCTAssertTrue((second.standardOutput + second.standardError).contains("1 trained, 3 already finished"),
+                      second.standardOutput + second.standardError)
+        XCTAssertEqual(try index(restored).map { $0["status"] as? String }, ["done", "done", "done", "done"])
+    }
+
     func testKilledRunsAndAKilledSweepResumeFromTheirCheckpoints() throws {
         let sweep = path("killed")
         // Long enough that a run is still training when its first checkpoint is complete.
