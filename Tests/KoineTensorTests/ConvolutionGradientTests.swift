@@ -154,9 +154,11 @@ final class ConvolutionGradientTests: XCTestCase {
         let f = Fixture(seed: 56)
         let input = ImageShape(height: 4, width: 4, channels: 2)
         var conv: Conv2D!
-        _ = f.parameters(Conv2D.parameterCount(inputChannels: 2, outputChannels: 3, kernel: 3)) {
+        // The layer's weights are views into these parameters: they must outlive its passes.
+        let parameters = f.parameters(Conv2D.parameterCount(inputChannels: 2, outputChannels: 3, kernel: 3)) {
             conv = Conv2D(input: input, outputChannels: 3, kernel: 3, padding: 1, rowsPerProduct: 32, parameters: $0)
         }
+        defer { withExtendedLifetime(parameters) {} }
         let scratch = Conv2D.Scratch(for: [conv], arena: f.arena)
         let x = f.uniform(5, input.count), y = f.zeros(5, conv.output.count), small = f.zeros(5, conv.output.count)
         conv.forward(x, into: y, scratch: scratch)

@@ -121,7 +121,15 @@ final class Fixture {
     let arena = Arena()
     var random: Random
 
-    init(seed: UInt64 = 7) { random = Random(seed: seed) }
+    /// Every fixture lives to the end of the test process: matrices are views
+    /// into its arena, not owners, and an optimised build may free a local
+    /// after its last use, before the views are read.
+    nonisolated(unsafe) private static var alive: [Fixture] = []
+
+    init(seed: UInt64 = 7) {
+        random = Random(seed: seed)
+        Fixture.alive.append(self)
+    }
 
     /// A matrix of uniform values in [-scale, scale].
     func uniform(_ rows: Int, _ columns: Int, scale: Float = 1) -> Matrix {
@@ -145,10 +153,15 @@ final class Fixture {
         return ids
     }
 
+    /// Parameters the fixture keeps: layers hold views into their memory, not
+    /// the object, and an optimised build frees an object after its last use.
+    private var kept: [Parameters] = []
+
     func parameters(_ count: Int, build: (Parameters) -> Void) -> Parameters {
         let p = Parameters(count: count)
         build(p)
         p.initialize(using: &random)
+        kept.append(p)
         return p
     }
 }
