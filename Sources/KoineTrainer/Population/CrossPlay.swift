@@ -14,7 +14,8 @@ public struct CrossPlay {
     public static let understood = 0.9
 
     /// Nil when the game's lexicons cannot stand for their speakers.
-    static func measure(_ population: Population, lexicons: [Lexicon], communicator: Communicator) throws -> CrossPlay? {
+    static func measure(_ population: Population, evaluation: GameEvaluation, communicator: Communicator) throws -> CrossPlay? {
+        let lexicons = evaluation.lexicons
         let game = population.game, size = communicator.size, rank = communicator.rank
         let speakers = population.speakers.count, listeners = population.listeners.count
         let objects = game.lexiconObjects, length = population.settings.messageLength
@@ -35,8 +36,21 @@ public struct CrossPlay {
                 (0..<length).map { t in Int(symbols[(speaker * objects + o) * length + t]) - 1 }
             }, endOfMessage: end)
         }
-        // This rank's listeners' columns; the other ranks' are theirs.
-        let local = game.crossPlay(lexicons: all, listeners: population.listeners, batch: population.configuration.batch) ?? []
+        // This rank's listeners' columns; the other ranks' are theirs. The
+        // evaluation played this rank's own pairs already, the same way.
+        let own = rank * speakers..<(rank + 1) * speakers
+        let local: [[Double]]
+        if let played = evaluation.lexiconAccuracy {
+            let others = all.indices.filter { !own.contains($0) }
+            let measured = game.crossPlay(lexicons: others.map { all[$0] }, listeners: population.listeners,
+                                          batch: population.configuration.batch) ?? []
+            var rows = [[Double]](repeating: [], count: all.count)
+            for (index, row) in zip(others, measured) { rows[index] = row }
+            for (s, row) in played.enumerated() { rows[own.lowerBound + s] = row }
+            local = rows
+        } else {
+            local = game.crossPlay(lexicons: all, listeners: population.listeners, batch: population.configuration.batch) ?? []
+        }
         var matrix = [Double](repeating: 0, count: size * speakers * size * listeners)
         for (row, accuracies) in local.enumerated() {
             for (l, accuracy) in accuracies.enumerated() { matrix[row * size * listeners + rank * listeners + l] = accuracy }

@@ -143,7 +143,7 @@ public final class Trainer {
 
     private func evaluate(_ step: Int) throws {
         let local = population.evaluate()
-        let crossPlay = try CrossPlay.measure(population, lexicons: local.lexicons, communicator: communicator)
+        let crossPlay = try CrossPlay.measure(population, evaluation: local, communicator: communicator)
         try reporter.evaluated(try ReducedEvaluation(local: local, crossPlay: crossPlay, communicator: communicator), step: step)
     }
 

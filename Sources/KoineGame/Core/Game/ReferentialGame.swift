@@ -130,13 +130,18 @@ public struct GameEvaluation {
     public var spreadFigures: [String]
     /// The games played, in play order (for `eval.interactions`).
     public var interactions: [Interaction]
+    /// When the evaluation already played each speaker's lexicon with each
+    /// listener (`ReferentialGame.play`): their accuracies, a row per speaker,
+    /// so cross-play need not play this rank's pairs again.
+    public var lexiconAccuracy: [[Double]]?
 
     public init(figures: [(name: String, value: Double)], lexicons: [Lexicon], spreadFigures: [String],
-                interactions: [Interaction] = []) {
+                interactions: [Interaction] = [], lexiconAccuracy: [[Double]]? = nil) {
         self.figures = figures
         self.lexicons = lexicons
         self.spreadFigures = spreadFigures
         self.interactions = interactions
+        self.lexiconAccuracy = lexiconAccuracy
     }
 
     public subscript(name: String) -> Double? {

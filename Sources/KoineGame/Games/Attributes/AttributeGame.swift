@@ -76,10 +76,12 @@ public final class AttributeGame: ReferentialGame {
         var accuracy = 0.0, heldout = 0.0, influence = 0.0, coordination = 0.0
         var pairs = 0.0
         var interactions: [Interaction] = []
+        var lexiconAccuracy = [[Double]](repeating: [Double](repeating: .nan, count: listeners.count), count: speakers.count)
         for (s, speaker) in speakers.enumerated() {
             for (l, listener) in listeners.enumerated() {
                 // The same games as the accuracy's, the speaker's greedy lexicon shown in turn.
                 if let played = play(lexicon: lexicons[s], listener: listener, batch: size) {
+                    lexiconAccuracy[s][l] = played.accuracy
                     influence += played.causalInfluence
                     coordination += played.coordination
                     for (target, choice) in zip(played.targets, played.chosen) {
@@ -127,6 +129,7 @@ public final class AttributeGame: ReferentialGame {
             ("speaker_consistency", consistency.reduce(0, +) / count),
             ("context_independence", mean { Communication.contextIndependence(lexicon: $0, space: self.space) }),
         ]
-        return GameEvaluation(figures: figures, lexicons: lexicons, spreadFigures: ["accuracy", "topsim"], interactions: interactions)
+        return GameEvaluation(figures: figures, lexicons: lexicons, spreadFigures: ["accuracy", "topsim"], interactions: interactions,
+                              lexiconAccuracy: lexiconAccuracy)
     }
 }
