@@ -26,8 +26,6 @@ final class TelemetryEndToEndTests: XCTestCase {
         telemetry: {every: 1}
         """
 
-    func freePort() -> Int { 20_000 + Int.random(in: 0..<20_000) }
-
     /// `koine report --json` of one run in `database`.
     func reported(_ run: String, database: URL) throws -> [String: Any] {
         let report = try runKoine(["report", "--db", database.path, "--run", run, "--json"])

@@ -88,7 +88,7 @@ final class MultiProcessTests: XCTestCase {
     func testLaunchTrainsOnTwoRanksWithACollectorAlongside() throws {
         let directory = try makeTemporaryDirectory("koine-launch")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let endpoint = "tcp://127.0.0.1:\(try freePort())"
+        let endpoint = "tcp://127.0.0.1:\(freePort())"
         let result = try runKoine([
             "launch", "--np", "2", "--config", packageDirectory.appendingPathComponent("configs/quick.yaml").path,
             "--set", "train.steps=60", "--set", "population.reset.listeners.every=30", "--set", "eval.every=30",
@@ -156,24 +156,5 @@ final class MultiProcessTests: XCTestCase {
         let result = try runKoine(["doctor", "--floats", "100"], timeout: 30)
         XCTAssertEqual(result.status, 0, result.standardError)
         XCTAssertTrue(result.standardOutput.contains("1 rank, single process, no MPI"), result.standardOutput)
-    }
-}
-
-extension XCTestCase {
-    /// A TCP port nothing listens on right now.
-    func freePort() throws -> Int {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(listener) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(listener, $0, length) == 0 && getsockname(listener, $0, &length) == 0
-            }
-        }
-        guard bound else { throw XCTSkip("cannot find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

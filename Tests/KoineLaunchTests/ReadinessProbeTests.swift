@@ -18,7 +18,7 @@ final class ReadinessProbeTests: XCTestCase {
         try TelemetryKeys.write(pair.secretKey, to: secret)
         let database = directory.appendingPathComponent("telemetry.sqlite").path
         // A port free now (bound to port 0 and released), for the collector to take.
-        let port = try freePort()
+        let port = freePort()
         let endpoint = try Endpoint(parsing: "tcp://127.0.0.1:\(port)")
         XCTAssertFalse(endpoint.isListening(), "nothing listens before the collector starts")
         let collector = try RunningProcess(koineExecutable.path, ["collect", "--bind", "tcp://127.0.0.1:\(port)", "--db", database,

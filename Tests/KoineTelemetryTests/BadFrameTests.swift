@@ -1,6 +1,7 @@
 import Foundation
 import KoineCollector
 import KoineTelemetry
+import KoineTestSupport
 import XCTest
 
 /// Any bytes are safe: the collector counts what it refuses and keeps every valid event.

@@ -1,5 +1,6 @@
 import Foundation
 import KoineTelemetry
+import KoineTestSupport
 import XCTest
 
 /// Nobody listens: emitting never blocks, drops are counted exactly, one notice, bounded close.

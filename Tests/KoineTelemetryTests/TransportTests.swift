@@ -1,6 +1,7 @@
 import Foundation
 import KoineCollector
 import KoineTelemetry
+import KoineTestSupport
 import XCTest
 
 /// Publisher → collector → SQLite, in one process.
