@@ -59,18 +59,24 @@ final class CommunicationTests: XCTestCase {
         XCTAssertEqual(Communication.contextIndependence(lexicon: constant, space: space), 1.0 / 3, accuracy: 1e-12)
     }
 
-    /// A real listener whose parameters are all zero scores every candidate
-    /// alike whatever it reads: causal influence 0 over the evaluation games.
-    func testAZeroListenerOverRealGamesHasNoInfluence() throws {
+    /// An untrained listener over the 3 × 3 objects, 3 candidates a game, and
+    /// what `Evaluation.communication` needs to play them.
+    func listenerAndGames() throws -> (space: ObjectSpace, listener: Listener, sampler: GameSampler, scratch: InterventionScratch) {
         let settings = AgentSettings(vocabulary: 4, messageLength: 2, hidden: 8)
         let space = try ObjectSpace(attributes: [3, 3], holdout: 0, random: Random(seed: 1))
         let encoder = AttributeEncoder(space: space, hidden: 8, optimizer: settings.optimizer, random: Random(seed: 2))
         encoder.forward()
         let listener = Listener(settings: settings, encoder: encoder, capacity: 12, candidates: 3, random: Random(seed: 3))
+        let sampler = GameSampler(targets: space.trainingObjects, distractors: space.trainingObjects, candidates: 3)
+        return (space, listener, sampler, InterventionScratch(capacity: 12, candidates: 3, settings: settings))
+    }
+
+    /// A real listener whose parameters are all zero scores every candidate
+    /// alike whatever it reads: causal influence 0 over the evaluation games.
+    func testAZeroListenerOverRealGamesHasNoInfluence() throws {
+        let (space, listener, sampler, scratch) = try listenerAndGames()
         let parameters = listener.module.parameters
         for i in 0..<parameters.count { parameters.values[i] = 0 }
-        let sampler = GameSampler(targets: space.trainingObjects, distractors: space.trainingObjects, candidates: 3)
-        let scratch = InterventionScratch(capacity: 12, candidates: 3, settings: settings)
         var random = Random(seed: 4)
         let played = Evaluation.communication(listener: listener, lexicon: HandLexicons.compositional(space),
                                               targets: space.trainingObjects, repeats: 3, sampler: sampler,
@@ -78,19 +84,14 @@ final class CommunicationTests: XCTestCase {
         XCTAssertEqual(played.causalInfluence, 0, accuracy: 1e-9)
     }
 
-    /// The games `communication` plays are `accuracy`'s: with the same
-    /// generator both draw the same targets and distractors; and what it
-    /// measures of the game as played agrees with the listener's own rewards.
+    /// The games `communication` plays are `accuracy`'s: the same targets in
+    /// the same order, each game's distractors drawn from the generator as
+    /// `accuracy` draws them (so both leave it in the same state); the games
+    /// as played give the accuracy; and the figures repeat exactly.
     func testInterventionsPlayTheEvaluationGames() throws {
-        let settings = AgentSettings(vocabulary: 4, messageLength: 2, hidden: 8)
-        let space = try ObjectSpace(attributes: [3, 3], holdout: 0, random: Random(seed: 1))
-        let encoder = AttributeEncoder(space: space, hidden: 8, optimizer: settings.optimizer, random: Random(seed: 2))
-        encoder.forward()
-        let listener = Listener(settings: settings, encoder: encoder, capacity: 12, candidates: 3, random: Random(seed: 3))
-        let sampler = GameSampler(targets: space.trainingObjects, distractors: space.trainingObjects, candidates: 3)
-        let scratch = InterventionScratch(capacity: 12, candidates: 3, settings: settings)
+        let (space, listener, sampler, scratch) = try listenerAndGames()
         let lexicon = HandLexicons.compositional(space)
-        var first = Random(seed: 4), second = Random(seed: 4)
+        var first = Random(seed: 4), second = Random(seed: 4), direct = Random(seed: 4)
         let a = Evaluation.communication(listener: listener, lexicon: lexicon, targets: space.trainingObjects, repeats: 2,
                                          sampler: sampler, scratch: scratch, random: &first)
         let b = Evaluation.communication(listener: listener, lexicon: lexicon, targets: space.trainingObjects, repeats: 2,
@@ -99,7 +100,14 @@ final class CommunicationTests: XCTestCase {
         XCTAssertEqual(a.coordination, b.coordination)
         XCTAssertGreaterThan(a.causalInfluence, 0, "an untrained listener's scores still move with its message")
         XCTAssertLessThanOrEqual(a.causalInfluence, log2(3) + 1e-9)
-        XCTAssertEqual(first.nextInt(below: 1_000_000), second.nextInt(below: 1_000_000), "both drew the same games")
+        // accuracy's draws, game by game, in its target order.
+        let arena = Arena(), games = GameBatch(size: 1, candidates: 3, arena: arena)
+        let order = (0..<2 * space.trainingObjects.count).map { space.trainingObjects[$0 % space.trainingObjects.count] }
+        for target in order { sampler.fill(game: 0, target: Int32(target), batch: games, random: &direct) }
+        XCTAssertEqual(a.targets, order)
+        XCTAssertEqual(first.nextInt(below: 1_000_000), direct.nextInt(below: 1_000_000), "the same draws as accuracy's")
+        let won = zip(a.targets, a.chosen).filter { $0 == $1 }.count
+        XCTAssertEqual(a.accuracy, Double(won) / Double(order.count), accuracy: 1e-12)
     }
 
     /// Instantaneous coordination at its maximum: the object chosen is always
