@@ -47,17 +47,9 @@ public struct Probe {
         // The speaker's own sampled messages, each intervention applied to them too.
         let arena = Arena()
         var sampling = Random(seed: seed).split(1)
-        var drawn = [[[Int]]](repeating: [], count: objects)
-        let speakerAgent = population.speakers[s], scratch = arena.indices(speakerAgent.capacity)
-        var start = 0
-        while start < objects * Self.samples {
-            let rows = min(speakerAgent.capacity, objects * Self.samples - start)
-            let targets = scratch.prefix(rows)
-            for b in 0..<rows { targets[b] = (start + b) % objects }
-            speakerAgent.speak(targets: targets, random: &sampling, greedy: false)
-            for b in 0..<rows { drawn[(start + b) % objects].append(speakerAgent.message.symbols(of: b)) }
-            start += rows
-        }
+        let speakerAgent = population.speakers[s]
+        let drawn = Evaluation.sampledMessages(of: speakerAgent, objects: Array(0..<objects), samples: Self.samples,
+                                               scratch: arena.indices(speakerAgent.capacity), random: &sampling)
         // Scrambled: object o says what object π(o) said (π drawn once).
         var shuffle = Random(seed: seed).split(2)
         var permutation = Array(0..<objects)

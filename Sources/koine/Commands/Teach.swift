@@ -49,7 +49,7 @@ struct Teach: ParsableCommand {
                 shown = Date()
                 let elapsed = Date().timeIntervalSince(started)
                 let remaining = elapsed / Double(taught) * Double(total - taught)
-                FileHandle.standardError.write(Data("\rlistener \(taught)/\(total) (ETA \(Int(remaining.rounded())) s)   ".utf8))
+                FileHandle.standardError.write(Data("\rlistener \(taught)/\(total) (ETA \(Format.duration(remaining)))   ".utf8))
             }
             if !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
         } catch let error as ConfigurationError {

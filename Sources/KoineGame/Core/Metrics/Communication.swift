@@ -176,6 +176,14 @@ extension Evaluation {
     /// object of `objects`, drawn from `random`.
     public static func consistency(of speaker: Speaker, objects: [Int], samples: Int, scratch: Indices,
                                    random: inout Random) -> Double {
+        Communication.consistency(samples: sampledMessages(of: speaker, objects: objects, samples: samples, scratch: scratch,
+                                                           random: &random))
+    }
+
+    /// `samples` messages drawn from the speaker's policy for each of
+    /// `objects`, in the order of `objects`; `scratch` holds the speaker's capacity of ids.
+    public static func sampledMessages(of speaker: Speaker, objects: [Int], samples: Int, scratch: Indices,
+                                       random: inout Random) -> [[[Int]]] {
         var drawn = [[[Int]]](repeating: [], count: objects.count)
         let total = objects.count * samples
         var start = 0
@@ -187,6 +195,6 @@ extension Evaluation {
             for b in 0..<rows { drawn[(start + b) % objects.count].append(speaker.message.symbols(of: b)) }
             start += rows
         }
-        return Communication.consistency(samples: drawn)
+        return drawn
     }
 }
