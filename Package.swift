@@ -18,10 +18,18 @@ let vectorFlags: [String] = []
 #endif
 // Without errno, a square root is one instruction the compiler can vectorise
 // (with it, every sqrtf keeps a scalar libm fallback); nothing reads errno.
-let numeric: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked", "-Xcc", "-fno-math-errno"] + vectorFlags,
-                 .when(configuration: .release)),
-]
+func numericSettings(_ targetFlags: [String]) -> [SwiftSetting] {
+    [.unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked", "-Xcc", "-fno-math-errno"] + targetFlags,
+                  .when(configuration: .release))]
+}
+let numeric = numericSettings(vectorFlags)
+// The sixteen-lane kernels are built for AVX-512 whatever the rest is built
+// for: KoineTensor runs them only on processors that have it (VectorKernels).
+#if arch(x86_64)
+let wide = numericSettings(["-target-cpu", "skylake-avx512"])
+#else
+let wide = numericSettings([])
+#endif
 
 let package = Package(
     name: "Koine",
@@ -48,7 +56,10 @@ let package = Package(
                        providers: [.apt(["libpng-dev", "libjpeg-dev", "zlib1g-dev"])]),
 
         // Layers of Koine, lowest first.
-        .target(name: "KoineTensor", dependencies: ["CBLAS"], swiftSettings: numeric),
+        // Whether the processor runs AVX-512, and the kernels that use it.
+        .target(name: "CProcessor"),
+        .target(name: "KoineAVX512", swiftSettings: wide),
+        .target(name: "KoineTensor", dependencies: ["CBLAS", "CProcessor", "KoineAVX512"], swiftSettings: numeric),
         .target(name: "KoineGame", dependencies: ["KoineTensor", "CImageCodecs"], swiftSettings: numeric),
         // The communicator protocol and its single-process implementation; MPI
         // lives apart so only what runs under mpirun links it.

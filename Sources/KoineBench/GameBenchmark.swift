@@ -93,6 +93,7 @@ public struct GameBenchmark {
         public var json: String {
             JSONValue.object([
                 ("listeners", .int(listeners)), ("ranks", .int(ranks)),
+                ("openblas_kernels", .string(OpenBLASKernels.coreName)), ("koine_kernels", .string(VectorKernels.selected.rawValue)),
                 ("iterations_per_second", .double(iterationsPerSecond)), ("games_per_second", .double(games)),
                 ("flops_per_iteration", .int(flops)), ("gflops", .double(gflops)), ("sgemm_gflops", .double(sgemmGflops)),
                 ("products_per_iteration", .int(shapes.count)),
@@ -106,7 +107,7 @@ public struct GameBenchmark {
 
         public var report: String {
             var lines = """
-                koine bench game: \(listeners) listener(s), \(ranks) rank(s), OpenBLAS threads \(blasThreads)
+                koine bench game: \(listeners) listener(s), \(ranks) rank(s), OpenBLAS threads \(blasThreads) (\(OpenBLASKernels.coreName)), Koine's kernels \(VectorKernels.selected.rawValue)
                   iterations/s (per rank)   \(String(format: "%.1f", iterationsPerSecond))
                   games/s (all ranks)       \(String(format: "%.0f", games))
                   FLOPs per iteration       \(flops) over \(shapes.count) products

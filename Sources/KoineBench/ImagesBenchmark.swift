@@ -76,7 +76,7 @@ public struct ImagesBenchmark {
 
         public var report: String {
             """
-            koine bench images: \(mode.rawValue) encoder, hidden \(hidden), \(ranks) rank(s), OpenBLAS threads \(blasThreads)
+            koine bench images: \(mode.rawValue) encoder, hidden \(hidden), \(ranks) rank(s), OpenBLAS threads \(blasThreads) (\(OpenBLASKernels.coreName)), Koine's kernels \(VectorKernels.selected.rawValue)
               iterations/s (per rank)   \(String(format: "%.2f", iterationsPerSecond))
               games/s (all ranks)       \(String(format: "%.0f", games))
               matrix-product FLOPs      \(flops) per iteration, \(String(format: "%.1f", gflops)) GFLOP/s

@@ -94,7 +94,7 @@ public struct LSTMBenchmark {
                     + padLeft(String(format: "%.1f", gflops(median)), 14)
             }
             var lines = [
-                "koine bench lstm: batch \(b.batch), input \(b.input), hidden \(b.hidden); OpenBLAS threads \(threads); "
+                "koine bench lstm: batch \(b.batch), input \(b.input), hidden \(b.hidden); OpenBLAS threads \(threads) (\(OpenBLASKernels.coreName)), Koine's kernels \(VectorKernels.selected.rawValue); "
                     + "\(b.rounds) rounds × \(b.steps) steps",
                 "",
                 pad("", 30) + padLeft("best/step", 12) + padLeft("GFLOP/s", 12) + padLeft("median/step", 14) + padLeft("GFLOP/s", 14),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KoineTelemetry
+import KoineTensor
 import KoineTrainer
 
 @main
@@ -10,6 +11,14 @@ struct Koine: ParsableCommand {
         // Past a file-size limit (ulimit -f), a write should fail with an
         // error we can report, not kill the process mid-checkpoint.
         signal(SIGXFSZ, SIG_IGN)
+        // The kernels every numeric object takes when built: a request that
+        // cannot be honoured stops here, before anything runs.
+        if let refusal = VectorKernels.refusal(requested: VectorKernels.requested,
+                                               processorRunsAVX512: VectorKernels.processorRunsAVX512) {
+            if case .unknownName = refusal { UsageFailure(refusal.line).exit() }
+            FileHandle.standardError.write(Data("koine: \(refusal.line)\n".utf8))
+            Foundation.exit(1)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -26,6 +26,23 @@ final class SmallProductsTests: XCTestCase {
             b = values(bRows * (bColumns + 3) + 16)
             c = values(m * (n + 3) + 16)
         }
+
+        /// C's whole buffer after `SmallProducts.gemm` (called directly, whatever `handles` says) with `kernels`.
+        func smallProduct(alpha: Float, beta: Float, kernels: VectorKernels = .selected) -> [Float] {
+            var a = a, b = b, c = c
+            a.withUnsafeMutableBufferPointer { a in
+                b.withUnsafeMutableBufferPointer { b in
+                    c.withUnsafeMutableBufferPointer { c in
+                        SmallProducts.gemm(
+                            Matrix(a.baseAddress!, rows: aRows, columns: aColumns, stride: aStride), transposeA: transposeA,
+                            Matrix(b.baseAddress!, rows: bRows, columns: bColumns, stride: bStride), transposeB: transposeB,
+                            into: Matrix(c.baseAddress!, rows: m, columns: n, stride: cStride), alpha: alpha, beta: beta,
+                            kernels: kernels)
+                    }
+                }
+            }
+            return c
+        }
     }
 
     /// `SmallProducts.gemm` (called directly, whatever `handles` says) and
@@ -34,22 +51,12 @@ final class SmallProductsTests: XCTestCase {
     func check(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, alpha: Float = 1, beta: Float = 0,
                random: inout Random, file: StaticString = #filePath, line: UInt = #line) {
         let operands = Operands(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, random: &random)
-        var a = operands.a, b = operands.b, c = operands.c, expected = operands.c
+        let a = operands.a, b = operands.b
+        var expected = operands.c
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(operands.aStride),
                     b, Int32(operands.bStride), beta, &expected, Int32(operands.cStride))
-        a.withUnsafeMutableBufferPointer { a in
-            b.withUnsafeMutableBufferPointer { b in
-                c.withUnsafeMutableBufferPointer { c in
-                    SmallProducts.gemm(
-                        Matrix(a.baseAddress!, rows: operands.aRows, columns: operands.aColumns, stride: operands.aStride),
-                        transposeA: transposeA,
-                        Matrix(b.baseAddress!, rows: operands.bRows, columns: operands.bColumns, stride: operands.bStride),
-                        transposeB: transposeB,
-                        into: Matrix(c.baseAddress!, rows: m, columns: n, stride: operands.cStride), alpha: alpha, beta: beta)
-                }
-            }
-        }
+        let c = operands.smallProduct(alpha: alpha, beta: beta)
         for i in 0..<expected.count {
             let row = i / operands.cStride, column = i % operands.cStride
             let inside = row < m && column < n

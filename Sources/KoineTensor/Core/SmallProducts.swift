@@ -1,3 +1,7 @@
+#if arch(x86_64)
+import KoineAVX512
+#endif
+
 /// Register-blocked matrix products for the small shapes of the attribute
 /// game's agents (a few to a hundred rows, hidden 100), read straight from the
 /// row-major operands. OpenBLAS copies ("packs") both operands into its own
@@ -27,16 +31,17 @@ public enum SmallProducts {
 
     /// Runs the product; the caller checked `handles`.
     public static func gemm(
-        _ a: Matrix, transposeA: Bool, _ b: Matrix, transposeB: Bool, into c: Matrix, alpha: Float, beta: Float
+        _ a: Matrix, transposeA: Bool, _ b: Matrix, transposeB: Bool, into c: Matrix, alpha: Float, beta: Float,
+        kernels: VectorKernels = .selected
     ) {
         let k = transposeA ? a.rows : a.columns
         if transposeB {
             multiplyDots(a, b, into: c, k: k, alpha: alpha, beta: beta)
         } else if transposeA {
             // Row i of op(A) is column i of A: element p of it is p rows down.
-            multiplyRows(a.base, rowStep: 1, innerStep: a.stride, b, into: c, k: k, alpha: alpha, beta: beta)
+            multiplyRows(a.base, rowStep: 1, innerStep: a.stride, b, into: c, k: k, alpha: alpha, beta: beta, kernels: kernels)
         } else {
-            multiplyRows(a.base, rowStep: a.stride, innerStep: 1, b, into: c, k: k, alpha: alpha, beta: beta)
+            multiplyRows(a.base, rowStep: a.stride, innerStep: 1, b, into: c, k: k, alpha: alpha, beta: beta, kernels: kernels)
         }
     }
 
@@ -48,9 +53,17 @@ public enum SmallProducts {
     /// enough to keep both FMA units busy).
     static func multiplyRows(
         _ a: UnsafeMutablePointer<Float>, rowStep: Int, innerStep: Int, _ b: Matrix, into c: Matrix,
-        k: Int, alpha: Float, beta: Float
+        k: Int, alpha: Float, beta: Float, kernels: VectorKernels
     ) {
         let m = c.rows, n = c.columns
+        #if arch(x86_64)
+        // The same sums, sixteen lanes wide (`RowProducts`), where there are 16 columns to fill them.
+        if n >= 16 && kernels == .avx512 {
+            RowProducts.multiply(a, rowStep: rowStep, innerStep: innerStep, b.base, bStride: b.stride,
+                                 into: c.base, cStride: c.stride, rows: m, columns: n, inner: k, alpha: alpha, beta: beta)
+            return
+        }
+        #endif
         let tiled = n / 24 * 24
         var row = 0
         while row < m && tiled > 0 {

@@ -3,6 +3,9 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+#if arch(x86_64)
+import KoineAVX512
+#endif
 
 /// One step of an LSTM over a batch, with the four gates fused into one
 /// `4H`-wide product per input: `[i f g o] = x·Wx + h·Wh + b` (PyTorch's order).
@@ -15,6 +18,8 @@ public struct LSTMCell {
     public let inputWeight: Parameter   // input × 4H
     public let hiddenWeight: Parameter  // H × 4H
     public let bias: Parameter          // 1 × 4H
+    /// The width of the activations' loops (the same values either way).
+    public let kernels: VectorKernels
 
     /// What one step keeps for its backward pass.
     public struct Cache {
@@ -53,8 +58,9 @@ public struct LSTMCell {
     }
 
     /// Initialised as PyTorch's `nn.LSTMCell`: uniform in ±1/√hidden.
-    public init(input: Int, hidden: Int, parameters: Parameters) {
+    public init(input: Int, hidden: Int, parameters: Parameters, kernels: VectorKernels = .selected) {
         self.input = input
+        self.kernels = kernels
         self.hidden = hidden
         let bound = 1 / Float(hidden).squareRoot()
         inputWeight = parameters.claim(rows: input, columns: 4 * hidden, initializer: .uniform(bound))
@@ -93,6 +99,15 @@ public struct LSTMCell {
     public func activate(cellIn c: Matrix?, cache: Cache, hiddenOut: Matrix) {
         let H = hidden
         let gates = cache.gates
+        #if arch(x86_64)
+        if kernels == .avx512 {
+            for r in 0..<gates.rows {
+                LSTMActivation.forward(gates: gates.row(r), previousCell: c?.row(r), cell: cache.cell.row(r),
+                                       cellTanh: cache.cellTanh.row(r), hidden: hiddenOut.row(r), units: H)
+            }
+            return
+        }
+        #endif
         for r in 0..<gates.rows {
             let g = gates.row(r)
             // Whole bands at a time, so each loop is one vectorisable kernel.
@@ -146,6 +161,16 @@ public struct LSTMCell {
                                    cellInGradient dcIn: Matrix?) {
         let H = hidden
         let dG = cache.gateGradients
+        #if arch(x86_64)
+        if kernels == .avx512 {
+            for r in 0..<dG.rows {
+                LSTMActivation.backward(gates: cache.gates.row(r), cellTanh: cache.cellTanh.row(r), hiddenGradient: dh.row(r),
+                                        cellGradient: dc?.row(r), previousCell: c?.row(r), cellInGradient: dcIn?.row(r),
+                                        gateGradients: dG.row(r), units: H)
+            }
+            return
+        }
+        #endif
         // One pass over eight units at a time, written with SIMD8 so that it
         // vectorises whatever the buffers' aliasing (∂L/∂c may be written
         // over ∂L/∂c′, lane by lane after it is read); the same operations
