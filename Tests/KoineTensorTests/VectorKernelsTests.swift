@@ -86,6 +86,25 @@ final class VectorKernelsTests: XCTestCase {
         }
     }
 
+    func testDotProductsMatchTheEightLaneKernelsOnEveryTileEdge() throws {
+        try requireWideKernels()
+        var random = Random(seed: 31)
+        // Rows around the 4-row tile, columns around the 6-column tile and
+        // its pairs, inner dimensions around the 8-wide chunks (and the game's 400).
+        for m in [1, 3, 4, 5, 8, 13, 32] {
+            for n in [1, 2, 5, 6, 7, 12, 13, 100] {
+                for k in [1, 7, 8, 9, 31, 256, 257, 400] where (m + n + k) % 3 != 0 || k == 400 {
+                    for (alpha, beta) in [(1, 0), (1, 1), (-2, 0.5)] as [(Float, Float)] {
+                        let operands = SmallProductsTests.Operands(m: m, n: n, k: k, transposeA: false, transposeB: true,
+                                                                   random: &random)
+                        let results = [VectorKernels.avx2, .avx512].map { operands.smallProduct(alpha: alpha, beta: beta, kernels: $0) }
+                        assertSameBits(results[0], results[1], "NT \(m)×\(k)·\(k)×\(n) alpha \(alpha) beta \(beta)")
+                    }
+                }
+            }
+        }
+    }
+
     func testAdamUpdatesMatchOverManySteps() throws {
         try requireWideKernels()
         // Lengths around the 16-lane loop's end; gradients that vary in scale, some zero.

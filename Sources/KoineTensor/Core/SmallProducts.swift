@@ -36,6 +36,13 @@ public enum SmallProducts {
     ) {
         let k = transposeA ? a.rows : a.columns
         if transposeB {
+            #if arch(x86_64)
+            if kernels == .avx512 {
+                DotProducts.multiply(a.base, aStride: a.stride, b.base, bStride: b.stride, into: c.base, cStride: c.stride,
+                                     rows: c.rows, columns: c.columns, inner: k, alpha: alpha, beta: beta)
+                return
+            }
+            #endif
             multiplyDots(a, b, into: c, k: k, alpha: alpha, beta: beta)
         } else if transposeA {
             // Row i of op(A) is column i of A: element p of it is p rows down.
