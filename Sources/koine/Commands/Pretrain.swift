@@ -48,8 +48,8 @@ struct Pretrain: ParsableCommand {
         let dataset: ImageDataset
         do {
             configuration = try Configuration.load(file: config, overrides: overrides)
-            guard configuration.game == .images else {
-                throw ConfigurationError("\(config): game.kind: pretraining needs an image game (images), got \(configuration.game.rawValue)")
+            guard configuration.game.kind == .images else {
+                throw ConfigurationError("\(config): game.kind: pretraining needs an image game (images), got \(configuration.game.kind.rawValue)")
             }
             dataset = try configuration.loadImageDataset()
         } catch let error as ConfigurationError {
