@@ -27,5 +27,11 @@ public struct AgentsSection {
         public var convolutions = 0
         public var batchNorm = false
         public var weights = ""
+
+        /// The encoder's settings as the game module wants them.
+        public var encoderSettings: VisualEncoderSettings {
+            VisualEncoderSettings(mode: mode, widths: widths, convolutionsPerBlock: convolutions,
+                                  batchNorm: batchNorm, pretrainedPath: weights.isEmpty ? nil : weights)
+        }
     }
 }

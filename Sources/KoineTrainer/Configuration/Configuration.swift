@@ -64,9 +64,9 @@ public struct Configuration {
         // in memory, so the arithmetic below cannot overflow.
         if let problem = MemoryEstimate(self).problem(self, source: source) { throw ConfigurationError(problem) }
         if game.kind == .images { try validateImages(source: source) }
-        let kind = game.kind.rawValue
-        if game.kind != .images && !senderAugmentation.isIdentity {
-            let key = game.images.augmentNoise > 0 ? "game.augment.noise" : "game.augment.rotation"
+        let images = game.images, kind = game.kind.rawValue
+        if game.kind != .images && !images.senderAugmentation.isIdentity {
+            let key = images.augmentNoise > 0 ? "game.augment.noise" : "game.augment.rotation"
             throw ConfigurationError("\(source): \(key): augmentations alter the image game's sender images; expected none for game.kind \(kind)")
         }
         if game.kind != .images && agents.rotationTask != .none {
@@ -83,7 +83,7 @@ public struct Configuration {
         if game.variableLength && game.vocabulary < 3 {
             throw ConfigurationError("\(source): game.vocab: expected at least 3 with variable_length (symbol 0 ends a message), got \(game.vocabulary)")
         }
-        for (role, reset, count) in resets {
+        for (role, reset, count) in population.resets {
             let key = "population.reset.\(role).every"
             if reset.mode == .none { continue }
             if reset.every <= 0 {
@@ -121,11 +121,6 @@ public struct Configuration {
         }
     }
 
-    /// The sender's augmented view, as the image game applies it.
-    public var senderAugmentation: ImageAugmentation {
-        ImageAugmentation(noise: Float(game.images.augmentNoise), rotation: game.images.augmentRotation)
-    }
-
     /// Mihai & Hare's rotation task is played by one speaker and one listener
     /// sharing one encoder, over relaxed messages (the receiver's head reads
     /// the message), with every game on the speaker's own rank.
@@ -154,16 +149,12 @@ public struct Configuration {
         }
     }
 
-    private var resets: [(role: String, settings: ResetSettings, count: Int)] {
-        [("listeners", population.listenerReset, population.listeners), ("speakers", population.speakerReset, population.speakers)]
-    }
-
     /// What is allowed but probably not meant, one line each: a reset period
     /// longer than the run (no reset happens; shipped configs shortened with
     /// `--set train.steps=600` to try them out are like that).
     public var warnings: [String] {
         let steps = train.steps
-        let periods = resets.compactMap { role, reset, _ -> String? in
+        let periods = population.resets.compactMap { role, reset, _ -> String? in
             guard reset.mode != .none, reset.every > steps else { return nil }
             return "population.reset.\(role).every: reset period \(reset.every) is longer than the run (train.steps \(steps)); no \(role) will be reset"
         }
@@ -199,17 +190,13 @@ public struct Configuration {
         }
     }
 
-    /// How fresh listeners choose and learn in an ease-of-teaching measurement.
-    public var teachingRule: TeachingRule { TeachingRule(eval.easeChoices, entropyWeight: Float(eval.easeEntropy)) }
-
-    /// Agent settings as the game module wants them.
+    /// Agent settings as the game module wants them: the messages of the
+    /// game's channel, the agents' networks and the train section's optimizer.
     public var agentSettings: AgentSettings {
-        let train = self.train
-        return AgentSettings(
+        AgentSettings(
             vocabulary: game.vocabulary, messageLength: game.messageLength, variableLength: game.variableLength, cell: agents.cell,
             symbolInput: agents.symbolInput, hidden: agents.hidden, channel: agents.channel, entropy: Float(agents.entropy),
             temperature: Float(agents.temperature), baseline: agents.baseline, listenerLoss: agents.listenerLoss,
-            optimizer: OptimizerSettings(kind: train.optimizer, learningRate: Float(train.learningRate), momentum: Float(train.momentum),
-                                         clip: Float(train.clip)))
+            optimizer: train.optimizerSettings)
     }
 }

@@ -11,4 +11,7 @@ public struct EvalSection {
     public var easeSteps = 0
     public var easeChoices = TeachingChoices.greedy
     public var easeEntropy = 0.1
+
+    /// How fresh listeners choose and learn in an ease-of-teaching measurement.
+    public var teachingRule: TeachingRule { TeachingRule(easeChoices, entropyWeight: Float(easeEntropy)) }
 }

@@ -34,5 +34,22 @@ public struct GameSection {
         public var shapesTest = 0
         public var augmentNoise = 0.0
         public var augmentRotation = ImageAugmentation.Rotation.none
+
+        /// The sender's augmented view, as the image game applies it.
+        public var senderAugmentation: ImageAugmentation {
+            ImageAugmentation(noise: Float(augmentNoise), rotation: augmentRotation)
+        }
+
+        /// The image game's data set; a missing or malformed one is a
+        /// `ConfigurationError` naming `game.dataset_path`. The shapes are drawn
+        /// from a fixed seed: every run plays the same data set.
+        public func loadDataset() throws -> ImageDataset {
+            let options = ImageDatasetOptions(seed: 1, shapesTrain: shapesTrain, shapesTest: shapesTest)
+            do {
+                return try ImageDataset.load(kind: dataset, path: datasetPath.isEmpty ? nil : datasetPath, options: options)
+            } catch {
+                throw ConfigurationError("game.dataset_path: \(error)")
+            }
+        }
     }
 }

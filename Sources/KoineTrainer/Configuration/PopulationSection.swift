@@ -36,4 +36,9 @@ public struct PopulationSection {
     public var listenerReset = ResetSettings(mode: .none, every: 0)
     public var speakerReset = ResetSettings(mode: .none, every: 0)
     public var resetSpeakerOptimizer = false
+
+    /// Each role's reset schedule, with the role's key name and agent count.
+    var resets: [(role: String, settings: ResetSettings, count: Int)] {
+        [("listeners", listenerReset, listeners), ("speakers", speakerReset, speakers)]
+    }
 }

@@ -31,4 +31,9 @@ public struct TrainSection {
     public var gameWeight = 0.0
     public var rotationWeight = 0.0
     public var multitaskMeasureEvery = 0
+
+    /// Optimizer settings as the game module wants them.
+    public var optimizerSettings: OptimizerSettings {
+        OptimizerSettings(kind: optimizer, learningRate: Float(learningRate), momentum: Float(momentum), clip: Float(clip))
+    }
 }

@@ -39,7 +39,7 @@ extension Configuration {
     }
 
     private func makeImageGame() throws -> ImageGame {
-        let loaded = try loadImageDataset()
+        let loaded = try game.images.loadDataset()
         let batch = train.batch, evalImages = eval.images, visualWidths = agents.visual.widths
         guard loaded.train.count >= batch else {
             throw ConfigurationError("train.batch: the image game's batch is a scene of distinct training images; expected at most \(loaded.train.count) (the data set's training images), got \(batch)")
@@ -57,30 +57,10 @@ extension Configuration {
             throw ConfigurationError("game.augment.rotation: rotations keep an image's shape only when it is square; the data set's images are \(loaded.height) × \(loaded.width)")
         }
         let imageGame = ImageGame(dataset: loaded, candidates: game.candidates, sceneSize: batch,
-                                  scenesPerTable: population.crossRank > 0 ? 2 : 1, encoder: visualEncoderSettings,
+                                  scenesPerTable: population.crossRank > 0 ? 2 : 1, encoder: agents.visual.encoderSettings,
                                   evaluatedImages: evalImages, distance: eval.distance, seed: UInt64(seed),
-                                  senderAugmentation: senderAugmentation)
+                                  senderAugmentation: game.images.senderAugmentation)
         try imageGame.checkEncoder(hidden: agents.hidden)
         return imageGame
     }
-
-    /// The image game's data set; a missing or malformed one is a
-    /// `ConfigurationError` naming `game.dataset_path`. The shapes are drawn
-    /// from a fixed seed: every run plays the same data set.
-    public func loadImageDataset() throws -> ImageDataset {
-        let images = game.images
-        let options = ImageDatasetOptions(seed: 1, shapesTrain: images.shapesTrain, shapesTest: images.shapesTest)
-        do {
-            return try ImageDataset.load(kind: images.dataset, path: images.datasetPath.isEmpty ? nil : images.datasetPath, options: options)
-        } catch {
-            throw ConfigurationError("game.dataset_path: \(error)")
-        }
-    }
-
-    public var visualEncoderSettings: VisualEncoderSettings {
-        let visual = agents.visual
-        return VisualEncoderSettings(mode: visual.mode, widths: visual.widths, convolutionsPerBlock: visual.convolutions,
-                                     batchNorm: visual.batchNorm, pretrainedPath: visual.weights.isEmpty ? nil : visual.weights)
-    }
 }
-

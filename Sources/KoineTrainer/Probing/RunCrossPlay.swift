@@ -60,7 +60,7 @@ public struct RunCrossPlay {
         if let steps = teach {
             taught = lexicons.enumerated().map { index, lexicon in
                 progress("teaching speaker \(index + 1)/\(lexicons.count) to fresh listeners")
-                return EaseOfTeaching.measure(lexicon: lexicon, game: game, settings: settings, rule: configuration.teachingRule,
+                return EaseOfTeaching.measure(lexicon: lexicon, game: game, settings: settings, rule: configuration.eval.teachingRule,
                                               listeners: configuration.eval.easeListeners, steps: steps, batch: configuration.train.batch,
                                               random: Random(seed: UInt64(configuration.seed)).split(42, UInt64(index)))
             }

@@ -156,7 +156,7 @@ public final class Trainer {
         let started = Date(), total = lexicons.count * configuration.eval.easeListeners
         for (s, lexicon) in lexicons.enumerated() {
             let measured = EaseOfTeaching.measure(
-                lexicon: lexicon, game: population.game, settings: population.settings, rule: configuration.teachingRule,
+                lexicon: lexicon, game: population.game, settings: population.settings, rule: configuration.eval.teachingRule,
                 listeners: configuration.eval.easeListeners, steps: configuration.eval.easeSteps, batch: configuration.train.batch,
                 random: Random(seed: UInt64(configuration.seed)).split(40, UInt64(communicator.rank), UInt64(step), UInt64(s)),
                 listenerTaught: { self.reporter.showEaseProgress(step: step, taught: s * self.configuration.eval.easeListeners + $0,

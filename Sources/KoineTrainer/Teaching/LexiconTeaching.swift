@@ -18,7 +18,7 @@ public enum LexiconTeaching {
         let settings = configuration.agentSettings
         let lexicon = try LexiconFile.read(path, speaker: speaker, objects: game.objectCount, settings: settings)
         return EaseOfTeaching.measure(
-            lexicon: lexicon, game: game, settings: settings, rule: configuration.teachingRule,
+            lexicon: lexicon, game: game, settings: settings, rule: configuration.eval.teachingRule,
             listeners: configuration.eval.easeListeners, steps: configuration.eval.easeSteps, batch: configuration.train.batch,
             random: random.split(41), listenerTaught: listenerTaught)
     }
