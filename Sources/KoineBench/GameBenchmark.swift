@@ -43,9 +43,10 @@ public struct GameBenchmark {
         let settings = configuration.agentSettings
         let reference = ReferenceIteration(
             // One-hot attribute vectors: as wide as the attributes' values together.
-            objects: population.game.objectCount, width: configuration.attributes.reduce(0, +), batch: configuration.batch,
+            objects: population.game.objectCount, width: configuration.game.objects.attributes.reduce(0, +),
+            batch: configuration.train.batch,
             hidden: settings.hidden, vocabulary: settings.vocabulary, length: settings.messageLength,
-            candidates: configuration.candidates, listeners: listeners)
+            candidates: configuration.game.candidates, listeners: listeners)
         let replay = SgemmReplay(fitting: shapes + reference.products)
         defer { replay.deallocate() }
         let sgemmSeconds = replay.time(shapes, iterations: max(50, steps / 4), rounds: rounds)
@@ -55,7 +56,7 @@ public struct GameBenchmark {
         let evaluationStarted = DispatchTime.now().uptimeNanoseconds
         _ = population.evaluate()
         let evaluationSeconds = Double(DispatchTime.now().uptimeNanoseconds - evaluationStarted) / 1e9
-        var games = Double(steps * configuration.batch * listeners) / timing.seconds
+        var games = Double(steps * configuration.train.batch * listeners) / timing.seconds
         try communicator.allreduceSum(&games, count: 1)
         return Result(listeners: listeners, steps: steps, ranks: communicator.size, blasThreads: BLAS.threads,
                       timing: timing, games: games, shapes: shapes, sgemmSeconds: sgemmSeconds,

@@ -39,7 +39,7 @@ public struct ImagesBenchmark {
         var flops = 0
         let timing = try StepTiming(training: population, communicator: communicator, warmup: warmup, steps: steps,
                                     rounds: rounds) { flops += $0.flops }
-        var games = Double(steps * configuration.batch) / timing.seconds
+        var games = Double(steps * configuration.train.batch) / timing.seconds
         try communicator.allreduceSum(&games, count: 1)
         return Result(mode: mode, hidden: hidden, steps: steps, ranks: communicator.size, blasThreads: BLAS.threads,
                       timing: timing, games: games, flops: flops,

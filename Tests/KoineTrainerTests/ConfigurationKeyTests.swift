@@ -30,11 +30,17 @@ final class ConfigurationKeyTests: XCTestCase {
             let moved = zip(defaults.settings, changed.settings).filter { $0.value != $1.value }.map(\.0.key)
             XCTAssertEqual(moved, [key.path])
         }
-        // And every stored field has a key (the reset settings hold two each; `tree` is no key).
-        let fields = Mirror(reflecting: defaults).children.reduce(0) { count, child in
-            child.label == "tree" ? count : count + (child.value is ResetSettings ? 2 : 1)
-        }
+        // And every stored field has a key (`tree` is no key): the fields of
+        // the sections, and of the structs within them, each count.
+        let fields = Mirror(reflecting: defaults).children.filter { $0.label != "tree" }.reduce(0) { $0 + Self.fieldCount($1.value) }
         XCTAssertEqual(fields, Configuration.keys.count)
+    }
+
+    /// The stored fields in `value`: one, or those of its fields for a struct.
+    static func fieldCount(_ value: Any) -> Int {
+        let mirror = Mirror(reflecting: value)
+        guard mirror.displayStyle == .struct else { return 1 }
+        return mirror.children.reduce(0) { $0 + fieldCount($1.value) }
     }
 
     /// A value `key` accepts other than `value`, if it has one.
@@ -131,9 +137,9 @@ final class ConfigurationKeyTests: XCTestCase {
         for endpoint in ["ipc:///tmp/x:", "ipc:///tmp/a:b", "ipc:///tmp/a#b", "ipc:///tmp/{x}", "ipc:///tmp/[x],y",
                          "ipc:///tmp/'x'\"y", "ipc:///tmp/x%", "ipc:///tmp/ü", "ipc:///tmp/&x", "tcp://[::1]:5557"] {
             let given = try Configuration.parse("game: {}", source: "t", overrides: ["telemetry.endpoint=\(Self.quoted(endpoint))"])
-            XCTAssertEqual(given.telemetryEndpoint, endpoint)
+            XCTAssertEqual(given.telemetry.endpoint, endpoint)
             let resolved = try Configuration.parse(given.yaml, source: "config.yaml")
-            XCTAssertEqual(resolved.telemetryEndpoint, endpoint, given.yaml)
+            XCTAssertEqual(resolved.telemetry.endpoint, endpoint, given.yaml)
             XCTAssertEqual(resolved.yaml, given.yaml)
             XCTAssertEqual(resolved.identity, given.identity)
         }
@@ -144,7 +150,7 @@ final class ConfigurationKeyTests: XCTestCase {
         let stored = try Configuration.parse("game: {}\ntelemetry: {endpoint: 'ipc:///tmp/x:'}", source: "t")
         try stored.yaml.write(to: directory.appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
         let resumed = try Resume.configuration(run: directory.path, config: nil, overrides: [])
-        XCTAssertEqual(resumed.telemetryEndpoint, "ipc:///tmp/x:")
+        XCTAssertEqual(resumed.telemetry.endpoint, "ipc:///tmp/x:")
     }
 
     /// `text` as a YAML single-quoted scalar.

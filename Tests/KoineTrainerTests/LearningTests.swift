@@ -68,7 +68,7 @@ final class LearningTests: XCTestCase {
             "train.steps=4000", "agents.channel=gumbel", "agents.temperature=2", "train.optimizer.lr=0.003"])
         let population = try Population(configuration: configuration, random: Random(seed: 3))
         let before = population.evaluate()
-        for step in 0..<configuration.steps { _ = try population.trainStep(step) }
+        for step in 0..<configuration.train.steps { _ = try population.trainStep(step) }
         let after = population.evaluate()
         let influence = (try XCTUnwrap(before["causal_influence"]), try XCTUnwrap(after["causal_influence"]))
         XCTAssertLessThan(influence.0, 0.5, "untrained: \(influence.0) bits")
@@ -102,7 +102,7 @@ final class LearningTests: XCTestCase {
             """, source: "test")
         let population = try Population(configuration: configuration, random: Random(seed: 1))
         let before = try XCTUnwrap(population.evaluate()["accuracy"])
-        for step in 0..<configuration.steps { _ = try population.trainStep(step) }
+        for step in 0..<configuration.train.steps { _ = try population.trainStep(step) }
         let after = try XCTUnwrap(population.evaluate()["accuracy"])
         XCTAssertLessThan(before, 0.1, "untrained agents play near chance")
         XCTAssertGreaterThanOrEqual(after, 0.2, "communication rate after 1,000 steps")

@@ -57,9 +57,9 @@ final class RotationTaskLearningTests: XCTestCase {
             """, source: "test")
         let population = try Population(configuration: configuration, random: Random(seed: 1))
         var last = StepFigures()
-        for step in 0..<configuration.steps {
+        for step in 0..<configuration.train.steps {
             let figures = try population.trainStep(step).figures
-            if step >= configuration.steps - 100 { last.add(figures) }
+            if step >= configuration.train.steps - 100 { last.add(figures) }
         }
         for (name, value) in last.rotationFields {
             XCTAssertTrue(value.isFinite, "\(side) \(mode): \(name) \(value)", file: file, line: line)

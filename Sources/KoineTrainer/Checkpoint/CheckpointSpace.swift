@@ -6,7 +6,7 @@ import KoineCluster
 public enum CheckpointSpace {
     /// The bytes of one checkpoint summed over every rank (a collective).
     public static func bytesPerCheckpoint(_ trainer: Trainer) throws -> Int64 {
-        guard trainer.configuration.checkpointEvery > 0 else { return 0 }
+        guard trainer.configuration.train.checkpointEvery > 0 else { return 0 }
         var payload = CheckpointPayload { _ in }     // counted, not kept
         trainer.writeCheckpoint(into: &payload, step: 0, metricsLength: 0, elapsed: 0)
         var bytes = Int64(try payload.finish().length + CheckpointHeader.size)

@@ -57,10 +57,10 @@ public enum Resume {
                 skipped.append(fault)
                 continue
             }
-            guard step <= configuration.steps else {
-                throw ConfigurationError("--resume \(directory): train.steps \(configuration.steps) is before the checkpoint at step \(step); a run can only be extended")
+            guard step <= configuration.train.steps else {
+                throw ConfigurationError("--resume \(directory): train.steps \(configuration.train.steps) is before the checkpoint at step \(step); a run can only be extended")
             }
-            guard step < configuration.steps else {
+            guard step < configuration.train.steps else {
                 throw ConfigurationError("--resume \(directory): the run already finished at step \(step); extend it with --set train.steps=N (N > \(step))")
             }
             return (step, skipped)

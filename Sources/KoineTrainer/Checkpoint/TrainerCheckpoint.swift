@@ -34,7 +34,7 @@ extension Trainer {
         // A killed run replays its steps' events under the same seq numbers
         // (the collector keeps one copy of each). A finished run's last
         // checkpoint skips past the events the run's end sends after it.
-        let finished = step == configuration.steps
+        let finished = step == configuration.train.steps
         payload.append(reporter.telemetry.sequence + (finished ? endEvents : 0))
         payload.append(finished ? 1 : 0)
         payload.append(metricsLength)
@@ -71,7 +71,7 @@ extension Trainer {
         if communicator.rank == 0 {
             do {
                 try store.markComplete(step: step, worldSize: communicator.size)
-                store.prune(keep: configuration.checkpointKeep)
+                store.prune(keep: configuration.train.checkpointKeep)
             } catch {
                 failure = "\(error)"
                 store.remove(step: step)

@@ -12,14 +12,14 @@ struct MemoryEstimate {
     let bytes: Double
 
     init(_ configuration: Configuration) {
-        let c = configuration
-        let h = Double(c.hidden), v = Double(c.vocabulary), length = Double(c.messageLength)
-        let batch = Double(c.batch), candidates = Double(c.candidates)
-        let objects = MemoryEstimate.objects(c.attributes)
-        let width = c.attributes.reduce(0.0) { $0 + Double($1) }
+        let c = configuration, attributes = c.game.objects.attributes
+        let h = Double(c.agents.hidden), v = Double(c.game.vocabulary), length = Double(c.game.messageLength)
+        let batch = Double(c.train.batch), candidates = Double(c.game.candidates)
+        let objects = MemoryEstimate.objects(attributes)
+        let width = attributes.reduce(0.0) { $0 + Double($1) }
         // Gate blocks of the recurrent cell; values, gradients and optimizer moments per parameter.
-        let gates = c.cell == .lstm ? 4.0 : 3.0
-        let copies = c.optimizer == .adam ? 4.0 : 3.0
+        let gates = c.agents.cell == .lstm ? 4.0 : 3.0
+        let copies = c.train.optimizer == .adam ? 4.0 : 3.0
         let recurrent = gates * h * 2 * h
         let speakerParameters = (v + 1) * h + recurrent + h * v
         let listenerParameters = v * h + recurrent + h * h
@@ -28,15 +28,16 @@ struct MemoryEstimate {
         // gradient at the message's last step at least, plus its logits or scores.
         let speakerActivations = batch * ((gates + 2) * h * length + 2 * v * length)
         let listenerActivations = batch * ((gates + 2) * h + 2 * h + 3 * candidates)
-        let encoders = c.encoder == .shared ? 1 : Double(c.speakers + c.listeners)
-        let floats = Double(c.speakers) * (copies * speakerParameters + speakerActivations)
-            + Double(c.listeners) * (copies * listenerParameters + listenerActivations)
+        let speakers = Double(c.population.speakers), listeners = Double(c.population.listeners)
+        let encoders = c.agents.encoder == .shared ? 1 : speakers + listeners
+        let floats = speakers * (copies * speakerParameters + speakerActivations)
+            + listeners * (copies * listenerParameters + listenerActivations)
             + encoders * (copies * encoderParameters + 2 * objects * h)
             + objects * width
         // The object space's value table (one Int per attribute and object) and
         // topsim's two distances per pair of objects (Doubles).
-        let other = objects * Double(c.attributes.count) * 8 + objects * (objects - 1) / 2 * 16
-        bytes = (floats + (c.game == .images ? MemoryEstimate.visualFloats(c) : 0)) * 4 + other
+        let other = objects * Double(attributes.count) * 8 + objects * (objects - 1) / 2 * 16
+        bytes = (floats + (c.game.kind == .images ? MemoryEstimate.visualFloats(c) : 0)) * 4 + other
     }
 
     /// The image game's visual encoders and data set, as Float32 values: the
@@ -44,20 +45,21 @@ struct MemoryEstimate {
     /// when they learn), one batch of images' activations through every
     /// convolution, the decoded images and, for frozen stacks, the cached features.
     static func visualFloats(_ c: Configuration) -> Double {
-        let channels = c.dataset == .fashionMNIST ? 1.0 : 3.0
+        let dataset = c.game.images.dataset, visual = c.agents.visual
+        let channels = dataset == .fashionMNIST ? 1.0 : 3.0
         // The side is the data set's (folders are at least 28 pixels here: a lower bound).
-        let side = c.dataset == .fashionMNIST ? 28.0 : 32.0
+        let side = dataset == .fashionMNIST ? 28.0 : 32.0
         let images: Double
-        switch c.dataset {
-        case .shapes: images = Double(c.shapesTrain) + Double(c.shapesTest)
+        switch dataset {
+        case .shapes: images = Double(c.game.images.shapesTrain) + Double(c.game.images.shapesTest)
         case .cifar10: images = 60_000
         case .fashionMNIST: images = 70_000
         case .folder: images = 0
         }
         var parameters = 0.0, activations = 0.0
         var input = channels, spatial = side * side
-        for width in c.visualWidths.map(Double.init) {
-            for _ in 0..<max(c.visualConvolutions, 1) {
+        for width in visual.widths.map(Double.init) {
+            for _ in 0..<max(visual.convolutions, 1) {
                 parameters += 9 * input * width + 3 * width
                 // Pre-activation, activation and gradient of each pixel of each channel.
                 activations += 3 * width * spatial
@@ -65,11 +67,11 @@ struct MemoryEstimate {
             }
             spatial = max((spatial / 4).rounded(.down), 1)
         }
-        let learned = c.visualMode == .learned
-        let copies = learned ? (c.optimizer == .adam ? 4.0 : 3.0) : 1.0
-        let stacks = c.encoder == .shared ? 1 : Double(c.speakers + c.listeners)
-        let features = learned ? 0 : images * (c.visualWidths.last.map(Double.init) ?? 0)
-        return stacks * (copies * parameters + (learned ? Double(c.batch) * activations : 0) + features)
+        let learned = visual.mode == .learned
+        let copies = learned ? (c.train.optimizer == .adam ? 4.0 : 3.0) : 1.0
+        let stacks = c.agents.encoder == .shared ? 1 : Double(c.population.speakers + c.population.listeners)
+        let features = learned ? 0 : images * (visual.widths.last.map(Double.init) ?? 0)
+        return stacks * (copies * parameters + (learned ? Double(c.train.batch) * activations : 0) + features)
             + images * channels * side * side
     }
 
@@ -86,9 +88,9 @@ struct MemoryEstimate {
         guard bytes > available else { return nil }
         let c = configuration
         return "\(source): this population needs at least \(MemoryEstimate.format(bytes)) of memory per rank but this process may use \(MemoryEstimate.format(available)) "
-            + "(agents.hidden \(c.hidden), game.vocab \(c.vocabulary), \(Self.format(count: MemoryEstimate.objects(c.attributes))) objects, "
-            + "\(c.speakers) speakers and \(c.listeners) listeners of train.batch \(c.batch)"
-            + (c.game == .images ? ", agents.visual.widths \(c.visualWidths)" : "") + "); make them smaller"
+            + "(agents.hidden \(c.agents.hidden), game.vocab \(c.game.vocabulary), \(Self.format(count: MemoryEstimate.objects(c.game.objects.attributes))) objects, "
+            + "\(c.population.speakers) speakers and \(c.population.listeners) listeners of train.batch \(c.train.batch)"
+            + (c.game.kind == .images ? ", agents.visual.widths \(c.agents.visual.widths)" : "") + "); make them smaller"
     }
 
     static func format(_ bytes: Double) -> String { MemoryLimit.format(bytes) }

@@ -43,13 +43,13 @@ public struct CrossPlay {
         if let played = evaluation.lexiconAccuracy {
             let others = all.indices.filter { !own.contains($0) }
             let measured = game.crossPlay(lexicons: others.map { all[$0] }, listeners: population.listeners,
-                                          batch: population.configuration.batch) ?? []
+                                          batch: population.configuration.train.batch) ?? []
             var rows = [[Double]](repeating: [], count: all.count)
             for (index, row) in zip(others, measured) { rows[index] = row }
             for (s, row) in played.enumerated() { rows[own.lowerBound + s] = row }
             local = rows
         } else {
-            local = game.crossPlay(lexicons: all, listeners: population.listeners, batch: population.configuration.batch) ?? []
+            local = game.crossPlay(lexicons: all, listeners: population.listeners, batch: population.configuration.train.batch) ?? []
         }
         var matrix = [Double](repeating: 0, count: size * speakers * size * listeners)
         for (row, accuracies) in local.enumerated() {

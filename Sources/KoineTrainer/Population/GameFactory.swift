@@ -15,29 +15,32 @@ extension Configuration {
     /// game's evaluation plays too: a sender's head is drawn from `root`, so
     /// it starts the same on every rank; receivers' from `rankStream`.
     func makeGame(root: Random, rankStream: Random, firstSplit: Bool = true) throws -> (game: ReferentialGame, rotationTask: RotationTask?) {
-        switch game {
+        switch game.kind {
         case .attributes:
-            let game = try AttributeGame(attributes: attributes, holdout: holdout, candidates: candidates,
-                                         distance: distance, random: firstSplit ? root.split(1) : root)
-            return (game, nil)
+            let attributeGame = try AttributeGame(attributes: game.objects.attributes, holdout: game.objects.holdout,
+                                                  candidates: game.candidates, distance: eval.distance,
+                                                  random: firstSplit ? root.split(1) : root)
+            return (attributeGame, nil)
         case .images:
-            let game: ImageGame
+            let imageGame: ImageGame
             do {
-                game = try makeImageGame()
+                imageGame = try makeImageGame()
             } catch let error as VisualEncoderFileError {
                 throw ConfigurationError("agents.visual.weights: \(error)")
             }
-            guard rotationTask != .none else { return (game, nil) }
-            let settings = agentSettings, sender = rotationTask == .sender
-            let task = RotationTask(side: rotationTask, listeners: listeners, hidden: settings.hidden, capacity: batch,
+            let side = agents.rotationTask
+            guard side != .none else { return (imageGame, nil) }
+            let settings = agentSettings, sender = side == .sender
+            let task = RotationTask(side: side, listeners: population.listeners, hidden: settings.hidden, capacity: train.batch,
                                     optimizer: settings.optimizer, random: sender ? root.split(4) : rankStream.split(34))
-            game.rotationTask = task
-            return (game, task)
+            imageGame.rotationTask = task
+            return (imageGame, task)
         }
     }
 
     private func makeImageGame() throws -> ImageGame {
-        let loaded = try loadImageDataset()
+        let loaded = try game.images.loadDataset()
+        let batch = train.batch, evalImages = eval.images, visualWidths = agents.visual.widths
         guard loaded.train.count >= batch else {
             throw ConfigurationError("train.batch: the image game's batch is a scene of distinct training images; expected at most \(loaded.train.count) (the data set's training images), got \(batch)")
         }
@@ -50,30 +53,14 @@ extension Configuration {
         guard visualWidths.count <= blocks else {
             throw ConfigurationError("agents.visual.widths: \(visualWidths.count) blocks of 2 × 2 max-pooling do not fit \(loaded.height) × \(loaded.width) images; expected at most \(blocks) widths")
         }
-        if augmentRotation != .none && loaded.height != loaded.width {
+        if game.images.augmentRotation != .none && loaded.height != loaded.width {
             throw ConfigurationError("game.augment.rotation: rotations keep an image's shape only when it is square; the data set's images are \(loaded.height) × \(loaded.width)")
         }
-        let game = ImageGame(dataset: loaded, candidates: candidates, sceneSize: batch, scenesPerTable: crossRank > 0 ? 2 : 1,
-                             encoder: visualEncoderSettings, evaluatedImages: evalImages, distance: distance, seed: UInt64(seed),
-                             senderAugmentation: senderAugmentation)
-        try game.checkEncoder(hidden: hidden)
-        return game
-    }
-
-    /// The image game's data set; a missing or malformed one is a
-    /// `ConfigurationError` naming `game.dataset_path`. The shapes are drawn
-    /// from a fixed seed: every run plays the same data set.
-    public func loadImageDataset() throws -> ImageDataset {
-        let options = ImageDatasetOptions(seed: 1, shapesTrain: shapesTrain, shapesTest: shapesTest)
-        do {
-            return try ImageDataset.load(kind: dataset, path: datasetPath.isEmpty ? nil : datasetPath, options: options)
-        } catch {
-            throw ConfigurationError("game.dataset_path: \(error)")
-        }
-    }
-
-    public var visualEncoderSettings: VisualEncoderSettings {
-        VisualEncoderSettings(mode: visualMode, widths: visualWidths, convolutionsPerBlock: visualConvolutions,
-                              batchNorm: visualBatchNorm, pretrainedPath: visualWeights.isEmpty ? nil : visualWeights)
+        let imageGame = ImageGame(dataset: loaded, candidates: game.candidates, sceneSize: batch,
+                                  scenesPerTable: population.crossRank > 0 ? 2 : 1, encoder: agents.visual.encoderSettings,
+                                  evaluatedImages: evalImages, distance: eval.distance, seed: UInt64(seed),
+                                  senderAugmentation: game.images.senderAugmentation)
+        try imageGame.checkEncoder(hidden: agents.hidden)
+        return imageGame
     }
 }

@@ -25,10 +25,10 @@ final class Multitask {
 
     init(configuration: Configuration, shared: [Parameters], gameOnly: [Parameters], senderHead: Parameters?,
          optimizer: OptimizerSettings, random: Random) {
-        mode = configuration.multitask
-        gameWeight = Float(configuration.gameWeight)
-        rotationWeight = Float(configuration.rotationWeight)
-        measureEvery = configuration.multitaskMeasureEvery
+        mode = configuration.train.multitask
+        gameWeight = Float(configuration.train.gameWeight)
+        rotationWeight = Float(configuration.train.rotationWeight)
+        measureEvery = configuration.train.multitaskMeasureEvery
         gradients = TaskGradients(shared: shared)
         self.gameOnly = gameOnly
         if mode == .uncertainty {

@@ -73,9 +73,10 @@ public final class Population {
         let rankStream = random.split(2, UInt64(communicator.rank))
         let (game, task) = try configuration.makeGame(root: random, rankStream: rankStream)
         self.game = game
-        let batch = configuration.batch
+        let batch = configuration.train.batch, candidates = configuration.game.candidates
+        let speakerCount = configuration.population.speakers, listenerCount = configuration.population.listeners
         let settings = self.settings
-        let shared = configuration.encoder == .shared
+        let shared = configuration.agents.encoder == .shared
             ? game.makeEncoder(hidden: settings.hidden, optimizer: settings.optimizer, random: random.split(3)) : nil
         var encoders: [ObjectEncoder] = shared.map { [$0] } ?? []
         func encoder(_ key: UInt64, _ index: Int) -> ObjectEncoder {
@@ -85,46 +86,46 @@ public final class Population {
             encoders.append(made)
             return made
         }
-        speakers = (0..<configuration.speakers).map { s in
+        speakers = (0..<speakerCount).map { s in
             Speaker(settings: settings, encoder: encoder(10, s), capacity: batch, random: rankStream.split(11, UInt64(s)))
         }
         // With one speaker, no games from other ranks and no rotation task,
         // each listener plays, learns and updates before the next one plays
         // (see trainStep): their working buffers and gradients can be one set.
-        let remote = communicator.size > 1 ? Int((configuration.crossRank * Double(batch)).rounded()) : 0
-        let turns = configuration.speakers == 1 && remote == 0 && configuration.rotationTask == .none
-        let workspace = sharesListenerWorkspace && turns && configuration.listeners > 1 ? Workspace() : nil
-        listeners = (0..<configuration.listeners).map { l in
-            Listener(settings: settings, encoder: encoder(20, l), capacity: batch, candidates: configuration.candidates,
+        let remote = communicator.size > 1 ? Int((configuration.population.crossRank * Double(batch)).rounded()) : 0
+        let turns = speakerCount == 1 && remote == 0 && configuration.agents.rotationTask == .none
+        let workspace = sharesListenerWorkspace && turns && listenerCount > 1 ? Workspace() : nil
+        listeners = (0..<listenerCount).map { l in
+            Listener(settings: settings, encoder: encoder(20, l), capacity: batch, candidates: candidates,
                      random: rankStream.split(21, UInt64(l)), workspace: workspace)
         }
         self.encoders = encoders
         sharedEncoder = shared
         channel = makeChannel(settings, capacity: batch)
-        listenerResets = ResetSchedule(settings: configuration.listenerReset, count: configuration.listeners)
-        speakerResets = ResetSchedule(settings: configuration.speakerReset, count: configuration.speakers)
-        pairings = Pairings(mode: configuration.pairing, speakers: configuration.speakers, listeners: configuration.listeners)
-        batches = (0..<configuration.speakers).map { _ in GameBatch(size: batch, candidates: configuration.candidates, arena: arena) }
+        listenerResets = ResetSchedule(settings: configuration.population.listenerReset, count: listenerCount)
+        speakerResets = ResetSchedule(settings: configuration.population.speakerReset, count: speakerCount)
+        pairings = Pairings(mode: configuration.population.pairing, speakers: speakerCount, listeners: listenerCount)
+        batches = (0..<speakerCount).map { _ in GameBatch(size: batch, candidates: candidates, arena: arena) }
         func streams(_ purpose: UInt64, _ count: Int) -> UnsafeMutablePointer<Random> {
             let buffer = UnsafeMutablePointer<Random>.allocate(capacity: count)
             for i in 0..<count { (buffer + i).initialize(to: rankStream.split(purpose, UInt64(i))) }
             return buffer
         }
-        gameStreams = streams(30, configuration.speakers)
-        speakerStreams = streams(31, configuration.speakers)
-        listenerStreams = streams(32, configuration.listeners)
+        gameStreams = streams(30, speakerCount)
+        speakerStreams = streams(31, speakerCount)
+        listenerStreams = streams(32, listenerCount)
         pairingStream = rankStream.split(33)
         speakerRewards = arena.floats(batch)
         scenes = arena.indices(max(2 * (game.scenes?.sceneSize ?? 0), 1))
-        speakerBirths = Array(repeating: 0, count: configuration.speakers)
-        listenerBirths = Array(repeating: 0, count: configuration.listeners)
+        speakerBirths = Array(repeating: 0, count: speakerCount)
+        listenerBirths = Array(repeating: 0, count: listenerCount)
         remoteGames = remote
         senderTargetRows = arena.indices(batch)
         if let task, let shared {
             // The configuration was checked: one speaker, one listener, the shared encoder.
             // The sender's head reads the shared encoder and starts identical on
             // every rank as it does; receivers' heads are their listeners', drawn per rank.
-            let sender = configuration.rotationTask == .sender
+            let sender = configuration.agents.rotationTask == .sender
             let speaker = speakers[0].module.parameters, listener = listeners[0].module.parameters
             multitask = Multitask(configuration: configuration,
                                   shared: sender ? [shared.module.parameters] : [shared.module.parameters, speaker, listener],
@@ -145,7 +146,7 @@ public final class Population {
             gradientBuckets = nil
         }
         exchange = remote > 0 ? CrossRankExchange(communicator: communicator, games: remote,
-                                                  candidates: configuration.candidates, settings: settings) : nil
+                                                  candidates: candidates, settings: settings) : nil
         if let task, let multitask, let shared {
             objective = RotationObjective(task: task, multitask: multitask, speaker: speakers[0], listener: listeners[0],
                                           batch: batches[0], encoder: shared, channel: channel, gradientBuckets: gradientBuckets)
@@ -172,7 +173,7 @@ public final class Population {
             resetSpeaker(s, step: step)
             events.append(ResetEvent(role: .speaker, agent: s, step: step, rank: communicator.rank))
         }
-        if configuration.resetSpeakerOptimizer && !listenerResets.agents(before: step).isEmpty {
+        if configuration.population.resetSpeakerOptimizer && !listenerResets.agents(before: step).isEmpty {
             // Li & Bowling re-create the speaker's optimizer with every new listener.
             for speaker in speakers {
                 speaker.module.optimizer.reset()
@@ -228,6 +229,6 @@ public final class Population {
 
     /// Greedy evaluation of every speaker with every listener, by the game's measures.
     public func evaluate() -> GameEvaluation {
-        game.evaluate(speakers: speakers, listeners: listeners, encoders: encoders, batch: configuration.batch)
+        game.evaluate(speakers: speakers, listeners: listeners, encoders: encoders, batch: configuration.train.batch)
     }
 }

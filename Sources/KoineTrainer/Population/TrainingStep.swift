@@ -85,7 +85,7 @@ extension Population {
     /// objective learns while playing, the speaker's learning and update.
     private func playGames(of s: Int, step: Int, senderRow: Int, figures: inout StepFigures) throws {
         let speaker = speakers[s], batch = batches[s], partners = pairings.partners(of: s)
-        let games = configuration.batch, local = games - remoteGames
+        let games = configuration.train.batch, local = games - remoteGames
         let scene = game.scenes?.sceneSize ?? 0
         game.sample(into: batch, random: &gameStreams[s])
         speaker.speak(targets: batch.senderTargets(from: senderRow, into: senderTargetRows), random: &speakerStreams[s], greedy: false)
@@ -133,8 +133,8 @@ extension Population {
         listener.listen(to: message, batch: batch, random: &listenerStreams[l], greedy: false)
         guard objective.learnsWhilePlaying else { return }
         let partners = pairings.partners(of: s).count
-        let counts = GameCounts(listener: configuration.batch * max(pairings.plays(of: l), 1),
-                                speaker: configuration.batch * partners)
+        let counts = GameCounts(listener: configuration.train.batch * max(pairings.plays(of: l), 1),
+                                speaker: configuration.train.batch * partners)
         let loss = channel.listenerLearns(listener, counts: counts)
         for b in 0..<batch.size { rewards[b] += listener.rewards[b] / Float(partners) }
         figures.addListener(games: batch.size, accuracy: listener.accuracy(), loss: loss, entropy: listener.meanEntropy())

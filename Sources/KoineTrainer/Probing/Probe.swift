@@ -77,7 +77,7 @@ public struct Probe {
             let messages = (0..<objects).map { change.transform(lexicon.messages[change.source($0)], &random) }
             let samples = (0..<objects).map { object in drawn[change.source(object)].map { change.transform($0, &random) } }
             let changed = Lexicon(messages: messages, endOfMessage: lexicon.endOfMessage)
-            guard let played = game.play(lexicon: changed, listener: listenerAgent, batch: population.configuration.batch) else {
+            guard let played = game.play(lexicon: changed, listener: listenerAgent, batch: population.configuration.train.batch) else {
                 throw ConfigurationError("\(directory): the game did not play the lexicon")
             }
             return Intervention(name: change.name, accuracy: played.accuracy, causalInfluence: played.causalInfluence,

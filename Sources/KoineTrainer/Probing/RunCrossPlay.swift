@@ -32,7 +32,7 @@ public struct RunCrossPlay {
         let opening = try SavedPopulation(run: second, rank: 0)
         let configuration = opening.population.configuration
         // The image game's lexicons cover its held-out scenes, drawn from the data set, eval.images and the scene size.
-        let keys = Self.gameKeys + (configuration.game == .images ? Self.imageKeys : [])
+        let keys = Self.gameKeys + (configuration.game.kind == .images ? Self.imageKeys : [])
         for difference in firstConfiguration.differences(from: configuration) where keys.contains(difference.key) {
             throw ConfigurationError("\(first) and \(second) play different games: \(difference.key) is \(difference.mine) in the first, \(difference.theirs) in the second")
         }
@@ -51,7 +51,7 @@ public struct RunCrossPlay {
             progress("listeners of rank \(rank + 1)/\(opening.worldSize)")
             let saved = rank == 0 ? opening : try SavedPopulation(run: second, rank: rank)
             let played = saved.population.game.crossPlay(lexicons: lexicons, listeners: saved.population.listeners,
-                                                         batch: configuration.batch) ?? []
+                                                         batch: configuration.train.batch) ?? []
             for (row, accuracies) in played.enumerated() { columns[row] += accuracies }
             listeners += saved.population.listeners.indices.map { (rank, $0) }
         }
@@ -60,8 +60,8 @@ public struct RunCrossPlay {
         if let steps = teach {
             taught = lexicons.enumerated().map { index, lexicon in
                 progress("teaching speaker \(index + 1)/\(lexicons.count) to fresh listeners")
-                return EaseOfTeaching.measure(lexicon: lexicon, game: game, settings: settings, rule: configuration.teachingRule,
-                                              listeners: configuration.easeListeners, steps: steps, batch: configuration.batch,
+                return EaseOfTeaching.measure(lexicon: lexicon, game: game, settings: settings, rule: configuration.eval.teachingRule,
+                                              listeners: configuration.eval.easeListeners, steps: steps, batch: configuration.train.batch,
                                               random: Random(seed: UInt64(configuration.seed)).split(42, UInt64(index)))
             }
         } else {

@@ -61,7 +61,7 @@ public final class Reporter {
             ("world_size", .int(communicator.size)),
             ("hosts", .array(hosts.map { .string($0) })),
             ("versions", ["koine": .string(KoineTrainerVersion.string)]),
-            ("total_steps", .int(configuration.steps)),
+            ("total_steps", .int(configuration.train.steps)),
         ]
         if step > 0 { fields.append(("resumed_from", .int(step))) }
         if announce { telemetry.emit(.runStarted, step: step, fields: fields) }
@@ -87,8 +87,8 @@ public final class Reporter {
 
     /// The periodic reports due after step `step` (1-based): telemetry, then the log.
     func stepDone(_ step: Int) throws {
-        if configuration.telemetryEvery > 0 && step % configuration.telemetryEvery == 0 { sendStepTelemetry(step) }
-        if configuration.logEvery > 0 && step % configuration.logEvery == 0 { try log(step) }
+        if configuration.telemetry.every > 0 && step % configuration.telemetry.every == 0 { sendStepTelemetry(step) }
+        if configuration.train.logEvery > 0 && step % configuration.train.logEvery == 0 { try log(step) }
     }
 
     /// The figures every step report carries, from `figures` over `seconds`.
@@ -110,11 +110,11 @@ public final class Reporter {
     private func sendStepTelemetry(_ step: Int) {
         let seconds = max(Date().timeIntervalSince(telemetryWindowStart), 1e-9)
         telemetry.emit(.step, step: step, fields: stepFields(telemetryWindow, seconds: seconds,
-                                                              steps: configuration.telemetryEvery, resets: resets.count))
+                                                              steps: configuration.telemetry.every, resets: resets.count))
         if let reducedBytes {
             telemetry.emit(.allreduce, step: step, fields: [
                 ("bytes", .int(reducedBytes)), ("seconds", .double(allreduceWindowSeconds)),
-                ("steps", .int(configuration.telemetryEvery)),
+                ("steps", .int(configuration.telemetry.every)),
             ])
         }
         allreduceWindowSeconds = 0
@@ -148,9 +148,9 @@ public final class Reporter {
     /// rank's, as JSON lines in `interactions/step-NNNNNNN.jsonl.gz` (rank 0;
     /// a collective when asked for).
     private func writeInteractions(_ interactions: [Interaction], step: Int) throws {
-        guard configuration.interactions > 0 else { return }
+        guard configuration.eval.interactions > 0 else { return }
         var lines = ""
-        for game in interactions.prefix(configuration.interactions) {
+        for game in interactions.prefix(configuration.eval.interactions) {
             lines += JSONValue.object([
                 ("rank", .int(communicator.rank)), ("speaker", .int(game.speaker)), ("listener", .int(game.listener)),
                 ("target", .int(game.target)), ("target_is", .string(game.targetDescription)),
@@ -180,7 +180,7 @@ public final class Reporter {
         try appendMetrics(.easeOfTeaching, step: step, [
             ("area", .double(reduced.area)),
         ] + speed(reduced) + [
-            ("choices", .string(configuration.easeChoices.rawValue)),
+            ("choices", .string(configuration.eval.easeChoices.rawValue)),
             ("curve", .array(reduced.summarized(points: 20).map { .double($0) })),
             ("seconds", .double(seconds)),
         ])
@@ -218,12 +218,12 @@ public final class Reporter {
             progressRate = Double(window.games) / elapsed
             stepRate = Double(window.speakerBatches / max(speakers, 1)) / elapsed
         }
-        let remaining = Double(configuration.steps - step) / max(stepRate, 1e-9)
-        let eta = step >= configuration.steps ? "done" : stepRate > 0 ? "ETA \(Format.duration(remaining))" : "ETA -"
+        let remaining = Double(configuration.train.steps - step) / max(stepRate, 1e-9)
+        let eta = step >= configuration.train.steps ? "done" : stepRate > 0 ? "ETA \(Format.duration(remaining))" : "ETA -"
         let spread = lastEvaluation?.spread.dropFirst().map { "\($0.name) \(Format.fixed(lastEvaluation?[$0.name] ?? 0, 2))" }
         let ranks = communicator.size > 1 ? "  (rank 0 of \(communicator.size))" : ""
         progress.show(
-            "step \(step)/\(configuration.steps) (\(eta))  games/s \(Format.thousands(progressRate))  "
+            "step \(step)/\(configuration.train.steps) (\(eta))  games/s \(Format.thousands(progressRate))  "
                 + "accuracy \(Format.fixed(figures.accuracy, 3))  entropy \(Format.fixed(figures.meanSpeakerEntropy, 2))  "
                 + (spread ?? ["topsim -"]).joined(separator: "  ") + "  resets \(resets.count)\(ranks)")
     }
@@ -242,7 +242,7 @@ public final class Reporter {
             try run.write("summary.json", summary.json)
             run.close()
         }
-        telemetry.emit(.runFinished, step: configuration.steps, fields: [("summary", summary.value)])
+        telemetry.emit(.runFinished, step: configuration.train.steps, fields: [("summary", summary.value)])
         return summary
     }
 
@@ -252,7 +252,7 @@ public final class Reporter {
         lastProgress = Date()
         let elapsed = Date().timeIntervalSince(started)
         let remaining = elapsed / Double(max(taught, 1)) * Double(total - taught)
-        progress.show("step \(step)/\(configuration.steps): ease of teaching, listener \(taught)/\(total) (ETA \(Format.duration(remaining)))")
+        progress.show("step \(step)/\(configuration.train.steps): ease of teaching, listener \(taught)/\(total) (ETA \(Format.duration(remaining)))")
     }
 
     /// Sums figures over ranks (a collective: every rank calls it at the same steps).
@@ -275,7 +275,7 @@ public final class Reporter {
         var combined: UInt64 = 0xCBF2_9CE4_8422_2325
         for text in checksums { combined = Checksum.combine(combined, UInt64(text) ?? 0) }
         let evaluation = lastEvaluation
-        let steps = configuration.steps
+        let steps = configuration.train.steps
         return Summary(
             steps: steps, worldSize: communicator.size, games: totals.games,
             gamesPerSecond: Double(totals.games) / max(wall, 1e-9),

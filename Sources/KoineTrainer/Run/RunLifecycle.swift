@@ -45,8 +45,8 @@ public enum RunLifecycle {
             let url = URL(fileURLWithPath: path)
             do {
                 try RunDirectory.check(url)
-                let count = CheckpointStore.peakCount(steps: configuration.steps, every: configuration.checkpointEvery,
-                                                      keep: configuration.checkpointKeep)
+                let train = configuration.train
+                let count = CheckpointStore.peakCount(steps: train.steps, every: train.checkpointEvery, keep: train.checkpointKeep)
                 if let problem = CheckpointSpace.problem(at: url, option: "--out \(path)", bytes: checkpointBytes, count: count) {
                     throw ConfigurationError(problem)
                 }
@@ -92,8 +92,9 @@ public enum RunLifecycle {
             // Room for the rest of the run's checkpoints beyond those already on
             // disk (pruned as new ones arrive), and at least the one being written.
             let kept = store.steps().filter { $0.complete && $0.step <= step }.count
-            let count = max(1, CheckpointStore.peakCount(steps: configuration.steps - step, every: configuration.checkpointEvery,
-                                                         keep: configuration.checkpointKeep) - kept + 1)
+            let train = configuration.train
+            let count = max(1, CheckpointStore.peakCount(steps: train.steps - step, every: train.checkpointEvery,
+                                                         keep: train.checkpointKeep) - kept + 1)
             if let problem = CheckpointSpace.problem(at: url, option: "--resume \(directory)", bytes: checkpointBytes, count: count) {
                 throw ConfigurationError(problem)
             }
@@ -133,9 +134,9 @@ public enum RunLifecycle {
     private static func open(_ trainer: Trainer, path: String) throws -> TrainingRun {
         let configuration = trainer.configuration
         let url = URL(fileURLWithPath: path)
-        if configuration.checkpointEvery > 0 { trainer.checkpoints = CheckpointStore(run: url) }
+        if configuration.train.checkpointEvery > 0 { trainer.checkpoints = CheckpointStore(run: url) }
         let identifier = try decidedByRoot(trainer.communicator) { try runIdentifier(of: url, run: trainer.reporter.run) }
-        trainer.reporter.telemetry = try makeTelemetrySink(endpoint: configuration.telemetryEndpoint,
+        trainer.reporter.telemetry = try makeTelemetrySink(endpoint: configuration.telemetry.endpoint,
                                                            run: identifier, rank: trainer.communicator.rank)
         return TrainingRun(trainer: trainer, path: path)
     }

@@ -46,7 +46,7 @@ public final class Trainer {
     /// Resets so far, on this rank.
     public var resets: [ResetEvent] { reporter.resets }
 
-    /// Trains for `configuration.steps` steps and returns the summary
+    /// Trains for `configuration.train.steps` steps and returns the summary
     /// (reduced over ranks; the same on every rank).
     @discardableResult
     public func train() throws -> Summary {
@@ -69,9 +69,9 @@ public final class Trainer {
         // A run resumed after a crash continues its event stream as if never
         // stopped; an extended one announces its new length.
         reporter.runStarted(step: startStep, hosts: hosts, announce: resumed?.extends ?? true)
-        let steps = configuration.steps
+        let steps = configuration.train.steps
         let replicated = population.sharedEncoder != nil && communicator.size > 1
-        let checkpointEvery = checkpoints == nil ? 0 : configuration.checkpointEvery
+        let checkpointEvery = checkpoints == nil ? 0 : configuration.train.checkpointEvery
         let stop = StopAgreement(signal: stopSignal, communicator: communicator)
         // Only now: loading and caching data before the first step may keep
         // ranks apart for longer than a step ever should.
@@ -82,10 +82,10 @@ public final class Trainer {
             try checkFinite(outcome.figures, step: step + 1)
             try reporter.record(outcome)
             let done = step + 1
-            if replicated && isDue(configuration.checkEvery, done) { try checkEncoderReplicas(step: done) }
+            if replicated && isDue(configuration.train.checkEvery, done) { try checkEncoderReplicas(step: done) }
             try reporter.stepDone(done)
-            if isDue(configuration.evalEvery, done) { try evaluate(done) }
-            if isDue(configuration.easeEvery, done) { try measureEase(done) }
+            if isDue(configuration.eval.every, done) { try evaluate(done) }
+            if isDue(configuration.eval.easeEvery, done) { try measureEase(done) }
             // Last in the step, so the checkpoint holds everything the step wrote;
             // the final one lets a finished run be extended.
             let checkpointed = checkpointEvery > 0 && (done % checkpointEvery == 0 || done == steps)
@@ -102,7 +102,7 @@ public final class Trainer {
         try stop.finish()
         // What the run's end adds beyond the periodic work: a checkpoint taken
         // above does not include these, so an extended run replays none of them.
-        if !isDue(configuration.logEvery, steps) { try reporter.log(steps) }
+        if !isDue(configuration.train.logEvery, steps) { try reporter.log(steps) }
         if replicated { try checkEncoderReplicas(step: steps) }
         if endEvaluation { try evaluate(steps) }
         if endEase { try measureEase(steps) }
@@ -125,8 +125,8 @@ public final class Trainer {
                             + "(lower train.optimizer.lr or train.clip); training stopped; \(newest)")
     }
 
-    private var endEvaluation: Bool { !isDue(configuration.evalEvery, configuration.steps) }
-    private var endEase: Bool { configuration.easeEvery > 0 && !isDue(configuration.easeEvery, configuration.steps) }
+    private var endEvaluation: Bool { !isDue(configuration.eval.every, configuration.train.steps) }
+    private var endEase: Bool { configuration.eval.easeEvery > 0 && !isDue(configuration.eval.easeEvery, configuration.train.steps) }
     /// Telemetry events the run's end sends after the last step's work.
     var endEvents: Int { (endEvaluation ? 1 : 0) + (endEase ? 1 : 0) + 1 }
 
@@ -153,13 +153,13 @@ public final class Trainer {
     private func measureEase(_ step: Int) throws {
         let lexicons = population.speakers.indices.map { population.lexicon(of: $0) }
         var curves: [[Double]] = []
-        let started = Date(), total = lexicons.count * configuration.easeListeners
+        let started = Date(), total = lexicons.count * configuration.eval.easeListeners
         for (s, lexicon) in lexicons.enumerated() {
             let measured = EaseOfTeaching.measure(
-                lexicon: lexicon, game: population.game, settings: population.settings, rule: configuration.teachingRule,
-                listeners: configuration.easeListeners, steps: configuration.easeSteps, batch: configuration.batch,
+                lexicon: lexicon, game: population.game, settings: population.settings, rule: configuration.eval.teachingRule,
+                listeners: configuration.eval.easeListeners, steps: configuration.eval.easeSteps, batch: configuration.train.batch,
                 random: Random(seed: UInt64(configuration.seed)).split(40, UInt64(communicator.rank), UInt64(step), UInt64(s)),
-                listenerTaught: { self.reporter.showEaseProgress(step: step, taught: s * self.configuration.easeListeners + $0,
+                listenerTaught: { self.reporter.showEaseProgress(step: step, taught: s * self.configuration.eval.easeListeners + $0,
                                                                  of: total, since: started) })
             curves += measured.curves
         }
@@ -169,7 +169,7 @@ public final class Trainer {
         var seconds = Date().timeIntervalSince(started)
         try communicator.allreduceMax(&seconds, count: 1)
         try reporter.easeMeasured(local: local, reduced: EaseOfTeaching(curve: curve.map { $0 / Double(communicator.size) }),
-                                  listenersPerSpeaker: configuration.easeListeners, seconds: seconds, step: step)
+                                  listenersPerSpeaker: configuration.eval.easeListeners, seconds: seconds, step: step)
     }
 }
 

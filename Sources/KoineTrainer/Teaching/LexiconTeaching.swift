@@ -10,16 +10,16 @@ public enum LexiconTeaching {
     /// `eval.ease_of_teaching` settings of `configuration`.
     public static func measure(configuration: Configuration, lexicon path: String, speaker: (rank: Int, index: Int) = (0, 0),
                                listenerTaught: (Int) -> Void = { _ in }) throws -> EaseOfTeaching {
-        guard configuration.game == .attributes else {
-            throw ConfigurationError("game.kind: ease of teaching is measured in the attribute game only; expected attributes, got \(configuration.game.rawValue)")
+        guard configuration.game.kind == .attributes else {
+            throw ConfigurationError("game.kind: ease of teaching is measured in the attribute game only; expected attributes, got \(configuration.game.kind.rawValue)")
         }
         let random = Random(seed: UInt64(configuration.seed))
         let game = try configuration.makeGame(random: random.split(1))
         let settings = configuration.agentSettings
         let lexicon = try LexiconFile.read(path, speaker: speaker, objects: game.objectCount, settings: settings)
         return EaseOfTeaching.measure(
-            lexicon: lexicon, game: game, settings: settings, rule: configuration.teachingRule,
-            listeners: configuration.easeListeners, steps: configuration.easeSteps, batch: configuration.batch,
+            lexicon: lexicon, game: game, settings: settings, rule: configuration.eval.teachingRule,
+            listeners: configuration.eval.easeListeners, steps: configuration.eval.easeSteps, batch: configuration.train.batch,
             random: random.split(41), listenerTaught: listenerTaught)
     }
 }

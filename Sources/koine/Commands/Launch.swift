@@ -113,7 +113,7 @@ struct Launch: ParsableCommand {
             } else {
                 throw UsageFailure("launch: --config is required to train (koine launch --np N --config FILE), or --resume DIR")
             }
-            return request.telemetryEndpoint ?? configuration.telemetryEndpoint
+            return request.telemetryEndpoint ?? configuration.telemetry.endpoint
         } catch let error as ConfigurationError {
             throw UsageFailure(error.message)
         }

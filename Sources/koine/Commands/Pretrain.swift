@@ -48,10 +48,10 @@ struct Pretrain: ParsableCommand {
         let dataset: ImageDataset
         do {
             configuration = try Configuration.load(file: config, overrides: overrides)
-            guard configuration.game == .images else {
-                throw ConfigurationError("\(config): game.kind: pretraining needs an image game (images), got \(configuration.game.rawValue)")
+            guard configuration.game.kind == .images else {
+                throw ConfigurationError("\(config): game.kind: pretraining needs an image game (images), got \(configuration.game.kind.rawValue)")
             }
-            dataset = try configuration.loadImageDataset()
+            dataset = try configuration.game.images.loadDataset()
         } catch let error as ConfigurationError {
             throw UsageFailure(error.message)
         }
@@ -60,9 +60,9 @@ struct Pretrain: ParsableCommand {
         }
         BLAS.prepareComputeThread()
         let total = epochs * (dataset.train.count / batch)
-        say("pretraining a stack (\(configuration.visualEncoderSettings.layout(inputChannels: dataset.channels))) on \(dataset.train.count) \(dataset.kind.rawValue) images, \(dataset.classNames.count) classes, \(total) steps of \(batch)")
+        say("pretraining a stack (\(configuration.agents.visual.encoderSettings.layout(inputChannels: dataset.channels))) on \(dataset.train.count) \(dataset.kind.rawValue) images, \(dataset.classNames.count) classes, \(total) steps of \(batch)")
         // The last use of the data set's splits: pretraining keeps one copy of the images.
-        let pretraining = try VisualPretraining(dataset: dataset, settings: configuration.visualEncoderSettings, batch: batch,
+        let pretraining = try VisualPretraining(dataset: dataset, settings: configuration.agents.visual.encoderSettings, batch: batch,
                                                 learningRate: lr, seed: UInt64(configuration.seed))
         let progress = Progress(enabled: !quiet)
         let started = Date()

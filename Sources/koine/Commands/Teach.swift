@@ -41,7 +41,7 @@ struct Teach: ParsableCommand {
         let started = Date()
         do {
             configuration = try Configuration.load(file: config, overrides: overrides)
-            let total = configuration.easeListeners
+            let total = configuration.eval.easeListeners
             var shown = Date.distantPast
             BLAS.prepareComputeThread()
             measured = try LexiconTeaching.measure(configuration: configuration, lexicon: lexicon, speaker: (rank, index)) { taught in
@@ -57,13 +57,13 @@ struct Teach: ParsableCommand {
         }
         let seconds = Date().timeIntervalSince(started)
         let figures = [("area", measured.area)] + measured.speedFigures
-        print("taught \(TerminalText.safe(lexicon)) to \(configuration.easeListeners) fresh listeners × \(configuration.easeSteps) steps (\(configuration.easeChoices.rawValue)), \(String(format: "%.1f", seconds)) s:")
+        print("taught \(TerminalText.safe(lexicon)) to \(configuration.eval.easeListeners) fresh listeners × \(configuration.eval.easeSteps) steps (\(configuration.eval.easeChoices.rawValue)), \(String(format: "%.1f", seconds)) s:")
         for (name, value) in figures { print("  \(name)\t\(String(format: name.hasPrefix("steps") ? "%.0f" : "%.4f", value))") }
         if let json {
             let document = JSONValue.object([
                 ("source", .string("koine")), ("lexicon", .string(lexicon)), ("speaker", .string(speaker)),
-                ("choices", .string(configuration.easeChoices.rawValue)), ("listeners", .int(configuration.easeListeners)),
-                ("steps", .int(configuration.easeSteps)), ("seed", .int(configuration.seed)), ("seconds", .double(seconds)),
+                ("choices", .string(configuration.eval.easeChoices.rawValue)), ("listeners", .int(configuration.eval.easeListeners)),
+                ("steps", .int(configuration.eval.easeSteps)), ("seed", .int(configuration.seed)), ("seconds", .double(seconds)),
                 ("figures", .object(figures.map { ($0.0, .double($0.1)) })),
                 ("curves", .array(measured.curves.map { .array($0.map { .double(Double(Float($0))) }) })),
             ])
