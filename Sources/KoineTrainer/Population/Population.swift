@@ -95,7 +95,7 @@ public final class Population {
         let turns = configuration.speakers == 1 && remote == 0 && configuration.rotationTask == .none
         let workspace = sharesListenerWorkspace && turns && configuration.listeners > 1 ? Workspace() : nil
         listeners = (0..<configuration.listeners).map { l in
-            Listener(settings: settings, encoder: encoder(20, l), capacity: batch, candidates: configuration.candidates,
+            Listener(settings: settings, encoder: encoder(20, l), capacity: batch, head: game.listenerHead,
                      random: rankStream.split(21, UInt64(l)), workspace: workspace)
         }
         self.encoders = encoders
@@ -104,7 +104,7 @@ public final class Population {
         listenerResets = ResetSchedule(settings: configuration.listenerReset, count: configuration.listeners)
         speakerResets = ResetSchedule(settings: configuration.speakerReset, count: configuration.speakers)
         pairings = Pairings(mode: configuration.pairing, speakers: configuration.speakers, listeners: configuration.listeners)
-        batches = (0..<configuration.speakers).map { _ in GameBatch(size: batch, candidates: configuration.candidates, arena: arena) }
+        batches = (0..<configuration.speakers).map { _ in GameBatch(size: batch, candidates: game.candidates, arena: arena) }
         func streams(_ purpose: UInt64, _ count: Int) -> UnsafeMutablePointer<Random> {
             let buffer = UnsafeMutablePointer<Random>.allocate(capacity: count)
             for i in 0..<count { (buffer + i).initialize(to: rankStream.split(purpose, UInt64(i))) }
@@ -145,7 +145,7 @@ public final class Population {
             gradientBuckets = nil
         }
         exchange = remote > 0 ? CrossRankExchange(communicator: communicator, games: remote,
-                                                  candidates: configuration.candidates, settings: settings) : nil
+                                                  candidates: game.candidates, settings: settings) : nil
         if let task, let multitask, let shared {
             objective = RotationObjective(task: task, multitask: multitask, speaker: speakers[0], listener: listeners[0],
                                           batch: batches[0], encoder: shared, channel: channel, gradientBuckets: gradientBuckets)
