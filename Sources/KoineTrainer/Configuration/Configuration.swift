@@ -51,6 +51,7 @@ public enum MultitaskMode: String, CaseIterable {
 public enum GameKind: String, CaseIterable {
     case attributes
     case images
+    case reconstruction
 }
 
 /// A run's whole configuration, every default filled in (see docs/configuration.md).
