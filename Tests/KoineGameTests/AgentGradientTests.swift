@@ -266,7 +266,8 @@ final class AgentGradientTests: XCTestCase {
         oneHot.symbolInput = .oneHot
         // Speaker: (v + 1)·h embedding and an h-wide input weight become a v-wide input weight.
         XCTAssertEqual(Speaker.parameterCount(embedded) - Speaker.parameterCount(oneHot), 6 * 6 + (6 - 5) * 4 * 6)
-        XCTAssertEqual(Listener.parameterCount(embedded) - Listener.parameterCount(oneHot), 5 * 6 + (6 - 5) * 4 * 6)
+        let head = CandidateChoice(candidates: 3)
+        XCTAssertEqual(Listener.parameterCount(embedded, head: head) - Listener.parameterCount(oneHot, head: head), 5 * 6 + (6 - 5) * 4 * 6)
     }
 
     /// Games with the same message share one recurrent pass: the same

@@ -149,7 +149,7 @@ final class ConfigurationTests: XCTestCase {
         for name in ["quick.yaml", "li-bowling/no-reset.yaml", "li-bowling/reset.yaml", "li-bowling/population-no-reset.yaml",
                      "li-bowling/population-staggered.yaml", "li-bowling/population-simultaneous.yaml", "images/quick.yaml",
                      "mihai-hare/learned.yaml", "mihai-hare/frozen-random.yaml", "mihai-hare/pretrained.yaml",
-                     "mihai-hare/sender-predicts.yaml", "mihai-hare/receiver-predicts.yaml"] {
+                     "mihai-hare/sender-predicts.yaml", "mihai-hare/receiver-predicts.yaml", "reconstruction.yaml"] {
             let path = packageDirectory.appendingPathComponent("configs/\(name)").path
             let c = try Configuration.load(file: path)
             XCTAssertEqual(try Configuration.parse(c.yaml, source: "resolved").yaml, c.yaml, name)

@@ -10,7 +10,7 @@ extension Configuration {
                  "seeds every random stream (split by rank, agent and purpose)"),
 
         .choice("game.kind", \.game.kind, default: .attributes,
-                "`attributes`: the attribute game of Li & Bowling (objects are tuples of attribute values); `images`: the image game of Havrylov & Titov (each step's batch of images are the targets, and each other's distractors)"),
+                "`attributes`: the attribute game of Li & Bowling (objects are tuples of attribute values); `images`: the image game of Havrylov & Titov (each step's batch of images are the targets, and each other's distractors); `reconstruction`: Lewis's reconstruction game as EGG plays it (the attribute game's objects; the listener names the target's value of every attribute instead of choosing a candidate)"),
         .choice("game.dataset", \.game.images.dataset, default: .shapes,
                 "images: `shapes` (rendered coloured shapes, built in), `folder` (root/<class>/*.png|jpg, or root/train and root/test), `cifar10` (the binary batches), `fashion-mnist` (IDX files)").added(),
         .text("game.dataset_path", \.game.images.datasetPath, default: "",

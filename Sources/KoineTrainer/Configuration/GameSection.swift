@@ -4,6 +4,7 @@ import KoineGame
 public enum GameKind: String, CaseIterable {
     case attributes
     case images
+    case reconstruction
 }
 
 /// The `game` section: which game is played, the keys every game reads (its

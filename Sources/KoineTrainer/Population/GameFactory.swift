@@ -21,6 +21,14 @@ extension Configuration {
                                                   candidates: game.candidates, distance: eval.distance,
                                                   random: firstSplit ? root.split(1) : root)
             return (attributeGame, nil)
+        case .reconstruction:
+            try refuseKeys(Self.unusedByReconstruction)
+            if agents.listenerLoss == .hinge {
+                throw ConfigurationError("agents.listener_loss: the reconstruction game's listener learns by cross-entropy over each attribute's values; expected cross_entropy, got hinge")
+            }
+            let reconstructionGame = try ReconstructionGame(attributes: game.objects.attributes, holdout: game.objects.holdout,
+                                                            distance: eval.distance, random: firstSplit ? root.split(1) : root)
+            return (reconstructionGame, nil)
         case .images:
             let imageGame: ImageGame
             do {
@@ -35,6 +43,30 @@ extension Configuration {
                                     optimizer: settings.optimizer, random: sender ? root.split(4) : rankStream.split(34))
             imageGame.rotationTask = task
             return (imageGame, task)
+        }
+    }
+
+    /// Keys (or sections) the reconstruction game has no use for, and why:
+    /// its listener names the target's attributes, so there are no
+    /// candidates, and its fresh listeners learn by cross-entropy, choosing
+    /// nothing; its objects are attribute tuples, not images.
+    static let unusedByReconstruction: [(key: String, reason: String)] = [
+        ("game.candidates", "the listener names the target's attributes and chooses among no candidates"),
+        ("eval.ease_of_teaching.choices", "fresh listeners name attributes, learning by cross-entropy, and choose nothing"),
+        ("eval.ease_of_teaching.entropy", "fresh listeners learn by cross-entropy, without an entropy bonus"),
+    ] + ["game.dataset", "game.dataset_path", "game.shapes", "agents.visual", "eval.images"].map {
+        ($0, "its objects are game.attributes' tuples, not images")
+    }
+
+    /// Refuses, in one line naming it, the first key under one of `unused`'s
+    /// paths that is not at its default (config.yaml writes every key at its
+    /// default, so a default is no request).
+    private func refuseKeys(_ unused: [(key: String, reason: String)]) throws {
+        for (path, reason) in unused {
+            for key in Configuration.keys where key.path == path || key.path.hasPrefix(path + ".") {
+                guard key.get(self) != key.defaultValue else { continue }
+                throw ConfigurationError("\(key.path): game.kind \(game.kind.rawValue) has no use for it: \(reason); remove the key (got \(ConfigurationError.shown(key.get(self).text)))")
+            }
         }
     }
 

@@ -96,7 +96,7 @@ public final class Population {
         let turns = speakerCount == 1 && remote == 0 && configuration.agents.rotationTask == .none
         let workspace = sharesListenerWorkspace && turns && listenerCount > 1 ? Workspace() : nil
         listeners = (0..<listenerCount).map { l in
-            Listener(settings: settings, encoder: encoder(20, l), capacity: batch, candidates: candidates,
+            Listener(settings: settings, encoder: encoder(20, l), capacity: batch, head: game.listenerHead,
                      random: rankStream.split(21, UInt64(l)), workspace: workspace)
         }
         self.encoders = encoders
@@ -105,7 +105,7 @@ public final class Population {
         listenerResets = ResetSchedule(settings: configuration.population.listenerReset, count: listenerCount)
         speakerResets = ResetSchedule(settings: configuration.population.speakerReset, count: speakerCount)
         pairings = Pairings(mode: configuration.population.pairing, speakers: speakerCount, listeners: listenerCount)
-        batches = (0..<speakerCount).map { _ in GameBatch(size: batch, candidates: candidates, arena: arena) }
+        batches = (0..<speakerCount).map { _ in GameBatch(size: batch, candidates: game.candidates, arena: arena) }
         func streams(_ purpose: UInt64, _ count: Int) -> UnsafeMutablePointer<Random> {
             let buffer = UnsafeMutablePointer<Random>.allocate(capacity: count)
             for i in 0..<count { (buffer + i).initialize(to: rankStream.split(purpose, UInt64(i))) }
@@ -146,7 +146,7 @@ public final class Population {
             gradientBuckets = nil
         }
         exchange = remote > 0 ? CrossRankExchange(communicator: communicator, games: remote,
-                                                  candidates: candidates, settings: settings) : nil
+                                                  candidates: game.candidates, settings: settings) : nil
         if let task, let multitask, let shared {
             objective = RotationObjective(task: task, multitask: multitask, speaker: speakers[0], listener: listeners[0],
                                           batch: batches[0], encoder: shared, channel: channel, gradientBuckets: gradientBuckets)

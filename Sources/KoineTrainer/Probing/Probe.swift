@@ -31,7 +31,7 @@ public struct Probe {
         let population = saved.population, game = population.game
         // Probing samples the speaker on every object and reads their attributes: the attribute game's.
         guard game.playsLexicons, game.attributes(of: 0) != nil else {
-            throw ConfigurationError("\(directory): probing plays lexicons, which the attribute game alone has (game.kind: attributes)")
+            throw ConfigurationError("\(directory): probing plays lexicons over attribute objects, which the image game has not (game.kind: attributes or reconstruction)")
         }
         guard population.speakers.indices.contains(s) else {
             throw ConfigurationError("--speaker \(s): rank \(rank) has speakers 0 to \(population.speakers.count - 1)")

@@ -10,8 +10,8 @@ public enum LexiconTeaching {
     /// `eval.ease_of_teaching` settings of `configuration`.
     public static func measure(configuration: Configuration, lexicon path: String, speaker: (rank: Int, index: Int) = (0, 0),
                                listenerTaught: (Int) -> Void = { _ in }) throws -> EaseOfTeaching {
-        guard configuration.game.kind == .attributes else {
-            throw ConfigurationError("game.kind: ease of teaching is measured in the attribute game only; expected attributes, got \(configuration.game.kind.rawValue)")
+        guard configuration.game.kind != .images else {
+            throw ConfigurationError("game.kind: ease of teaching is measured over attribute objects only; expected attributes or reconstruction, got \(configuration.game.kind.rawValue)")
         }
         let random = Random(seed: UInt64(configuration.seed))
         let game = try configuration.makeGame(random: random.split(1))

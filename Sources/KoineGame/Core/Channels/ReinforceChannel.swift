@@ -1,7 +1,8 @@
 import KoineTensor
 
 /// Discrete symbols trained by REINFORCE (score-function gradients), for both
-/// roles: each agent's loss is −(reward − baseline)·log p(action) − β·H,
+/// roles (a listener's when its head samples its decision): each agent's
+/// loss is −(reward − baseline)·log p(action) − β·H,
 /// averaged over its games, where the baseline is a running mean of the
 /// agent's own rewards (or zero) and H the entropy of its policy.
 public final class ReinforceChannel: Channel {
@@ -25,7 +26,13 @@ public final class ReinforceChannel: Channel {
 
     deinit { advantages.deallocate() }
 
+    /// A listener whose head predicts rather than chooses (the reconstruction
+    /// game's, as EGG's deterministic receivers) learns by its loss instead,
+    /// the mean over its games; its rewards train only the speaker.
     public func listenerLearns(_ listener: Listener, counts: GameCounts) -> Float {
+        guard listener.head.decidesBySampling else {
+            return listener.backwardCrossEntropy(scale: 1 / Float(max(counts.listener, 1)))
+        }
         let rows = listener.rows
         let subtracted = baseline == .mean ? listener.baseline : 0
         for b in 0..<rows { advantages[b] = listener.rewards[b] - subtracted }

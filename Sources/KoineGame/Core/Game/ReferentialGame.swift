@@ -5,12 +5,18 @@ import KoineTensor
 /// drawn over them (a target among `candidates`), an encoder that turns
 /// objects into what agents read, and the figures that measure a language.
 /// The attribute game of Li & Bowling is one, the image game of Havrylov &
-/// Titov another.
+/// Titov another; Lewis's reconstruction game, whose listener names the
+/// target's attributes instead of choosing it, plays games of the target alone.
 public protocol ReferentialGame: AnyObject {
     /// Objects agents can be shown.
     var objectCount: Int { get }
-    /// Objects per game: the target and its distractors.
+    /// Objects per game: the target and its distractors (the target alone
+    /// when the listener does not choose).
     var candidates: Int { get }
+
+    /// How this game's listeners decide (the head each is built with): pick
+    /// the target among the game's candidates (the default).
+    var listenerHead: ListenerHeadFactory { get }
 
     /// The game's scenes when its objects do not all fit in an encoder's
     /// table (the image game's data set); nil when the tables cover every
@@ -64,6 +70,7 @@ public protocol ReferentialGame: AnyObject {
 }
 
 extension ReferentialGame {
+    public var listenerHead: ListenerHeadFactory { CandidateChoice(candidates: candidates) }
     public var scenes: SceneSource? { nil }
     public var playsLexicons: Bool { false }
     public var lexiconObjects: Int { objectCount }

@@ -121,7 +121,7 @@ public struct EaseOfTeaching {
         for index in 0..<listeners {
             let stream = random.split(UInt64(index))
             let encoder = game.makeEncoder(hidden: settings.hidden, optimizer: settings.optimizer, random: stream.split(1))
-            let listener = Listener(settings: settings, encoder: encoder, capacity: size, candidates: game.candidates,
+            let listener = Listener(settings: settings, encoder: encoder, capacity: size, head: game.listenerHead,
                                     random: stream.split(2))
             var games = stream.split(3)
             var curve = [Double](repeating: 0, count: steps)

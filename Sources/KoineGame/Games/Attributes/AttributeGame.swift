@@ -65,6 +65,39 @@ public final class AttributeGame: ReferentialGame {
     /// Messages sampled per object to measure a speaker's consistency.
     public static let consistencySamples = 20
 
+    /// The figures of the speakers' languages that their lexicons give over
+    /// the attribute space (each the mean over speakers), in the order reports
+    /// show them after the accuracy: topsim (by `distance`, and as Li &
+    /// Bowling compute it), posdis, bosdis, entropy and the lexicon's size.
+    public func languageFigures(of speakers: [Speaker], lexicons: [Lexicon]) -> [(name: String, value: Double)] {
+        let vocabulary = speakers.first?.settings.vocabulary ?? 0
+        func mean(_ figure: (Lexicon) -> Double) -> Double { lexicons.map(figure).reduce(0, +) / Double(lexicons.count) }
+        return [
+            ("topsim", mean { TopographicSimilarity.measure(lexicon: $0, space: self.space, distance: self.distance) }),
+            ("topsim_li_bowling", mean { TopographicSimilarity.liBowling(lexicon: $0, space: self.space) }),
+            ("posdis", mean { Disentanglement.positional(lexicon: $0, space: self.space) }),
+            ("bosdis", mean { Disentanglement.bagOfSymbols(lexicon: $0, space: self.space, vocabulary: vocabulary) }),
+            ("entropy", mean(\.entropy)),
+            ("lexicon_size", mean { Double($0.size) }),
+        ]
+    }
+
+    /// Positive signalling (Lowe et al. 2019) of the speakers, means over
+    /// them: how consistently each says one message per training object
+    /// (`consistencySamples` sampled messages each, from a fixed stream), and
+    /// the context independence of its lexicon. `scratch` holds a speaker's
+    /// capacity of ids.
+    public func signallingFigures(of speakers: [Speaker], lexicons: [Lexicon], scratch: Indices) -> [(name: String, value: Double)] {
+        let count = Double(lexicons.count)
+        var sampling = Random(seed: 0).split(98)
+        let consistency = speakers.map {
+            Evaluation.consistency(of: $0, objects: space.trainingObjects, samples: AttributeGame.consistencySamples,
+                                   scratch: scratch, random: &sampling)
+        }
+        let independence = lexicons.map { Communication.contextIndependence(lexicon: $0, space: self.space) }
+        return [("speaker_consistency", consistency.reduce(0, +) / count), ("context_independence", independence.reduce(0, +) / count)]
+    }
+
     public func evaluate(speakers: [Speaker], listeners: [Listener], encoders: [ObjectEncoder], batch size: Int) -> GameEvaluation {
         for encoder in encoders { encoder.forward() }
         let arena = Arena()
@@ -104,31 +137,12 @@ public final class AttributeGame: ReferentialGame {
                 pairs += 1
             }
         }
-        let count = Double(lexicons.count)
-        let vocabulary = speakers.first?.settings.vocabulary ?? 0
-        func mean(_ figure: (Lexicon) -> Double) -> Double { lexicons.map(figure).reduce(0, +) / count }
-        var figures: [(name: String, value: Double)] = [
-            ("accuracy", accuracy / pairs),
-            ("topsim", mean { TopographicSimilarity.measure(lexicon: $0, space: self.space, distance: self.distance) }),
-            ("topsim_li_bowling", mean { TopographicSimilarity.liBowling(lexicon: $0, space: self.space) }),
-            ("posdis", mean { Disentanglement.positional(lexicon: $0, space: self.space) }),
-            ("bosdis", mean { Disentanglement.bagOfSymbols(lexicon: $0, space: self.space, vocabulary: vocabulary) }),
-            ("entropy", mean(\.entropy)),
-            ("lexicon_size", mean { Double($0.size) }),
-        ]
+        var figures: [(name: String, value: Double)] = [("accuracy", accuracy / pairs)]
+        figures += languageFigures(of: speakers, lexicons: lexicons)
         if !space.heldoutObjects.isEmpty { figures.append(("heldout_accuracy", heldout / pairs)) }
         // Positive listening and signalling (Lowe et al. 2019), in bits.
-        var sampling = Random(seed: 0).split(98)
-        let consistency = speakers.map {
-            Evaluation.consistency(of: $0, objects: space.trainingObjects, samples: AttributeGame.consistencySamples,
-                                   scratch: scratch, random: &sampling)
-        }
-        figures += [
-            ("causal_influence", influence / pairs),
-            ("instantaneous_coordination", coordination / pairs),
-            ("speaker_consistency", consistency.reduce(0, +) / count),
-            ("context_independence", mean { Communication.contextIndependence(lexicon: $0, space: self.space) }),
-        ]
+        figures += [("causal_influence", influence / pairs), ("instantaneous_coordination", coordination / pairs)]
+        figures += signallingFigures(of: speakers, lexicons: lexicons, scratch: scratch)
         return GameEvaluation(figures: figures, lexicons: lexicons, spreadFigures: ["accuracy", "topsim"], interactions: interactions,
                               lexiconAccuracy: lexiconAccuracy)
     }
