@@ -56,19 +56,6 @@ public struct Matrix {
 
     public func zero() { fill(0) }
 
-    /// Whether every entry is ±0 (a gradient no pass wrote into); NaN is not.
-    /// The bits of each row are or-ed without the sign: an integer sum the
-    /// compiler vectorises, where an early exit per entry would stay scalar.
-    public var isZero: Bool {
-        for r in 0..<rows {
-            let p = row(r)
-            var bits: UInt32 = 0
-            for c in 0..<columns { bits |= p[c].bitPattern & 0x7FFF_FFFF }
-            if bits != 0 { return false }
-        }
-        return true
-    }
-
     /// Copies `source` (same shape) into this matrix.
     public func copy(from source: Matrix) {
         precondition(source.rows == rows && source.columns == columns, "copy shape mismatch")

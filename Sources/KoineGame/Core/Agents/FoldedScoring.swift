@@ -58,6 +58,6 @@ final class FoldedScoring: QueryScoring {
             let ds = scoreGradient.row(b)
             for j in 0..<k { offsetGradient[ids[b * k + j]] += ds[j] }
         }
-        folded.backward(query, table: table, tableGradient: encoder.tableGradient.rows(0..<objects))
+        folded.backward(query, table: table, tableGradient: encoder.openTableGradient().rows(0..<objects))
     }
 }

@@ -61,7 +61,7 @@ struct GamePass: SpeakerPass {
 
     /// The initial states' gradients into the table's gradient, each at its target's row.
     func scatterInitialGradient(targets: Indices) {
-        let gradient = encoder.tableGradient
+        let gradient = encoder.openTableGradient()
         for b in 0..<targets.count {
             Kernels.axpy(1, initialHiddenGradient.row(b), gradient.row(targets[b]), count: unroll.hidden)
         }

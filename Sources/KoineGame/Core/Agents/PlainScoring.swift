@@ -29,7 +29,7 @@ final class PlainScoring: QueryScoring {
         // Shared rows add up every game's gradient; rows of their own are overwritten.
         if rows != nil { dq.zero() }
         DotScoring.backward(query: q, queryRows: rows, table: encoder.table, candidates: candidates, scoreGradient: scoreGradient,
-                            queryGradient: dq, tableGradient: encoder.tableGradient)
+                            queryGradient: dq, tableGradient: encoder.openTableGradient())
         query.backward(states, outputGradient: dq, inputGradient: stateGradient, accumulateInput: true)
     }
 }

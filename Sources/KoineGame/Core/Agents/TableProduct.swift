@@ -22,6 +22,6 @@ struct PlainTableProduct: TableProduct {
 
     func backward(_ outputGradient: Matrix, weight: Parameter) {
         BLAS.gemm(encoder.table, transposeA: true, outputGradient, into: weight.gradient, beta: 1)
-        BLAS.gemm(outputGradient, weight.value, transposeB: true, into: encoder.tableGradient, beta: 1)
+        BLAS.gemm(outputGradient, weight.value, transposeB: true, into: encoder.openTableGradient(), beta: 1)
     }
 }

@@ -19,6 +19,11 @@ public protocol ObjectEncoder: AnyObject {
     var table: Matrix { get }
     /// ∂L/∂table, accumulated by every game that read the table.
     var tableGradient: Matrix { get }
+    /// `tableGradient`, for a game to add its part into: an encoder may skip
+    /// its backward product when no game asked for it since the last
+    /// `backward` (agents whose products are factored through the encoder's
+    /// structure add into its layer's gradient instead).
+    func openTableGradient() -> Matrix
     /// State that is neither trained nor all-reduced as a gradient but must
     /// match across replicas and survive checkpoints (batch norm's running
     /// statistics); nil when there is none.

@@ -67,13 +67,22 @@ public final class AttributeEncoder: ObjectEncoder {
 
     public var gradientReady: ((Range<Int>) -> Void)?
 
+    /// Whether a game opened the table's gradient since the last backward.
+    private var tableGradientOpened = false
+
+    public func openTableGradient() -> Matrix {
+        tableGradientOpened = true
+        return tableGradient
+    }
+
     public func backward() {
         // The factored products and scorings add into the layer's gradient
-        // themselves; when every agent's did, the table's gradient is zero
-        // and its product is skipped.
-        if !tableGradient.isZero {
+        // themselves; when every agent's did, no game opened the table's
+        // gradient and its product is skipped.
+        if tableGradientOpened {
             linear.backward(space.encodings, outputGradient: tableGradient)
             tableGradient.zero()
+            tableGradientOpened = false
         }
         gradientReady?(0..<module.parameters.count)
     }

@@ -50,7 +50,7 @@ public final class RotationTask {
     public func backwardSender(_ encoder: ObjectEncoder, weight: Float) {
         let view = Self.view(encoder)
         heads[0].backward(encoder.table.rows(view.rows), rotations: view.alterations, weight: weight,
-                          encodingGradient: encoder.tableGradient.rows(view.rows))
+                          encodingGradient: encoder.openTableGradient().rows(view.rows))
     }
 
     /// Listener `index`'s head on its state after the last messages it read;

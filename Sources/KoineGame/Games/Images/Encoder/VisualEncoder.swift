@@ -145,6 +145,9 @@ public final class VisualEncoder: ObjectEncoder {
     /// The current batch's encodings, `batch × hidden`.
     public var table: Matrix { tableBuffer.rows(0..<batch) }
     public var tableGradient: Matrix { tableGradientBuffer.rows(0..<batch) }
+
+    /// Its backward always runs (the image game's agents multiply the table itself).
+    public func openTableGradient() -> Matrix { tableGradient }
     /// The current batch's stack features, `batch × featureWidth`.
     public var features: Matrix { (featureCache == nil ? stack.features : cachedFeatures).rows(0..<batch) }
 

@@ -59,7 +59,7 @@ public final class VisualPretraining {
         encoder.forward()
         let p = probabilities.rows(0..<batch)
         let loss = CrossEntropy.forward(logits: encoder.table, targets: targets, probabilities: p)
-        CrossEntropy.backward(probabilities: p, targets: targets, logitGradient: encoder.tableGradient, scale: 1 / Float(batch))
+        CrossEntropy.backward(probabilities: p, targets: targets, logitGradient: encoder.openTableGradient(), scale: 1 / Float(batch))
         let correct = (0..<batch).filter { row in argmax(encoder.table.row(row), count: p.columns) == targets[row] }.count
         encoder.backward()
         encoder.module.step()
