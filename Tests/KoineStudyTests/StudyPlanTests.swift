@@ -142,5 +142,19 @@ final class StudyPlanTests: XCTestCase {
         XCTAssertThrowsError(try StudyReport(plan: absent, conditions: conditions)) {
             XCTAssertTrue("\($0)".contains("s.yaml: primary[0].conditions: no condition nothing among the runs"), "\($0)")
         }
+
+        // A study still running: endpoints whose conditions have no runs yet
+        // are pending, the others decided as before, Holm over the decided.
+        let interim = try StudyReport(plan: absent, conditions: conditions, interim: true)
+        XCTAssertTrue(interim.results[0].pending)
+        XCTAssertEqual(interim.results[0].pendingConditions, ["nothing"])
+        XCTAssertNil(interim.results[0].p)
+        XCTAssertEqual(interim.results[1...].map { $0.adjustedP! }, secondary.map { $0.adjustedP! })
+        XCTAssertTrue(interim.table.contains("topsim, reset − nothing, paired-t: pending (no runs of nothing yet)"), interim.table)
+        XCTAssertTrue(interim.table.contains("Runs found: reset 6 finished"), interim.table)
+        let oneSecondaryMissing = try StudyPlan.parse(Self.plan.replacingOccurrences(of: "[reset, none], test: mann-whitney", with: "[reset, later], test: mann-whitney"), source: "s.yaml")
+        let partial = try StudyReport(plan: oneSecondaryMissing, conditions: conditions, interim: true)
+        XCTAssertEqual(partial.results[1].adjustedP, partial.results[1].p, "Holm over the one decided secondary endpoint")
+        XCTAssertTrue(partial.table.contains("interim: 1 of 2 pending; Holm's correction over the 1 decided only"), partial.table)
     }
 }

@@ -28,6 +28,11 @@ public struct StudyReport: Codable {
         public let power: Double?
         public let runsNeeded: Int?
 
+        /// Conditions of the endpoint with no runs yet, in an interim report
+        /// (`pending`); empty when the endpoint was decided.
+        public var pendingConditions: [String] = []
+        public var pending: Bool { !pendingConditions.isEmpty }
+
         /// Whether the (adjusted) p is below the plan's α.
         public let alpha: Double
         public var significant: Bool? { adjustedP.map { $0 < alpha } }
@@ -42,11 +47,19 @@ public struct StudyReport: Codable {
     public let plan: StudyPlan
     public let found: [Found]
     public let results: [Result]
+    /// Whether endpoints whose conditions have no runs yet were left pending
+    /// (a study that runs over several sittings) rather than refused.
+    public let interim: Bool
 
     /// Decides `plan`'s endpoints on `conditions`; a condition or figure the
-    /// plan names that the runs do not have is a `StudyError`.
-    public init(plan: StudyPlan, conditions: [Condition]) throws {
+    /// plan names that the runs do not have is a `StudyError`, unless
+    /// `interim`, when an endpoint with a condition that has no runs yet is
+    /// left pending and Holm's correction runs over the decided endpoints of
+    /// its family only (the final adjustment, over all of them, can only be
+    /// as large or larger).
+    public init(plan: StudyPlan, conditions: [Condition], interim: Bool = false) throws {
         self.plan = plan
+        self.interim = interim
         var found: [Found] = []
         var results: [Result] = []
         let names = conditions.map(\.name)
@@ -55,9 +68,24 @@ public struct StudyReport: Codable {
             for (index, endpoint) in endpoints.enumerated() {
                 let path = "\(plan.source): \(family)[\(index)]"
                 var pair: [Condition] = []
+                let missing = [endpoint.first, endpoint.second].filter { name in !conditions.contains { $0.name == name } }
+                if interim && !missing.isEmpty {
+                    for condition in conditions where [endpoint.first, endpoint.second].contains(condition.name)
+                        && !found.contains(where: { $0.condition == condition.name }) {
+                        found.append(Found(condition: condition.name, finished: condition.finished.count,
+                                           unfinished: condition.runs.count - condition.finished.count))
+                    }
+                    var result = Result(family: family, endpoint: endpoint, runs: [0, 0], pairs: 0, difference: nil, low: nil,
+                                        high: nil, statistic: nil, p: nil, adjustedP: nil, power: nil, runsNeeded: nil,
+                                        alpha: plan.alpha)
+                    result.pendingConditions = missing
+                    familyResults.append(result)
+                    continue
+                }
                 for name in [endpoint.first, endpoint.second] {
                     guard let condition = conditions.first(where: { $0.name == name }) else {
-                        throw StudyError("\(path).conditions: no condition \(name) among the runs; they are " + names.joined(separator: ", "))
+                        throw StudyError("\(path).conditions: no condition \(name) among the runs; they are " + names.joined(separator: ", ")
+                                         + " (--interim leaves endpoints whose conditions have not run yet pending)")
                     }
                     pair.append(condition)
                     if !found.contains(where: { $0.condition == name }) {

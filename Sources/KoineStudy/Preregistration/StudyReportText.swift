@@ -11,6 +11,14 @@ extension StudyReport {
             let rows = results.filter { $0.family == family }
             guard !rows.isEmpty else { continue }
             out += "\n" + (family == "primary" ? "Primary" : "Secondary") + " endpoint" + (rows.count > 1 ? "s" : "") + ":\n"
+            let pending = rows.filter(\.pending).count
+            if pending == rows.count {
+                out += "  interim: " + (rows.count > 1 ? "all \(rows.count) pending" : "pending") + "\n"
+            } else if pending > 0 {
+                out += "  interim: \(pending) of \(rows.count) pending"
+                    + (plan.holm && rows.count > 1 ? "; Holm's correction over the \(rows.count - pending) decided only (the final one, over all \(rows.count), can only be as large or larger)" : "")
+                    + "\n"
+            }
             for row in rows { out += Self.text(row, alpha: plan.alpha, holm: plan.holm) }
         }
         return out
@@ -19,6 +27,9 @@ extension StudyReport {
     static func text(_ row: Result, alpha: Double, holm: Bool) -> String {
         let endpoint = row.endpoint
         var out = "  \(endpoint.figure), \(endpoint.first) − \(endpoint.second), \(endpoint.test.rawValue): "
+        if row.pending {
+            return out + "pending (no runs of " + row.pendingConditions.joined(separator: " or ") + " yet)\n"
+        }
         let sizes = endpoint.test == .pairedT || endpoint.test == .wilcoxon
             ? "\(row.pairs) pairs" : "n = \(row.runs[0]), \(row.runs[1])"
         guard let p = row.p, let difference = row.difference else {

@@ -40,12 +40,18 @@ struct Compare: ParsableCommand {
     @Option(name: .long, help: "A pre-registered study file (YAML): its endpoints are reported first, everything else as exploratory. Alone, without directories, it prints the plan and its power.")
     var study: String?
 
+    @Flag(name: .long, help: "With --study, while a study is still running: endpoints whose conditions have no runs yet are listed as pending instead of refused, and Holm's correction covers the decided ones.")
+    var interim = false
+
     func run() throws {
         let plan: StudyPlan?
         do {
             plan = try study.map(StudyPlan.load)
         } catch let error as StudyError {
             throw UsageFailure(error.message)
+        }
+        if interim && plan == nil {
+            throw UsageFailure("--interim: it qualifies a pre-registered study; give --study FILE too")
         }
         if let plan, directories.isEmpty {
             print(plan.summary, terminator: "")
@@ -72,7 +78,7 @@ struct Compare: ParsableCommand {
         do {
             conditions = try ConditionGathering.gather(directories)
             comparison = try Comparison(conditions, pairs: pairs, thresholds: thresholds)
-            report = try plan.map { try StudyReport(plan: $0, conditions: conditions) }
+            report = try plan.map { try StudyReport(plan: $0, conditions: conditions, interim: interim) }
         } catch let error as StudyError {
             throw UsageFailure(error.message)
         }
