@@ -6,7 +6,7 @@ import Darwin
 #endif
 
 /// Which width of Koine's own hottest kernels (Adam's update, the LSTM's
-/// activations, row products) runs: eight lanes, as the numeric modules are
+/// activations, the small row and dot products) runs: eight lanes, as the numeric modules are
 /// built (AVX2), or sixteen (AVX-512), from `KoineAVX512`, on processors that
 /// have it. `selected` is chosen once, when the process starts, and each
 /// object that runs such a kernel (an `Adam`, an `LSTMCell`) takes it when
