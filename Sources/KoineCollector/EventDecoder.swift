@@ -6,9 +6,8 @@ import KoineTelemetry
 /// Holds its member list between frames so steady-state decoding allocates only the
 /// strings it keeps (run id and body).
 struct EventDecoder {
-    /// Frames above this size are refused unread (an event is a few hundred bytes;
-    /// run_started with a large config a few kilobytes).
-    static let maximumFrameBytes = 1 << 20
+    /// Frames above this size are refused unread (the limit publishers keep to).
+    static let maximumFrameBytes = EventEncoder.maximumFrameBytes
 
     private var members: [JSONScanner.Member] = []
     /// For each known field, the index of its member in this frame (or -1); filled in one pass.

@@ -5,6 +5,11 @@ import Foundation
 /// The part of the envelope that never changes (`{"v":1,"run":…,"rank":…,"seq":`) is
 /// written once, so each event only formats what is new.
 package struct EventEncoder {
+    /// The largest frame a collector accepts: an event is a few hundred bytes, `run_started`
+    /// with a large configuration or an evaluation with a large cross-play matrix can be
+    /// more. Publishers hold their frames to it, so a collector never refuses one of theirs.
+    package static let maximumFrameBytes = 1 << 20
+
     package private(set) var writer = JSONWriter(capacity: 4096)
     private let prefix: [UInt8]
 

@@ -41,6 +41,8 @@ public final class ZeroMQPublisher: TelemetrySink {
     private let ownsContext: Bool
     private var socket: UnsafeMutableRawPointer?
     private let linger: TimeInterval
+    private let notice: @Sendable (String) -> Void
+    private var toldOversized = false
     private var nextSeq = 0
     private let queued = QueuedBytes()
     /// Frames recorded in `replay` but not handed to ZeroMQ yet (the newest ones).
@@ -81,6 +83,7 @@ public final class ZeroMQPublisher: TelemetrySink {
         self.run = run
         self.rank = rank
         self.linger = linger
+        self.notice = notice
         encoder = EventEncoder(run: run, rank: rank)
         // The ring also holds the burst not sent yet, so it is never smaller than a burst.
         replay = ReplayRing(capacity: max(replayCapacity, Self.burstSize))
@@ -136,6 +139,10 @@ public final class ZeroMQPublisher: TelemetrySink {
         nextSeq += 1
         let now = currentTime()
         encoder.encode(kind: kind, seq: seq, time: now, step: step, dropped: dropped, fields: fields)
+        guard encoder.writer.bytes.count <= EventEncoder.maximumFrameBytes else {
+            dropOversized(kind, step: step, bytes: encoder.writer.bytes.count)
+            return
+        }
         encoder.writer.bytes.withUnsafeBytes { replay.record($0) }
         if unsent == 0 { oldestUnsent = now }
         unsent += 1
@@ -147,6 +154,17 @@ public final class ZeroMQPublisher: TelemetrySink {
             sendUnsent(socket)
         }
         lastEmit = now
+    }
+
+    /// An event the collector would refuse for its size is not sent: it is dropped and
+    /// counted (its `seq` shows as a gap), and the user is told once, since a collector
+    /// cannot answer over this one-way socket.
+    private func dropOversized(_ kind: EventKind, step: Int, bytes: Int) {
+        dropped += 1
+        guard !toldOversized else { return }
+        toldOversized = true
+        let megabytes = String(format: "%.1f", Double(bytes) / Double(1 << 20))
+        notice("koine: a telemetry \(kind.rawValue) event (step \(step)) is \(megabytes) MiB, above the collector's limit of \(EventEncoder.maximumFrameBytes >> 20) MiB; it is not sent and counted as dropped (the run folder's files keep what they record)")
     }
 
     /// Events per burst at most, and how long the oldest may wait (s); emits further apart

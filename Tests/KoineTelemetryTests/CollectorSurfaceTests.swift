@@ -128,13 +128,7 @@ final class CollectorSurfaceTests: XCTestCase {
         let collector = try Collector(bind: bind, database: try temporaryDatabase("refused"), quiet: true, secretKey: server.secretKey)
         collector.startInBackground()
         defer { collector.stop() }
-        final class Notices: @unchecked Sendable {
-            let lock = NSLock()
-            var lines: [String] = []
-            func add(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
-            var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
-        }
-        let refused = Notices(), accepted = Notices()
+        let refused = NoticeLines(), accepted = NoticeLines()
         let wrong = try ZeroMQPublisher(endpoint: bind, run: "refused", rank: 0, serverKey: other.publicKey, linger: 0.5,
                                         notice: { refused.add($0) })
         let right = try ZeroMQPublisher(endpoint: bind, run: "accepted", rank: 0, serverKey: server.publicKey, linger: 0.5,
@@ -151,4 +145,37 @@ final class CollectorSurfaceTests: XCTestCase {
         XCTAssertEqual(accepted.all, [], "a rank with the right key hears nothing")
         XCTAssertTrue(waitUntil(timeout: 10) { collector.currentStatistics.stored == 10 })
     }
+    /// An event larger than the collector accepts (a `run_started` with a configuration
+    /// near the 1 MiB the YAML may have, an evaluation with a large cross-play matrix) was
+    /// sent, refused as a bad frame, and the rank never heard: now the rank keeps it back,
+    /// counts it as dropped and says so once; the events around it arrive.
+    func testAnEventTooLargeForTheCollectorIsToldAndNotSent() throws {
+        let bind = "tcp://127.0.0.1:\(freePort())"
+        let collector = try Collector(bind: bind, database: try temporaryDatabase("oversized"), quiet: true)
+        collector.startInBackground()
+        defer { collector.stop() }
+        let notices = NoticeLines()
+        let publisher = try ZeroMQPublisher(endpoint: bind, run: "oversized", rank: 0, serverKey: nil, linger: 0.5,
+                                            notice: { notices.add($0) })
+        let large = JSONValue.string(String(repeating: "x", count: 1 << 20))
+        for step in 0..<10 {
+            publisher.emit(.step, step: step, fields: [("accuracy", 0.5)])
+            if step == 4 || step == 6 { publisher.emit(.eval, step: step, fields: [("note", large)]) }
+        }
+        publisher.close()
+        XCTAssertEqual(publisher.dropped, 2)
+        XCTAssertEqual(notices.all.count, 1, "told once: \(notices.all)")
+        XCTAssertTrue(notices.all.first?.contains("a telemetry eval event (step 4) is 1.0 MiB, above the collector's limit of 1 MiB") ?? false,
+                      "\(notices.all)")
+        XCTAssertTrue(waitUntil(timeout: 10) { collector.currentStatistics.stored == 10 }, "the events around it arrive")
+        XCTAssertEqual(collector.currentStatistics.bad, 0, "the collector refused nothing")
+    }
+}
+
+/// The lines a publisher's notices wrote, gathered from its watcher's thread.
+private final class NoticeLines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func add(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
 }
