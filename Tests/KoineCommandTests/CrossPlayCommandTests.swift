@@ -16,6 +16,34 @@ final class CrossPlayCommandTests: XCTestCase {
         telemetry: {endpoint: none}
         """
 
+    /// An image game trained on photographs (two classes of the CIFAR-10
+    /// JPEG copy in ../shared/data): the rotation learning test's game without
+    /// its rotations, and with batch norm, whose running statistics the
+    /// listener must read as the run left them. 800 steps of 32 games: a
+    /// communication rate near 0.2, chance 1/32.
+    static func imageConfig(photographs: String) -> String {
+        """
+        seed: 1
+        game: {kind: images, dataset: folder, dataset_path: \(photographs), candidates: 32, vocab: 16,
+               message_length: 3, variable_length: true}
+        agents: {hidden: 64, channel: gumbel, listener_loss: hinge,
+                 visual: {mode: learned, widths: [8, 16, 32], convolutions: 1, batch_norm: true}}
+        train: {steps: 800, batch: 32}
+        eval: {every: 0, images: 512, ease_of_teaching: {every: 0}}
+        telemetry: {endpoint: none}
+        """
+    }
+
+    /// `imageConfig` on `photographs`, trained into `directory`: the run's path.
+    static func trainImageRun(photographs: URL, in directory: URL) throws -> String {
+        let config = directory.appendingPathComponent("images.yaml")
+        try imageConfig(photographs: photographs.path).write(to: config, atomically: true, encoding: .utf8)
+        let run = directory.appendingPathComponent("images").path
+        let trained = try runKoine(["train", "--config", config.path, "--out", run, "--quiet"], timeout: 300)
+        XCTAssertEqual(trained.status, 0, trained.standardError)
+        return run
+    }
+
     var directory: URL!
 
     override func setUpWithError() throws {
@@ -69,6 +97,20 @@ final class CrossPlayCommandTests: XCTestCase {
         XCTAssertEqual(taught.count, 1)
         XCTAssertNotNil(taught[0]["area_200"])
         XCTAssertNil(taught[0]["accuracy_50"], "30 steps: no accuracy after 50")
+    }
+
+    /// An image run played by itself from its files replays its last
+    /// evaluation: the listener's encoder holds the checkpoint's batch norm
+    /// statistics, untouched by rebuilding the population.
+    func testAnImageRunWithBatchNormPlaysItselfAsItsEvaluationDid() throws {
+        let photographs = try SharedPhotographs.unpack(["airplane", "ship"], label: "koine-image-crossplay")
+        defer { try? FileManager.default.removeItem(at: photographs.deletingLastPathComponent()) }
+        let run = try Self.trainImageRun(photographs: photographs, in: directory)
+        let accuracy = try XCTUnwrap(try RunFiles.summary(run)["accuracy"] as? Double)
+        XCTAssertGreaterThan(accuracy, 0.15, "a trained pair; chance is 1/32")
+        let played = try XCTUnwrap(try crossPlay(run, run)["accuracy"] as? [[Double]])
+        XCTAssertEqual(played.count, 1)
+        XCTAssertEqual(try XCTUnwrap(played.first?.first), accuracy, accuracy: 1e-12)
     }
 
     func testRunsThatCannotPlayEachOtherAreRefusedInOneLine() throws {

@@ -36,14 +36,9 @@ final class ProbeCommandTests: XCTestCase {
     /// all: no influence at all, a perfectly consistent speaker.
     func testScramblingKeepsConsistencyAndLosesTheListener() throws {
         let run = try trainedRun()
-        let result = try runKoine(["probe", run, "--json"], timeout: 120)
-        XCTAssertEqual(result.status, 0, result.standardError)
-        let document = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
-        let interventions = try XCTUnwrap(document["interventions"] as? [[String: Any]])
-        func figure(_ name: String, _ key: String) throws -> Double {
-            try XCTUnwrap(interventions.first { $0["name"] as? String == name }?[key] as? Double, "\(name) \(key)")
-        }
-        XCTAssertEqual(interventions.map { $0["name"] as? String }, [
+        let probe = try ProbeOutput(run: run)
+        let figure = probe.figure
+        XCTAssertEqual(probe.names, [
             "none", "scrambled across objects", "position 0 random", "position 1 random", "positions 0 and 1 swapped",
             "every symbol zero"])
         XCTAssertGreaterThan(try figure("none", "accuracy"), 0.85, "a trained pair")
@@ -55,7 +50,7 @@ final class ProbeCommandTests: XCTestCase {
         XCTAssertLessThan(try figure("every symbol zero", "accuracy"), 0.35)
         // A random symbol in a position makes the speaker less consistent.
         XCTAssertLessThan(try figure("position 0 random", "speaker_consistency"), try figure("none", "speaker_consistency"))
-        let attributes = try XCTUnwrap(interventions[0]["attribute_accuracy"] as? [Double])
+        let attributes = try probe.shares("none", "attribute_accuracy")
         XCTAssertEqual(attributes.count, 2)
         XCTAssertTrue(attributes.allSatisfy { $0 >= (try? figure("none", "accuracy")) ?? 1 }, "the target's values are matched at least as often as the target")
 

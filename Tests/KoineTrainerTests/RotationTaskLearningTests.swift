@@ -18,23 +18,14 @@ import XCTest
 /// is another shape of the data set (a square in the top-left quadrant
 /// turned once is one in the bottom-left), so its turn cannot be told.
 final class RotationTaskLearningTests: XCTestCase {
-    static let archive = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("../shared/data/cifar10-jpeg.tar.gz").standardized.path
     nonisolated(unsafe) static var unpacked: URL?
 
     /// Two classes of the archive, unpacked once for the class.
     func photographs() throws -> String {
         if let unpacked = Self.unpacked { return unpacked.path }
-        guard FileManager.default.fileExists(atPath: Self.archive) else {
-            throw XCTSkip("\(Self.archive) is absent: this machine has no copy of the CIFAR-10 JPEG data set")
-        }
-        let directory = try makeTemporaryDirectory("koine-rotation")
-        let classes = ["airplane", "ship"].flatMap { ["cifar10/train/\($0)", "cifar10/test/\($0)"] }
-        let result = try runProcess("/usr/bin/env", ["tar", "-xzf", Self.archive, "-C", directory.path] + classes)
-        XCTAssertEqual(result.status, 0, "tar: \(result.standardError)")
-        Self.unpacked = directory.appendingPathComponent("cifar10")
-        return directory.appendingPathComponent("cifar10").path
+        let unpacked = try SharedPhotographs.unpack(["airplane", "ship"], label: "koine-rotation")
+        Self.unpacked = unpacked
+        return unpacked.path
     }
 
     override class func tearDown() {

@@ -3,24 +3,27 @@ import KoineGame
 import KoineTensor
 
 /// `koine probe RUN`: interventions on a trained speaker's messages, played
-/// by a trained listener on the evaluation games, so a user sees causally what
-/// the messages carry: scrambled across objects, one position replaced by
-/// random symbols, two positions swapped, every symbol zero. Each reports
-/// accuracy, causal influence, the speaker's consistency under the same
-/// change, and per attribute how often the object chosen has the target's value.
+/// by a trained listener on the evaluation games (the image game's held-out
+/// scenes), so a user sees causally what the messages carry: scrambled
+/// across objects, one position replaced by random symbols, two positions
+/// swapped, every symbol zero. Each reports accuracy, causal influence, the
+/// speaker's consistency under the same change, and per trait (an attribute,
+/// an image's class) how often the object chosen has the target's value.
 public struct Probe {
     public struct Intervention {
         public let name: String
         public let accuracy: Double
         public let causalInfluence: Double
         public let consistency: Double
-        /// Per attribute: games whose chosen object has the target's value.
-        public let attributeAccuracy: [Double]
+        /// Per trait of `Probe.traits`: games whose chosen object has the target's value.
+        public let sharedWithTarget: [Double]
     }
 
     public let speaker: Int
     public let listener: Int
     public let step: Int
+    /// What a chosen object can share with the target in this game.
+    public let traits: TargetTraits
     public let interventions: [Intervention]
 
     /// Samples per object for the speaker's consistency.
@@ -29,9 +32,9 @@ public struct Probe {
     public init(run directory: String, rank: Int = 0, speaker s: Int = 0, listener l: Int = 0, seed: UInt64 = 1) throws {
         let saved = try SavedPopulation(run: directory, rank: rank)
         let population = saved.population, game = population.game
-        // Probing samples the speaker on every object and reads their attributes: the attribute game's.
-        guard game.playsLexicons, game.attributes(of: 0) != nil else {
-            throw ConfigurationError("\(directory): probing plays lexicons over attribute objects, which the image game has not (game.kind: attributes or reconstruction)")
+        // Probing plays changed lexicons and compares what was chosen with the target.
+        guard game.playsLexicons, let traits = TargetTraits(game: game) else {
+            throw ConfigurationError("\(directory): this game's lexicons do not stand for its speakers, or its objects have neither attributes nor classes, so it cannot be probed")
         }
         guard population.speakers.indices.contains(s) else {
             throw ConfigurationError("--speaker \(s): rank \(rank) has speakers 0 to \(population.speakers.count - 1)")
@@ -42,14 +45,12 @@ public struct Probe {
         speaker = s
         listener = l
         step = saved.step
+        self.traits = traits
         let lexicon = population.lexicon(of: s)
-        let objects = game.objectCount, settings = population.settings
+        let objects = game.lexiconObjects, settings = population.settings
         // The speaker's own sampled messages, each intervention applied to them too.
-        let arena = Arena()
         var sampling = Random(seed: seed).split(1)
-        let speakerAgent = population.speakers[s]
-        let drawn = Evaluation.sampledMessages(of: speakerAgent, objects: Array(0..<objects), samples: Self.samples,
-                                               scratch: arena.indices(speakerAgent.capacity), random: &sampling)
+        let drawn = game.sampledMessages(of: population.speakers[s], samples: Self.samples, random: &sampling)
         // Scrambled: object o says what object π(o) said (π drawn once).
         var shuffle = Random(seed: seed).split(2)
         var permutation = Array(0..<objects)
@@ -82,7 +83,7 @@ public struct Probe {
             }
             return Intervention(name: change.name, accuracy: played.accuracy, causalInfluence: played.causalInfluence,
                                 consistency: Communication.consistency(samples: samples),
-                                attributeAccuracy: Self.attributeAccuracy(played, game: game))
+                                sharedWithTarget: traits.shares(played))
         }
     }
 
@@ -92,16 +93,5 @@ public struct Probe {
         let name: String
         var source: (Int) -> Int = { $0 }
         var transform: ([Int], inout Random) -> [Int] = { message, _ in message }
-    }
-
-    /// Per attribute, the share of games whose chosen object has the target's value.
-    static func attributeAccuracy(_ played: PlayedGames, game: ReferentialGame) -> [Double] {
-        guard let first = played.targets.first, let width = game.attributes(of: first)?.count else { return [] }
-        var matches = [Double](repeating: 0, count: width)
-        for (target, chosen) in zip(played.targets, played.chosen) {
-            guard let a = game.attributes(of: target), let b = game.attributes(of: chosen) else { continue }
-            for i in 0..<width where a[i] == b[i] { matches[i] += 1 }
-        }
-        return matches.map { $0 / Double(max(played.targets.count, 1)) }
     }
 }

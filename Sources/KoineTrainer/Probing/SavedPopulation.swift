@@ -5,7 +5,7 @@ import KoineTensor
 
 /// A run's population as its newest complete checkpoint holds it, rebuilt in
 /// this process, one rank at a time: for measuring trained agents after the
-/// run (`koine crossplay`), whatever the number of ranks that trained them.
+/// run (`koine crossplay`, `koine probe`), whatever the number of ranks that trained them.
 public struct SavedPopulation {
     public let population: Population
     public let step: Int
@@ -35,7 +35,12 @@ public struct SavedPopulation {
         var reader = CheckpointReader(payload, file: store.file(step: newest, rank: rank).path)
         _ = try reader.string()
         try population.restore(from: &reader)
-        for encoder in population.encoders { encoder.forward() }
+        // Tables of every object are encoded once, now. A game with scenes
+        // encodes each scene as it plays it: a forward with none selected would
+        // encode nothing, and move batch norm's running statistics to NaN.
+        if population.game.scenes == nil {
+            for encoder in population.encoders { encoder.forward() }
+        }
         step = newest
         self.worldSize = worldSize
     }

@@ -11,7 +11,8 @@ struct ProbeCommand: ParsableCommand {
         discussion: """
             From the run's newest complete checkpoint: the speaker's greedy lexicon scrambled across objects, each \
             position replaced by random symbols, neighbouring positions swapped, every symbol zero; each played by the \
-            listener on the evaluation games (attribute game).
+            listener on the evaluation games (the image game's held-out scenes), with how often the chosen object shares \
+            each attribute (the image game: the class) with the target.
             """)
 
     @Argument(help: "The run directory.")
@@ -43,19 +44,18 @@ struct ProbeCommand: ParsableCommand {
                 ("interventions", .array(probe.interventions.map { i in
                     .object([("name", .string(i.name)), ("accuracy", .double(i.accuracy)),
                              ("causal_influence", .double(i.causalInfluence)), ("speaker_consistency", .double(i.consistency)),
-                             ("attribute_accuracy", .array(i.attributeAccuracy.map { .double($0) }))])
+                             (probe.traits.key, .array(i.sharedWithTarget.map { .double($0) }))])
                 })),
             ]).serialized)
             return
         }
         print("speaker \(speaker) and listener \(listener) of rank \(rank), step \(probe.step) of \(TerminalText.safe(directory)):")
-        let width = probe.interventions.first?.attributeAccuracy.count ?? 0
         print(["intervention".padding(toLength: 32, withPad: " ", startingAt: 0), "accuracy", "causal influence (bits)",
-               "consistency"].joined(separator: "\t") + (0..<width).map { "\tattribute \($0)" }.joined())
+               "consistency"].joined(separator: "\t") + probe.traits.columns.map { "\t\($0)" }.joined())
         for i in probe.interventions {
             print([i.name.padding(toLength: 32, withPad: " ", startingAt: 0), String(format: "%.3f", i.accuracy),
                    String(format: "%.3f", i.causalInfluence), String(format: "%.3f", i.consistency)].joined(separator: "\t")
-                  + i.attributeAccuracy.map { String(format: "\t%.3f", $0) }.joined())
+                  + i.sharedWithTarget.map { String(format: "\t%.3f", $0) }.joined())
         }
     }
 }

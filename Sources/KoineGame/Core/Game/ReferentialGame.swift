@@ -67,6 +67,15 @@ public protocol ReferentialGame: AnyObject {
 
     /// Object `object`'s attribute values, when the game's objects have them.
     func attributes(of object: Int) -> [Int]?
+
+    /// Object `object`'s class, when the game's objects have one (the image
+    /// game's data sets label every picture).
+    func classLabel(of object: Int) -> Int?
+
+    /// `samples` messages drawn from `speaker`'s policy for each object a
+    /// lexicon covers, in the lexicon's order: what `lexicon(of:)` says
+    /// greedily, sampled, for the speaker's consistency.
+    func sampledMessages(of speaker: Speaker, samples: Int, random: inout Random) -> [[[Int]]]
 }
 
 extension ReferentialGame {
@@ -76,6 +85,16 @@ extension ReferentialGame {
     public var lexiconObjects: Int { objectCount }
     public func play(lexicon: Lexicon, listener: Listener, batch: Int) -> PlayedGames? { nil }
     public func attributes(of object: Int) -> [Int]? { nil }
+    public func classLabel(of object: Int) -> Int? { nil }
+
+    /// A game without scenes: the speaker's encoder table holds every object.
+    public func sampledMessages(of speaker: Speaker, samples: Int, random: inout Random) -> [[[Int]]] {
+        speaker.encoder.forward()
+        let arena = Arena()
+        defer { withExtendedLifetime(arena) {} }
+        return Evaluation.sampledMessages(of: speaker, objects: Array(0..<lexiconObjects), samples: samples,
+                                          scratch: arena.indices(speaker.capacity), random: &random)
+    }
 
     public func crossPlay(lexicons: [Lexicon], listeners: [Listener], batch: Int) -> [[Double]]? {
         guard playsLexicons else { return nil }

@@ -157,6 +157,8 @@ public final class ImageGame: ReferentialGame, SceneSource {
 
     public var descriptionColumn: String { images.attributes == nil ? "class" : "attributes" }
 
+    public func classLabel(of object: Int) -> Int? { images.labels[object] }
+
     /// The held-out scenes, as ranges of `evaluationImages`.
     var evaluationScenes: [Range<Int>] {
         stride(from: 0, to: evaluationImages.count, by: sceneSize).map { $0..<$0 + sceneSize }

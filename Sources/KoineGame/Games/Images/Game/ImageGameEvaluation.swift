@@ -221,23 +221,40 @@ extension ImageGame {
     /// Speaker consistency over the first `consistencyScenes` evaluation
     /// scenes: `consistencySamples` messages sampled per image.
     func consistency(of speaker: Speaker, encoders: [ObjectEncoder], random: inout Random) -> Double {
+        Communication.consistency(samples: sampledMessages(of: speaker, scenes: evaluationScenes.prefix(ImageGame.consistencyScenes),
+                                                           samples: ImageGame.consistencySamples, random: &random))
+    }
+
+    /// Every held-out image's sampled messages, scene by scene: the lexicon's order.
+    public func sampledMessages(of speaker: Speaker, samples: Int, random: inout Random) -> [[[Int]]] {
+        sampledMessages(of: speaker, scenes: evaluationScenes[...], samples: samples, random: &random)
+    }
+
+    /// `samples` messages drawn from the speaker's policy for each image of
+    /// `scenes`, in their order: its own encoder in evaluation mode, each
+    /// scene as it is (no altered view).
+    func sampledMessages(of speaker: Speaker, scenes: ArraySlice<Range<Int>>, samples: Int, random: inout Random) -> [[[Int]]] {
         let arena = Arena()
+        defer { withExtendedLifetime(arena) {} }
         let ids = arena.indices(sceneSize), targets = arena.indices(sceneSize)
-        var samples: [[[Int]]] = []
-        for scene in evaluationScenes.prefix(ImageGame.consistencyScenes) {
+        // Batch norm's running statistics, which a training-mode forward would move.
+        let wasTraining = speaker.encoder.training
+        speaker.encoder.training = false
+        defer { speaker.encoder.training = wasTraining }
+        var sampled: [[[Int]]] = []
+        for scene in scenes {
             for (position, image) in scene.enumerated() { ids[position] = evaluationImages[image] }
-            // The speaker's own encoder, the scene as it is (no altered view).
             speaker.encoder.select(ids)
             speaker.encoder.forward()
             for game in 0..<sceneSize { targets[game] = game }
             var drawn = [[[Int]]](repeating: [], count: sceneSize)
-            for _ in 0..<ImageGame.consistencySamples {
+            for _ in 0..<samples {
                 speaker.speak(targets: targets, random: &random, greedy: false)
                 for game in 0..<sceneSize { drawn[game].append(speaker.message.symbols(of: game)) }
             }
-            samples += drawn
+            sampled += drawn
         }
-        return Communication.consistency(samples: samples)
+        return sampled
     }
 
     public func lexicon(of speaker: Speaker) -> Lexicon {
