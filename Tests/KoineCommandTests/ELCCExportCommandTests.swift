@@ -19,18 +19,6 @@ final class ELCCExportCommandTests: XCTestCase {
         telemetry: {endpoint: none}
         """
 
-    /// Rendered shapes, messages of variable length (symbol 0 ends one).
-    static let imageConfig = """
-        seed: 4
-        game: {kind: images, dataset: shapes, shapes: {train: 300, test: 64}, candidates: 16, vocab: 6,
-               message_length: 3, variable_length: true}
-        agents: {hidden: 16, channel: gumbel, listener_loss: hinge,
-                 visual: {mode: learned, widths: [4, 8], convolutions: 1, batch_norm: true}}
-        train: {steps: 60, batch: 16}
-        eval: {every: 30, images: 64, interactions: 50, ease_of_teaching: {every: 0}}
-        telemetry: {endpoint: none}
-        """
-
     /// No dumps (eval.interactions 0): the export falls back on the lexicon.
     static let reconstructionConfig = """
         seed: 1
@@ -48,10 +36,11 @@ final class ELCCExportCommandTests: XCTestCase {
 
     func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
-    func train(_ config: String, _ name: String) throws -> String {
+    func train(_ config: String, _ name: String, _ settings: [String] = []) throws -> String {
         let file = path(name + ".yaml")
         try config.write(toFile: file, atomically: true, encoding: .utf8)
-        let result = try runKoine(["train", "--config", file, "--out", path(name), "--quiet"], timeout: 240)
+        let result = try runKoine(["train", "--config", file, "--out", path(name), "--quiet"] + settings.flatMap { ["--set", $0] },
+                                  timeout: 240)
         XCTAssertEqual(result.status, 0, result.standardError)
         return path(name)
     }
@@ -174,7 +163,9 @@ final class ELCCExportCommandTests: XCTestCase {
     /// The image game: real greedy games on held-out scenes of rendered
     /// shapes (continuous, synthetic observations), messages of variable length.
     func testImageGameExportsAValidCorpus() throws {
-        let run = try train(Self.imageConfig, "images")
+        // The image game's own tests' configuration (rendered shapes, messages of
+        // variable length: symbol 0 ends one), with 50 games dumped an evaluation.
+        let run = try train(ImageGameCommandTests.config, "images", ["eval.interactions=50"])
         let out = path("images-elcc")
         try exportValid(run, to: out, ["--corpus", "shapes"], episodes: 50)
         let metadata = try json(out + "/systems/koine-images/data/shapes/metadata.json")
