@@ -49,7 +49,7 @@ struct Koine: ParsableCommand {
         version: KoineVersion.string,
         subcommands: [
             Bench.self,
-            Train.self, Sweep.self, Compare.self, Teach.self, CrossPlayRuns.self, ProbeCommand.self, Pretrain.self,
+            Train.self, Sweep.self, Compare.self, Teach.self, CrossPlayRuns.self, ProbeCommand.self, Export.self, Pretrain.self,
             Launch.self, Doctor.self,
             Collect.self, Report.self, Keys.self,
         ]

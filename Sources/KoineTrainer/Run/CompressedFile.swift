@@ -26,3 +26,53 @@ enum CompressedFile {
         }
     }
 }
+
+extension CompressedFile {
+    /// Calls `body` with each line of the gzip-compressed text file at `path`
+    /// and its number (from 1), reading a chunk at a time so that a large
+    /// file is never held whole. A line longer than `longestLine` bytes, a cut
+    /// or damaged stream, or text that is not UTF-8 is a `ConfigurationError`
+    /// naming the file: these files are a run's, read back as input.
+    static func forEachLine(of path: String, longestLine: Int, _ body: (Substring, Int) throws -> Void) throws {
+        guard let file = gzopen(path, "rb") else {
+            throw ConfigurationError("\(path): cannot open (\(String(cString: strerror(errno))))")
+        }
+        defer { gzclose(file) }
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var pending: [UInt8] = []
+        var number = 0
+        func emit(_ bytes: ArraySlice<UInt8>) throws {
+            number += 1
+            guard bytes.count <= longestLine else {
+                throw ConfigurationError("\(path):\(number): a line longer than \(longestLine) bytes; expected one game a line")
+            }
+            guard let line = String(validating: bytes, as: UTF8.self) else {
+                throw ConfigurationError("\(path):\(number): expected UTF-8 text")
+            }
+            try body(Substring(line), number)
+        }
+        while true {
+            let read = chunk.withUnsafeMutableBytes { gzread(file, $0.baseAddress, UInt32($0.count)) }
+            // A cut stream ends with 0 bytes read and an error, not a clean end.
+            var code: Int32 = Z_OK
+            let message = gzerror(file, &code)
+            if read < 0 || code != Z_OK {
+                throw ConfigurationError("\(path): damaged gzip data (\(message.map { String(cString: $0) } ?? "zlib \(code)"))")
+            }
+            if read == 0 { break }
+            var start = 0
+            for index in 0..<Int(read) where chunk[index] == UInt8(ascii: "\n") {
+                pending += chunk[start..<index]
+                try emit(pending[...])
+                pending.removeAll(keepingCapacity: true)
+                start = index + 1
+            }
+            pending += chunk[start..<Int(read)]
+            // A line with no end in sight is refused before it can grow further.
+            guard pending.count <= longestLine else {
+                throw ConfigurationError("\(path):\(number + 1): a line longer than \(longestLine) bytes; expected one game a line")
+            }
+        }
+        if !pending.isEmpty { try emit(pending[...]) }
+    }
+}

@@ -10,8 +10,10 @@ public final class RunDirectory {
     public let url: URL
     private var metrics: FileHandle?
 
-    /// Checks that `url` can become a run directory, without creating it.
-    public static func check(_ url: URL) throws {
+    /// Checks that `url` can become a run directory (or another command's
+    /// output, whose way out of a non-empty directory `remedy` names),
+    /// without creating it.
+    public static func check(_ url: URL, remedy: String = "choose a new one (or --resume it)") throws {
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
         if manager.fileExists(atPath: url.path, isDirectory: &isDirectory) {
@@ -20,7 +22,7 @@ public final class RunDirectory {
             }
             let contents = (try? manager.contentsOfDirectory(atPath: url.path)) ?? []
             if !contents.isEmpty {
-                throw ConfigurationError("--out \(url.path): directory is not empty; choose a new one (or --resume it)")
+                throw ConfigurationError("--out \(url.path): directory is not empty; \(remedy)")
             }
             if let reason = probeWrite(in: url.path) {
                 throw ConfigurationError("--out \(url.path): directory is not writable (\(reason))")

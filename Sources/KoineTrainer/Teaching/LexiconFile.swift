@@ -8,51 +8,86 @@ public enum LexiconFile {
     /// Larger than any lexicon a run writes for the games Koine plays.
     static let largestBytes = 64 << 20
 
-    /// The lexicon of `speaker` (a rank and a speaker index) in `path`; one
-    /// line naming the file, line and what was expected when it does not fit.
-    public static func read(_ path: String, speaker: (rank: Int, index: Int) = (0, 0), objects: Int,
-                            settings: AgentSettings) throws -> Lexicon {
+    /// One line of a lexicon.tsv: whose message it is, for which object, and
+    /// its symbols as sent (up to the end symbol).
+    public struct Row {
+        public let rank: Int
+        public let speaker: Int
+        public let object: Int
+        public let symbols: [Int]
+        /// The line's number in the file, for messages.
+        public let line: Int
+    }
+
+    /// Every line of `path` after its header, its message checked against
+    /// the channel `settings` describes; one line naming the file, line and
+    /// what was expected when one does not fit.
+    public static func rows(in path: String, settings: AgentSettings) throws -> [Row] {
         let text = try TextFile.read(path, largest: largestBytes, what: "lexicon")
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         if lines.last == "" { lines.removeLast() }
         guard let header = lines.first, header.hasPrefix("rank\tspeaker\tobject\t") else {
             throw ConfigurationError("\(path): expected a lexicon.tsv whose first line is `rank\tspeaker\tobject\t…\tmessage`")
         }
-        let end = settings.variableLength ? Int(settings.endOfMessage) : nil
-        var messages = [[Int]?](repeating: nil, count: objects)
-        for (index, line) in lines.enumerated().dropFirst() {
+        return try lines.enumerated().dropFirst().map { index, line in
             let at = "\(path):\(index + 1)"
             let columns = line.split(separator: "\t", omittingEmptySubsequences: false)
             guard columns.count == 5, let rank = Int(columns[0]), let owner = Int(columns[1]), let object = Int(columns[2]) else {
                 throw ConfigurationError("\(at): expected five tab-separated columns, rank, speaker and object numbers first")
             }
-            guard rank == speaker.rank && owner == speaker.index else { continue }
-            guard (0..<objects).contains(object) else {
-                throw ConfigurationError("\(at): object \(object): the game has objects 0 to \(objects - 1)")
+            return Row(rank: rank, speaker: owner, object: object, symbols: try message(columns[4], at: at, settings: settings),
+                       line: index + 1)
+        }
+    }
+
+    /// The lexicon of `speaker` (a rank and a speaker index) in `path`; one
+    /// line naming the file, line and what was expected when it does not fit.
+    public static func read(_ path: String, speaker: (rank: Int, index: Int) = (0, 0), objects: Int,
+                            settings: AgentSettings) throws -> Lexicon {
+        let end = settings.variableLength ? Int(settings.endOfMessage) : nil
+        var messages = [[Int]?](repeating: nil, count: objects)
+        for row in try rows(in: path, settings: settings) where row.rank == speaker.rank && row.speaker == speaker.index {
+            let at = "\(path):\(row.line)"
+            guard (0..<objects).contains(row.object) else {
+                throw ConfigurationError("\(at): object \(row.object): the game has objects 0 to \(objects - 1)")
             }
-            guard messages[object] == nil else { throw ConfigurationError("\(at): object \(object) appears twice") }
-            let words = columns[4].split(separator: " ")
-            let symbols = words.compactMap { Int($0) }
-            guard symbols.count == words.count, symbols.allSatisfy({ (0..<settings.vocabulary).contains($0) }) else {
-                throw ConfigurationError("\(at): message `\(columns[4])`: expected symbols 0 to \(settings.vocabulary - 1) (game.vocab) separated by spaces")
-            }
-            if let end {
-                guard (1...settings.messageLength).contains(symbols.count) else {
-                    throw ConfigurationError("\(at): message of \(symbols.count) symbols: expected 1 to \(settings.messageLength) (game.message_length)")
-                }
-                messages[object] = symbols + [Int](repeating: end, count: settings.messageLength - symbols.count)
-            } else {
-                guard symbols.count == settings.messageLength else {
-                    throw ConfigurationError("\(at): message of \(symbols.count) symbols: expected \(settings.messageLength) (game.message_length)")
-                }
-                messages[object] = symbols
-            }
+            guard messages[row.object] == nil else { throw ConfigurationError("\(at): object \(row.object) appears twice") }
+            messages[row.object] = row.symbols + [Int](repeating: end ?? 0, count: settings.messageLength - row.symbols.count)
         }
         if let missing = messages.firstIndex(where: { $0 == nil }) {
             let found = messages.filter { $0 != nil }.count
             throw ConfigurationError("\(path): speaker \(speaker.index) of rank \(speaker.rank) has messages for \(found) of the game's \(objects) objects (object \(missing) has none)")
         }
         return Lexicon(messages: messages.map { $0! }, endOfMessage: end)
+    }
+}
+
+extension LexiconFile {
+    /// The symbols of a message column (`5 2 0`, as sent: up to its end
+    /// symbol), checked against the channel `settings` describes.
+    static func message(_ column: Substring, at place: String, settings: AgentSettings) throws -> [Int] {
+        let words = column.split(separator: " ")
+        let symbols = words.compactMap { Int($0) }
+        guard symbols.count == words.count, symbols.allSatisfy({ (0..<settings.vocabulary).contains($0) }) else {
+            throw ConfigurationError("\(place): message `\(column)`: expected symbols 0 to \(settings.vocabulary - 1) (game.vocab) separated by spaces")
+        }
+        try checkLength(of: symbols, at: place, settings: settings)
+        return symbols
+    }
+
+    /// A message of variable length holds 1 to `game.message_length` symbols
+    /// (the last its end symbol when it stops short); a fixed one exactly that many.
+    static func checkLength(of symbols: [Int], at place: String, settings: AgentSettings) throws {
+        let length = settings.messageLength
+        if settings.variableLength {
+            guard (1...length).contains(symbols.count) else {
+                throw ConfigurationError("\(place): message of \(symbols.count) symbols: expected 1 to \(length) (game.message_length)")
+            }
+        } else {
+            guard symbols.count == length else {
+                throw ConfigurationError("\(place): message of \(symbols.count) symbols: expected \(length) (game.message_length)")
+            }
+        }
     }
 }
 
