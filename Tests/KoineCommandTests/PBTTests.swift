@@ -1,0 +1,106 @@
+import Foundation
+import KoineTestSupport
+import XCTest
+
+/// Population-based training under real `mpirun`: members (ranks) copy each
+/// other's agents point to point, bit for bit, then continue apart; the
+/// lineage is in metrics.jsonl.
+final class PBTTests: XCTestCase {
+    static let config = """
+        seed: 5
+        game: {attributes: [4, 4], candidates: 4}
+        agents: {hidden: 32, encoder: private}
+        population: {listeners: 2, reset: {listeners: {mode: staggered, every: 120}}}
+        train: {steps: 300, batch: 32, log_every: 100, checkpoint: {every: 50}}
+        eval: {every: 50, ease_of_teaching: {every: 0}}
+        pbt: {every: 100, learning_rate: {minimum: 0.0003, maximum: 0.01}, entropy: {minimum: 0.01, maximum: 0.3},
+              reset_period: {minimum: 60, maximum: 400}}
+        telemetry: {endpoint: none}
+        """
+
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = try makeTemporaryDirectory("pbt")
+        try PBTTests.config.write(to: directory.appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    func mpirun(_ ranks: Int, _ arguments: [String]) throws {
+        var options = ["-np", String(ranks)]
+        if ranks > ProcessInfo.processInfo.activeProcessorCount { options.append("--oversubscribe") }
+        let result = try runProcess("/usr/bin/env", ["mpirun"] + options + [koineExecutable.path] + arguments,
+                                    environment: mpiEnvironment, timeout: 240)
+        XCTAssertFalse(result.timedOut)
+        XCTAssertEqual(result.status, 0, "mpirun -np \(ranks) \(arguments) failed:\n\(result.standardError)")
+    }
+
+    func train(_ ranks: Int, _ run: String, steps: Int = 300) throws {
+        try mpirun(ranks, ["train", "--config", path("config.yaml"), "--out", path(run), "--quiet", "--set", "train.steps=\(steps)"])
+    }
+
+    /// The `pbt` lines of a run's metrics.jsonl, by step, each round's in rank order.
+    func rounds(_ run: String) throws -> [Int: [[String: Any]]] {
+        let lines = try String(contentsOfFile: path(run) + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+            .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .filter { $0["kind"] as? String == "pbt" }
+        return Dictionary(grouping: lines) { $0["step"] as? Int ?? -1 }
+    }
+
+    /// Four members, a quarter copies a quarter: at each round the worst member
+    /// copies the best; right after, its whole state (parameters, optimizer
+    /// state, baselines, births) is the source's bit for bit, its
+    /// hyperparameters the source's perturbed within their bounds; by the
+    /// next round the two have trained apart (each draws its own games).
+    func testTheWorstMemberCopiesTheBestBitForBitThenBothContinueApart() throws {
+        try train(4, "run")
+        let rounds = try self.rounds("run")
+        XCTAssertEqual(rounds.keys.sorted(), [100, 200, 300])
+        for step in [100, 200, 300] {
+            let members = try XCTUnwrap(rounds[step])
+            XCTAssertEqual(members.map { $0["rank"] as? Int }, [0, 1, 2, 3])
+            let fitness = members.map { $0["fitness"] as? Double ?? .nan }
+            let copiers = members.indices.filter { members[$0]["action"] as? String == "copy" }
+            XCTAssertEqual(copiers.count, 1, "one member in four copies at step \(step)")
+            let copier = try XCTUnwrap(copiers.first), source = try XCTUnwrap(members[copier]["source"] as? Int)
+            XCTAssertEqual(fitness[copier], fitness.min(), "the worst copies")
+            XCTAssertEqual(fitness[source], fitness.max(), "the best is copied")
+            XCTAssertEqual(members[copier]["source_fitness"] as? Double, fitness[source])
+            let copied = members[copier], original = members[source]
+            XCTAssertEqual(copied["state_after"] as? String, original["state_after"] as? String, "the copy is bit for bit, step \(step)")
+            XCTAssertEqual(original["state_after"] as? String, original["state_before"] as? String, "the source is unchanged")
+            XCTAssertNotEqual(copied["state_before"] as? String, original["state_before"] as? String)
+            // Explored: each copied value times 0.8 or 1.2, inside its bounds.
+            let before = try XCTUnwrap(original["before"] as? [String: Double]), after = try XCTUnwrap(copied["after"] as? [String: Double])
+            let bounds = ["learning_rate": 0.0003...0.01, "entropy": 0.01...0.3, "reset_period": 60.0...400]
+            XCTAssertEqual(Set(after.keys), Set(bounds.keys))
+            for (name, value) in after {
+                let range = try XCTUnwrap(bounds[name]), source = try XCTUnwrap(before[name])
+                let candidates = [source * 0.8, source * 1.2].map { name == "reset_period" ? $0.rounded() : $0 }
+                    .map { min(max($0, range.lowerBound), range.upperBound) }
+                // Up to the last digit JSON's text may move.
+                XCTAssertTrue(candidates.contains { abs($0 - value) <= 1e-12 * $0 }, "\(name) \(value) from \(source) at step \(step)")
+            }
+            for member in members.indices where member != copier {
+                XCTAssertEqual(members[member]["action"] as? String, "keep")
+                XCTAssertEqual(members[member]["before"] as? [String: Double], members[member]["after"] as? [String: Double])
+            }
+            // The next round's states before it: the copier and its source trained apart.
+            if let next = rounds[step + 100] {
+                XCTAssertNotEqual(next[copier]["state_before"] as? String, next[source]["state_before"] as? String,
+                                  "copier \(copier) and source \(source) continue differently after step \(step)")
+            }
+            // Every member's lexicon, as the round judged it: 16 objects, a speaker, 4 ranks.
+            let lexicons = try String(contentsOfFile: path("run") + "/pbt/step-" + String(format: "%07d", step) + ".tsv", encoding: .utf8)
+            XCTAssertEqual(lexicons.split(separator: "\n").count, 1 + 4 * 16)
+        }
+        // Members start from their own draws (pbt.initial sampled).
+        let first = try XCTUnwrap(rounds[100]).compactMap { ($0["before"] as? [String: Double])?["learning_rate"] }
+        XCTAssertEqual(Set(first).count, 4)
+    }
+}
