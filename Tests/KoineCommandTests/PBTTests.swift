@@ -4,7 +4,8 @@ import XCTest
 
 /// Population-based training under real `mpirun`: members (ranks) copy each
 /// other's agents point to point, bit for bit, then continue apart; the
-/// lineage is in metrics.jsonl.
+/// lineage is in metrics.jsonl; a run resumed across a round ends exactly as
+/// an uninterrupted one.
 final class PBTTests: XCTestCase {
     static let config = """
         seed: 5
@@ -102,5 +103,21 @@ final class PBTTests: XCTestCase {
         // Members start from their own draws (pbt.initial sampled).
         let first = try XCTUnwrap(rounds[100]).compactMap { ($0["before"] as? [String: Double])?["learning_rate"] }
         XCTAssertEqual(Set(first).count, 4)
+    }
+
+    /// Checkpointed in between rounds (150) and right after one (200), then
+    /// extended to the whole length: the same summary and metrics, the same
+    /// rounds, as the run that never stopped.
+    func testAResumedRunCrossesRoundsExactlyAsAnUninterruptedOne() throws {
+        try train(2, "whole")
+        XCTAssertEqual(try rounds("whole").keys.sorted(), [100, 200, 300])
+        for stop in [150, 200] {
+            let run = "stopped-\(stop)"
+            try train(2, run, steps: stop)
+            try mpirun(2, ["train", "--resume", path(run), "--quiet", "--set", "train.steps=300"])
+            XCTAssertEqual(try RunFiles.figures(path(run)), try RunFiles.figures(path("whole")), "summary, stopped at \(stop)")
+            XCTAssertEqual(try RunFiles.deterministicMetrics(path(run)), try RunFiles.deterministicMetrics(path("whole")),
+                           "metrics.jsonl, stopped at \(stop)")
+        }
     }
 }
