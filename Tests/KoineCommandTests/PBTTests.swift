@@ -105,6 +105,17 @@ final class PBTTests: XCTestCase {
         XCTAssertEqual(Set(first).count, 4)
     }
 
+    /// A fitness figure the run never measures is a mistake in the input:
+    /// one line, exit code 2, no run directory.
+    func testAnUnknownFitnessFigureExitsTwoBeforeAnythingIsWritten() throws {
+        let result = try runKoine(["train", "--config", path("config.yaml"), "--out", path("never"), "--quiet",
+                                   "--set", "pbt.fitness=top_sim"], timeout: 60)
+        XCTAssertEqual(result.status, 2, result.standardError)
+        XCTAssertEqual(result.standardError.split(separator: "\n").count, 1, result.standardError)
+        XCTAssertTrue(result.standardError.contains("pbt.fitness") && result.standardError.contains("top_sim"), result.standardError)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("never")))
+    }
+
     /// Checkpointed in between rounds (150) and right after one (200), then
     /// extended to the whole length: the same summary and metrics, the same
     /// rounds, as the run that never stopped.

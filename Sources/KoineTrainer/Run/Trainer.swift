@@ -38,6 +38,7 @@ public final class Trainer {
         reporter = Reporter(configuration: configuration, communicator: communicator, population: population,
                             telemetry: telemetry, progress: progress)
         member = configuration.pbt.isOn ? PBTMember(configuration: configuration, population: population, communicator: communicator) : nil
+        if member != nil { try checkFitnessFigure() }
         if let shared = population.sharedEncoder, communicator.size > 1 {
             // Every rank starts from rank 0's encoder, bit for bit.
             let parameters = shared.module.parameters
