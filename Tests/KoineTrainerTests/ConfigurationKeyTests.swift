@@ -138,6 +138,7 @@ final class ConfigurationKeyTests: XCTestCase {
               initial: sampled
               learning_rate: {minimum: 0.0, maximum: 0.0}
               entropy: {minimum: 0.0, maximum: 0.0}
+              temperature: {minimum: 0.0, maximum: 0.0}
               reset_period: {minimum: 0, maximum: 0}
             telemetry:
               endpoint: tcp://127.0.0.1:5557

@@ -46,6 +46,19 @@ final class PBTHyperparameterTests: XCTestCase {
         XCTAssertEqual(changed.parametersChecksum(), configured.parametersChecksum())
     }
 
+    /// Gumbel-Softmax's temperature, every speaker's, the same way.
+    func testAChangedTemperatureTrainsAsAConfiguredOne() throws {
+        let gumbel = ["agents.channel=gumbel", "pbt.entropy.maximum=0", "pbt.temperature.minimum=0.5", "pbt.temperature.maximum=4"]
+        let changed = try population(gumbel), configured = try population(gumbel + ["agents.temperature=2.5"])
+        let explored = changed.configuration.exploredHyperparameters
+        XCTAssertEqual(explored.map(\.name), [.learningRate, .temperature, .resetPeriod])
+        changed.apply([0.001, 2.5, 40], of: explored)
+        XCTAssertEqual(changed.speakers.map(\.temperature), [2.5])
+        _ = try train(changed, steps: 0..<30)
+        _ = try train(configured, steps: 0..<30)
+        XCTAssertEqual(changed.parametersChecksum(), configured.parametersChecksum())
+    }
+
     /// Changed mid-run, a value applies from the next step on, and only there.
     func testAChangeTakesEffectFromTheNextStep() throws {
         let early = try population(), late = try population()

@@ -63,6 +63,7 @@ public struct PBTSection {
     public var initial = PBTInitial.configured
     public var learningRate = RealBounds()
     public var entropy = RealBounds()
+    public var temperature = RealBounds()
     public var resetPeriod = WholeBounds()
 
     public var isOn: Bool { every > 0 }
@@ -122,6 +123,10 @@ extension Configuration {
                 throw ConfigurationError("\(source): \(key).minimum: a learning rate is drawn on a log scale; expected a number above 0, got \(shown(minimum))")
             case .entropy where agents.channel != .reinforce:
                 throw ConfigurationError("\(source): \(key).maximum: the entropy bonus is REINFORCE's; expected 0 (not explored) with agents.channel \(agents.channel.rawValue)")
+            case .temperature where agents.channel != .gumbel:
+                throw ConfigurationError("\(source): \(key).maximum: the temperature is Gumbel-Softmax's; expected 0 (not explored) with agents.channel \(agents.channel.rawValue)")
+            case .temperature where minimum <= 0:
+                throw ConfigurationError("\(source): \(key).minimum: expected a temperature above 0, got \(shown(minimum))")
             case .resetPeriod where population.listenerReset.mode == .none:
                 throw ConfigurationError("\(source): \(key).maximum: the listeners are never reset (population.reset.listeners.mode none); expected 0 (not explored)")
             case .resetPeriod where population.listenerReset.mode == .staggered && minimum < Double(population.listeners):

@@ -7,6 +7,8 @@ public struct ExploredHyperparameter: Equatable {
         case learningRate = "learning_rate"
         /// REINFORCE's entropy bonus, both roles.
         case entropy
+        /// Gumbel-Softmax's temperature, every speaker's.
+        case temperature
         /// The listeners' reset period in steps.
         case resetPeriod = "reset_period"
     }
@@ -43,6 +45,10 @@ extension Configuration {
         if pbt.entropy.maximum > 0 {
             explored.append(ExploredHyperparameter(name: .entropy, minimum: pbt.entropy.minimum, maximum: pbt.entropy.maximum,
                                                    configured: agents.entropy, configuredKey: "agents.entropy"))
+        }
+        if pbt.temperature.maximum > 0 {
+            explored.append(ExploredHyperparameter(name: .temperature, minimum: pbt.temperature.minimum, maximum: pbt.temperature.maximum,
+                                                   configured: agents.temperature, configuredKey: "agents.temperature"))
         }
         if pbt.resetPeriod.maximum > 0 {
             explored.append(ExploredHyperparameter(name: .resetPeriod, minimum: Double(pbt.resetPeriod.minimum),
