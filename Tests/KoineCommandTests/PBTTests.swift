@@ -33,10 +33,7 @@ final class PBTTests: XCTestCase {
     func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
     func mpirun(_ ranks: Int, _ arguments: [String]) throws {
-        var options = ["-np", String(ranks)]
-        if ranks > ProcessInfo.processInfo.activeProcessorCount { options.append("--oversubscribe") }
-        let result = try runProcess("/usr/bin/env", ["mpirun"] + options + [koineExecutable.path] + arguments,
-                                    environment: mpiEnvironment, timeout: 240)
+        let result = try runKoineUnderMPI(ranks, arguments, timeout: 240)
         XCTAssertFalse(result.timedOut)
         XCTAssertEqual(result.status, 0, "mpirun -np \(ranks) \(arguments) failed:\n\(result.standardError)")
     }
