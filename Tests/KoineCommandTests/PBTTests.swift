@@ -72,6 +72,7 @@ final class PBTTests: XCTestCase {
             let copied = members[copier], original = members[source]
             XCTAssertEqual(copied["state_after"] as? String, original["state_after"] as? String, "the copy is bit for bit, step \(step)")
             XCTAssertEqual(original["state_after"] as? String, original["state_before"] as? String, "the source is unchanged")
+            XCTAssertEqual(copied["state_after"] as? String, original["state_before"] as? String)
             XCTAssertNotEqual(copied["state_before"] as? String, original["state_before"] as? String)
             // Explored: each copied value times 0.8 or 1.2, inside its bounds.
             let before = try XCTUnwrap(original["before"] as? [String: Double]), after = try XCTUnwrap(copied["after"] as? [String: Double])
@@ -100,6 +101,38 @@ final class PBTTests: XCTestCase {
         // Members start from their own draws (pbt.initial sampled).
         let first = try XCTUnwrap(rounds[100]).compactMap { ($0["before"] as? [String: Double])?["learning_rate"] }
         XCTAssertEqual(Set(first).count, 4)
+    }
+
+    /// Binary tournaments: a member copies the member it drew when that one is
+    /// strictly fitter, which may itself copy a fitter one in the same round.
+    /// Sources send before they receive, so every copier gets its source's
+    /// state from before the round, bit for bit, and no send waits forever.
+    func testTournamentCopiesReceiveTheirSourcesStateFromBeforeTheRound() throws {
+        try mpirun(4, ["train", "--config", path("config.yaml"), "--out", path("tournament"), "--quiet", "--set", "pbt.exploit=tournament",
+                       "--set", "pbt.every=50", "--set", "pbt.explore=resample"])
+        let rounds = try self.rounds("tournament")
+        XCTAssertEqual(rounds.keys.sorted(), [50, 100, 150, 200, 250, 300])
+        var copies = 0, chains = 0
+        for (step, members) in rounds {
+            let fitness = members.map { $0["fitness"] as? Double ?? .nan }
+            for (member, line) in members.enumerated() {
+                guard let source = line["source"] as? Int else {
+                    XCTAssertEqual(line["state_after"] as? String, line["state_before"] as? String, "member \(member) kept, step \(step)")
+                    continue
+                }
+                copies += 1
+                if members[source]["source"] as? Int != nil { chains += 1 }
+                XCTAssertGreaterThan(fitness[source], fitness[member], "member \(member) copied a fitter one, step \(step)")
+                XCTAssertEqual(line["state_after"] as? String, members[source]["state_before"] as? String,
+                               "member \(member) holds member \(source)'s state from before step \(step)'s round")
+                for (name, value) in try XCTUnwrap(line["after"] as? [String: Double]) {
+                    let range = ["learning_rate": 0.0003...0.01, "entropy": 0.01...0.3, "reset_period": 60.0...400][name]!
+                    XCTAssertTrue(range.contains(value), "\(name) \(value) out of bounds, step \(step)")
+                }
+            }
+        }
+        XCTAssertGreaterThan(copies, 0)
+        XCTAssertGreaterThan(chains, 0, "some member copied one that copied too (seed 5 has chains at steps 100, 200 and 300)")
     }
 
     /// A fitness figure the run never measures is a mistake in the input:
