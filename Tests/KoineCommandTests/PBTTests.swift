@@ -135,13 +135,23 @@ final class PBTTests: XCTestCase {
         XCTAssertGreaterThan(chains, 0, "some member copied one that copied too (seed 5 has chains at steps 100, 200 and 300)")
     }
 
+    /// One rank is one member, with nobody to copy: allowed, with a warning.
+    func testOneRankTrainsWithAWarning() throws {
+        let result = try runKoine(["train", "--config", path("config.yaml"), "--out", path("alone"), "--quiet",
+                                   "--set", "train.steps=100"], timeout: 60)
+        XCTAssertEqual(result.status, 0, result.standardError)
+        XCTAssertTrue(result.standardError.contains("koine: warning: pbt.every: a member is a rank, and this job has one"), result.standardError)
+        XCTAssertEqual(try rounds("alone")[100]?.map { $0["action"] as? String }, ["keep"])
+    }
+
     /// A fitness figure the run never measures is a mistake in the input:
     /// one line, exit code 2, no run directory.
     func testAnUnknownFitnessFigureExitsTwoBeforeAnythingIsWritten() throws {
         let result = try runKoine(["train", "--config", path("config.yaml"), "--out", path("never"), "--quiet",
                                    "--set", "pbt.fitness=top_sim"], timeout: 60)
         XCTAssertEqual(result.status, 2, result.standardError)
-        XCTAssertEqual(result.standardError.split(separator: "\n").count, 1, result.standardError)
+        // One line, after the warning a one-rank job gets.
+        XCTAssertEqual(result.standardError.split(separator: "\n").filter { !$0.hasPrefix("koine: warning: ") }.count, 1, result.standardError)
         XCTAssertTrue(result.standardError.contains("pbt.fitness") && result.standardError.contains("top_sim"), result.standardError)
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("never")))
     }
