@@ -135,6 +135,33 @@ final class PBTTests: XCTestCase {
         XCTAssertGreaterThan(chains, 0, "some member copied one that copied too (seed 5 has chains at steps 100, 200 and 300)")
     }
 
+    /// Each member sends its own `pbt` event per round to the collector `koine
+    /// launch` starts: stored with the member's rank, no gaps in its sequence.
+    func testEveryMemberSendsItsRoundsAsTelemetry() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3") else { throw XCTSkip("no sqlite3") }
+        let runs = directory.appendingPathComponent("runs")
+        let launched = try runKoine(["launch", "--np", "2", "--config", path("config.yaml"), "--out", runs.appendingPathComponent("sent").path,
+                                     "--telemetry", "tcp://127.0.0.1:\(freePort())", "--", "--quiet"], timeout: 180)
+        XCTAssertEqual(launched.status, 0, launched.standardError)
+        let database = runs.appendingPathComponent("telemetry.sqlite").path
+        let query = try runProcess("/usr/bin/sqlite3", [database,
+                                                    "SELECT rank, step, json_extract(body, '$.action') FROM events WHERE kind = 'pbt' ORDER BY rank, step"],
+                                   timeout: 60)
+        XCTAssertEqual(query.status, 0, query.standardError)
+        let rows = query.standardOutput.split(separator: "\n").map { $0.split(separator: "|").map(String.init) }
+        XCTAssertEqual(rows.map { $0.prefix(2) }, [["0", "100"], ["0", "200"], ["0", "300"], ["1", "100"], ["1", "200"], ["1", "300"]].map { $0[...] })
+        let lines = try rounds("runs/sent")
+        for row in rows {
+            let line = try XCTUnwrap(lines[Int(row[1])!]?[Int(row[0])!])
+            XCTAssertEqual(row[2], line["action"] as? String, "the event says what metrics.jsonl says")
+        }
+        let report = try runKoine(["report", "--db", database, "--run", "sent", "--json"])
+        let parsed = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(report.standardOutput.utf8)) as? [String: Any])
+        let run = try XCTUnwrap((parsed["runs"] as? [[String: Any]])?.first)
+        XCTAssertEqual(run["missing"] as? Int, 0)
+        XCTAssertEqual(run["finished_ranks"] as? Int, 2)
+    }
+
     /// One rank is one member, with nobody to copy: allowed, with a warning.
     func testOneRankTrainsWithAWarning() throws {
         let result = try runKoine(["train", "--config", path("config.yaml"), "--out", path("alone"), "--quiet",
