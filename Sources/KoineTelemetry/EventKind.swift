@@ -9,6 +9,9 @@ public enum EventKind: String, CaseIterable, Sendable {
     case reset
     case easeOfTeaching = "ease_of_teaching"
     case allreduce
+    /// A population-based training round, as one member saw it: its fitness,
+    /// whom it copied, its hyperparameters before and after.
+    case pbt
     case heartbeat
     case runFinished = "run_finished"
 }

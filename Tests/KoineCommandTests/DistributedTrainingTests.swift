@@ -28,10 +28,7 @@ final class DistributedTrainingTests: XCTestCase {
     }
 
     func mpirun(_ ranks: Int, _ arguments: [String], timeout: TimeInterval = 120) throws -> ProcessResult {
-        var options = ["-np", String(ranks)]
-        if ranks > ProcessInfo.processInfo.activeProcessorCount { options.append("--oversubscribe") }
-        return try runProcess("/usr/bin/env", ["mpirun"] + options + [koineExecutable.path] + arguments,
-                              environment: mpiEnvironment, timeout: timeout)
+        try runKoineUnderMPI(ranks, arguments, timeout: timeout)
     }
 
     func train(_ ranks: Int, out: String, extra: [String] = []) throws -> [String: Any] {

@@ -4,8 +4,8 @@ import XCTest
 
 /// The five Li & Bowling configurations run end to end at reduced length
 /// (their resets, evaluations and ease of teaching scaled down to fit), and
-/// quick.yaml and images/quick.yaml as shipped; each writes a complete run
-/// directory, and the quick ones learn.
+/// quick.yaml, images/quick.yaml and pbt-quick.yaml (on 4 ranks) as shipped;
+/// each writes a complete run directory, and the quick ones learn.
 final class ShippedConfigTests: XCTestCase {
     func run(_ config: String, _ overrides: [String]) throws -> [String: Any] {
         let directory = try makeTemporaryDirectory("shipped")
@@ -47,6 +47,22 @@ final class ShippedConfigTests: XCTestCase {
     func testImageQuickConfigurationLearns() throws {
         let summary = try run("configs/images/quick.yaml", [])
         XCTAssertGreaterThanOrEqual(summary["accuracy"] as? Double ?? 0, 0.25, "configs/images/quick.yaml should learn")
+    }
+
+    /// configs/pbt-quick.yaml as shipped, on the 4 ranks it is meant for: a
+    /// round every 4,000 steps, each with a line per member, and the members learn.
+    func testPBTQuickConfigurationRunsItsRoundsOnFourRanks() throws {
+        let directory = try makeTemporaryDirectory("shipped")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("run").path
+        let result = try runKoineUnderMPI(4, ["train", "--config", packageDirectory.appendingPathComponent("configs/pbt-quick.yaml").path,
+                                              "--out", out, "--telemetry", "none", "--quiet"], timeout: 300)
+        XCTAssertEqual(result.status, 0, result.standardError)
+        let lines = try String(contentsOfFile: out + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+            .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let rounds = lines.filter { $0["kind"] as? String == "pbt" }
+        XCTAssertEqual(rounds.compactMap { $0["step"] as? Int }, [4000, 8000, 12000, 16000, 20000].flatMap { Array(repeating: $0, count: 4) })
+        XCTAssertGreaterThanOrEqual(try RunFiles.summary(out)["accuracy"] as? Double ?? 0, 0.8, "pbt-quick.yaml should learn")
     }
 
     func testQuickConfigurationLearns() throws {

@@ -35,9 +35,12 @@ final class TensorBoardTests: XCTestCase {
         publisher.emit(.eval, step: 30, fields: [("accuracy", 0.875), ("topsim", 0.25)])
         publisher.emit(.easeOfTeaching, step: 30, fields: [("curve", [0.5, 0.75]), ("area", 0.625)])
         publisher.emit(.allreduce, step: 30, fields: [("bytes", 4800), ("seconds", 0.125), ("steps", 10)])
+        publisher.emit(.pbt, step: 30, fields: [("fitness", 0.75), ("action", "copy"), ("source", 0), ("source_fitness", 0.875),
+                                                ("before", ["learning_rate": 0.001]), ("after", ["learning_rate": 0.0012]),
+                                                ("state_before", "00ab"), ("state_after", "00cd")])
         publisher.emit(.runFinished, step: 30, fields: [("summary", ["accuracy": 0.875])])
         publisher.close()
-        XCTAssertTrue(waitUntil(timeout: 20) { collector.currentStatistics.stored == 9 })
+        XCTAssertTrue(waitUntil(timeout: 20) { collector.currentStatistics.stored == 10 })
         collector.stop()
 
         let runDirectory = directory.appendingPathComponent("run_one/rank1").path
@@ -70,6 +73,11 @@ final class TensorBoardTests: XCTestCase {
         XCTAssertEqual(series("ease_of_teaching/area"), [[30, 0.625]])
         XCTAssertEqual(series("allreduce/seconds"), [[30, 0.125]])
         XCTAssertEqual(series("resets/count"), [[15, 1]])
+        // A PBT round: the member's fitness and source, and its hyperparameters after it.
+        XCTAssertEqual(series("pbt/fitness"), [[30, 0.75]])
+        XCTAssertEqual(series("pbt/source"), [[30, 0]])
+        XCTAssertEqual(series("pbt/learning_rate").map { $0[0] }, [30])
+        XCTAssertEqual(series("pbt/learning_rate").first?[1] ?? 0, 0.0012, accuracy: 1e-7)
         XCTAssertEqual(read["tensors"], ["config", "summary"])
     }
 }

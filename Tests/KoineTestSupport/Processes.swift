@@ -78,6 +78,15 @@ public func runKoine(
     try runProcess(koineExecutable.path, arguments, environment: environment, directory: directory, timeout: timeout)
 }
 
+/// Runs the built `koine` with `arguments` on `ranks` ranks under `mpirun`,
+/// oversubscribed when there are more ranks than cores.
+public func runKoineUnderMPI(_ ranks: Int, _ arguments: [String], timeout: TimeInterval = 120) throws -> ProcessResult {
+    var options = ["-np", String(ranks)]
+    if ranks > ProcessInfo.processInfo.activeProcessorCount { options.append("--oversubscribe") }
+    return try runProcess("/usr/bin/env", ["mpirun"] + options + [koineExecutable.path] + arguments,
+                          environment: mpiEnvironment, timeout: timeout)
+}
+
 /// Environment that lets Open MPI run here: as root only with its two
 /// allowances, and one BLAS thread per rank since ranks share the cores.
 public var mpiEnvironment: [String: String] {

@@ -67,7 +67,9 @@ final class ConfigurationKeyTests: XCTestCase {
         }
         XCTAssertEqual(try Configuration.parse("game: {}", source: "t").identity, 9_117_968_250_462_919_399)
         // Keys added later count as soon as they leave their defaults.
-        for added in ["agents.symbol_input=one_hot", "population.reset.speaker_optimizer=true"] {
+        // The pbt section, off by default, leaves the identity as it was until a key of it is set.
+        for added in ["agents.symbol_input=one_hot", "population.reset.speaker_optimizer=true", "pbt.initial=configured",
+                      "pbt.learning_rate.maximum=0.01"] {
             XCTAssertNotEqual(try Configuration.parse("game: {}", source: "t", overrides: [added]).identity,
                               9_117_968_250_462_919_399, added)
         }
@@ -124,6 +126,20 @@ final class ConfigurationKeyTests: XCTestCase {
               images: 2048
               interactions: 0
               ease_of_teaching: {every: 60000, listeners: 30, steps: 1000, choices: greedy, entropy: 0.1}
+            pbt:
+              every: 0
+              fitness: accuracy
+              better: higher
+              exploit: truncation
+              fraction: 0.25
+              explore: perturb
+              perturb: {down: 0.8, up: 1.2}
+              resample_probability: 0.25
+              initial: sampled
+              learning_rate: {minimum: 0.0, maximum: 0.0}
+              entropy: {minimum: 0.0, maximum: 0.0}
+              temperature: {minimum: 0.0, maximum: 0.0}
+              reset_period: {minimum: 0, maximum: 0}
             telemetry:
               endpoint: tcp://127.0.0.1:5557
               every: 100

@@ -137,6 +137,16 @@ final class ConfigurationTests: XCTestCase {
         }
     }
 
+    /// pbt's keys shape nothing while its rounds are off: each one set says so, in one line.
+    func testPBTKeysWithoutRoundsWarn() throws {
+        let idle = try Configuration.parse("game: {}\npbt: {fitness: topsim, learning_rate: {maximum: 0.01}}", source: "t")
+        XCTAssertEqual(idle.warnings, ["pbt.fitness: pbt.every is 0 (no population-based training), so it has no effect",
+                                       "pbt.learning_rate.maximum: pbt.every is 0 (no population-based training), so it has no effect"])
+        let on = try Configuration.parse("game: {}\nagents: {encoder: private}\neval: {every: 50}\npbt: {every: 100, fitness: topsim}", source: "t")
+        XCTAssertEqual(on.warnings, [])
+        XCTAssertTrue(on.pbt.isOn)
+    }
+
     func testMissingFileNamesTheFile() {
         let path = "/nonexistent/koine-\(UUID().uuidString).yaml"
         XCTAssertThrowsError(try Configuration.load(file: path)) { error in

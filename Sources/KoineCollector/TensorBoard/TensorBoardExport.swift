@@ -4,7 +4,8 @@ import KoineTelemetry
 /// Writes the events a collector stores as TensorBoard event files: one
 /// TensorBoard run per Koine run and rank (`DIR/<run>/rank<k>/`), scalars
 /// under stable tags — `train/<figure>` from step events, `eval/<figure>`,
-/// `ease_of_teaching/<figure>`, `allreduce/<figure>`, `resets/count` — and the
+/// `ease_of_teaching/<figure>`, `allreduce/<figure>`, `resets/count`,
+/// `pbt/<figure>` (a member's fitness, source and hyperparameters) — and the
 /// configuration and summary as text. Events arrive once each (duplicates
 /// are not stored, so a resumed run's replay is not written twice); files are
 /// flushed after every batch, so TensorBoard shows a live run.
@@ -32,6 +33,10 @@ final class TensorBoardExport {
         case .eval: scalars(of: body, prefix: "eval", into: file, step: step, time: event.time)
         case .allreduce: scalars(of: body, prefix: "allreduce", into: file, step: step, time: event.time)
         case .easeOfTeaching: scalars(of: body, prefix: "ease_of_teaching", into: file, step: step, time: event.time)
+        case .pbt:
+            // The member's fitness and source, and its hyperparameters after the round: pbt/learning_rate, ...
+            scalars(of: body, prefix: "pbt", into: file, step: step, time: event.time)
+            if let after = body["after"] { scalars(of: after, prefix: "pbt", into: file, step: step, time: event.time) }
         case .reset:
             let key = "\(event.run)/\(event.rank)"
             resetCounts[key, default: 0] += 1

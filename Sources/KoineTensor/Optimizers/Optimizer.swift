@@ -2,6 +2,8 @@
 /// buffers that mirror the parameters.
 public protocol Optimizer: AnyObject {
     var parameters: Parameters { get }
+    /// Settable so population-based training can change it between steps.
+    var learningRate: Float { get set }
     /// One update from the current gradient; with `clearingGradients`, each
     /// gradient is zeroed as it is read (one pass over the gradients fewer
     /// than an update and a separate clear).

@@ -22,6 +22,27 @@ extension Population {
     }
 
     func save(into payload: inout CheckpointPayload) {
+        saveAgents(into: &payload)
+        saveStreams(into: &payload)
+        saveStatistics(into: &payload)
+    }
+
+    /// What another member copies at a population-based training round:
+    /// everything but the random streams, which the copier keeps (else the
+    /// two would go on drawing the same games and continue identically).
+    func saveMember(into payload: inout CheckpointPayload) {
+        saveAgents(into: &payload)
+        saveStatistics(into: &payload)
+    }
+
+    func restoreMember(from reader: inout CheckpointReader) throws {
+        try restoreAgents(from: &reader)
+        try restoreStatistics(from: &reader)
+    }
+
+    /// Every module's generation, parameters and optimizer state, then the
+    /// agents' baselines and births (their reset clocks).
+    private func saveAgents(into payload: inout CheckpointPayload) {
         payload.append(speakers.count)
         payload.append(listeners.count)
         payload.append(encoders.count)
@@ -37,12 +58,18 @@ extension Population {
         for listener in listeners { payload.append(listener.baseline) }
         for birth in speakerBirths { payload.append(birth) }
         for birth in listenerBirths { payload.append(birth) }
+    }
+
+    private func saveStreams(into payload: inout CheckpointPayload) {
         for s in speakers.indices {
             payload.append(gameStreams[s])
             payload.append(speakerStreams[s])
         }
         for l in listeners.indices { payload.append(listenerStreams[l]) }
         payload.append(pairingStream)
+    }
+
+    private func saveStatistics(into payload: inout CheckpointPayload) {
         // Batch norm's running statistics, last, so checkpoints of encoders
         // without them read as before.
         for encoder in encoders {
@@ -51,6 +78,12 @@ extension Population {
     }
 
     func restore(from reader: inout CheckpointReader) throws {
+        try restoreAgents(from: &reader)
+        try restoreStreams(from: &reader)
+        try restoreStatistics(from: &reader)
+    }
+
+    private func restoreAgents(from reader: inout CheckpointReader) throws {
         let counts = (try reader.int(), try reader.int(), try reader.int())
         guard counts == (speakers.count, listeners.count, encoders.count) else {
             throw reader.fault("holds \(counts.0) speakers, \(counts.1) listeners and \(counts.2) encoders; this configuration has \(speakers.count), \(listeners.count) and \(encoders.count)")
@@ -71,12 +104,18 @@ extension Population {
         for listener in listeners { listener.baseline = try reader.float() }
         for s in speakers.indices { speakerBirths[s] = try reader.int() }
         for l in listeners.indices { listenerBirths[l] = try reader.int() }
+    }
+
+    private func restoreStreams(from reader: inout CheckpointReader) throws {
         for s in speakers.indices {
             gameStreams[s] = try reader.random()
             speakerStreams[s] = try reader.random()
         }
         for l in listeners.indices { listenerStreams[l] = try reader.random() }
         pairingStream = try reader.random()
+    }
+
+    private func restoreStatistics(from reader: inout CheckpointReader) throws {
         for (index, encoder) in encoders.enumerated() {
             if let statistics = encoder.statistics {
                 try reader.floats(into: statistics.valueBuffer, what: "encoder \(index)'s statistics")

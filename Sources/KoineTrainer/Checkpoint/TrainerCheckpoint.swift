@@ -40,6 +40,8 @@ extension Trainer {
         payload.append(metricsLength)
         payload.append(elapsed)
         payload.append(reporter.allreduceSeconds)
+        // Last, and only with pbt on, so other checkpoints read as before.
+        if let member { payload.append(member.hyperparameters) }
     }
 
     /// Writes every rank's file of `step`; rank 0 marks the step complete only
@@ -125,6 +127,13 @@ extension Trainer {
         resumed = ResumedCounters(telemetrySequence: sequence, metricsLength: try reader.int(), extends: extends)
         reporter.elapsedBefore = try reader.double()
         reporter.allreduceSeconds = try reader.double()
+        if let member {
+            let values = try reader.doubles()
+            guard values.count == member.policy.explored.count else {
+                throw reader.fault("holds \(values.count) PBT hyperparameters; this configuration explores \(member.policy.explored.count)")
+            }
+            member.restore(values)
+        }
         guard reader.isAtEnd else { throw reader.fault("unexpected bytes after the trainer's state") }
         startStep = step
     }

@@ -15,6 +15,7 @@ public struct Configuration {
     public var train = TrainSection()
     public var eval = EvalSection()
     public var telemetry = TelemetrySection()
+    public var pbt = PBTSection()
 
     /// The YAML tree this configuration was read from (after overrides).
     public private(set) var tree: ConfigurationTree = .mapping([])
@@ -93,6 +94,7 @@ public struct Configuration {
                 throw ConfigurationError("\(source): \(key): staggered resets need a period of at least one step per agent (\(count)), got \(reset.every)")
             }
         }
+        try validatePBT(source: source)
         let endpoint = telemetry.endpoint
         if let problem = Endpoint.problem(with: endpoint) ?? Configuration.unreachable(endpoint) {
             throw ConfigurationError("\(source): telemetry.endpoint: \(problem), got '\(ConfigurationError.shown(endpoint))'")
@@ -167,7 +169,10 @@ public struct Configuration {
                 }
                 return nil
             }
-        return periods + unused
+        // pbt's keys shape nothing while its rounds are off.
+        let idle = pbt.isOn ? [] : Configuration.keys.filter { $0.path.hasPrefix("pbt.") && $0.get(self) != $0.defaultValue }
+            .map { "\($0.path): pbt.every is 0 (no population-based training), so it has no effect" }
+        return periods + unused + idle
     }
 
     /// Longest path of an `ipc://` endpoint: a Unix socket address holds 108

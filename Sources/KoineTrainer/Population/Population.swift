@@ -25,7 +25,8 @@ public final class Population {
     public let speakers: [Speaker]
     public let listeners: [Listener]
     public let channel: Channel
-    public let listenerResets: ResetSchedule
+    /// Its period changes only at a population-based training round (`apply`).
+    public internal(set) var listenerResets: ResetSchedule
     public let speakerResets: ResetSchedule
     let pairings: Pairings
     let batches: [GameBatch]

@@ -21,6 +21,8 @@ public final class Reporter {
     public internal(set) var resets: [ResetEvent] = []
     public private(set) var lastEvaluation: ReducedEvaluation?
     public private(set) var easeOfTeaching: EaseOfTeaching?
+    /// This rank's own last ease-of-teaching measurement (a PBT member's fitness may come from it).
+    public private(set) var localEaseOfTeaching: EaseOfTeaching?
     // Step figures summed since the start, since the last log line (and the
     // window before it), and since the last step event.
     var total = StepFigures()
@@ -177,6 +179,7 @@ public final class Reporter {
             ("curve", .array(local.summarized(points: 20).map { .double($0) })), ("area", .double(local.area)),
         ] + speed(local))
         easeOfTeaching = reduced
+        localEaseOfTeaching = local
         try appendMetrics(.easeOfTeaching, step: step, [
             ("area", .double(reduced.area)),
         ] + speed(reduced) + [
@@ -203,7 +206,7 @@ public final class Reporter {
     static func easeCurvesFile(step: Int) -> String { easeFolder + "/" + "step-" + String(format: "%07d", step) + ".tsv" }
 
     /// A line of `metrics.jsonl` (rank 0), its kinds named as telemetry's events.
-    private func appendMetrics(_ kind: EventKind, step: Int, _ fields: [(String, JSONValue)]) throws {
+    func appendMetrics(_ kind: EventKind, step: Int, _ fields: [(String, JSONValue)]) throws {
         guard isRoot, let run else { return }
         try run.appendMetrics(JSONValue.object([("kind", .string(kind.rawValue)), ("step", .int(step))] + fields).serialized)
     }
@@ -232,18 +235,23 @@ public final class Reporter {
     /// run's last event (a collective).
     func finish(population: Population, wall: Double) throws -> Summary {
         let summary = try summary(population: population, wall: wall)
-        var table = ""
-        for (s, lexicon) in (lastEvaluation?.local.lexicons ?? []).enumerated() {
-            table += lexicon.tsv(prefix: "\(communicator.rank)\t\(s)\t", game: population.game)
-        }
-        let tables = try communicator.gatherStrings(table)
-        if let run, isRoot {
-            try run.write("lexicon.tsv", "rank\tspeaker\tobject\t\(population.game.descriptionColumn)\tmessage\n" + tables.joined())
+        let lexicons = try lexiconTable(lastEvaluation?.local.lexicons ?? [], game: population.game)
+        if let run, let lexicons {
+            try run.write("lexicon.tsv", lexicons)
             try run.write("summary.json", summary.json)
             run.close()
         }
         telemetry.emit(.runFinished, step: configuration.train.steps, fields: [("summary", summary.value)])
         return summary
+    }
+
+    /// Every rank's lexicons, a row per speaker and object, as one table (a
+    /// collective): the text on rank 0, nil on the others.
+    func lexiconTable(_ lexicons: [Lexicon], game: ReferentialGame) throws -> String? {
+        var table = ""
+        for (s, lexicon) in lexicons.enumerated() { table += lexicon.tsv(prefix: "\(communicator.rank)\t\(s)\t", game: game) }
+        let tables = try communicator.gatherStrings(table)
+        return isRoot ? "rank\tspeaker\tobject\t\(game.descriptionColumn)\tmessage\n" + tables.joined() : nil
     }
 
     /// The progress line during an ease-of-teaching measurement (rank 0, at most once a second).

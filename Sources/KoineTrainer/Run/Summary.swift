@@ -62,10 +62,7 @@ public struct Summary {
         if let positionalDisentanglement { out.append(("posdis", .double(positionalDisentanglement))) }
         if let bagOfSymbolsDisentanglement { out.append(("bosdis", .double(bagOfSymbolsDisentanglement))) }
         if let lexiconSize { out.append(("lexicon_size", .double(lexiconSize))) }
-        if let easeOfTeaching {
-            out.append(("ease_of_teaching", .double(easeOfTeaching.area)))
-            for (name, value) in easeOfTeaching.speedFigures { out.append(("ease_of_teaching_" + name, .double(value))) }
-        }
+        for (name, value) in easeOfTeaching?.namedFigures ?? [] { out.append((name, .double(value))) }
         for (name, value) in evaluationFigures where !Summary.namedEvaluationFigures.contains(name) {
             out.append((name, .double(value)))
         }
@@ -82,3 +79,11 @@ public struct Summary {
 
 import Foundation
 import KoineGame
+
+extension EaseOfTeaching {
+    /// The measurement's figures as summary.json names them (and `pbt.fitness`
+    /// may): `ease_of_teaching`, the whole area, then the speed figures.
+    var namedFigures: [(name: String, value: Double)] {
+        [("ease_of_teaching", area)] + speedFigures.map { ("ease_of_teaching_" + $0.name, $0.value) }
+    }
+}

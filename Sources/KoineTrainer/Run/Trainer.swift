@@ -13,6 +13,8 @@ public final class Trainer {
     public let communicator: Communicator
     public let population: Population
     public let reporter: Reporter
+    /// This rank's part in population-based training; nil when `pbt` is off.
+    let member: PBTMember?
     /// Where every rank writes its checkpoints; nil when they are off.
     var checkpoints: CheckpointStore?
     /// The first step to play: 0, or the step of the checkpoint resumed from.
@@ -35,6 +37,8 @@ public final class Trainer {
                                     random: Random(seed: UInt64(configuration.seed)))
         reporter = Reporter(configuration: configuration, communicator: communicator, population: population,
                             telemetry: telemetry, progress: progress)
+        member = configuration.pbt.isOn ? PBTMember(configuration: configuration, population: population, communicator: communicator) : nil
+        if member != nil { try checkFitnessFigure() }
         if let shared = population.sharedEncoder, communicator.size > 1 {
             // Every rank starts from rank 0's encoder, bit for bit.
             let parameters = shared.module.parameters
@@ -86,6 +90,9 @@ public final class Trainer {
             try reporter.stepDone(done)
             if isDue(configuration.eval.every, done) { try evaluate(done) }
             if isDue(configuration.eval.easeEvery, done) { try measureEase(done) }
+            // After the measurements, so the round has its fitness; before the
+            // checkpoint, so a resumed run continues from after the round.
+            if let member, isDue(configuration.pbt.every, done) { try populationBasedRound(member, step: done) }
             // Last in the step, so the checkpoint holds everything the step wrote;
             // the final one lets a finished run be extended.
             let checkpointed = checkpointEvery > 0 && (done % checkpointEvery == 0 || done == steps)

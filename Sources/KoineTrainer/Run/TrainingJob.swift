@@ -72,7 +72,10 @@ public struct TrainingJob {
             let configuration = try resume.map { try Resume.configuration(run: $0, config: config, overrides: overrides) }
                 ?? Configuration.load(file: config!, overrides: overrides)
             if communicator.rank == 0 {
-                for warning in configuration.warnings {
+                // Members are ranks: a job of one has nobody to copy (allowed, as a baseline).
+                let lonely = configuration.pbt.isOn && communicator.size == 1
+                    ? ["pbt.every: a member is a rank, and this job has one: no member will copy another (run on several ranks: koine launch --np N)"] : []
+                for warning in configuration.warnings + lonely {
                     FileHandle.standardError.write(Data("koine: warning: \(TerminalText.safe(warning))\n".utf8))
                 }
             }

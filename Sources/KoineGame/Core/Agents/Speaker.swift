@@ -5,6 +5,9 @@ import KoineTensor
 /// the target is the cell's initial hidden state.
 public final class Speaker {
     public let settings: AgentSettings
+    /// Gumbel-Softmax's temperature, from `settings` at first; settable so
+    /// population-based training can change it between steps.
+    public var temperature: Float
     public let module: Module
     public let encoder: ObjectEncoder
     public let capacity: Int
@@ -53,6 +56,7 @@ public final class Speaker {
         let arena = Arena()
         self.arena = arena
         self.settings = settings
+        temperature = settings.temperature
         self.encoder = encoder
         self.capacity = capacity
         let h = settings.hidden, v = settings.vocabulary, length = settings.messageLength
@@ -115,7 +119,7 @@ public final class Speaker {
                 random: &random, greedy: greedy || gumbel)
             if gumbel {
                 GumbelSoftmax.forward(
-                    logits: z, temperature: settings.temperature, straightThrough: true, noise: !greedy,
+                    logits: z, temperature: temperature, straightThrough: true, noise: !greedy,
                     random: &random, soft: soft[t].rows(0..<rows), output: message.oneHot[t].rows(0..<rows),
                     actions: symbols)
             }
@@ -176,7 +180,7 @@ public final class Speaker {
                 for j in 0..<v { row[j] = 0 }
             }
             let dz = logitGradient.rows(0..<rows)
-            GumbelSoftmax.backward(soft: soft[t].rows(0..<rows), temperature: settings.temperature,
+            GumbelSoftmax.backward(soft: soft[t].rows(0..<rows), temperature: temperature,
                                    outputGradient: d, logitGradient: dz)
             pass.backward(step: t, message: message, targets: targets, logitGradient: dz,
                           symbolGradient: t > 0 ? message.gradients[t - 1].rows(0..<rows) : nil)

@@ -6,7 +6,8 @@ import KoineTensor
 /// averaged over its games, where the baseline is a running mean of the
 /// agent's own rewards (or zero) and H the entropy of its policy.
 public final class ReinforceChannel: Channel {
-    public let entropyWeight: Float
+    /// Settable so population-based training can change it between steps.
+    public var entropyWeight: Float
     public let baseline: BaselineKind
     /// How fast an agent's baseline follows its rewards.
     public static let baselineRate: Float = 0.01
