@@ -84,6 +84,18 @@ final class PBTDecisionTests: XCTestCase {
         XCTAssertEqual(equal.compactMap(\.source), [])
     }
 
+    /// `exploit: none` is random search: at every round every member keeps
+    /// its state and its hyperparameters, however unequal the fitness.
+    func testNoneNeverCopies() throws {
+        let policy = try self.policy(learningRates + ", exploit: none")
+        let rates: [[Double]] = [[0.001], [0.002], [0.003], [0.004]]
+        for step in [100, 200, 300] {
+            let choices = policy.decide(fitness: [0.5, 0.9, 0.1, .nan], hyperparameters: rates, step: step)
+            XCTAssertEqual(choices.map(\.source), [nil, nil, nil, nil])
+            XCTAssertEqual(choices.map(\.hyperparameters), rates)
+        }
+    }
+
     /// Perturbed values are the source's times 0.8 or 1.2, then held inside
     /// the bounds (and rounded, for the reset period): a rate at the maximum
     /// can only go down or stay; a period of 3 becomes 2 (2.4) or 4 (3.6).

@@ -142,7 +142,7 @@ extension Configuration {
         .choice("pbt.better", \.pbt.better, default: .higher,
                 "which way the fitness improves: `higher`, or `lower` (`ease_of_teaching_steps_to_90`)").added(),
         .choice("pbt.exploit", \.pbt.exploit, default: .truncation,
-                "`truncation`: the bottom `fraction` of members each copy a member drawn uniformly from the top `fraction`; `tournament`: each member draws another and copies it when strictly fitter").added(),
+                "`truncation`: the bottom `fraction` of members each copy a member drawn uniformly from the top `fraction`; `tournament`: each member draws another and copies it when strictly fitter; `none`: nobody copies (with `initial: sampled`, random search of the same budget)").added(),
         .real("pbt.fraction", \.pbt.fraction, default: 0.25, above: 0, maximum: 0.5,
               "`truncation`: the share of members at the bottom that copy, and at the top that are copied (at least one of each with 2 members or more)").added(),
         .choice("pbt.explore", \.pbt.explore, default: .perturb,

@@ -6,6 +6,10 @@ public enum PBTExploit: String, CaseIterable {
     /// Each member draws one other member uniformly and copies it when it is
     /// strictly fitter (binary tournament).
     case tournament
+    /// Nobody copies: with `initial: sampled`, random search of the same
+    /// budget — every member its own draw, trained apart, its fitness recorded
+    /// at each round like PBT's.
+    case never = "none"
 }
 
 /// How a member that copied another changes the hyperparameters it copied.

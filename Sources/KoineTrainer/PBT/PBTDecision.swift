@@ -79,6 +79,8 @@ public struct PBTPolicy {
                 if opponent >= member { opponent += 1 }
                 if score(fitness[opponent]) > score(fitness[member]) { sources[member] = opponent }
             }
+        case .never:
+            break
         }
         return (0..<members).map { member in
             guard let source = sources[member] else { return PBTChoice(source: nil, hyperparameters: hyperparameters[member]) }
