@@ -169,6 +169,47 @@ final class SweepCommandTests: XCTestCase {
         XCTAssertEqual(try index(restored).map { $0["status"] as? String }, ["done", "done", "done", "done"])
     }
 
+    /// With --np 2 each run is `koine launch --np 2` (two ranks under mpirun):
+    /// the same run as launched by hand, bit for bit, and the sweep keeps its
+    /// ranks per run (another --np on a rerun is one line, exit 2). A run
+    /// stopped part-way resumes on two ranks.
+    func testRunsOfSeveralRanksGoThroughLaunch() throws {
+        let sweep = path("two-ranks")
+        let arguments = ["sweep", "--config", configs[1], "--seeds", "1-2", "--set", "train.steps=300", "--np", "2", "--jobs", "2"]
+        let first = try runKoine(arguments + ["--out", sweep], timeout: 300)
+        XCTAssertEqual(first.status, 0, first.standardOutput + first.standardError)
+        let log = try String(contentsOfFile: sweep + "/logs/reset,seed=1.log", encoding: .utf8)
+        XCTAssertTrue(log.hasPrefix("$ koine launch --np 2 --no-collector --bind-to none --config"), log)
+        let byHand = path("by-hand")
+        let launched = try runKoine(["launch", "--np", "2", "--no-collector", "--config", configs[1], "--set", "train.steps=300",
+                                     "--set", "seed=1", "--out", byHand, "--telemetry", "none"], timeout: 300)
+        XCTAssertEqual(launched.status, 0, launched.standardError)
+        let swept = try summary(sweep + "/reset,seed=1"), manual = try summary(byHand)
+        XCTAssertEqual(swept["world_size"] as? Int, 2)
+        XCTAssertEqual(swept["parameters_checksum"] as? String, manual["parameters_checksum"] as? String)
+        XCTAssertNotNil(swept["parameters_checksum"])
+
+        let other = try runKoine(["sweep", "--out", sweep, "--np", "1"], timeout: 60)
+        XCTAssertEqual(other.status, 2)
+        XCTAssertEqual(other.standardError.split(separator: "\n").count, 1, other.standardError)
+        XCTAssertTrue(other.standardError.contains("have 2 rank(s) each; rerun with --np 2"), other.standardError)
+
+        // An unfinished run (its summary and last checkpoint gone) resumes on two ranks to the same end.
+        try FileManager.default.removeItem(atPath: sweep + "/reset,seed=2/summary.json")
+        try FileManager.default.removeItem(atPath: sweep + "/reset,seed=2/checkpoints/step-00000300")
+        let expected = try String(contentsOfFile: sweep + "/reset,seed=2/lexicon.tsv", encoding: .utf8)
+        let rerun = try runKoine(["sweep", "--out", sweep], timeout: 300)
+        XCTAssertEqual(rerun.status, 0, rerun.standardOutput + rerun.standardError)
+        XCTAssertTrue(rerun.standardOutput.contains("1 trained, 1 already finished"), rerun.standardOutput)
+        XCTAssertEqual(try summary(sweep + "/reset,seed=2")["world_size"] as? Int, 2)
+        XCTAssertEqual(try String(contentsOfFile: sweep + "/reset,seed=2/lexicon.tsv", encoding: .utf8), expected)
+    }
+
+    func summary(_ run: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: run + "/summary.json"))
+        return try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
     func testKilledRunsAndAKilledSweepResumeFromTheirCheckpoints() throws {
         let sweep = path("killed")
         // Long enough that a run is still training when its first checkpoint is complete.
@@ -235,8 +276,9 @@ final class SweepCommandTests: XCTestCase {
         XCTAssertEqual(try RunFiles.summary(sweep + "/reset,seed=2")["steps"] as? Int, 200)
         let again = try runProcess("/bin/bash", [script], environment: environment, timeout: 60)
         XCTAssertTrue(again.standardOutput.contains("finished"), again.standardOutput)
+        // Rewritten without --np: the sweep keeps the ranks per run it was made with.
         let rewritten = try runKoine(["sweep", "--out", sweep, "--slurm"], timeout: 60)
-        XCTAssertTrue(rewritten.standardOutput.contains("4 array tasks (0-3), 1 rank(s) each, 1 already finished"), rewritten.standardOutput)
+        XCTAssertTrue(rewritten.standardOutput.contains("4 array tasks (0-3), 2 rank(s) each, 1 already finished"), rewritten.standardOutput)
         XCTAssertEqual(try index(sweep).map { $0["status"] as? String }, ["pending", "pending", "pending", "done"])
         environment["SLURM_ARRAY_TASK_ID"] = "4"
         XCTAssertEqual(try runProcess("/bin/bash", [script], environment: environment, timeout: 60).status, 2)

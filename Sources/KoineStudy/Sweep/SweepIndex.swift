@@ -5,7 +5,12 @@ import Foundation
 /// file, then renamed) whenever a status changes, so it is never half written.
 public struct SweepIndex: Codable, Equatable {
     public var version = 1
+    /// MPI ranks per run, when more than one (absent in the index of a one-rank sweep).
+    public var ranks: Int?
     public var runs: [SweepRun]
+
+    /// MPI ranks per run.
+    public var ranksPerRun: Int { ranks ?? 1 }
 
     public init(runs: [SweepRun]) { self.runs = runs }
 

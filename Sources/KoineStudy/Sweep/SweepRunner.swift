@@ -13,9 +13,11 @@ public final class SweepRunner {
         public var threads: Int
         /// Passed to every run as `--telemetry`.
         public var telemetry: String
+        /// MPI ranks per run: above 1, each run is `koine launch --np ranks` (mpirun on this host).
+        public var ranks: Int
 
-        public init(koine: String, jobs: Int, threads: Int, telemetry: String) {
-            self.koine = koine; self.jobs = jobs; self.threads = threads; self.telemetry = telemetry
+        public init(koine: String, jobs: Int, threads: Int, telemetry: String, ranks: Int = 1) {
+            self.koine = koine; self.jobs = jobs; self.threads = threads; self.telemetry = telemetry; self.ranks = ranks
         }
     }
 
@@ -97,24 +99,36 @@ public final class SweepRunner {
     func directory(of run: SweepRun) -> String { sweep + "/" + run.directory }
     func logPath(of run: SweepRun) -> String { sweep + "/logs/" + run.name + ".log" }
 
-    /// The `koine train` arguments that continue `run` from what its directory holds.
+    /// The `koine train` arguments that continue `run` from what its directory holds;
+    /// with several ranks, the `koine launch` arguments that run them under mpirun.
     func arguments(for run: SweepRun) throws -> [String] {
         let directory = directory(of: run)
-        let common = ["--quiet", "--telemetry", settings.telemetry]
-        if RunState.of(directory) == .resumable { return ["train", "--resume", directory] + common }
-        // A directory without a complete checkpoint holds nothing to keep, and
-        // `koine train` wants its --out empty.
-        if FileManager.default.fileExists(atPath: directory) { try FileManager.default.removeItem(atPath: directory) }
-        return ["train", "--config", run.config, "--out", directory] + run.overrides.flatMap { ["--set", $0] } + common
+        var source: [String]
+        if RunState.of(directory) == .resumable {
+            source = ["--resume", directory]
+        } else {
+            // A directory without a complete checkpoint holds nothing to keep, and
+            // `koine train` wants its --out empty.
+            if FileManager.default.fileExists(atPath: directory) { try FileManager.default.removeItem(atPath: directory) }
+            source = ["--config", run.config, "--out", directory] + run.overrides.flatMap { ["--set", $0] }
+        }
+        source += ["--telemetry", settings.telemetry]
+        guard settings.ranks > 1 else { return ["train"] + source + ["--quiet"] }
+        // The sweep's telemetry setting decides; launch starts no collector of its own.
+        // Runs side by side would each pin their ranks to the first cores.
+        let binding = settings.jobs > 1 ? ["--bind-to", "none"] : []
+        return ["launch", "--np", String(settings.ranks), "--no-collector"] + binding + source + ["--", "--quiet"]
     }
 
     private func start(_ run: SweepRun) throws -> Process {
         let process = Process()
         var arguments = [settings.koine] + (try arguments(for: run))
         // Through setpriv, a run dies with the sweep (kill -9 included) instead
-        // of training on unseen beside the rerun that resumes it.
+        // of training on unseen beside the rerun that resumes it. `koine launch`
+        // gets SIGTERM instead, which it passes to mpirun's ranks (a kill would
+        // leave them orphaned); they checkpoint and stop.
         if let setpriv = ProgramSearch.find("setpriv") {
-            arguments = ["--pdeathsig", "KILL", "--"] + arguments
+            arguments = ["--pdeathsig", settings.ranks > 1 ? "TERM" : "KILL", "--"] + arguments
             process.executableURL = URL(fileURLWithPath: setpriv)
         } else {
             process.executableURL = URL(fileURLWithPath: arguments.removeFirst())
@@ -127,7 +141,7 @@ public final class SweepRunner {
         if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
         guard let handle = FileHandle(forWritingAtPath: log) else { throw StudyError("cannot write \(log)") }
         handle.seekToEndOfFile()
-        handle.write(Data("$ koine \(arguments.drop { $0 != "train" }.joined(separator: " "))\n".utf8))
+        handle.write(Data("$ koine \(arguments.drop { $0 != "train" && $0 != "launch" }.joined(separator: " "))\n".utf8))
         process.standardOutput = handle
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice

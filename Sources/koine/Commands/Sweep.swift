@@ -10,7 +10,8 @@ struct Sweep: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a grid of runs (configs × grid values × seeds), here or as a Slurm job array; rerun to resume.",
         discussion: """
-            Each run is a separate `koine train` with one BLAS thread (--threads), --jobs at a time. The sweep \
+            Each run is a separate `koine train` with one BLAS thread (--threads), --jobs at a time; with --np N, \
+            `koine launch --np N` (N ranks under mpirun on this host). The sweep \
             directory holds every run directory (CONDITION,seed=N), logs/ and index.json. Rerunning skips finished \
             runs, resumes interrupted ones from their newest complete checkpoint and restarts the rest; \
             `koine sweep --out DIR` alone reruns the sweep in DIR, and more seeds or values add runs to it.
@@ -45,8 +46,8 @@ struct Sweep: ParsableCommand {
     @Flag(name: .long, help: "Write DIR/slurm.sh, a Slurm job array with one task per run, and run nothing here.")
     var slurm = false
 
-    @Option(name: .customLong("np"), help: "With --slurm: MPI ranks per run.")
-    var ranks = 1
+    @Option(name: .customLong("np"), help: "MPI ranks per run: here each run is `koine launch --np N`; with --slurm, each array task's. (default: 1, or the sweep's own)")
+    var ranks: Int?
 
     func run() throws {
         guard jobs.map({ (1...100_000).contains($0) }) ?? true else { throw UsageFailure("sweep: --jobs must be from 1 to 100000 (got \(jobs ?? 0))") }
@@ -55,8 +56,7 @@ struct Sweep: ParsableCommand {
         guard !out.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw UsageFailure("sweep: --out \"\(out)\": expected a directory name, found an empty one")
         }
-        guard (1...65_536).contains(ranks) else { throw UsageFailure("sweep: --np must be from 1 to 65536 (got \(ranks))") }
-        guard slurm || ranks == 1 else { throw UsageFailure("sweep: --np above 1 needs --slurm (runs here use one rank each)") }
+        if let ranks, !(1...65_536).contains(ranks) { throw UsageFailure("sweep: --np must be from 1 to 65536 (got \(ranks))") }
         let index: SweepIndex
         do {
             index = try makeIndex()
@@ -82,7 +82,7 @@ struct Sweep: ParsableCommand {
         try index.save(to: out)
 
         let settings = SweepRunner.Settings(koine: HostResources.currentExecutable(), jobs: jobs ?? 1, threads: threads,
-                                            telemetry: telemetry)
+                                            telemetry: telemetry, ranks: index.ranksPerRun)
         let runner = SweepRunner(sweep: out, index: index, settings: settings) { print($0); fflush(stdout) }
         let outcome = try runner.run()
         print("sweep \(out): \(outcome.trained) trained, \(outcome.skipped) already finished, \(outcome.failed) failed"
@@ -92,6 +92,16 @@ struct Sweep: ParsableCommand {
 
     /// The sweep's index: the plan of the options, merged into DIR's index when there is one.
     private func makeIndex() throws -> SweepIndex {
+        var index = try plannedIndex()
+        // Checkpoints hold one world size, so a sweep keeps its ranks per run.
+        if let ranks, ranks != index.ranksPerRun, !index.runs.isEmpty, FileManager.default.fileExists(atPath: SweepIndex.path(in: out)) {
+            throw StudyError("sweep: the runs of \(out) have \(index.ranksPerRun) rank(s) each; rerun with --np \(index.ranksPerRun) (or no --np), or use another --out")
+        }
+        if let ranks { index.ranks = ranks > 1 ? ranks : nil }
+        return index
+    }
+
+    private func plannedIndex() throws -> SweepIndex {
         let existing = try SweepIndex.load(from: out)
         if existing == nil, let entries = try? FileManager.default.contentsOfDirectory(atPath: out), !entries.isEmpty {
             throw StudyError("--out \(out): not empty and not a sweep (no index.json)")
@@ -124,12 +134,12 @@ struct Sweep: ParsableCommand {
                 .init(directory: sweep + "/" + $0.directory, config: URL(fileURLWithPath: $0.config).standardizedFileURL.path,
                       overrides: $0.overrides)
             },
-            koine: HostResources.currentExecutable(), logs: sweep + "/logs", ranks: ranks, threads: threads,
+            koine: HostResources.currentExecutable(), logs: sweep + "/logs", ranks: index.ranksPerRun, threads: threads,
             telemetry: telemetry, concurrent: jobs)
         try script.text.write(toFile: path, atomically: true, encoding: .utf8)
         chmod(path, 0o755)
         let done = index.runs.filter { $0.status == .done }.count
-        print("wrote \(path): \(index.runs.count) array tasks (\(script.arrayRange)), \(ranks) rank(s) each, \(done) already finished; "
+        print("wrote \(path): \(index.runs.count) array tasks (\(script.arrayRange)), \(index.ranksPerRun) rank(s) each, \(done) already finished; "
               + "submit with: sbatch \(path)")
     }
 }
