@@ -38,4 +38,10 @@ public struct RunFolders {
         var status = stat()
         return stat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFREG
     }
+
+    /// The size of the file at `path` in bytes, when it can be read.
+    static func size(of path: String) -> Int? {
+        var status = stat()
+        return stat(path, &status) == 0 ? Int(status.st_size) : nil
+    }
 }

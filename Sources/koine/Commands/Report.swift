@@ -10,7 +10,8 @@ struct Report: ParsableCommand {
         abstract: "Summarize the runs in a telemetry database, and export their metrics as CSV.",
         discussion: """
             Prints per-run tables: final figures (from run_finished), resets, lost events (missing \
-            seqs and events the ranks dropped) with their gaps, and the bad frames the collector refused.
+            seqs and events the ranks dropped) with their gaps, and the bad frames the collector refused; \
+            for population-based training, every copy and whose state each member ends with.
             Example: koine report --db runs/telemetry.sqlite --csv out/ --plot plots/
             """)
 
@@ -29,20 +30,26 @@ struct Report: ParsableCommand {
     @Option(name: .long, help: "Write one self-contained HTML page of the runs (plots inline) to this file.")
     var html: String?
 
-    @Option(name: .long, help: "Where the run directories are, for the page's lexicon tables (DIR/<run>/lexicon.tsv).")
+    @Option(name: .long, help: "Where the run directories are, for the page's lexicon tables (DIR/<run>/lexicon.tsv) and population-based training's lineage and round lexicons (metrics.jsonl, pbt/).")
     var runs = "runs"
 
     @Flag(name: .long, help: "Print JSON instead of tables.")
     var json = false
 
     func run() throws {
-        let report: TelemetryReport
+        var report: TelemetryReport
         do {
             report = try TelemetryReport.load(path: db, run: runIdentifier)
         } catch {
             fail("--db \(error)")
         }
         if let run = runIdentifier, report.runs.isEmpty { fail("--run \(run): no such run in \(db)") }
+        let folders = RunFolders(runs)
+        for index in report.runs.indices {
+            let run = report.runs[index]
+            report.runs[index].pbt = PBTReport.combining(run.pbt, directory: folders.directory(of: run.run), worldSize: run.worldSize,
+                                                         lastStep: run.totalSteps)
+        }
         if let csv {
             do {
                 let files = try TelemetryReport.exportCSV(path: db, run: runIdentifier, directory: csv)
