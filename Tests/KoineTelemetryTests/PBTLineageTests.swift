@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import GRDB
 @testable import KoineCollector
 import KoineTelemetry
@@ -225,5 +228,8 @@ final class PBTLineageTests: XCTestCase {
         let json = try XCTUnwrap(JSONValue.parse(try runKoine(["report", "--db", path, "--json", "--runs", directory.path], timeout: 60).standardOutput))
         guard case let .array(runs)? = json["runs"], case let .array(notes)? = runs.first?["pbt"]?["notes"] else { return XCTFail(json.serialized) }
         XCTAssertGreaterThan(notes.count, 5)
+        let page = try String(contentsOfFile: directory.appendingPathComponent("page.html").path, encoding: .utf8)
+        XCTAssertTrue(XMLParser(data: Data(page.utf8)).parse(), "the page stays well-formed")
+        XCTAssertTrue(page.contains("<h4>Notes</h4>"))
     }
 }

@@ -60,7 +60,7 @@ struct Report: ParsableCommand {
         }
         if let plot {
             do {
-                let files = try plotCurves(into: plot)
+                let files = try plotCurves(into: plot, report: report)
                 if !json { files.forEach { print("wrote \($0)") } }
             } catch {
                 fail("--plot \(plot): cannot write the plots (\(FileErrorText.reason(error)))")
@@ -69,7 +69,7 @@ struct Report: ParsableCommand {
         if let html {
             do {
                 let page = ReportPage.render(report: report, curves: try RunCurves.load(path: db, run: runIdentifier), database: db,
-                                            runs: runs)
+                                            folders: folders)
                 try page.write(toFile: html, atomically: true, encoding: .utf8)
                 if !json { print("wrote \(html)") }
             } catch {
@@ -83,15 +83,23 @@ struct Report: ParsableCommand {
         }
     }
 
-    /// One chart per run and figure, a line per rank, resets as ticks on the axis.
-    private func plotCurves(into directory: String) throws -> [String] {
+    /// One chart per run and figure, a line per rank, resets as ticks on the
+    /// axis; and a run's population-based training figures.
+    private func plotCurves(into directory: String, report: TelemetryReport) throws -> [String] {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var files: [String] = []
+        func write(_ svg: String, run: String, figure: String) throws {
+            let name = "\(RunFileName.of(run))-\(RunFileName.of(figure.replacingOccurrences(of: " ", with: "-"))).svg"
+            files += try SVGFile.write(svg, to: (directory as NSString).appendingPathComponent(name))
+        }
         for curves in try RunCurves.load(path: db, run: runIdentifier) {
             for (figure, chart) in Self.charts(curves, titled: { "\(curves.run): \($0)" }) {
-                let name = "\(RunFileName.of(curves.run))-\(figure.replacingOccurrences(of: " ", with: "-")).svg"
-                files += try SVGFile.write(chart.svg(), to: (directory as NSString).appendingPathComponent(name))
+                try write(chart.svg(), run: curves.run, figure: figure)
             }
+        }
+        for run in report.runs {
+            guard let pbt = run.pbt else { continue }
+            for (figure, svg) in PBTFigures.all(pbt, titled: { "\(run.run): \($0)" }) { try write(svg, run: run.run, figure: figure) }
         }
         return files
     }

@@ -8,11 +8,10 @@ import KoineTelemetry
 /// the reset log, events lost per rank with their gaps, and the configuration.
 /// Written as well-formed XHTML, so both browsers and XML parsers read it.
 enum ReportPage {
-    /// `runs`: where run directories live; a run's `lexicon.tsv` there is shown as a table.
-    static func render(report: TelemetryReport, curves: [RunCurves], database: String, runs: String) -> String {
+    /// `folders`: where run directories live; a run's `lexicon.tsv` there is shown as a table.
+    static func render(report: TelemetryReport, curves: [RunCurves], database: String, folders: RunFolders) -> String {
         var body = "<h1>Koine runs in \(escaped(database))</h1>\n"
         body += "<p>\(report.runs.count) run(s); the collector refused \(report.badFrames) bad frame(s) over \(report.sessions) session(s).</p>\n"
-        let folders = RunFolders(runs)
         for run in report.runs {
             let directory = folders.directory(of: run.run)
             let lexicon = directory.flatMap { try? String(contentsOfFile: $0 + "/lexicon.tsv", encoding: .utf8) }
@@ -30,6 +29,7 @@ enum ReportPage {
             td, th { border: 1px solid #ccc; padding: 0.2em 0.6em; text-align: right; }
             th { background: #f2f2f2; } td.name { text-align: left; }
             .plots { display: flex; flex-wrap: wrap; gap: 1em; } .plots svg { width: 520px; height: auto; }
+            .tree svg { max-width: 100%; height: auto; }
             pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; }
             </style></head>
             <body>
@@ -52,6 +52,7 @@ enum ReportPage {
             for (_, chart) in Report.charts(curves, titled: { $0 }) { out += inline(chart.svg()) + "\n" }
             out += "</div>\n"
         }
+        if let pbt = run.pbt { out += pbtSection(pbt) }
         out += "<h3>Ranks</h3>\n<table>\n<tr><th>rank</th><th>events</th><th>last step</th><th>resets</th><th>missing</th><th>dropped</th><th>finished</th><th>gaps</th></tr>\n"
         for rank in run.ranks {
             let gaps = rank.gaps.prefix(10).map { $0.lowerBound == $0.upperBound ? "\($0.lowerBound)" : "\($0.lowerBound)–\($0.upperBound)" }
