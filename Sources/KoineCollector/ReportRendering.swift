@@ -40,6 +40,7 @@ extension TelemetryReport {
                 }
                 if rank.gaps.count > 10 { out += "        … \(rank.gaps.count - 10) more gaps\n" }
             }
+            if let pbt = run.pbt { out += pbt.text() }
             out += "\n"
         }
         out += "collector: \(sessions) session(s), \(badFrames) bad frame(s)"
@@ -52,40 +53,45 @@ extension TelemetryReport {
     /// The same content as one JSON object, for scripts.
     public func json() -> JSONValue {
         .object([
-            ("runs", .array(runs.map { run in
-                .object([
-                    ("run", .string(run.run)),
-                    ("finished", .bool(run.finished)),
-                    ("finished_ranks", .int(run.finishedRanks)),
-                    ("world_size", run.worldSize.map(JSONValue.int) ?? .null),
-                    ("total_steps", run.totalSteps.map(JSONValue.int) ?? .null),
-                    ("started_at", run.startedAt.map(JSONValue.double) ?? .null),
-                    ("finished_at", run.finishedAt.map(JSONValue.double) ?? .null),
-                    ("events", .int(run.events)),
-                    ("events_by_kind", .object(run.eventsByKind.map { ($0.0, .int($0.1)) })),
-                    ("resets", .int(run.resets)),
-                    ("missing", .int(run.missing)),
-                    ("dropped", .int(run.dropped)),
-                    ("summary", run.summary ?? .null),
-                    ("latest", .object(run.lastFigures)),
-                    ("config", run.config ?? .null),
-                    ("ranks", .array(run.ranks.map { rank in
-                        .object([
-                            ("rank", .int(rank.rank)), ("events", .int(rank.events)), ("max_seq", .int(rank.maxSeq)),
-                            ("missing", .int(rank.missing)), ("dropped", .int(rank.dropped)),
-                            ("resets", .int(rank.resets)), ("last_step", rank.lastStep.map(JSONValue.int) ?? .null),
-                            ("finished", .bool(rank.finished)),
-                            ("gaps", .array(rank.gaps.map { .array([.int($0.lowerBound), .int($0.upperBound)]) })),
-                        ])
-                    })),
-                ])
-            })),
+            ("runs", .array(runs.map(Self.json))),
             ("collector", .object([
                 ("sessions", .int(sessions)),
                 ("bad_frames", .int(badFrames)),
                 ("bad_frames_by_reason", .object(badFramesByReason.map { ($0.0, .int($0.1)) })),
             ])),
         ])
+    }
+
+    /// One run's object; `pbt` only for a run with population-based training.
+    private static func json(_ run: RunReport) -> JSONValue {
+        var fields: [(String, JSONValue)] = [
+            ("run", .string(run.run)),
+            ("finished", .bool(run.finished)),
+            ("finished_ranks", .int(run.finishedRanks)),
+            ("world_size", run.worldSize.map(JSONValue.int) ?? .null),
+            ("total_steps", run.totalSteps.map(JSONValue.int) ?? .null),
+            ("started_at", run.startedAt.map(JSONValue.double) ?? .null),
+            ("finished_at", run.finishedAt.map(JSONValue.double) ?? .null),
+            ("events", .int(run.events)),
+            ("events_by_kind", .object(run.eventsByKind.map { ($0.0, .int($0.1)) })),
+            ("resets", .int(run.resets)),
+            ("missing", .int(run.missing)),
+            ("dropped", .int(run.dropped)),
+            ("summary", run.summary ?? .null),
+            ("latest", .object(run.lastFigures)),
+            ("config", run.config ?? .null),
+            ("ranks", .array(run.ranks.map { rank in
+                .object([
+                    ("rank", .int(rank.rank)), ("events", .int(rank.events)), ("max_seq", .int(rank.maxSeq)),
+                    ("missing", .int(rank.missing)), ("dropped", .int(rank.dropped)),
+                    ("resets", .int(rank.resets)), ("last_step", rank.lastStep.map(JSONValue.int) ?? .null),
+                    ("finished", .bool(rank.finished)),
+                    ("gaps", .array(rank.gaps.map { .array([.int($0.lowerBound), .int($0.upperBound)]) })),
+                ])
+            })),
+        ]
+        if let pbt = run.pbt { fields.append(("pbt", pbt.json())) }
+        return .object(fields)
     }
 
     /// Writes one CSV per run (`<run>.csv`) with the metrics view's time series; returns the files.

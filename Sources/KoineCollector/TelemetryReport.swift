@@ -37,6 +37,8 @@ public struct RunReport {
     /// The latest step and eval figures of rank 0 (or the lowest rank), when there is no summary.
     public var lastFigures: [(String, JSONValue)]
     public var ranks: [RankReport]
+    /// Population-based training's rounds, when the run had any.
+    public var pbt: PBTReport?
 
     public var missing: Int { ranks.map(\.missing).saturatingSum() }
     public var dropped: Int { ranks.map(\.dropped).saturatingSum() }
@@ -147,6 +149,8 @@ public struct TelemetryReport {
             resets: ranks.map(\.resets).saturatingSum(),
             summary: row.text("summary").flatMap(JSONValue.parse),
             config: row.text("config").flatMap(JSONValue.parse),
-            lastFigures: lastFigures, ranks: ranks)
+            lastFigures: lastFigures, ranks: ranks,
+            pbt: kinds.contains { $0.0 == EventKind.pbt.rawValue }
+                ? try PBTReport.load(db, run: run, worldSize: row.wholeNumber("world_size"), lastStep: row.wholeNumber("total_steps")) : nil)
     }
 }

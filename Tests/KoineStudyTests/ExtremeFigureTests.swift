@@ -26,13 +26,25 @@ final class ExtremeFigureTests: XCTestCase {
         XCTAssertEqual(format(-.infinity), "0.00")
     }
 
+    func testLogarithmicAxesOfExtremeValues() {
+        XCTAssertEqual(PlotFrame.logarithmicAxis([3e-4, 1e-2]).1, [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2])
+        for values in Self.extremes {
+            let (range, ticks) = PlotFrame.logarithmicAxis(values)
+            XCTAssertTrue(range.lowerBound > 0 && range.upperBound.isFinite, "\(values): \(range)")
+            XCTAssertFalse(ticks.isEmpty, "\(values)")
+            XCTAssertLessThanOrEqual(ticks.count, 21, "\(values)")
+        }
+    }
+
     func testChartsHoldNumbersOnly() {
         for values in Self.extremes where !values.isEmpty {
             let chart = LineChart(title: "t", xLabel: "x", yLabel: "y", series: [
                 .init(name: "a", points: values.enumerated().map { .init(x: Double($0.offset), y: $0.element, low: $0.element, high: .nan) },
                       marks: values)])
+            var logarithmic = chart
+            logarithmic.yLogarithmic = true
             let strip = StripChart(title: "t", yLabel: "y", groups: [.init(name: "a", runs: values.map { (seed: nil, value: $0) })])
-            for svg in [chart.svg(), strip.svg()] {
+            for svg in [chart.svg(), logarithmic.svg(), strip.svg()] {
                 XCTAssertFalse(svg.contains("nan") || svg.contains("inf"), "\(values):\n\(svg)")
             }
         }

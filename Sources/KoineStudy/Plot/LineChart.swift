@@ -32,6 +32,8 @@ public struct LineChart {
     public var width = 760.0, height = 440.0
     /// The x axis starts at 0 whatever the data (training curves start at step 0).
     public var xFromZero = false
+    /// The y axis is logarithmic (values of 0 or less are then not drawn).
+    public var yLogarithmic = false
 
     public init(title: String, xLabel: String, yLabel: String, series: [Series]) {
         self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.series = series
@@ -45,7 +47,8 @@ public struct LineChart {
         // The plot keeps its size; a legend of long names widens the document.
         let legendWidth = max(190, Double(series.map(\.name.count).max() ?? 0) * 7 + 50)
         let width = self.width - 190 + legendWidth
-        let frame = PlotFrame(width: width, height: height, series: series, xFromZero: xFromZero, legend: legendWidth)
+        let frame = PlotFrame(width: width, height: height, series: series, xFromZero: xFromZero, legend: legendWidth,
+                              yLogarithmic: yLogarithmic)
         var out = svgOpening(width: width, height: height, title: title)
         out += frame.axes(xLabel: escaped(xLabel), yLabel: escaped(yLabel))
         for (index, line) in series.enumerated() {
@@ -59,7 +62,9 @@ public struct LineChart {
     }
 
     private func band(_ points: [Point], frame: PlotFrame, colour: String) -> String {
-        let banded = points.filter { $0.x.isFinite && ($0.low?.isFinite ?? false) && ($0.high?.isFinite ?? false) }
+        let banded = points.filter { point in
+            point.x.isFinite && [point.low, point.high].allSatisfy { $0.map(frame.drawable(y:)) ?? false }
+        }
         guard banded.count >= 2 else { return "" }
         let upper = banded.map { "\(format(frame.x($0.x))),\(format(frame.y($0.high ?? $0.y)))" }
         let lower = banded.reversed().map { "\(format(frame.x($0.x))),\(format(frame.y($0.low ?? $0.y)))" }
@@ -67,8 +72,8 @@ public struct LineChart {
     }
 
     private func path(_ points: [Point], frame: PlotFrame, colour: String) -> String {
-        // A point that cannot be drawn (NaN, infinity) is left out.
-        let points = points.filter { $0.x.isFinite && $0.y.isFinite }
+        // A point that cannot be drawn (NaN, infinity, 0 on a logarithmic axis) is left out.
+        let points = points.filter { $0.x.isFinite && frame.drawable(y: $0.y) }
         guard !points.isEmpty else { return "" }
         if points.count == 1 {
             return "<circle cx=\"\(format(frame.x(points[0].x)))\" cy=\"\(format(frame.y(points[0].y)))\" r=\"3\" fill=\"\(colour)\"/>\n"

@@ -7,9 +7,13 @@ struct PlotFrame {
     let right: Double, bottom: Double
     let xRange: ClosedRange<Double>, yRange: ClosedRange<Double>
     let xTicks: [Double], yTicks: [Double]
+    /// Whether y is drawn on a logarithmic scale, each decade as tall as the
+    /// next: a learning rate explored between 1e-4 and 1e-2 would otherwise
+    /// crowd every value below 1e-3 against the axis.
+    let yLogarithmic: Bool
 
     /// `legend`: the room on the right for the legend.
-    init(width: Double, height: Double, series: [LineChart.Series], xFromZero: Bool, legend: Double = 190) {
+    init(width: Double, height: Double, series: [LineChart.Series], xFromZero: Bool, legend: Double = 190, yLogarithmic: Bool = false) {
         // Room on the right for the legend, below for the x axis' labels.
         right = width - legend
         bottom = height - 50
@@ -17,7 +21,8 @@ struct PlotFrame {
         let xs = points.map(\.x) + series.flatMap(\.marks).filter { mark in points.contains { $0.x >= mark } }
         let ys = points.flatMap { [$0.y, $0.low ?? $0.y, $0.high ?? $0.y] }.filter(\.isFinite)
         (xRange, xTicks) = PlotFrame.axis(xs.filter(\.isFinite) + (xFromZero ? [0] : []))
-        (yRange, yTicks) = PlotFrame.axis(ys)
+        self.yLogarithmic = yLogarithmic
+        (yRange, yTicks) = yLogarithmic ? PlotFrame.logarithmicAxis(ys) : PlotFrame.axis(ys)
     }
 
     /// A frame for `categories` side by side (x from 0 to their count, no x
@@ -27,6 +32,7 @@ struct PlotFrame {
         bottom = height - 60
         xRange = 0...Double(max(categories, 1))
         xTicks = []
+        yLogarithmic = false
         (yRange, yTicks) = PlotFrame.axis(values.filter(\.isFinite))
     }
 
@@ -35,7 +41,16 @@ struct PlotFrame {
     }
 
     func y(_ value: Double) -> Double {
-        bottom - PlotFrame.fraction(value, of: yRange) * (bottom - top)
+        let position = yLogarithmic
+            ? PlotFrame.fraction(log10(value), of: log10(yRange.lowerBound)...log10(yRange.upperBound))
+            : PlotFrame.fraction(value, of: yRange)
+        return bottom - position * (bottom - top)
+    }
+
+    /// Whether a y value has a place on the axis: a finite one, and on a
+    /// logarithmic axis a positive one.
+    func drawable(y value: Double) -> Bool {
+        value.isFinite && (!yLogarithmic || value > 0)
     }
 
     /// Where `value` falls in `range`, 0 at its start and 1 at its end; halved
@@ -62,6 +77,25 @@ struct PlotFrame {
         return (roundLow...roundHigh, (0...Int(count)).map { roundLow + Double($0) * step })
     }
 
+    /// A logarithmic range covering the positive finite `values` (others are
+    /// not drawn), from the power of ten below the smallest to the one above
+    /// the largest, and its ticks: 1, 2 and 5 in each decade over three
+    /// decades or fewer, else powers of ten (at most about ten of them).
+    static func logarithmicAxis(_ values: [Double]) -> (ClosedRange<Double>, [Double]) {
+        let positive = values.filter { $0.isFinite && $0 > 0 }
+        guard let smallest = positive.min(), let largest = positive.max() else { return (1...10, [1, 10]) }
+        // Powers of ten a Double holds (10^-324 is 0, 10^309 infinity).
+        let low = min(max(log10(smallest).rounded(.down), -323), 307)
+        let high = max(min(log10(largest).rounded(.up), 308), low + 1)
+        let decades = Int(high - low)
+        let factors: [Double] = decades <= 3 ? [1, 2, 5] : [1]
+        var ticks: [Double] = []
+        for decade in stride(from: Int(low), through: Int(high), by: max(1, decades / 10)) {
+            ticks += factors.map { $0 * pow(10, Double(decade)) }.filter { $0 <= pow(10, high) }
+        }
+        return (pow(10, low)...pow(10, high), ticks)
+    }
+
     /// 1, 2 or 5 times a power of ten, at least `raw`.
     static func roundStep(_ raw: Double) -> Double {
         let power = pow(10, (log10(raw)).rounded(.down))
@@ -77,7 +111,9 @@ struct PlotFrame {
             out += "<text x=\"\(format(x(tick)))\" y=\"\(format(bottom + 16))\" text-anchor=\"middle\">\(label(tick))</text>"
         }
         for tick in yTicks {
-            out += "<text x=\"\(format(left - 6))\" y=\"\(format(y(tick) + 4))\" text-anchor=\"end\">\(label(tick))</text>"
+            // A logarithmic axis' ticks are powers of ten and their multiples, 1e-05 and 0.002 alike.
+            let text = yLogarithmic ? String(format: "%g", tick) : label(tick)
+            out += "<text x=\"\(format(left - 6))\" y=\"\(format(y(tick) + 4))\" text-anchor=\"end\">\(text)</text>"
             out += "<line x1=\"\(format(left))\" y1=\"\(format(y(tick)))\" x2=\"\(format(right))\" y2=\"\(format(y(tick)))\" stroke=\"#ddd\"/>"
         }
         out += "</g>\n"

@@ -10,7 +10,8 @@ struct Report: ParsableCommand {
         abstract: "Summarize the runs in a telemetry database, and export their metrics as CSV.",
         discussion: """
             Prints per-run tables: final figures (from run_finished), resets, lost events (missing \
-            seqs and events the ranks dropped) with their gaps, and the bad frames the collector refused.
+            seqs and events the ranks dropped) with their gaps, and the bad frames the collector refused; \
+            for population-based training, every copy and whose state each member ends with.
             Example: koine report --db runs/telemetry.sqlite --csv out/ --plot plots/
             """)
 
@@ -29,20 +30,26 @@ struct Report: ParsableCommand {
     @Option(name: .long, help: "Write one self-contained HTML page of the runs (plots inline) to this file.")
     var html: String?
 
-    @Option(name: .long, help: "Where the run directories are, for the page's lexicon tables (DIR/<run>/lexicon.tsv).")
+    @Option(name: .long, help: "Where the run directories are, for the page's lexicon tables (DIR/<run>/lexicon.tsv) and population-based training's lineage and round lexicons (metrics.jsonl, pbt/).")
     var runs = "runs"
 
     @Flag(name: .long, help: "Print JSON instead of tables.")
     var json = false
 
     func run() throws {
-        let report: TelemetryReport
+        var report: TelemetryReport
         do {
             report = try TelemetryReport.load(path: db, run: runIdentifier)
         } catch {
             fail("--db \(error)")
         }
         if let run = runIdentifier, report.runs.isEmpty { fail("--run \(run): no such run in \(db)") }
+        let folders = RunFolders(runs)
+        for index in report.runs.indices {
+            let run = report.runs[index]
+            report.runs[index].pbt = PBTReport.combining(run.pbt, directory: folders.directory(of: run.run), worldSize: run.worldSize,
+                                                         lastStep: run.totalSteps)
+        }
         if let csv {
             do {
                 let files = try TelemetryReport.exportCSV(path: db, run: runIdentifier, directory: csv)
@@ -53,7 +60,7 @@ struct Report: ParsableCommand {
         }
         if let plot {
             do {
-                let files = try plotCurves(into: plot)
+                let files = try plotCurves(into: plot, report: report)
                 if !json { files.forEach { print("wrote \($0)") } }
             } catch {
                 fail("--plot \(plot): cannot write the plots (\(FileErrorText.reason(error)))")
@@ -62,7 +69,7 @@ struct Report: ParsableCommand {
         if let html {
             do {
                 let page = ReportPage.render(report: report, curves: try RunCurves.load(path: db, run: runIdentifier), database: db,
-                                            runs: runs)
+                                            folders: folders)
                 try page.write(toFile: html, atomically: true, encoding: .utf8)
                 if !json { print("wrote \(html)") }
             } catch {
@@ -76,15 +83,23 @@ struct Report: ParsableCommand {
         }
     }
 
-    /// One chart per run and figure, a line per rank, resets as ticks on the axis.
-    private func plotCurves(into directory: String) throws -> [String] {
+    /// One chart per run and figure, a line per rank, resets as ticks on the
+    /// axis; and a run's population-based training figures.
+    private func plotCurves(into directory: String, report: TelemetryReport) throws -> [String] {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var files: [String] = []
+        func write(_ svg: String, run: String, figure: String) throws {
+            let name = "\(RunFileName.of(run))-\(RunFileName.of(figure.replacingOccurrences(of: " ", with: "-"))).svg"
+            files += try SVGFile.write(svg, to: (directory as NSString).appendingPathComponent(name))
+        }
         for curves in try RunCurves.load(path: db, run: runIdentifier) {
             for (figure, chart) in Self.charts(curves, titled: { "\(curves.run): \($0)" }) {
-                let name = "\(RunFileName.of(curves.run))-\(figure.replacingOccurrences(of: " ", with: "-")).svg"
-                files += try SVGFile.write(chart.svg(), to: (directory as NSString).appendingPathComponent(name))
+                try write(chart.svg(), run: curves.run, figure: figure)
             }
+        }
+        for run in report.runs {
+            guard let pbt = run.pbt else { continue }
+            for (figure, svg) in PBTFigures.all(pbt, titled: { "\(run.run): \($0)" }) { try write(svg, run: run.run, figure: figure) }
         }
         return files
     }

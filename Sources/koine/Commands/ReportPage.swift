@@ -8,11 +8,10 @@ import KoineTelemetry
 /// the reset log, events lost per rank with their gaps, and the configuration.
 /// Written as well-formed XHTML, so both browsers and XML parsers read it.
 enum ReportPage {
-    /// `runs`: where run directories live; a run's `lexicon.tsv` there is shown as a table.
-    static func render(report: TelemetryReport, curves: [RunCurves], database: String, runs: String) -> String {
+    /// `folders`: where run directories live; a run's `lexicon.tsv` there is shown as a table.
+    static func render(report: TelemetryReport, curves: [RunCurves], database: String, folders: RunFolders) -> String {
         var body = "<h1>Koine runs in \(escaped(database))</h1>\n"
         body += "<p>\(report.runs.count) run(s); the collector refused \(report.badFrames) bad frame(s) over \(report.sessions) session(s).</p>\n"
-        let folders = RunFolders(runs)
         for run in report.runs {
             let directory = folders.directory(of: run.run)
             let lexicon = directory.flatMap { try? String(contentsOfFile: $0 + "/lexicon.tsv", encoding: .utf8) }
@@ -30,6 +29,7 @@ enum ReportPage {
             td, th { border: 1px solid #ccc; padding: 0.2em 0.6em; text-align: right; }
             th { background: #f2f2f2; } td.name { text-align: left; }
             .plots { display: flex; flex-wrap: wrap; gap: 1em; } .plots svg { width: 520px; height: auto; }
+            .tree svg { max-width: 100%; height: auto; }
             pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; }
             </style></head>
             <body>
@@ -52,6 +52,7 @@ enum ReportPage {
             for (_, chart) in Report.charts(curves, titled: { $0 }) { out += inline(chart.svg()) + "\n" }
             out += "</div>\n"
         }
+        if let pbt = run.pbt { out += pbtSection(pbt) }
         out += "<h3>Ranks</h3>\n<table>\n<tr><th>rank</th><th>events</th><th>last step</th><th>resets</th><th>missing</th><th>dropped</th><th>finished</th><th>gaps</th></tr>\n"
         for rank in run.ranks {
             let gaps = rank.gaps.prefix(10).map { $0.lowerBound == $0.upperBound ? "\($0.lowerBound)" : "\($0.lowerBound)–\($0.upperBound)" }
@@ -68,7 +69,7 @@ enum ReportPage {
             }
             out += "</table>\n"
         }
-        if let crossPlay { out += heatMap(crossPlay) }
+        if let crossPlay { out += crossPlayMap(crossPlay) }
         if let lexicon {
             // lexicon.tsv: a header line, then rank, speaker, object, description, message.
             let lines = lexicon.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false) }
@@ -99,17 +100,24 @@ enum ReportPage {
 
     /// Who understands whom, as a table whose cells darken with accuracy: a
     /// row per speaker, a column per listener, both in rank order.
-    static func heatMap(_ matrix: [[Double]]) -> String {
+    static func crossPlayMap(_ matrix: [[Double]]) -> String {
+        heatMap(matrix, heading: "Cross-play", caption: "Greedy accuracy of every speaker (rows) with every listener (columns), "
+                    + "both in rank order, at the last evaluation.", rows: "S", columns: "L")
+    }
+
+    /// A matrix of shares (0 to 1) as a table whose cells darken as they
+    /// grow, under a heading and a caption; rows and columns are labelled by
+    /// a prefix and their index.
+    static func heatMap(_ matrix: [[Double]], heading: String, caption: String, rows: String, columns prefix: String) -> String {
         let columns = matrix.map(\.count).max() ?? 0
-        var out = "<h3>Cross-play</h3>\n<p>Greedy accuracy of every speaker (rows) with every listener (columns), "
-            + "both in rank order, at the last evaluation.</p>\n<table>\n<tr><th></th>"
-            + (0..<columns).map { "<th>L\($0)</th>" }.joined() + "</tr>\n"
-        for (s, row) in matrix.enumerated() {
-            out += "<tr><th>S\(s)</th>"
+        var out = "<h3>\(escaped(heading))</h3>\n<p>\(escaped(caption))</p>\n<table>\n<tr><th></th>"
+            + (0..<columns).map { "<th>\(escaped(prefix))\($0)</th>" }.joined() + "</tr>\n"
+        for (index, row) in matrix.enumerated() {
+            out += "<tr><th>\(escaped(rows))\(index)</th>"
             for value in row {
                 let shade = value.isFinite ? min(max(value, 0), 1) : 0
                 let text = shade > 0.6 ? "#fff" : "#222"
-                out += "<td style=\"background: rgba(0, 114, 178, \(String(format: "%.2f", shade))); color: \(text)\">\(escaped(figure(value)))</td>"
+                out += "<td style=\"background: rgba(0, 114, 178, \(String(format: "%.2f", shade))); color: \(text)\">\(escaped(FigureText.of(value)))</td>"
             }
             out += "</tr>\n"
         }
@@ -122,19 +130,9 @@ enum ReportPage {
         switch value {
         case .string(let text): return text
         case .int(let number): return String(number)
-        case .double(let number): return figure(number)
+        case .double(let number): return FigureText.of(number)
         default: return value.serialized
         }
-    }
-
-    /// 672715.7, 0.8734, 1.2e-05, 3.4e+20: about four significant digits, more left of the point.
-    static func figure(_ value: Double) -> String {
-        guard value.isFinite else { return value.isNaN ? "NaN" : value > 0 ? "inf" : "-inf" }
-        if value == value.rounded() && abs(value) < 1e15 { return String(Int(value)) }
-        let size = abs(value)
-        if size >= 1e15 || size < 1e-4 { return String(format: "%.4g", value) }
-        if size >= 100 { return String(format: "%.1f", value) }
-        return String(format: "%.4g", value)
     }
 
     /// The configuration as YAML, nested mappings indented, lists in flow
@@ -172,45 +170,5 @@ enum ReportPage {
     static func inline(_ svg: String) -> String {
         guard svg.hasPrefix("<?xml"), let end = svg.range(of: "?>") else { return svg }
         return String(svg[end.upperBound...]).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-}
-
-/// The run directories under a folder, found by their run id: the id is the
-/// directory's name and a suffix of 8 hex digits (`quick-1a2b3c4d`), kept in
-/// the directory's `run-id`, which must agree. A name the trainer had to make
-/// safe for telemetry (control characters) is found through the `run-id`
-/// files of the folder's directories, read once. Ids that would leave the
-/// folder (a `/`, `..`) name no directory.
-struct RunFolders {
-    let root: String
-    /// Run id → directory, from the `run-id` files (at most `scanned` directories).
-    private let byIdentifier: [String: String]
-    static let scanned = 10_000
-
-    init(_ root: String) {
-        self.root = root
-        var found: [String: String] = [:]
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
-        for name in names.prefix(Self.scanned) where !name.hasPrefix(".") {
-            let directory = root + "/" + name
-            guard RunFolders.isRegularFile(directory + "/run-id"), RunFolders.isRegularFile(directory + "/lexicon.tsv"),
-                  let kept = try? String(contentsOfFile: directory + "/run-id", encoding: .utf8) else { continue }
-            found[kept.trimmingCharacters(in: .whitespacesAndNewlines)] = directory
-        }
-        byIdentifier = found
-    }
-
-    func directory(of run: String) -> String? {
-        if let directory = byIdentifier[run] { return directory }
-        // A run directory without a run-id file (older runs): the id itself names it.
-        guard !run.isEmpty, !run.contains("/"), run != ".", run != "..",
-              RunFolders.isRegularFile(root + "/" + run + "/lexicon.tsv") else { return nil }
-        return root + "/" + run
-    }
-
-    /// A FIFO named lexicon.tsv would block the page's reading.
-    static func isRegularFile(_ path: String) -> Bool {
-        var status = stat()
-        return stat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFREG
     }
 }
