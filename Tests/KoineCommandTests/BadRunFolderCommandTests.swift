@@ -1,0 +1,78 @@
+import Foundation
+import KoineTestSupport
+import XCTest
+
+/// Hardening III: the surfaces that read a finished run folder back (koine
+/// export --elcc, probe, crossplay) and the pbt section, through the built
+/// binary, in BadInputCommandTests' table: one line, exit 2, no hang, nothing written.
+extension BadInputCommandTests {
+    /// Dumps 10 games at steps 20 and 40, and keeps the checkpoint of step 40.
+    static let finishedRun = """
+        seed: 1
+        game: {attributes: [4, 4], candidates: 4, vocab: 8, message_length: 2}
+        agents: {hidden: 16}
+        population: {speakers: 1, listeners: 2}
+        train: {steps: 40, batch: 16, checkpoint: {every: 40}}
+        eval: {every: 20, interactions: 10, ease_of_teaching: {every: 0}}
+        telemetry: {endpoint: none}
+        """
+
+    /// A copy of `run` named `name`, changed by `change` (given the copy's path).
+    func damagedCopy(of run: String, _ name: String, _ change: (String) throws -> Void) throws -> String {
+        let copy = path(name)
+        try FileManager.default.copyItem(atPath: run, toPath: copy)
+        try change(copy)
+        return copy
+    }
+
+    func gzip(_ text: String, to file: String) throws {
+        try text.write(toFile: file + ".txt", atomically: true, encoding: .utf8)
+        XCTAssertEqual(try runProcess("/bin/sh", ["-c", "gzip -c '\(file).txt' > '\(file)' && rm '\(file).txt'"]).status, 0)
+    }
+
+    func testRunFoldersReadBackAndThePBTSection() throws {
+        let config = try write(Self.finishedRun, "run.yaml")
+        let trained = try runKoine(["train", "--config", config, "--out", path("run"), "--quiet"], directory: directory, timeout: 120)
+        XCTAssertEqual(trained.status, 0, trained.standardError)
+        let run = path("run"), manager = FileManager.default
+        let dump = "/interactions/step-0000040.jsonl.gz"
+        let game = { (rank: Int, symbol: String) in "{\"rank\":\(rank),\"speaker\":0,\"message\":[\(symbol),1]}\n" }
+
+        // A FIFO named like the dump: gzopen waited for a writer (a hang).
+        let fifoDump = try damagedCopy(of: run, "fifo-dump") {
+            try manager.removeItem(atPath: $0 + dump)
+            XCTAssertEqual(mkfifo($0 + dump, 0o644), 0)
+        }
+        // 11 games of rank 0 where world_size says 1000 ranks: the bound was
+        // eval.interactions times world_size, so a gzip bomb of one rank's lines was read on for minutes.
+        let bomb = try damagedCopy(of: run, "bomb") {
+            let summary = try String(contentsOfFile: $0 + "/summary.json", encoding: .utf8)
+            try summary.replacingOccurrences(of: "\"world_size\" : 1,", with: "\"world_size\" : 1000,")
+                .replacingOccurrences(of: "\"world_size\": 1,", with: "\"world_size\": 1000,")
+                .write(toFile: $0 + "/summary.json", atomically: true, encoding: .utf8)
+            try gzip(String(repeating: game(0, "2"), count: 11), to: $0 + dump)
+        }
+        // JSON's true was read as symbol 1.
+        let boolean = try damagedCopy(of: run, "boolean") { try gzip(game(0, "true"), to: $0 + dump) }
+        // A symbolic link to nothing as --out: exit 1 and "write failed" (export), an NSError dump (train).
+        let dangling = path("dangling")
+        try manager.createSymbolicLink(atPath: dangling, withDestinationPath: path("nothing-there"))
+
+        try check([
+            Case(name: "export: a FIFO named like a dump", arguments: ["export", "--elcc", fifoDump, "--out", path("o1")], status: 2,
+                 fragment: "step-0000040.jsonl.gz: expected a gzip-compressed file, not a directory or special file", absent: [path("o1")]),
+            Case(name: "export: more games of one rank than eval.interactions", arguments: ["export", "--elcc", bomb, "--out", path("o2")],
+                 status: 2, fragment: "step-0000040.jsonl.gz:11: more than 10 games of rank 0", absent: [path("o2")]),
+            Case(name: "export: true as a symbol", arguments: ["export", "--elcc", boolean, "--out", path("o3")], status: 2,
+                 fragment: "step-0000040.jsonl.gz:1: expected a JSON object with a rank, a speaker and a message of integer symbols",
+                 absent: [path("o3")]),
+            Case(name: "export --out \"\"", arguments: ["export", "--elcc", run, "--out", ""], status: 2,
+                 fragment: "--out \"\": expected the name of a directory to create"),
+            Case(name: "export --out a dangling link", arguments: ["export", "--elcc", run, "--out", dangling], status: 2,
+                 fragment: "dangling: a symbolic link to nothing"),
+            Case(name: "train --out a dangling link", arguments: ["train", "--config", config, "--out", dangling, "--quiet"], status: 2,
+                 fragment: "dangling: a symbolic link to nothing"),
+        ])
+        XCTAssertFalse(manager.fileExists(atPath: path("nothing-there")))
+    }
+}
