@@ -35,7 +35,7 @@ extension BadInputCommandTests {
         let trained = try runKoine(["train", "--config", config, "--out", path("run"), "--quiet"], directory: directory, timeout: 120)
         XCTAssertEqual(trained.status, 0, trained.standardError)
         let run = path("run"), manager = FileManager.default
-        let dump = "/interactions/step-0000040.jsonl.gz"
+        let dump = "/interactions/step-0000040.jsonl.gz", checkpoint = "/checkpoints/step-00000040/rank-0.ckpt"
         let game = { (rank: Int, symbol: String) in "{\"rank\":\(rank),\"speaker\":0,\"message\":[\(symbol),1]}\n" }
 
         // A FIFO named like the dump: gzopen waited for a writer (a hang).
@@ -54,6 +54,19 @@ extension BadInputCommandTests {
         }
         // JSON's true was read as symbol 1.
         let boolean = try damagedCopy(of: run, "boolean") { try gzip(game(0, "true"), to: $0 + dump) }
+        // A checkpoint cut short, a FIFO in its place (a hang), one of another configuration.
+        let cut = try damagedCopy(of: run, "cut") {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: $0 + checkpoint))
+            try bytes.prefix(1000).write(to: URL(fileURLWithPath: $0 + checkpoint))
+        }
+        let fifoCheckpoint = try damagedCopy(of: run, "fifo-checkpoint") {
+            try manager.removeItem(atPath: $0 + checkpoint)
+            XCTAssertEqual(mkfifo($0 + checkpoint, 0o644), 0)
+        }
+        let foreign = try damagedCopy(of: run, "foreign") {
+            let yaml = try String(contentsOfFile: $0 + "/config.yaml", encoding: .utf8)
+            try yaml.replacingOccurrences(of: "hidden: 16", with: "hidden: 12").write(toFile: $0 + "/config.yaml", atomically: true, encoding: .utf8)
+        }
         // A symbolic link to nothing as --out: exit 1 and "write failed" (export), an NSError dump (train).
         let dangling = path("dangling")
         try manager.createSymbolicLink(atPath: dangling, withDestinationPath: path("nothing-there"))
@@ -72,6 +85,14 @@ extension BadInputCommandTests {
                  fragment: "dangling: a symbolic link to nothing"),
             Case(name: "train --out a dangling link", arguments: ["train", "--config", config, "--out", dangling, "--quiet"], status: 2,
                  fragment: "dangling: a symbolic link to nothing"),
+            Case(name: "probe: a cut checkpoint", arguments: ["probe", cut], status: 2, fragment: "rank-0.ckpt: truncated"),
+            Case(name: "probe: a FIFO checkpoint", arguments: ["probe", fifoCheckpoint], status: 2,
+                 fragment: "rank-0.ckpt: not a regular file"),
+            Case(name: "probe: another configuration's checkpoint", arguments: ["probe", foreign], status: 2,
+                 fragment: "rank-0.ckpt: written for a different configuration"),
+            Case(name: "crossplay: B's checkpoint a FIFO", arguments: ["crossplay", run, fifoCheckpoint], status: 2,
+                 fragment: "rank-0.ckpt: not a regular file"),
+            Case(name: "crossplay: B's checkpoint cut", arguments: ["crossplay", run, cut], status: 2, fragment: "rank-0.ckpt: truncated"),
         ])
         XCTAssertFalse(manager.fileExists(atPath: path("nothing-there")))
     }
