@@ -67,6 +67,12 @@ extension BadInputCommandTests {
             let yaml = try String(contentsOfFile: $0 + "/config.yaml", encoding: .utf8)
             try yaml.replacingOccurrences(of: "hidden: 16", with: "hidden: 12").write(toFile: $0 + "/config.yaml", atomically: true, encoding: .utf8)
         }
+        // A lexicon of a speaker the run never had (2,000 of them took minutes, each file read once per speaker).
+        let forged = try damagedCopy(of: run, "forged") {
+            let lexicon = try String(contentsOfFile: $0 + "/lexicon.tsv", encoding: .utf8)
+            let other = lexicon.split(separator: "\n").dropFirst().map { "0\t1" + $0.dropFirst(3) + "\n" }.joined()
+            try (lexicon + other).write(toFile: $0 + "/lexicon.tsv", atomically: true, encoding: .utf8)
+        }
         // A symbolic link to nothing as --out: exit 1 and "write failed" (export), an NSError dump (train).
         let dangling = path("dangling")
         try manager.createSymbolicLink(atPath: dangling, withDestinationPath: path("nothing-there"))
@@ -92,8 +98,23 @@ extension BadInputCommandTests {
                  fragment: "rank-0.ckpt: written for a different configuration"),
             Case(name: "crossplay: B's checkpoint a FIFO", arguments: ["crossplay", run, fifoCheckpoint], status: 2,
                  fragment: "rank-0.ckpt: not a regular file"),
+            Case(name: "crossplay: A's lexicon of a speaker A lacks", arguments: ["crossplay", forged, run], status: 2,
+                 fragment: "lexicon.tsv: speaker 1 of rank 0: \(forged) has speakers 0 to 0 (population.speakers) on ranks 0 to 0"),
             Case(name: "crossplay: B's checkpoint cut", arguments: ["crossplay", run, cut], status: 2, fragment: "rank-0.ckpt: truncated"),
         ])
         XCTAssertFalse(manager.fileExists(atPath: path("nothing-there")))
+
+        // A lexicon saved with Windows line ends: read as no messages before, the same corpus now.
+        let crlf = try damagedCopy(of: run, "crlf") {
+            let lexicon = try String(contentsOfFile: $0 + "/lexicon.tsv", encoding: .utf8)
+            try lexicon.replacingOccurrences(of: "\n", with: "\r\n").write(toFile: $0 + "/lexicon.tsv", atomically: true, encoding: .utf8)
+        }
+        for (from, episodes) in [(run, 16), (crlf, 16)] {
+            let result = try runKoine(["export", "--elcc", from, "--from", "lexicon", "--out", from + "-lexicon"], timeout: 60)
+            XCTAssertEqual(result.status, 0, result.standardError)
+            XCTAssertTrue(result.standardOutput.contains(": \(episodes) episodes,"), result.standardOutput)
+        }
+        XCTAssertEqual(try String(contentsOfFile: crlf + "-lexicon/systems/koine-attributes/data/crlf/corpus.jsonl", encoding: .utf8),
+                       try String(contentsOfFile: run + "-lexicon/systems/koine-attributes/data/run/corpus.jsonl", encoding: .utf8))
     }
 }
