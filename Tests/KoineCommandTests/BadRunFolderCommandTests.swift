@@ -101,6 +101,11 @@ extension BadInputCommandTests {
             Case(name: "crossplay: A's lexicon of a speaker A lacks", arguments: ["crossplay", forged, run], status: 2,
                  fragment: "lexicon.tsv: speaker 1 of rank 0: \(forged) has speakers 0 to 0 (population.speakers) on ranks 0 to 0"),
             Case(name: "crossplay: B's checkpoint cut", arguments: ["crossplay", run, cut], status: 2, fragment: "rank-0.ckpt: truncated"),
+            Case(name: "pbt.reset_period.minimum Int.max", arguments: [
+                "train", "--config", packageDirectory.appendingPathComponent("configs/pbt-quick.yaml").path, "--out", path("o4"),
+                "--set", "pbt.reset_period.minimum=9223372036854775807", "--set", "pbt.reset_period.maximum=2000"], status: 2,
+                 fragment: "pbt.reset_period.minimum: expected at most 9007199254740992 steps (2^53), got 9223372036854775807",
+                 absent: [path("o4")]),
         ])
         XCTAssertFalse(manager.fileExists(atPath: path("nothing-there")))
 
