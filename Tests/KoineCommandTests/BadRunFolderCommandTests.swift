@@ -94,6 +94,8 @@ extension BadInputCommandTests {
             Case(name: "probe: a cut checkpoint", arguments: ["probe", cut], status: 2, fragment: "rank-0.ckpt: truncated"),
             Case(name: "probe: a FIFO checkpoint", arguments: ["probe", fifoCheckpoint], status: 2,
                  fragment: "rank-0.ckpt: not a regular file"),
+            Case(name: "train --resume: a FIFO checkpoint", arguments: ["train", "--resume", fifoCheckpoint, "--quiet"], status: 2,
+                 fragment: "no usable checkpoint: fifo-checkpoint/checkpoints/step-00000040/rank-0.ckpt: not a regular file"),
             Case(name: "probe: another configuration's checkpoint", arguments: ["probe", foreign], status: 2,
                  fragment: "rank-0.ckpt: written for a different configuration"),
             Case(name: "crossplay: B's checkpoint a FIFO", arguments: ["crossplay", run, fifoCheckpoint], status: 2,
