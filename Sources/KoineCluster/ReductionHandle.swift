@@ -12,6 +12,8 @@ public struct ReductionHandle {
     let scale: Float
     /// Set once `wait` has finished, so a second wait is a harmless no-op.
     var completed: Bool
+    /// What the reduction is, for the line naming a rank that does not answer.
+    public var what = "the shared encoder's all-reduce"
 
     package init(request: OpaquePointer?, buffer: UnsafeMutablePointer<Float>?, count: Int, scale: Float) {
         self.request = request

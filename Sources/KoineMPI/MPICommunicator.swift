@@ -110,7 +110,7 @@ public final class MPICommunicator: Communicator {
         if handle.request != nil {
             requests[0] = handle.request
             handle.request = nil
-            try complete(1, "the shared encoder's all-reduce (MPI_Iallreduce)")
+            try complete(1, "\(handle.what) (MPI_Iallreduce)")
         }
         handle.finish()
     }

@@ -140,13 +140,17 @@ final class DistributedTrainingTests: XCTestCase {
     /// link is cut looks to its peers) ends the job once the peer timeout
     /// passes, with one line naming the rank and host awaited: of two ranks,
     /// the other; of three, the one that does not answer when asked.
+    /// Without a shared encoder or cross-rank games (a PBT run's members), the
+    /// step's collective is the stop flags' all-reduce, and the line names it
+    /// (it named "the shared encoder's all-reduce", which such a run lacks).
     func testAStalledRankEndsTheJobNamingIt() throws {
-        for ranks in [2, 3] {
-            let out = directory.appendingPathComponent("stalled-\(ranks)").path
+        let apart = ["--set", "agents.encoder=private", "--set", "population.cross_rank=0"]
+        for (ranks, settings) in [(2, []), (3, []), (2, apart)] {
+            let out = directory.appendingPathComponent("stalled-\(ranks)-\(settings.count)").path
             let running = try RunningProcess(try XCTUnwrap(mpirunPath), [
                 "-np", String(ranks), "--oversubscribe", "--bind-to", "none", koineExecutable.path, "train", "--config",
                 directory.appendingPathComponent("config.yaml").path, "--out", out, "--quiet",
-                "--set", "train.steps=100000000", "--peer-timeout", "3"], environment: mpiEnvironment)
+                "--set", "train.steps=100000000", "--peer-timeout", "3"] + settings, environment: mpiEnvironment)
             // Once steps run (the first step line is written): the timeout is armed with the step loop.
             running.waitWhileRunning(until: { ((try? Data(contentsOf: URL(fileURLWithPath: out + "/metrics.jsonl")))?.count ?? 0) > 0 })
             let rank = try running.pid(ofRank: 1)
@@ -162,6 +166,10 @@ final class DistributedTrainingTests: XCTestCase {
             XCTAssertTrue(lines.first?.contains("no answer from rank 1 on ") == true, running.output)
             XCTAssertFalse(lines.first?.contains("rank 2 on") == true, running.output)
             XCTAssertTrue(lines.first?.contains("for 3 s in ") == true, running.output)
+            if !settings.isEmpty {
+                // Mostly the stop flags' all-reduce; at a step of check_every or eval.every, that step's own.
+                XCTAssertFalse(lines.first?.contains("shared encoder") == true, running.output)
+            }
         }
     }
 

@@ -152,6 +152,15 @@ final class ELCCExportCommandTests: XCTestCase {
             ("missing", { try edit($0 + "/systems/koine-attributes/metadata.yml") { $0.replacingOccurrences(of: "game_type:", with: "kind:") } },
              "system.game_type: missing"),
             ("lines", { try edit($0 + corpusFile) { $0 + "[[1,2]]\n" } }, "analysis.episodes: 40, but corpus.jsonl gives 41"),
+            // Each of these three ended the validator in a Python traceback.
+            ("nesting", { try edit($0 + corpusFile) { $0 + String(repeating: "[", count: 100_000) + "\n" } },
+             "corpus.jsonl:41: expected a JSON array (an episode), got unreadable text (maximum recursion depth"),
+            ("digits", { try edit($0 + corpusFile) { $0 + "[[" + String(repeating: "1", count: 5000) + "]]\n" } },
+             "corpus.jsonl:41: expected a JSON array (an episode), got unreadable text (Exceeds the limit"),
+            ("yaml-nesting", { try edit($0 + "/systems/koine-attributes/metadata.yml") { _ in String(repeating: "[", count: 5000) } },
+             "metadata.yml: expected YAML (maximum recursion depth"),
+            ("fifo", { try FileManager.default.removeItem(atPath: $0 + corpusFile); XCTAssertEqual(mkfifo($0 + corpusFile, 0o644), 0) },
+             "corpus.jsonl: expected a regular file"),
         ]
         for (label, change, expected) in cases {
             let result = try damaged(label, change)

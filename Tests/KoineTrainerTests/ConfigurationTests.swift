@@ -145,6 +145,9 @@ final class ConfigurationTests: XCTestCase {
         let on = try Configuration.parse("game: {}\nagents: {encoder: private}\neval: {every: 50}\npbt: {every: 100, fitness: topsim}", source: "t")
         XCTAssertEqual(on.warnings, [])
         XCTAssertTrue(on.pbt.isOn)
+        // Rounds less often than the run is long: no round at all, said in one line (silent before).
+        let late = try Configuration.parse("game: {}\nagents: {encoder: private}\neval: {every: 50}\ntrain: {steps: 600}\npbt: {every: 1000}", source: "t")
+        XCTAssertEqual(late.warnings, ["pbt.every: a round every 1000 steps is longer than the run (train.steps 600); no population-based training round will happen"])
     }
 
     func testMissingFileNamesTheFile() {

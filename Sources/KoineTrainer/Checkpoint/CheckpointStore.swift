@@ -102,13 +102,18 @@ public struct CheckpointStore {
     /// A whole file read straight into one array (a checkpoint can be tens of
     /// MB: no second copy through `Data`), once `check` accepted its header.
     static func contents(of path: String, name: String, check: (CheckpointHeader) throws -> Void) throws -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: a FIFO named like a checkpoint opens at once (without it,
+        // open waited for a writer: koine probe and crossplay hung), and is refused below.
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else {
             throw CheckpointFault(file: name, FileManager.default.fileExists(atPath: path) ? "unreadable" : "missing")
         }
         defer { close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw CheckpointFault(file: name, "unreadable") }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            throw CheckpointFault(file: name, "not a regular file (a FIFO, a device or a directory)")
+        }
         let size = Int(status.st_size)
         let header = try read(descriptor, min(size, CheckpointHeader.size), name: name)
         try check(try CheckpointHeader.parseHeader(header[...], fileSize: size, file: name))

@@ -172,7 +172,11 @@ public struct Configuration {
         // pbt's keys shape nothing while its rounds are off.
         let idle = pbt.isOn ? [] : Configuration.keys.filter { $0.path.hasPrefix("pbt.") && $0.get(self) != $0.defaultValue }
             .map { "\($0.path): pbt.every is 0 (no population-based training), so it has no effect" }
-        return periods + unused + idle
+        // Nor when the first round would come after the last step (pbt-quick.yaml with --set train.steps=600).
+        let late = pbt.isOn && pbt.every > steps
+            ? ["pbt.every: a round every \(pbt.every) steps is longer than the run (train.steps \(steps)); no population-based training round will happen"]
+            : []
+        return periods + unused + idle + late
     }
 
     /// Longest path of an `ipc://` endpoint: a Unix socket address holds 108

@@ -115,6 +115,14 @@ extension Configuration {
     /// Each explored hyperparameter: one this run has, bounds in order, and
     /// the configured value inside them when members start from it.
     private func validateBounds(source: String) throws {
+        // Bounds are held as reals: a period past 2^53 is not one exactly, and
+        // Int.max became 2^63, which no Int holds (the message showed
+        // -9223372036854775808, the member's schedule a negative period).
+        let longestPeriod = 1 << 53
+        for (key, value) in [("pbt.reset_period.minimum", pbt.resetPeriod.minimum), ("pbt.reset_period.maximum", pbt.resetPeriod.maximum)]
+        where value > longestPeriod {
+            throw ConfigurationError("\(source): \(key): expected at most \(longestPeriod) steps (2^53), got \(value)")
+        }
         for hyperparameter in exploredHyperparameters {
             let key = "pbt.\(hyperparameter.name.rawValue)"
             let minimum = hyperparameter.minimum, maximum = hyperparameter.maximum

@@ -30,6 +30,10 @@ public struct ELCCExport {
             throw ConfigurationError("--corpus \(corpus): expected a directory name of letters, digits, '.', '_' and '-', not starting with '.'")
         }
         self.corpus = corpus ?? Self.portableName(run.name)
+        // "" would be the working directory, which the export's rename replaces when it is empty.
+        if let out, out.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ConfigurationError("--out \"\(out)\": expected the name of a directory to create, found an empty one")
+        }
         self.out = URL(fileURLWithPath: out ?? run.directory.path + "-elcc")
         try RunDirectory.check(self.out, remedy: "choose a new one")
         spoken = try RunUtterances(run: run, source: source, step: step, rank: rank, speaker: speaker)

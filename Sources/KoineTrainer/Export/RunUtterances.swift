@@ -95,19 +95,26 @@ public struct RunUtterances {
     /// `eval.interactions` games a rank.
     static func games(in run: FinishedRun, file: String) throws -> [Utterance] {
         let path = run.path(file), configuration = run.configuration, settings = configuration.agentSettings
-        let most = configuration.eval.interactions * run.worldSize
+        let most = configuration.eval.interactions
         var games: [Utterance] = []
+        // Counted rank by rank, as a rank dumps them: counted over the whole file (most
+        // times world_size), a small gzip file of one rank's lines inflating to
+        // gigabytes was read on for minutes.
+        var perRank: [Int: Int] = [:]
         try CompressedFile.forEachLine(of: path, longestLine: longestGame) { line, number in
             let at = "\(path):\(number)"
-            guard games.count < most else {
-                throw ConfigurationError("\(at): more than \(most) games; expected at most eval.interactions (\(configuration.eval.interactions)) a rank")
-            }
             guard let game = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let rank = game["rank"] as? Int, let speaker = game["speaker"] as? Int, let message = game["message"] as? [Int]
+                  let rank = integer(game["rank"]), let speaker = integer(game["speaker"]),
+                  let symbols = game["message"] as? [Any], case let message = symbols.compactMap(integer),
+                  message.count == symbols.count
             else {
                 throw ConfigurationError("\(at): expected a JSON object with a rank, a speaker and a message of integer symbols")
             }
             try check(rank: rank, speaker: speaker, at: at, run: run)
+            perRank[rank, default: 0] += 1
+            guard perRank[rank]! <= most else {
+                throw ConfigurationError("\(at): more than \(most) games of rank \(rank); expected at most eval.interactions (\(most)) a rank")
+            }
             guard message.allSatisfy({ (0..<settings.vocabulary).contains($0) }) else {
                 throw ConfigurationError("\(at): message \(message): expected symbols 0 to \(settings.vocabulary - 1) (game.vocab)")
             }
@@ -115,6 +122,12 @@ public struct RunUtterances {
             games.append(Utterance(rank: rank, speaker: speaker, symbols: message))
         }
         return games
+    }
+
+    /// A JSON whole number (`true` and `false` are not: Foundation reads them as 1 and 0).
+    static func integer(_ value: Any?) -> Int? {
+        guard let number = value as? NSNumber, String(cString: number.objCType) != "c" else { return nil }
+        return value as? Int
     }
 
     /// Every line of the run's lexicon.tsv, in file order.

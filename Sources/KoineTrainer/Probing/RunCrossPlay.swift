@@ -41,10 +41,19 @@ public struct RunCrossPlay {
             throw ConfigurationError("\(second): this game's lexicons do not stand for its speakers, so runs cannot cross-play")
         }
         let settings = configuration.agentSettings
-        speakers = try LexiconFile.speakers(in: lexiconFile)
-        let lexicons = try speakers.map {
-            try LexiconFile.read(lexiconFile, speaker: $0, objects: game.lexiconObjects, settings: settings)
+        let read = try LexiconFile.readEvery(lexiconFile, objects: game.lexiconObjects, settings: settings)
+        // A's speakers are those A's run had: speakers its configuration gives
+        // each rank, on the ranks its summary counts (a lexicon of thousands of
+        // forged speakers was played, each against every listener of B).
+        let speakersPerRank = firstConfiguration.population.speakers
+        let ranks = FileManager.default.fileExists(atPath: URL(fileURLWithPath: first).appendingPathComponent("summary.json").path)
+            ? try FinishedRun(directory: first).worldSize : nil
+        for (speaker, _) in read where !(0..<speakersPerRank).contains(speaker.index) || !(0..<(ranks ?? Int.max)).contains(speaker.rank) {
+            throw ConfigurationError("\(lexiconFile): speaker \(speaker.index) of rank \(speaker.rank): \(first) has speakers 0 to \(speakersPerRank - 1) (population.speakers)"
+                                     + (ranks.map { " on ranks 0 to \($0 - 1) (summary.json's world_size)" } ?? " on each rank"))
         }
+        speakers = read.map(\.speaker)
+        let lexicons = read.map(\.lexicon)
         var columns: [[Double]] = Array(repeating: [], count: lexicons.count)
         var listeners: [(Int, Int)] = []
         for rank in 0..<opening.worldSize {

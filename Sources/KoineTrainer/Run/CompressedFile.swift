@@ -34,6 +34,14 @@ extension CompressedFile {
     /// or damaged stream, or text that is not UTF-8 is a `ConfigurationError`
     /// naming the file: these files are a run's, read back as input.
     static func forEachLine(of path: String, longestLine: Int, _ body: (Substring, Int) throws -> Void) throws {
+        // gzopen blocks on a FIFO until a writer comes (koine export hung); only a regular file is read.
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            throw ConfigurationError("\(path): cannot open (\(String(cString: strerror(errno))))")
+        }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            throw ConfigurationError("\(path): expected a gzip-compressed file, not a directory or special file (a FIFO, a device)")
+        }
         guard let file = gzopen(path, "rb") else {
             throw ConfigurationError("\(path): cannot open (\(String(cString: strerror(errno))))")
         }

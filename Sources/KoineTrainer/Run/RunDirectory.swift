@@ -15,6 +15,11 @@ public final class RunDirectory {
     /// without creating it.
     public static func check(_ url: URL, remedy: String = "choose a new one (or --resume it)") throws {
         let manager = FileManager.default
+        // A symbolic link to nothing is neither there (fileExists follows it) nor creatable.
+        var link = stat(), target = stat()
+        if lstat(url.path, &link) == 0, link.st_mode & S_IFMT == S_IFLNK, stat(url.path, &target) != 0 {
+            throw ConfigurationError("--out \(url.path): a symbolic link to nothing (\(String(cString: strerror(errno)))); choose a new one")
+        }
         var isDirectory: ObjCBool = false
         if manager.fileExists(atPath: url.path, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else {

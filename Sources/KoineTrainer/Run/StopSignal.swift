@@ -84,6 +84,9 @@ final class StopAgreement {
         }
         flag.pointee = signal.signal == nil ? 0 : 1
         pending = try communicator.startAllreduceSum(flag, count: 1)
+        // Every run has it, a shared encoder or not (a PBT run's stalled member was
+        // named as late in "the shared encoder's all-reduce", which it has none of).
+        pending?.what = "the all-reduce of the ranks' stop flags"
         return false
     }
 

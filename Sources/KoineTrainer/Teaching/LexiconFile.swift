@@ -24,7 +24,7 @@ public enum LexiconFile {
     /// what was expected when one does not fit.
     public static func rows(in path: String, settings: AgentSettings) throws -> [Row] {
         let text = try TextFile.read(path, largest: largestBytes, what: "lexicon")
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        var lines = Self.lines(of: text)
         if lines.last == "" { lines.removeLast() }
         guard let header = lines.first, header.hasPrefix("rank\tspeaker\tobject\t") else {
             throw ConfigurationError("\(path): expected a lexicon.tsv whose first line is `rank\tspeaker\tobject\t…\tmessage`")
@@ -44,9 +44,34 @@ public enum LexiconFile {
     /// line naming the file, line and what was expected when it does not fit.
     public static func read(_ path: String, speaker: (rank: Int, index: Int) = (0, 0), objects: Int,
                             settings: AgentSettings) throws -> Lexicon {
+        let mine = try rows(in: path, settings: settings).filter { $0.rank == speaker.rank && $0.speaker == speaker.index }
+        return try lexicon(mine, of: speaker, path: path, objects: objects, settings: settings)
+    }
+
+    /// Every speaker's lexicon in `path`, in the order the speakers first
+    /// appear, the file read once. (Read once per speaker, a lexicon of 2,000
+    /// speakers took koine crossplay minutes: 2,000 readings of 32,000 lines.)
+    public static func readEvery(_ path: String, objects: Int,
+                                 settings: AgentSettings) throws -> [(speaker: (rank: Int, index: Int), lexicon: Lexicon)] {
+        var order: [[Int]] = [], groups: [[Int]: [Row]] = [:]
+        for row in try rows(in: path, settings: settings) {
+            let key = [row.rank, row.speaker]
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(row)
+        }
+        guard !order.isEmpty else { throw ConfigurationError("\(path): no speaker's messages") }
+        return try order.map { key in
+            let speaker = (rank: key[0], index: key[1])
+            return (speaker, try lexicon(groups[key]!, of: speaker, path: path, objects: objects, settings: settings))
+        }
+    }
+
+    /// The lexicon `rows` (all of one speaker's) make: a message per object.
+    static func lexicon(_ rows: [Row], of speaker: (rank: Int, index: Int), path: String, objects: Int,
+                        settings: AgentSettings) throws -> Lexicon {
         let end = settings.variableLength ? Int(settings.endOfMessage) : nil
         var messages = [[Int]?](repeating: nil, count: objects)
-        for row in try rows(in: path, settings: settings) where row.rank == speaker.rank && row.speaker == speaker.index {
+        for row in rows {
             let at = "\(path):\(row.line)"
             guard (0..<objects).contains(row.object) else {
                 throw ConfigurationError("\(at): object \(row.object): the game has objects 0 to \(objects - 1)")
@@ -63,6 +88,13 @@ public enum LexiconFile {
 }
 
 extension LexiconFile {
+    /// The file's lines, each without its end: `\n` or `\r\n`. (Swift reads
+    /// `\r\n` as one character, so a file saved with Windows line ends split
+    /// on "\n" was one line, and read as a lexicon of no messages.)
+    static func lines(of text: String) -> [Substring] {
+        text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+    }
+
     /// The symbols of a message column (`5 2 0`, as sent: up to its end
     /// symbol), checked against the channel `settings` describes.
     static func message(_ column: Substring, at place: String, settings: AgentSettings) throws -> [Int] {
@@ -88,22 +120,6 @@ extension LexiconFile {
                 throw ConfigurationError("\(place): message of \(symbols.count) symbols: expected \(length) (game.message_length)")
             }
         }
-    }
-}
-
-extension LexiconFile {
-    /// Every (rank, speaker) with lines in `path`, in the order they first appear.
-    public static func speakers(in path: String) throws -> [(rank: Int, index: Int)] {
-        let text = try TextFile.read(path, largest: largestBytes, what: "lexicon")
-        var found: [(Int, Int)] = []
-        var seen = Set<[Int]>()
-        for line in text.split(separator: "\n").dropFirst() {
-            let columns = line.split(separator: "\t", maxSplits: 2)
-            guard columns.count >= 2, let rank = Int(columns[0]), let index = Int(columns[1]) else { continue }
-            if seen.insert([rank, index]).inserted { found.append((rank, index)) }
-        }
-        guard !found.isEmpty else { throw ConfigurationError("\(path): no speaker's messages") }
-        return found
     }
 }
 
