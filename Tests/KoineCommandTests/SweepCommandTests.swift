@@ -201,6 +201,9 @@ final class SweepCommandTests: XCTestCase {
         let rerun = try runKoine(["sweep", "--out", sweep], timeout: 300)
         XCTAssertEqual(rerun.status, 0, rerun.standardOutput + rerun.standardError)
         XCTAssertTrue(rerun.standardOutput.contains("1 trained, 1 already finished"), rerun.standardOutput)
+        // Resumed, not retrained from scratch (which would end the same).
+        let resumedLog = try String(contentsOfFile: sweep + "/logs/reset,seed=2.log", encoding: .utf8)
+        XCTAssertTrue(resumedLog.contains("$ koine launch --np 2 --no-collector --resume "), resumedLog)
         XCTAssertEqual(try summary(sweep + "/reset,seed=2")["world_size"] as? Int, 2)
         XCTAssertEqual(try String(contentsOfFile: sweep + "/reset,seed=2/lexicon.tsv", encoding: .utf8), expected)
     }
