@@ -61,7 +61,7 @@ public struct ELCCExport {
     var files: [(path: String, write: (DurableFile.Writer) throws -> Void)] {
         let systemFolder = "systems/\(system)", corpusFolder = "systems/\(system)/data/\(corpus)"
         let systemYAML = "# ELCC system metadata, written by koine export --elcc (docs/elcc.md says which fields the ELCC paper documents).\n"
-            + MetadataYAML.text(metadata.systemDocument)
+            + metadata.systemDocument.yaml(plainText: false)
         let corpusJSON = metadata.corpusDocument.serialized + "\n"
         return [
             (corpusFolder + "/corpus.jsonl", { try Self.writeEpisodes(spoken.utterances, to: $0) }),

@@ -82,7 +82,7 @@ enum ReportPage {
             }
         }
         if let config = run.config {
-            out += "<h3>Configuration</h3>\n<pre>\(escaped(yaml(config)))</pre>\n"
+            out += "<h3>Configuration</h3>\n<pre>\(escaped(config.yaml(plainText: true)))</pre>\n"
         }
         return out
     }
@@ -131,37 +131,6 @@ enum ReportPage {
         case .string(let text): return text
         case .int(let number): return String(number)
         case .double(let number): return FigureText.of(number)
-        default: return value.serialized
-        }
-    }
-
-    /// The configuration as YAML, nested mappings indented, lists in flow
-    /// style, as config.yaml is written. Strings are quoted as JSON quotes
-    /// them (a JSON string is a YAML double-quoted scalar) when plain text
-    /// would read back as something else.
-    static func yaml(_ value: JSONValue, indent: String = "") -> String {
-        guard case .object(let fields) = value else { return indent + scalar(value) + "\n" }
-        var out = ""
-        for (key, field) in fields {
-            if case .object(let inner) = field, !inner.isEmpty {
-                out += indent + scalarKey(key) + ":\n" + yaml(field, indent: indent + "  ")
-            } else {
-                out += indent + scalarKey(key) + ": " + scalar(field) + "\n"
-            }
-        }
-        return out
-    }
-
-    private static func scalarKey(_ key: String) -> String { scalar(.string(key)) }
-
-    private static func scalar(_ value: JSONValue) -> String {
-        switch value {
-        case .string(let text):
-            let plain = !text.isEmpty && text.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "._/-".unicodeScalars.contains($0) }
-                && Double(text) == nil && !["true", "false", "null", "yes", "no", "on", "off", "~"].contains(text.lowercased())
-            return plain ? text : value.serialized
-        case .array(let items): return "[" + items.map(scalar).joined(separator: ", ") + "]"
-        case .object(let fields): return "{" + fields.map { scalarKey($0.0) + ": " + scalar($0.1) }.joined(separator: ", ") + "}"
         default: return value.serialized
         }
     }
