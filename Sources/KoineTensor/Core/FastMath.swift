@@ -24,6 +24,14 @@ public enum FastMath {
         return polynomial * Float(bitPattern: (integer &+ 127) << 23)
     }
 
+    /// e^x, and exactly 0 below −87, where `exponential` clamps: a masked (−∞)
+    /// logit keeps probability 0, which sampling and entropies test for. Used by
+    /// the softmaxes, whose libm `expf` calls were 6% of a population iteration.
+    @inlinable @inline(__always)
+    public static func exponentialOrZero(_ x: Float) -> Float {
+        x < -87 ? 0 : exponential(x)
+    }
+
     @inlinable @inline(__always)
     public static func sigmoid(_ x: Float) -> Float {
         1 / (1 + exponential(-x))

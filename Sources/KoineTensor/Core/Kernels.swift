@@ -110,7 +110,7 @@ public enum Kernels {
         var largest = x[0]
         for i in 1..<count where x[i] > largest { largest = x[i] }
         var sum: Float = 0
-        for i in 0..<count { sum += expf(x[i] - largest) }
+        for i in 0..<count { sum += FastMath.exponentialOrZero(x[i] - largest) }
         // (x − max) − log Σ, not x − (max + log Σ): the latter rounds to the
         // precision of max, losing digits when logits are large.
         let logSum = logf(sum)
@@ -124,7 +124,7 @@ public enum Kernels {
         for i in 1..<count where x[i] > largest { largest = x[i] }
         var sum: Float = 0
         for i in 0..<count {
-            let e = expf(x[i] - largest)
+            let e = FastMath.exponentialOrZero(x[i] - largest)
             y[i] = e
             sum += e
         }

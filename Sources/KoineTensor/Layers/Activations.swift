@@ -95,7 +95,7 @@ public enum LogSoftmax {
             let a = y.row(r), g = dy.row(r), d = dx.row(r)
             var total: Float = 0
             for c in 0..<y.columns { total += g[c] }
-            for c in 0..<y.columns { d[c] = g[c] - expf(a[c]) * total }
+            for c in 0..<y.columns { d[c] = g[c] - FastMath.exponentialOrZero(a[c]) * total }
         }
     }
 }

@@ -22,7 +22,7 @@ public enum Categorical {
             Kernels.logSoftmax(row: logits.row(r), into: l, count: width)
             var entropy: Float = 0
             for j in 0..<width {
-                let p = expf(l[j])
+                let p = FastMath.exponentialOrZero(l[j])
                 if p > 0 { entropy -= p * l[j] }   // 0·log 0 = 0 for masked (−∞) logits
             }
             entropies[r] = entropy
@@ -33,7 +33,7 @@ public enum Categorical {
                 let u = random.nextFloat()
                 var cumulative: Float = 0
                 for j in 0..<width {
-                    let p = expf(l[j])
+                    let p = FastMath.exponentialOrZero(l[j])
                     // Rounding can leave Σp below u; then the last action
                     // that is possible (p > 0) is taken, never a masked one.
                     if p > 0 { action = j }
@@ -60,7 +60,7 @@ public enum Categorical {
             let gLog = logProbabilityGradient[r], gEntropy = entropyGradient[r], h = entropies[r]
             let action = actions[r]
             for j in 0..<width {
-                let p = expf(l[j])
+                let p = FastMath.exponentialOrZero(l[j])
                 var value: Float = p > 0 ? -gLog * p - gEntropy * p * (l[j] + h) : 0
                 if j == action { value += gLog }
                 d[j] = accumulate ? d[j] + value : value

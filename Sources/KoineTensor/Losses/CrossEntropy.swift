@@ -15,7 +15,7 @@ public enum CrossEntropy {
             let p = probabilities.row(r)
             Kernels.logSoftmax(row: logits.row(r), into: p, count: logits.columns)
             total -= p[targets[r]]
-            for j in 0..<logits.columns { p[j] = expf(p[j]) }
+            for j in 0..<logits.columns { p[j] = FastMath.exponentialOrZero(p[j]) }
         }
         return total / Float(logits.rows)
     }

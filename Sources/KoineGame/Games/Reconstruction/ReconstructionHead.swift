@@ -90,7 +90,7 @@ final class ReconstructionHead: ListenerHead {
                 outcomes.decisions[b * attributes + a] = choice
                 chosen += l[choice]
                 for j in 0..<count {
-                    let p = expf(l[j])
+                    let p = FastMath.exponentialOrZero(l[j])
                     if p > 0 { entropy -= p * l[j] }
                 }
                 let value = space.value(of: target, attribute: a)
@@ -119,7 +119,7 @@ final class ReconstructionHead: ListenerHead {
             total -= outcomes.rewards[b]
             let target = batch.targets[b]
             let l = logProbabilities.row(b), d = logitGradient.row(b)
-            for j in 0..<space.width { d[j] = weight * expf(l[j]) }
+            for j in 0..<space.width { d[j] = weight * FastMath.exponentialOrZero(l[j]) }
             for a in 0..<attributes { d[offsets[a] + space.value(of: target, attribute: a)] -= weight }
         }
         return total / Float(max(rows, 1))
