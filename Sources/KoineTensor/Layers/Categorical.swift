@@ -20,27 +20,25 @@ public enum Categorical {
         for r in 0..<logits.rows {
             let l = logProbabilities.row(r)
             Kernels.logSoftmax(row: logits.row(r), into: l, count: width)
-            var entropy: Float = 0
+            // One pass gives the entropy and, unless greedy, the sampled
+            // action: each probability is computed once, in the order of the
+            // cumulative sum the sample walks.
+            let u: Float = greedy ? 0 : random.nextFloat()
+            var entropy: Float = 0, cumulative: Float = 0
+            var action = width - 1, sampled = greedy
             for j in 0..<width {
                 let p = FastMath.exponentialOrZero(l[j])
                 if p > 0 { entropy -= p * l[j] }   // 0·log 0 = 0 for masked (−∞) logits
-            }
-            entropies[r] = entropy
-            var action = width - 1
-            if greedy {
-                action = Kernels.argmax(l, count: width)
-            } else {
-                let u = random.nextFloat()
-                var cumulative: Float = 0
-                for j in 0..<width {
-                    let p = FastMath.exponentialOrZero(l[j])
+                if !sampled {
                     // Rounding can leave Σp below u; then the last action
                     // that is possible (p > 0) is taken, never a masked one.
                     if p > 0 { action = j }
                     cumulative += p
-                    if u < cumulative { break }
+                    if u < cumulative { sampled = true }
                 }
             }
+            entropies[r] = entropy
+            if greedy { action = Kernels.argmax(l, count: width) }
             actions[r] = action
             chosenLogProbabilities[r] = l[action]
         }
