@@ -169,6 +169,36 @@ final class SweepCommandTests: XCTestCase {
         XCTAssertEqual(try index(restored).map { $0["status"] as? String }, ["done", "done", "done", "done"])
     }
 
+    /// A PBT sweep's archive keeps its lineage: every `pbt` line of
+    /// metrics.jsonl and the members' lexicons at each round (pbt/), which
+    /// the report reads; the per-step lines stay behind.
+    func testAPBTSweepsArchiveKeepsItsLineage() throws {
+        let sweep = path("pbt"), archive = path("pbt-archive")
+        let config = packageDirectory.appendingPathComponent("configs/pbt-quick.yaml").path
+        let swept = try runKoine(["sweep", "--config", config, "--seeds", "1", "--np", "2", "--set", "train.steps=4000",
+                                  "--set", "pbt.every=2000", "--out", sweep], timeout: 300)
+        XCTAssertEqual(swept.status, 0, swept.standardOutput + swept.standardError)
+        let archived = try runProcess("/usr/bin/env", ["python3", packageDirectory.appendingPathComponent("scripts/archive-sweep").path,
+                                                       sweep, archive], timeout: 60)
+        XCTAssertEqual(archived.status, 0, archived.standardError)
+        let run = "/pbt-quick,seed=1"
+        func lines(_ directory: String, kind: String) throws -> [String] {
+            try String(contentsOfFile: directory + run + "/metrics.jsonl", encoding: .utf8)
+                .split(separator: "\n").map(String.init).filter { $0.contains("\"kind\":\"\(kind)\"") }
+        }
+        let lineage = try lines(sweep, kind: "pbt")
+        XCTAssertEqual(lineage.count, 2 * 2, "two members, two rounds")
+        XCTAssertEqual(try lines(archive, kind: "pbt"), lineage)
+        XCTAssertEqual(try lines(archive, kind: "step"), [])
+        let rounds = try FileManager.default.contentsOfDirectory(atPath: sweep + run + "/pbt").sorted()
+        XCTAssertEqual(rounds.count, 2)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: archive + run + "/pbt").sorted(), rounds)
+        for round in rounds {
+            XCTAssertEqual(FileManager.default.contents(atPath: archive + run + "/pbt/" + round),
+                           FileManager.default.contents(atPath: sweep + run + "/pbt/" + round))
+        }
+    }
+
     /// With --np 2 each run is `koine launch --np 2` (two ranks under mpirun):
     /// the same run as launched by hand, bit for bit, and the sweep keeps its
     /// ranks per run (another --np on a rerun is one line, exit 2). A run
