@@ -197,6 +197,12 @@ final class SweepCommandTests: XCTestCase {
             XCTAssertEqual(FileManager.default.contents(atPath: archive + run + "/pbt/" + round),
                            FileManager.default.contents(atPath: sweep + run + "/pbt/" + round))
         }
+        // The study summary reads the archive: one run, two rounds, its copies counted from the lineage.
+        let copies = lineage.filter { $0.contains("\"action\":\"copy\"") }.count
+        let summary = try runProcess("/usr/bin/env", ["python3", packageDirectory.appendingPathComponent("scripts/pbt-study-summary").path,
+                                                      archive], timeout: 60)
+        XCTAssertEqual(summary.status, 0, summary.standardError)
+        XCTAssertTrue(summary.standardOutput.contains("| pbt-quick | 1 | 2 | \(copies).0 | "), summary.standardOutput)
     }
 
     /// With --np 2 each run is `koine launch --np 2` (two ranks under mpirun):
