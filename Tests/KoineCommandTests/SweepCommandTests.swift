@@ -290,6 +290,47 @@ final class SweepCommandTests: XCTestCase {
         XCTAssertEqual(try RunFiles.deterministicMetrics(sweep + "/reset,seed=1"), try RunFiles.deterministicMetrics(reference))
     }
 
+    /// kill -9 of a sweep whose runs have two ranks: mpirun and both ranks
+    /// die with it (none trains on unseen), and the same command resumes the
+    /// run on two ranks to the end an uninterrupted launch reaches.
+    func testAKilledSweepOfTwoRankRunsTakesItsRanksWithItAndResumes() throws {
+        guard mpirunPath != nil else { throw XCTSkip("needs mpirun") }
+        let sweep = path("killed-two-ranks")
+        let arguments = ["sweep", "--config", configs[1], "--seeds", "1", "--set", "train.steps=20000", "--np", "2", "--out", sweep]
+        let running = try RunningProcess(koineExecutable.path, arguments)
+        XCTAssertTrue(waitForCheckpoint(sweep + "/reset,seed=1", running), "no checkpoint: " + running.output)
+        // mpirun's command line names `train` too: every one of them must go.
+        let processes = trainers(of: running)
+        let ranks = processes.filter { pid in
+            let command = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data()
+            return String(decoding: command.split(separator: 0).first ?? Data(), as: UTF8.self).hasSuffix("koine")
+        }
+        XCTAssertEqual(ranks.count, 2, running.output)
+        kill(running.process.processIdentifier, SIGKILL)
+        XCTAssertTrue(running.waitForExit(timeout: 30))
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline && processes.contains(where: { kill($0, 0) == 0 }) { usleep(20_000) }
+        XCTAssertFalse(processes.contains(where: { kill($0, 0) == 0 }), "a rank or mpirun outlived its sweep")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: sweep + "/reset,seed=1/summary.json"))
+
+        let rerun = try runKoine(arguments, timeout: 300)
+        XCTAssertEqual(rerun.status, 0, rerun.standardOutput + rerun.standardError)
+        XCTAssertTrue(rerun.standardOutput.contains("(1 resumed from checkpoints)"), rerun.standardOutput)
+        let log = try String(contentsOfFile: sweep + "/logs/reset,seed=1.log", encoding: .utf8)
+        XCTAssertTrue(log.contains("$ koine launch --np 2 --no-collector --resume "), log)
+
+        let reference = path("two-ranks-reference")
+        let launched = try runKoine(["launch", "--np", "2", "--no-collector", "--config", configs[1], "--set", "train.steps=20000",
+                                     "--set", "seed=1", "--out", reference, "--telemetry", "none"], timeout: 300)
+        XCTAssertEqual(launched.status, 0, launched.standardError)
+        let resumed = try summary(sweep + "/reset,seed=1"), straight = try summary(reference)
+        XCTAssertEqual(resumed["world_size"] as? Int, 2)
+        XCTAssertNotNil(straight["parameters_checksum"])
+        XCTAssertEqual(resumed["parameters_checksum"] as? String, straight["parameters_checksum"] as? String)
+        XCTAssertEqual(try String(contentsOfFile: sweep + "/reset,seed=1/lexicon.tsv", encoding: .utf8),
+                       try String(contentsOfFile: reference + "/lexicon.tsv", encoding: .utf8))
+    }
+
     func testSlurmWritesAJobArrayWithOneTaskPerRun() throws {
         let sweep = path("cluster")
         let result = try runKoine(["sweep"] + grid + ["--set", "train.steps=200", "--out", sweep, "--slurm", "--np", "2", "--jobs", "3"],
