@@ -199,10 +199,16 @@ final class SweepCommandTests: XCTestCase {
         }
         // The study summary reads the archive: one run, two rounds, its copies counted from the lineage.
         let copies = lineage.filter { $0.contains("\"action\":\"copy\"") }.count
+        let plots = path("pbt-plots")
         let summary = try runProcess("/usr/bin/env", ["python3", packageDirectory.appendingPathComponent("scripts/pbt-study-summary").path,
-                                                      archive], timeout: 60)
+                                                      archive, "--plots", plots], timeout: 60)
         XCTAssertEqual(summary.status, 0, summary.standardError)
         XCTAssertTrue(summary.standardOutput.contains("| pbt-quick | 1 | 2 | \(copies).0 | "), summary.standardOutput)
+        // A schedule chart per hyperparameter, a line per member: well-formed SVG.
+        for name in ["learning_rate", "entropy", "reset_period"] {
+            let chart = try XMLDocument(contentsOf: URL(fileURLWithPath: plots + "/pbt-quick-\(name).svg"))
+            XCTAssertEqual(try chart.nodes(forXPath: "//*[local-name()='polyline']").count, 2, name)
+        }
     }
 
     /// With --np 2 each run is `koine launch --np 2` (two ranks under mpirun):
