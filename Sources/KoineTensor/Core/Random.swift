@@ -64,6 +64,12 @@ public struct Random: RandomNumberGenerator {
         Float(next() >> 40) * (1.0 / 16_777_216.0)
     }
 
+    /// Uniform in [0, 1) with a double's 53 random bits.
+    @inlinable
+    public mutating func nextDouble() -> Double {
+        Double(next() >> 11) * 0x1p-53
+    }
+
     /// Uniform in (0, 1): never 0 and never 1, so logarithms of it (and of
     /// its logarithm, for Gumbel noise) are finite. 23 random bits: with 24,
     /// `x + 0.5` is not representable above 2²³ and rounds up to 2²⁴ = 1.0.

@@ -104,20 +104,15 @@ public struct PBTPolicy {
 
     /// A copied value explored: perturbed, or (resample) redrawn with probability `resampleProbability`.
     func change(_ value: Double, of hyperparameter: ExploredHyperparameter, random: inout Random) -> Double {
-        if explore == .resample && PBTPolicy.uniform(&random) < resampleProbability { return draw(hyperparameter, random: &random) }
-        let factor = PBTPolicy.uniform(&random) < 0.5 ? perturbDown : perturbUp
+        if explore == .resample && random.nextDouble() < resampleProbability { return draw(hyperparameter, random: &random) }
+        let factor = random.nextDouble() < 0.5 ? perturbDown : perturbUp
         return hyperparameter.bounded(value * factor)
     }
 
     /// A value drawn within the bounds: log-uniformly for the learning rate, uniformly otherwise.
     func draw(_ hyperparameter: ExploredHyperparameter, random: inout Random) -> Double {
-        let u = PBTPolicy.uniform(&random), low = hyperparameter.minimum, high = hyperparameter.maximum
+        let u = random.nextDouble(), low = hyperparameter.minimum, high = hyperparameter.maximum
         guard hyperparameter.isLogarithmic else { return hyperparameter.bounded(low + u * (high - low)) }
         return hyperparameter.bounded(exp(log(low) + u * (log(high) - log(low))))
-    }
-
-    /// Uniform in [0, 1), with a double's 53 bits.
-    static func uniform(_ random: inout Random) -> Double {
-        Double(random.next() >> 11) * 0x1p-53
     }
 }
