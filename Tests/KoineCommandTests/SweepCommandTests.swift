@@ -203,7 +203,9 @@ final class SweepCommandTests: XCTestCase {
         let summary = try runProcess("/usr/bin/env", ["python3", packageDirectory.appendingPathComponent("scripts/pbt-study-summary").path,
                                                       archive, "--plots", plots], timeout: 60)
         XCTAssertEqual(summary.status, 0, summary.standardError)
-        XCTAssertTrue(summary.standardOutput.contains("| pbt-quick | 1 | 2 | \(copies).0 | "), summary.standardOutput)
+        // Two members: after a copy both hold one member's state (one founder left), else both their own.
+        let founders = copies > 0 ? "1.0 of 2" : "2.0 of 2"
+        XCTAssertTrue(summary.standardOutput.contains("| pbt-quick | 1 | 2 | \(copies).0 | \(founders) | "), summary.standardOutput)
         // A schedule chart per hyperparameter, a line per member: well-formed SVG.
         for name in ["learning_rate", "entropy", "reset_period"] {
             let chart = try XMLDocument(contentsOf: URL(fileURLWithPath: plots + "/pbt-quick-\(name).svg"))
@@ -222,14 +224,7 @@ final class SweepCommandTests: XCTestCase {
         XCTAssertEqual(first.status, 0, first.standardOutput + first.standardError)
         let log = try String(contentsOfFile: sweep + "/logs/reset,seed=1.log", encoding: .utf8)
         XCTAssertTrue(log.hasPrefix("$ koine launch --np 2 --no-collector --bind-to none --config"), log)
-        let byHand = path("by-hand")
-        let launched = try runKoine(["launch", "--np", "2", "--no-collector", "--config", configs[1], "--set", "train.steps=300",
-                                     "--set", "seed=1", "--out", byHand, "--telemetry", "none"], timeout: 300)
-        XCTAssertEqual(launched.status, 0, launched.standardError)
-        let swept = try summary(sweep + "/reset,seed=1"), manual = try summary(byHand)
-        XCTAssertEqual(swept["world_size"] as? Int, 2)
-        XCTAssertEqual(swept["parameters_checksum"] as? String, manual["parameters_checksum"] as? String)
-        XCTAssertNotNil(swept["parameters_checksum"])
+        try assertSameAsLaunchedByHand(sweep + "/reset,seed=1", steps: 300, reference: path("by-hand"))
 
         let other = try runKoine(["sweep", "--out", sweep, "--np", "1"], timeout: 60)
         XCTAssertEqual(other.status, 2)
@@ -325,16 +320,23 @@ final class SweepCommandTests: XCTestCase {
         let log = try String(contentsOfFile: sweep + "/logs/reset,seed=1.log", encoding: .utf8)
         XCTAssertTrue(log.contains("$ koine launch --np 2 --no-collector --resume "), log)
 
-        let reference = path("two-ranks-reference")
-        let launched = try runKoine(["launch", "--np", "2", "--no-collector", "--config", configs[1], "--set", "train.steps=20000",
+        try assertSameAsLaunchedByHand(sweep + "/reset,seed=1", steps: 20000, reference: path("two-ranks-reference"))
+    }
+
+    /// `run` (seed 1 of `configs[1]`, 2 ranks) ends where the same run
+    /// launched by hand with `koine launch --np 2` ends: its parameters'
+    /// checksum and its lexicon.
+    func assertSameAsLaunchedByHand(_ run: String, steps: Int, reference: String,
+                                    file: StaticString = #filePath, line: UInt = #line) throws {
+        let launched = try runKoine(["launch", "--np", "2", "--no-collector", "--config", configs[1], "--set", "train.steps=\(steps)",
                                      "--set", "seed=1", "--out", reference, "--telemetry", "none"], timeout: 300)
-        XCTAssertEqual(launched.status, 0, launched.standardError)
-        let resumed = try summary(sweep + "/reset,seed=1"), straight = try summary(reference)
-        XCTAssertEqual(resumed["world_size"] as? Int, 2)
-        XCTAssertNotNil(straight["parameters_checksum"])
-        XCTAssertEqual(resumed["parameters_checksum"] as? String, straight["parameters_checksum"] as? String)
-        XCTAssertEqual(try String(contentsOfFile: sweep + "/reset,seed=1/lexicon.tsv", encoding: .utf8),
-                       try String(contentsOfFile: reference + "/lexicon.tsv", encoding: .utf8))
+        XCTAssertEqual(launched.status, 0, launched.standardError, file: file, line: line)
+        let swept = try summary(run), byHand = try summary(reference)
+        XCTAssertEqual(swept["world_size"] as? Int, 2, file: file, line: line)
+        XCTAssertNotNil(swept["parameters_checksum"], file: file, line: line)
+        XCTAssertEqual(swept["parameters_checksum"] as? String, byHand["parameters_checksum"] as? String, file: file, line: line)
+        XCTAssertEqual(try String(contentsOfFile: run + "/lexicon.tsv", encoding: .utf8),
+                       try String(contentsOfFile: reference + "/lexicon.tsv", encoding: .utf8), file: file, line: line)
     }
 
     func testSlurmWritesAJobArrayWithOneTaskPerRun() throws {
