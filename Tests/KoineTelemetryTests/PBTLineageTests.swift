@@ -130,7 +130,7 @@ final class PBTLineageTests: XCTestCase {
         XCTAssertEqual(matrix[3][1], 1, "over the two objects both have")
         XCTAssertEqual(report.agreement[0].meanOverPairs, (0.75 + 0 + 1 + 0 + 1 + 0) / 6, accuracy: 1e-12)
         XCTAssertTrue(report.agreement[1].meanOverPairs.isNaN, "no lexicons, nothing to average")
-        XCTAssertEqual(report.lexiconNotes, ["pbt/step-0000100.tsv: 2 line(s) that are no member's lexicon: not counted"])
+        XCTAssertEqual(report.fileNotes, ["pbt/step-0000100.tsv: 2 line(s) that are no member's lexicon: not counted"])
         let summary = try XCTUnwrap(report.agreementSummaries.first)
         XCTAssertEqual(summary.copierAndSource, 0, "member 1 and its source 2, before the copy")
         XCTAssertTrue(summary.copiedARoundBefore.isNaN, "no round before the first")
@@ -156,6 +156,21 @@ final class PBTLineageTests: XCTestCase {
         #"{"kind":"pbt","step":200,"rank":2,"fitness":0.5,"action":"copy","source":0,"source_fitness":0.4}"#,
         #"{"kind":"pbt","step":200,"rank":3,"fitness":0.6,"action":"copy","source":5,"source_fitness":0.4}"#,
     ]
+
+    /// A metrics.jsonl larger than any run writes is not read whole: the
+    /// lineage stays the database's, and the report says why.
+    func testAMetricsFileTooLargeToReadIsLeftToTheDatabase() throws {
+        let stored = try report(Self.metrics)
+        let metrics = directory.appendingPathComponent("metrics.jsonl")
+        let handle = try FileHandle(forWritingTo: metrics)
+        try handle.truncate(atOffset: UInt64(PBTReport.largestMetricsBytes) + 1)   // sparse: no disk used
+        try handle.close()
+        let combined = try XCTUnwrap(PBTReport.combining(stored, directory: directory.path, worldSize: 4, lastStep: 400))
+        XCTAssertEqual(combined.lineage.rounds.map(\.step), stored.lineage.rounds.map(\.step))
+        XCTAssertEqual(combined.lineage.edges, stored.lineage.edges)
+        XCTAssertEqual(combined.fileNotes, ["metrics.jsonl: larger than 256 MiB: not read"])
+        XCTAssertNil(PBTReport.combining(nil, directory: directory.path, worldSize: 4, lastStep: 400), "no lineage anywhere")
+    }
 
     func testDamagedLinesAreNotedAndShownAsUnknown() throws {
         let report = try report(Self.damaged)

@@ -14,8 +14,11 @@ public struct PBTReport {
     public var agreement: [LexiconAgreement]
     /// The run's last step, where the hyperparameter schedules end.
     public var lastStep: Int?
-    /// Round lexicon files that could not be read, or only in part.
-    public var lexiconNotes: [String]
+    /// Run-directory files that could not be read, or only in part.
+    public var fileNotes: [String]
+    /// Larger than the metrics.jsonl of any run Koine writes (300,000 steps
+    /// logged at every step take about 150 MB); a larger one is not read.
+    static let largestMetricsBytes = 256 << 20
 
     /// The lineage the database's `pbt` events tell, or nil when the run has none.
     static func load(_ db: Database, run: String, worldSize: Int?, lastStep: Int?) throws -> PBTReport? {
@@ -28,7 +31,7 @@ public struct PBTReport {
         }
         guard !lines.isEmpty else { return nil }
         return PBTReport(lineage: PopulationLineage(lines: lines, worldSize: worldSize, origin: .database), agreement: [],
-                         lastStep: lastStep, lexiconNotes: [])
+                         lastStep: lastStep, fileNotes: [])
     }
 
     /// What the run directory adds to `stored` (the database's report, if
@@ -36,14 +39,19 @@ public struct PBTReport {
     /// agreement of its round lexicons. Nil when neither has a round.
     public static func combining(_ stored: PBTReport?, directory: String?, worldSize: Int?, lastStep: Int?) -> PBTReport? {
         guard let directory else { return stored }
-        let lines = metricsLines(directory + "/metrics.jsonl")
+        let metrics = directory + "/metrics.jsonl"
+        // Read whole: one too large for that is left to the database's lineage, and said so.
+        let tooLarge = (RunFolders.size(of: metrics) ?? 0) > largestMetricsBytes
+        let lines = tooLarge ? [] : metricsLines(metrics)
         var report = stored
         if !lines.isEmpty {
             report = PBTReport(lineage: PopulationLineage(lines: lines, worldSize: worldSize, origin: .metrics), agreement: [],
-                               lastStep: lastStep ?? stored?.lastStep, lexiconNotes: [])
+                               lastStep: lastStep ?? stored?.lastStep, fileNotes: [])
         }
         guard var report else { return nil }
-        (report.agreement, report.lexiconNotes) = LexiconAgreement.load(directory: directory, members: report.lineage.members)
+        let (agreement, lexiconNotes) = LexiconAgreement.load(directory: directory, members: report.lineage.members)
+        report.agreement = agreement
+        report.fileNotes = (tooLarge ? ["metrics.jsonl: larger than \(largestMetricsBytes >> 20) MiB: not read"] : []) + lexiconNotes
         return report
     }
 

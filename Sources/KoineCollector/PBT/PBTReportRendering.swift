@@ -26,7 +26,7 @@ extension PBTReport {
         if let last = rounds.last, let founders = lineage.founders.last {
             out += "    after step \(last.step): " + Self.descent(founders) + "\n"
         }
-        for note in lineage.notes + lexiconNotes { out += "    note: \(TerminalText.safe(note))\n" }
+        for note in lineage.notes + fileNotes { out += "    note: \(TerminalText.safe(note))\n" }
         return out
     }
 
@@ -98,7 +98,7 @@ extension PBTReport {
                     ("matrix", .array(round.matrix.map { .array($0.map(JSONValue.double)) })),
                 ])
             })),
-            ("notes", .array((lineage.notes + lexiconNotes).map(JSONValue.string))),
+            ("notes", .array((lineage.notes + fileNotes).map(JSONValue.string))),
         ])
     }
 }

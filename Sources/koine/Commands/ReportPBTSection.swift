@@ -35,7 +35,7 @@ extension ReportPage {
                                + "name with the same message, as the round judged them (before its copies; pbt/step-N.tsv).",
                            rows: "R", columns: "R")
         }
-        let notes = lineage.notes + pbt.lexiconNotes
+        let notes = lineage.notes + pbt.fileNotes
         if !notes.isEmpty {
             out += "<h4>Notes</h4>\n<ul>\n" + notes.map { "<li>\(escaped($0))</li>\n" }.joined() + "</ul>\n"
         }
