@@ -23,10 +23,15 @@ struct QueryKeys {
     func fold(_ query: Linear, into table: Matrix) -> Matrix {
         let keys = self.keys.rows(0..<table.rows)
         BLAS.gemm(table, query.weight.value, transposeB: true, into: keys)
+        fillOffsets(query, table: table)
+        return keys
+    }
+
+    /// Fills the offsets of `table`'s rows.
+    func fillOffsets(_ query: Linear, table: Matrix) {
         for o in 0..<table.rows {
             offsets[o] = query.bias.map { Kernels.dot(table.row(o), $0.value.base, count: table.columns) } ?? 0
         }
-        return keys
     }
 
     /// From the keys' and offsets' gradients of `table`'s rows, adds into
