@@ -17,7 +17,15 @@ public enum Categorical {
         random: inout Random, greedy: Bool = false
     ) {
         let width = logits.columns
-        for r in 0..<logits.rows {
+        var first = 0
+        if width <= RowGroup.widest {
+            while first + RowGroup.count <= logits.rows {
+                sampleGroup(logits: logits, logProbabilities: logProbabilities, first: first, actions: actions,
+                            chosenLogProbabilities: chosenLogProbabilities, entropies: entropies, random: &random, greedy: greedy)
+                first += RowGroup.count
+            }
+        }
+        for r in first..<logits.rows {
             let l = logProbabilities.row(r)
             Kernels.logSoftmax(row: logits.row(r), into: l, count: width)
             // One pass gives the entropy and, unless greedy, the sampled
@@ -44,6 +52,56 @@ public enum Categorical {
         }
     }
 
+    /// Eight rows at once, one a lane: what the loop over single rows does to
+    /// each row, in the same order (each lane's sums run over the columns in
+    /// turn, the uniform draws are taken in row order), so the two agree bit for
+    /// bit. Narrow rows (a listener's few candidates, a small vocabulary) are
+    /// too short for vectors along them, and their sampling branches
+    /// unpredictably; across rows neither holds.
+    @inlinable
+    static func sampleGroup(
+        logits: Matrix, logProbabilities: Matrix, first: Int, actions: Indices,
+        chosenLogProbabilities: UnsafeMutablePointer<Float>, entropies: UnsafeMutablePointer<Float>,
+        random: inout Random, greedy: Bool
+    ) {
+        typealias Lanes = RowGroup.Lanes
+        let width = logits.columns
+        let x = RowGroup(logits, first: first), l = RowGroup(logProbabilities, first: first)
+        var largest = x.load(0)
+        for j in 1..<max(width, 1) {
+            let value = x.load(j)
+            largest.replace(with: value, where: value .> largest)
+        }
+        var sum = Lanes()
+        for j in 0..<width { sum += RowGroup.exponentialOrZero(x.load(j) - largest) }
+        var logSum = Lanes()
+        for i in 0..<RowGroup.count { logSum[i] = logf(sum[i]) }
+        for j in 0..<width { l.store((x.load(j) - largest) - logSum, j) }
+        var u = Lanes()
+        if !greedy { for i in 0..<RowGroup.count { u[i] = random.nextFloat() } }
+        var entropy = Lanes(), cumulative = Lanes()
+        var action = SIMD8<Int32>(repeating: Int32(width - 1)), open = SIMDMask<SIMD8<Int32>>(repeating: !greedy)
+        var best = SIMD8<Int32>(), bestValue = l.load(0)
+        for j in 0..<width {
+            let logProbability = l.load(j), p = RowGroup.exponentialOrZero(logProbability)
+            let possible = p .> 0
+            entropy.replace(with: entropy - p * logProbability, where: possible)
+            let column = SIMD8<Int32>(repeating: Int32(j))
+            action.replace(with: column, where: open .& possible)
+            cumulative.replace(with: cumulative + p, where: open)
+            open = open .& .!(u .< cumulative)
+            best.replace(with: column, where: logProbability .> bestValue)
+            bestValue.replace(with: logProbability, where: logProbability .> bestValue)
+        }
+        if greedy { action = best }
+        for i in 0..<RowGroup.count {
+            let r = first + i, chosen = Int(action[i])
+            entropies[r] = entropy[i]
+            actions[r] = chosen
+            chosenLogProbabilities[r] = logProbabilities.row(r)[chosen]
+        }
+    }
+
     /// ∂L/∂logits from ∂L/∂log p(action) and ∂L/∂entropy per row:
     /// ∂log p(a)/∂zⱼ = [j = a] − pⱼ, and ∂H/∂zⱼ = −pⱼ (log pⱼ + H).
     @inlinable
@@ -53,7 +111,16 @@ public enum Categorical {
         logitGradient: Matrix, accumulate: Bool = false
     ) {
         let width = logProbabilities.columns
-        for r in 0..<logProbabilities.rows {
+        var first = 0
+        if width <= RowGroup.widest {
+            while first + RowGroup.count <= logProbabilities.rows {
+                backwardGroup(logProbabilities: logProbabilities, first: first, actions: actions, entropies: entropies,
+                              logProbabilityGradient: logProbabilityGradient, entropyGradient: entropyGradient,
+                              logitGradient: logitGradient, accumulate: accumulate)
+                first += RowGroup.count
+            }
+        }
+        for r in first..<logProbabilities.rows {
             let l = logProbabilities.row(r), d = logitGradient.row(r)
             let gLog = logProbabilityGradient[r], gEntropy = entropyGradient[r], h = entropies[r]
             let action = actions[r]
@@ -64,5 +131,80 @@ public enum Categorical {
                 d[j] = accumulate ? d[j] + value : value
             }
         }
+    }
+}
+
+extension Categorical {
+    /// `backward` for eight rows at once, one a lane, each as the loop over
+    /// single rows computes it (see `sampleGroup`).
+    @inlinable
+    static func backwardGroup(
+        logProbabilities: Matrix, first: Int, actions: Indices, entropies: UnsafePointer<Float>,
+        logProbabilityGradient: UnsafePointer<Float>, entropyGradient: UnsafePointer<Float>,
+        logitGradient: Matrix, accumulate: Bool
+    ) {
+        typealias Lanes = RowGroup.Lanes
+        let l = RowGroup(logProbabilities, first: first), d = RowGroup(logitGradient, first: first)
+        var gLog = Lanes(), gEntropy = Lanes(), h = Lanes(), action = SIMD8<Int32>()
+        for i in 0..<RowGroup.count {
+            gLog[i] = logProbabilityGradient[first + i]
+            gEntropy[i] = entropyGradient[first + i]
+            h[i] = entropies[first + i]
+            action[i] = Int32(actions[first + i])
+        }
+        for j in 0..<logProbabilities.columns {
+            let logProbability = l.load(j), p = RowGroup.exponentialOrZero(logProbability)
+            var value = (-gLog * p - gEntropy * p * (logProbability + h)).replacing(with: 0, where: .!(p .> 0))
+            value.replace(with: value + gLog, where: action .== Int32(j))
+            d.store(accumulate ? d.load(j) + value : value, j)
+        }
+    }
+}
+
+/// A column of eight consecutive rows of a matrix, loaded into and stored
+/// from one vector's lanes.
+@usableFromInline
+struct RowGroup {
+    @usableFromInline typealias Lanes = SIMD8<Float>
+    @usableFromInline static let count = 8
+    /// The widest rows taken eight at a time; wider ones vectorise along the row.
+    @usableFromInline static let widest = 16
+    @usableFromInline let base: UnsafeMutablePointer<Float>
+    @usableFromInline let stride: Int
+
+    @inlinable @inline(__always)
+    init(_ matrix: Matrix, first: Int) {
+        base = matrix.row(first)
+        stride = matrix.stride
+    }
+
+    @inlinable @inline(__always)
+    func load(_ column: Int) -> Lanes {
+        let p = base + column
+        return Lanes(p[0], p[stride], p[2 * stride], p[3 * stride], p[4 * stride], p[5 * stride], p[6 * stride], p[7 * stride])
+    }
+
+    @inlinable @inline(__always)
+    func store(_ value: Lanes, _ column: Int) {
+        let p = base + column
+        for i in 0..<RowGroup.count { p[i * stride] = value[i] }
+    }
+
+    /// `FastMath.exponentialOrZero` lane by lane, the same operations in the same order.
+    @inlinable @inline(__always)
+    static func exponentialOrZero(_ x: Lanes) -> Lanes {
+        let clamped = x.clamped(lowerBound: Lanes(repeating: -87), upperBound: Lanes(repeating: 88))
+        let shifted = clamped * 1.442_695_04 + 12_582_912
+        let n = shifted - 12_582_912
+        let r = clamped - n * 0.693_359_375 + n * 2.121_944_4e-4
+        let r2 = r * r
+        let p01 = Lanes(repeating: 5.000_000_120_1e-1).addingProduct(Lanes(repeating: 1.666_666_545_9e-1), r)
+        let p23 = Lanes(repeating: 4.166_579_589_4e-2).addingProduct(Lanes(repeating: 8.333_451_907_3e-3), r)
+        let p45 = Lanes(repeating: 1.398_199_950_7e-3).addingProduct(Lanes(repeating: 1.987_569_15e-4), r)
+        let p = p01.addingProduct(r2, p23.addingProduct(r2, p45))
+        let polynomial = (r + 1).addingProduct(p, r2)
+        let integer = unsafeBitCast(shifted, to: SIMD8<UInt32>.self) &- 0x4B40_0000
+        let value = polynomial * unsafeBitCast((integer &+ 127) &<< 23, to: Lanes.self)
+        return value.replacing(with: 0, where: x .< -87)
     }
 }
