@@ -80,13 +80,14 @@ public enum Categorical {
         var u = Lanes()
         if !greedy { for i in 0..<RowGroup.count { u[i] = random.nextFloat() } }
         var entropy = Lanes(), cumulative = Lanes()
-        var action = SIMD8<Int32>(repeating: Int32(width - 1)), open = SIMDMask<SIMD8<Int32>>(repeating: !greedy)
-        var best = SIMD8<Int32>(), bestValue = l.load(0)
+        // Actions as Floats (small integers, exact), so every mask comes from a Float comparison.
+        var action = Lanes(repeating: Float(width - 1)), open = SIMDMask<SIMD8<Int32>>(repeating: !greedy)
+        var best = Lanes(), bestValue = l.load(0)
         for j in 0..<width {
             let logProbability = l.load(j), p = RowGroup.exponentialOrZero(logProbability)
             let possible = p .> 0
             entropy.replace(with: entropy - p * logProbability, where: possible)
-            let column = SIMD8<Int32>(repeating: Int32(j))
+            let column = Lanes(repeating: Float(j))
             action.replace(with: column, where: open .& possible)
             cumulative.replace(with: cumulative + p, where: open)
             open = open .& .!(u .< cumulative)
@@ -145,17 +146,19 @@ extension Categorical {
     ) {
         typealias Lanes = RowGroup.Lanes
         let l = RowGroup(logProbabilities, first: first), d = RowGroup(logitGradient, first: first)
-        var gLog = Lanes(), gEntropy = Lanes(), h = Lanes(), action = SIMD8<Int32>()
+        // Actions as Floats (small integers, exact): masks from Float comparisons
+        // stay in vector registers, where Int32 ones were built lane by lane.
+        var gLog = Lanes(), gEntropy = Lanes(), h = Lanes(), action = Lanes()
         for i in 0..<RowGroup.count {
             gLog[i] = logProbabilityGradient[first + i]
             gEntropy[i] = entropyGradient[first + i]
             h[i] = entropies[first + i]
-            action[i] = Int32(actions[first + i])
+            action[i] = Float(actions[first + i])
         }
         for j in 0..<logProbabilities.columns {
             let logProbability = l.load(j), p = RowGroup.exponentialOrZero(logProbability)
             var value = (-gLog * p - gEntropy * p * (logProbability + h)).replacing(with: 0, where: .!(p .> 0))
-            value.replace(with: value + gLog, where: action .== Int32(j))
+            value.replace(with: value + gLog, where: action .== Float(j))
             d.store(accumulate ? d.load(j) + value : value, j)
         }
     }
