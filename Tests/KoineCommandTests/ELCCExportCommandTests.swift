@@ -105,8 +105,18 @@ final class ELCCExportCommandTests: XCTestCase {
         XCTAssertEqual(source["utterances_from"] as? String, "interactions")
         XCTAssertEqual(source["step"] as? Int, 1500)
         let analysis = try XCTUnwrap(metadata["analysis"] as? [String: Any])
-        XCTAssertEqual(analysis["tokens"] as? Int, 80)
-        XCTAssertEqual(analysis["tokens_per_utterance"] as? Double, 2)
+        XCTAssertEqual(analysis["Token Count"] as? Int, 80)
+        XCTAssertEqual(analysis["Line Count"] as? Int, 40)
+        XCTAssertEqual(analysis["Tokens per Line"] as? Double, 2)
+        XCTAssertEqual(analysis["EoS Token Present"] as? Bool, false, "a channel of fixed length has no end symbol")
+        // The run's final accuracy, where ELCC's analysis code looks for a system's success.
+        let summary = try json(run + "/summary.json")
+        let success = (metadata["metrics"] as? [String: Any])?["system"] as? [String: Any]
+        XCTAssertEqual(success?["success_rate"] as? Double, try XCTUnwrap(summary["accuracy"] as? Double))
+        // system.json: metadata.yml as JSON, which ELCC's analysis code reads.
+        let systemJSON = try json(out + "/systems/koine-attributes/system.json")
+        XCTAssertEqual((systemJSON["system"] as? [String: Any])?["game_type"] as? String, "signalling")
+        XCTAssertEqual((systemJSON["system"] as? [String: Any])?["population_size"] as? Int, 3)
         let system = try String(contentsOfFile: out + "/systems/koine-attributes/metadata.yml", encoding: .utf8)
         for line in ["game_type: \"signalling\"", "game_subtype: \"discrimination\"", "observation_continuous: false",
                      "population_size: 3", "more_than_2_agents: true", "multi_utterance: false", "seed: 2", "steps: 1500"] {
@@ -147,11 +157,13 @@ final class ELCCExportCommandTests: XCTestCase {
              "3 tokens; expected 2"),
             ("utterances", { try edit($0 + corpusFile) { "[[1,2],[3,4]]\n" + $0.split(separator: "\n").dropFirst().joined(separator: "\n") + "\n" } },
              "2 utterances in an episode"),
-            ("count", { try edit($0 + metadataFile) { $0.replacingOccurrences(of: "\"tokens\":80", with: "\"tokens\":81") } },
-             "analysis.tokens: 81, but corpus.jsonl gives 80"),
+            ("count", { try edit($0 + metadataFile) { $0.replacingOccurrences(of: "\"Token Count\":80", with: "\"Token Count\":81") } },
+             "analysis.Token Count: 81, but corpus.jsonl gives 80"),
+            ("system-json", { try edit($0 + "/systems/koine-attributes/system.json") { $0.replacingOccurrences(of: "\"signalling\"", with: "\"other\"") } },
+             "system.json: differs from metadata.yml (in system)"),
             ("missing", { try edit($0 + "/systems/koine-attributes/metadata.yml") { $0.replacingOccurrences(of: "game_type:", with: "kind:") } },
              "system.game_type: missing"),
-            ("lines", { try edit($0 + corpusFile) { $0 + "[[1,2]]\n" } }, "analysis.episodes: 40, but corpus.jsonl gives 41"),
+            ("lines", { try edit($0 + corpusFile) { $0 + "[[1,2]]\n" } }, "koine_analysis.episodes: 40, but corpus.jsonl gives 41"),
             // Each of these three ended the validator in a Python traceback.
             ("nesting", { try edit($0 + corpusFile) { $0 + String(repeating: "[", count: 100_000) + "\n" } },
              "corpus.jsonl:41: expected a JSON array (an episode), got unreadable text (maximum recursion depth"),
@@ -181,6 +193,11 @@ final class ELCCExportCommandTests: XCTestCase {
         let channel = try XCTUnwrap(metadata["channel"] as? [String: Any])
         XCTAssertEqual(channel["end_of_message"] as? Int, 0)
         XCTAssertEqual(channel["variable_length"] as? Bool, true)
+        // An utterance that stops short ends with the end symbol 0; none is padded past it.
+        let stopsShort = try corpusLines(out + "/systems/koine-images/data/shapes/corpus.jsonl").contains { $0.hasSuffix(",0]]") || $0 == "[[0]]" }
+        let analysis = try XCTUnwrap(metadata["analysis"] as? [String: Any])
+        XCTAssertEqual(analysis["EoS Token Present"] as? Bool, stopsShort)
+        XCTAssertEqual(analysis["EoS Padding"] as? Bool, false)
         let system = try String(contentsOfFile: out + "/systems/koine-images/metadata.yml", encoding: .utf8)
         for line in ["observation_type: \"image\"", "observation_continuous: true", "data_source: \"synthetic\"",
                      "game_subtype: \"discrimination\""] {

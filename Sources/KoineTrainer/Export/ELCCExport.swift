@@ -7,6 +7,7 @@ import Glibc
 /// layout of the Emergent Language Corpus Collection (Boldt & Mortensen 2024):
 ///
 ///     OUT/systems/<system>/metadata.yml
+///     OUT/systems/<system>/system.json            (metadata.yml as JSON)
 ///     OUT/systems/<system>/data/<corpus>/corpus.jsonl
 ///     OUT/systems/<system>/data/<corpus>/metadata.json
 ///
@@ -39,7 +40,9 @@ public struct ELCCExport {
         spoken = try RunUtterances(run: run, source: source, step: step, rank: rank, speaker: speaker)
         let system = ELCCSystem(configuration: run.configuration)
         self.system = system.name
-        analysis = CorpusAnalysis(episodes: spoken.utterances.map { [$0.symbols] }, vocabulary: run.configuration.game.vocabulary)
+        let game = run.configuration.game
+        analysis = CorpusAnalysis(episodes: spoken.utterances.map { [$0.symbols] }, vocabulary: game.vocabulary,
+                                  endOfMessage: game.variableLength ? Int(run.configuration.agentSettings.endOfMessage) : nil)
         metadata = ELCCMetadata(system: system, corpus: self.corpus, run: run, spoken: spoken, analysis: analysis,
                                 rank: rank, speaker: speaker)
     }
@@ -67,6 +70,7 @@ public struct ELCCExport {
             (corpusFolder + "/corpus.jsonl", { try Self.writeEpisodes(spoken.utterances, to: $0) }),
             (corpusFolder + "/metadata.json", { try $0.write(Array(corpusJSON.utf8)) }),
             (systemFolder + "/metadata.yml", { try $0.write(Array(systemYAML.utf8)) }),
+            (systemFolder + "/system.json", { try $0.write(Array((metadata.systemDocument.serialized + "\n").utf8)) }),
         ]
     }
 

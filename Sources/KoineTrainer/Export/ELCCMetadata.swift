@@ -5,6 +5,8 @@ import KoineTelemetry
 /// taxonomy, its population, and this corpus as one of its variants) and
 /// the corpus's (`data/<corpus>/metadata.json`: where its utterances come
 /// from, the channel, ELCC's analyses, the run's figures and configuration).
+/// `systems/<system>/system.json` is the system's document again, as JSON:
+/// ELCC derives it from metadata.yml, and its analysis code reads it.
 /// docs/elcc.md says field by field which the ELCC paper documents.
 struct ELCCMetadata {
     let system: ELCCSystem
@@ -93,6 +95,10 @@ struct ELCCMetadata {
             ])),
             ("channel", channel),
             ("analysis", analysis.json),
+            ("koine_analysis", analysis.koineJSON),
+            // The system's own measure of success, where ELCC's analyses look for it
+            // (a fraction; ELCC's EGG systems give "acc" in percent instead).
+            ("metrics", .object([("system", .object(run.summary["accuracy"].map { [("success_rate", .double($0))] } ?? []))])),
             ("summary", .object(figures.map { ($0.key, .double($0.value)) })),
             ("configuration", ConfigurationJSON.value(of: configuration.tree)),
         ])
