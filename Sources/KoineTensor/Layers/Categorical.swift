@@ -18,7 +18,7 @@ public enum Categorical {
     ) {
         let width = logits.columns
         var first = 0
-        if width <= RowGroup.widest {
+        if width >= 1 && width <= RowGroup.widest {
             while first + RowGroup.count <= logits.rows {
                 sampleGroup(logits: logits, logProbabilities: logProbabilities, first: first, actions: actions,
                             chosenLogProbabilities: chosenLogProbabilities, entropies: entropies, random: &random, greedy: greedy)
@@ -113,7 +113,7 @@ public enum Categorical {
     ) {
         let width = logProbabilities.columns
         var first = 0
-        if width <= RowGroup.widest {
+        if width >= 1 && width <= RowGroup.widest {
             while first + RowGroup.count <= logProbabilities.rows {
                 backwardGroup(logProbabilities: logProbabilities, first: first, actions: actions, entropies: entropies,
                               logProbabilityGradient: logProbabilityGradient, entropyGradient: entropyGradient,
@@ -196,7 +196,10 @@ struct RowGroup {
     /// `FastMath.exponentialOrZero` lane by lane, the same operations in the same order.
     @inlinable @inline(__always)
     static func exponentialOrZero(_ x: Lanes) -> Lanes {
-        let clamped = x.clamped(lowerBound: Lanes(repeating: -87), upperBound: Lanes(repeating: 88))
+        // Swift.max and Swift.min as the scalar function has them, which pass a NaN
+        // through (SIMD's `clamped` would turn it into −87).
+        var clamped = x.replacing(with: -87, where: x .<= -87)
+        clamped.replace(with: 88, where: clamped .> 88)
         let shifted = clamped * 1.442_695_04 + 12_582_912
         let n = shifted - 12_582_912
         let r = clamped - n * 0.693_359_375 + n * 2.121_944_4e-4
