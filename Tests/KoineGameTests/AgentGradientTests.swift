@@ -157,18 +157,14 @@ final class AgentGradientTests: XCTestCase {
 
     /// The speaker's greedy messages, then the listener's loss and its gradients
     /// (in the listener and the encoder); returns the advantages used.
-    func listenAndLearn(_ encoder: ObjectEncoder, _ speaker: Speaker, _ listener: Listener, _ batch: GameBatch) -> [Float] {
+    func listenAndLearn(_ encoder: ObjectEncoder, _ speaker: Speaker, _ listener: Listener, _ batch: GameBatch,
+                        symbol: (_ game: Int, _ step: Int) -> Int = AgentGradientTests.sixMessages) -> [Float] {
         var random = Random(seed: 0)
         encoder.forward()
         speaker.speak(targets: batch.targets, random: &random, greedy: true)
         // A greedy untrained speaker says one message to every target; these
-        // repeat some messages and share first symbols, so the listener's
-        // steps run over 3, 6 and 6 distinct prefixes of the 12 games.
-        for b in 0..<games {
-            speaker.message.symbols[0][b] = b / 4
-            speaker.message.symbols[1][b] = (b / 2) % 2 + 1
-            speaker.message.symbols[2][b] = (b / 2 + b / 4) % 3
-        }
+        // repeat some messages and share first symbols.
+        for b in 0..<games { for t in 0..<3 { speaker.message.symbols[t][b] = symbol(b, t) } }
         let advantages: [Float] = (0..<games).map { Float($0 % 4) * 0.4 - 0.6 }
         _ = listenerLoss(listener, speaker, encoder, batch, advantages: advantages)
         listener.module.parameters.zeroGradients()
@@ -176,6 +172,31 @@ final class AgentGradientTests: XCTestCase {
         advantages.withUnsafeBufferPointer { listener.backwardReinforce(advantages: $0.baseAddress!, entropyWeight: listener.settings.entropy, scale: 1) }
         encoder.backward()
         return advantages
+    }
+
+    /// The listener's steps run over 3, 6 and 6 distinct prefixes of the 12 games.
+    static func sixMessages(_ b: Int, _ t: Int) -> Int {
+        [b / 4, (b / 2) % 2 + 1, (b / 2 + b / 4) % 3][t]
+    }
+
+    /// 3, 9 and 9 distinct prefixes: games 9–11 repeat games 0–2's messages.
+    static func nineMessages(_ b: Int, _ t: Int) -> Int {
+        [b % 3, (b / 3) % 3, 4][t]
+    }
+
+    /// Games that share their messages read the listener's state rows
+    /// through `rows`; with 9 distinct messages, more than the encoder's 7
+    /// feature rows, the factored scoring runs on them too.
+    func testListenerGradientFactoredQueryOverSharedMessages() throws {
+        let (_, encoder, speaker, listener, batch) = try makeAgents(cell: .lstm)
+        let advantages = listenAndLearn(encoder, speaker, listener, batch, symbol: Self.nineMessages)
+        XCTAssertTrue(listener.factoredQuery)
+        try compare(parameters: listener.module.parameters, label: "listener over shared messages") {
+            self.listenerLoss(listener, speaker, encoder, batch, advantages: advantages)
+        }
+        try compare(parameters: encoder.module.parameters, label: "encoder via listener over shared messages") {
+            self.listenerLoss(listener, speaker, encoder, batch, advantages: advantages)
+        }
     }
 
     func checkListener(cell: CellKind, symbolInput: SymbolInputKind = .embedding, sharesMessages: Bool = true,
