@@ -94,9 +94,11 @@ final class ELCCExportCommandTests: XCTestCase {
 
         // Each episode is one dumped game of step 1500: its message, as sent.
         let games = try gunzippedLines(run + "/interactions/step-0001500.jsonl.gz")
+        var rewards: [Double] = []
         let messages = try games.map { line -> String in
             let game = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             let message = try XCTUnwrap(game["message"] as? [Int])
+            rewards.append(try XCTUnwrap(game["reward"] as? Double))
             return "[[" + message.map(String.init).joined(separator: ",") + "]]"
         }
         XCTAssertEqual(try corpusLines(corpus + "/corpus.jsonl"), messages)
@@ -109,10 +111,11 @@ final class ELCCExportCommandTests: XCTestCase {
         XCTAssertEqual(analysis["Line Count"] as? Int, 40)
         XCTAssertEqual(analysis["Tokens per Line"] as? Double, 2)
         XCTAssertEqual(analysis["EoS Token Present"] as? Bool, false, "a channel of fixed length has no end symbol")
-        // The run's final accuracy, where ELCC's analysis code looks for a system's success.
-        let summary = try json(run + "/summary.json")
-        let success = (metadata["metrics"] as? [String: Any])?["system"] as? [String: Any]
-        XCTAssertEqual(success?["success_rate"] as? Double, try XCTUnwrap(summary["accuracy"] as? Double))
+        // The exported games' mean reward, where ELCC's analysis code looks for a system's success.
+        func successRate(_ metadata: [String: Any]) -> Double? {
+            ((metadata["metrics"] as? [String: Any])?["system"] as? [String: Any])?["success_rate"] as? Double
+        }
+        XCTAssertEqual(try XCTUnwrap(successRate(metadata)), rewards.reduce(0, +) / Double(rewards.count), accuracy: 1e-12)
         // system.json: metadata.yml as JSON, which ELCC's analysis code reads.
         let systemJSON = try json(out + "/systems/koine-attributes/system.json")
         XCTAssertEqual((systemJSON["system"] as? [String: Any])?["game_type"] as? String, "signalling")
@@ -126,6 +129,12 @@ final class ELCCExportCommandTests: XCTestCase {
         // The lexicon instead: every object's greedy message, an earlier dump, one rank's speaker.
         try exportValid(run, to: path("lexicon-elcc"), ["--from", "lexicon", "--corpus", "lexicon", "--rank", "0", "--speaker", "0"],
                         episodes: 16)
+        // One speaker's part of the lexicon has no success rate of its own (the run's was measured over all).
+        XCTAssertNil(successRate(try json(path("lexicon-elcc") + "/systems/koine-attributes/data/lexicon/metadata.json")))
+        try exportValid(run, to: path("whole-lexicon-elcc"), ["--from", "lexicon", "--corpus", "lexicon"], episodes: 16)
+        let summary = try json(run + "/summary.json")
+        XCTAssertEqual(successRate(try json(path("whole-lexicon-elcc") + "/systems/koine-attributes/data/lexicon/metadata.json")),
+                       try XCTUnwrap(summary["accuracy"] as? Double))
         try exportValid(run, to: path("early-elcc"), ["--step", "500"], episodes: 40)
         let early = try json(path("early-elcc") + "/systems/koine-attributes/data/attributes/metadata.json")
         XCTAssertEqual((early["source"] as? [String: Any])?["file"] as? String, "interactions/step-0000500.jsonl.gz")

@@ -81,6 +81,19 @@ struct ELCCMetadata {
         .object([("mode", .string(settings.mode.rawValue)), ("every", .int(settings.every))])
     }
 
+    /// The system's own measure of success for this corpus, where ELCC's
+    /// analysis code looks for it (a fraction; some of ELCC's systems give
+    /// "acc", in percent, instead): the mean reward of the exported games; for the
+    /// whole lexicon, the accuracy of the evaluation that wrote it (the run's
+    /// last); for part of a lexicon, none (it was measured over every speaker).
+    var successRate: Double? {
+        let rewards = spoken.utterances.compactMap(\.reward)
+        if spoken.source == .interactions {
+            return rewards.count == spoken.utterances.count && !rewards.isEmpty ? rewards.reduce(0, +) / Double(rewards.count) : nil
+        }
+        return rank == nil && speaker == nil ? run.summary["accuracy"] : nil
+    }
+
     var corpusDocument: JSONValue {
         let figures = run.summary.filter { !Summary.timingFields.contains($0.key) }.sorted { $0.key < $1.key }
         return .object([
@@ -96,9 +109,7 @@ struct ELCCMetadata {
             ("channel", channel),
             ("analysis", analysis.json),
             ("koine_analysis", analysis.koineJSON),
-            // The system's own measure of success, where ELCC's analyses look for it
-            // (a fraction; ELCC's EGG systems give "acc" in percent instead).
-            ("metrics", .object([("system", .object(run.summary["accuracy"].map { [("success_rate", .double($0))] } ?? []))])),
+            ("metrics", .object([("system", .object(successRate.map { [("success_rate", .double($0))] } ?? []))])),
             ("summary", .object(figures.map { ($0.key, .double($0.value)) })),
             ("configuration", ConfigurationJSON.value(of: configuration.tree)),
         ])

@@ -18,6 +18,8 @@ public struct RunUtterances {
         public let speaker: Int
         /// As sent: up to and with the end symbol when a message of variable length stops short.
         public let symbols: [Int]
+        /// The game's reward, when the utterance is a dumped game's (a lexicon line is no game).
+        public var reward: Double? = nil
     }
 
     public let source: UtteranceSource
@@ -119,9 +121,15 @@ public struct RunUtterances {
                 throw ConfigurationError("\(at): message \(message): expected symbols 0 to \(settings.vocabulary - 1) (game.vocab)")
             }
             try LexiconFile.checkLength(of: message, at: at, settings: settings)
-            games.append(Utterance(rank: rank, speaker: speaker, symbols: message))
+            games.append(Utterance(rank: rank, speaker: speaker, symbols: message, reward: Self.number(game["reward"])))
         }
         return games
+    }
+
+    /// A JSON number, whole or not (not `true` or `false`).
+    static func number(_ value: Any?) -> Double? {
+        guard let number = value as? NSNumber, String(cString: number.objCType) != "c" else { return nil }
+        return number.doubleValue.isFinite ? number.doubleValue : nil
     }
 
     /// A JSON whole number (`true` and `false` are not: Foundation reads them as 1 and 0).
