@@ -197,18 +197,29 @@ final class SweepCommandTests: XCTestCase {
             XCTAssertEqual(FileManager.default.contents(atPath: archive + run + "/pbt/" + round),
                            FileManager.default.contents(atPath: sweep + run + "/pbt/" + round))
         }
-        // The study summary reads the archive: one run, two rounds, its copies counted from the lineage.
+        // koine compare --pbt reads the archive: one run, two rounds, its copies counted from the lineage.
         let copies = lineage.filter { $0.contains("\"action\":\"copy\"") }.count
         let plots = path("pbt-plots")
-        let summary = try runProcess("/usr/bin/env", ["python3", packageDirectory.appendingPathComponent("scripts/pbt-study-summary").path,
-                                                      archive, "--plots", plots], timeout: 60)
+        let summary = try runKoine(["compare", archive, "--pbt", "--plots", plots], timeout: 60)
         XCTAssertEqual(summary.status, 0, summary.standardError)
         // Two members: after a copy both hold one member's state (one founder left), else both their own.
-        let founders = copies > 0 ? "1.0 of 2" : "2.0 of 2"
-        XCTAssertTrue(summary.standardOutput.contains("| pbt-quick | 1 | 2 | \(copies).0 | \(founders) | "), summary.standardOutput)
+        let founders = copies > 0 ? "1 of 2" : "2 of 2"
+        XCTAssertTrue(summary.standardOutput.contains("| pbt-quick | 1 | 2 | \(copies) | \(founders) | "), summary.standardOutput)
+        // The archive without its pbt lines, or --pbt with --json: one line, exit 2.
+        let plainArchive = path("pbt-archive-without-rounds")
+        try FileManager.default.copyItem(atPath: archive, toPath: plainArchive)
+        let metrics = plainArchive + run + "/metrics.jsonl"
+        try (try String(contentsOfFile: metrics, encoding: .utf8)).split(separator: "\n")
+            .filter { !$0.contains("\"kind\":\"pbt\"") }.map { $0 + "\n" }.joined()
+            .write(toFile: metrics, atomically: true, encoding: .utf8)
+        let plain = try runKoine(["compare", plainArchive, "--pbt", "--no-plots"], timeout: 60)
+        XCTAssertEqual(plain.status, 2, plain.standardOutput + plain.standardError)
+        let withJSON = try runKoine(["compare", archive, "--pbt", "--json"], timeout: 60)
+        XCTAssertEqual(withJSON.status, 2, withJSON.standardOutput + withJSON.standardError)
+        XCTAssertTrue(withJSON.standardError.contains("--pbt prints a table"), withJSON.standardError)
         // A schedule chart per hyperparameter, a line per member: well-formed SVG.
         for name in ["learning_rate", "entropy", "reset_period"] {
-            let chart = try XMLDocument(contentsOf: URL(fileURLWithPath: plots + "/pbt-quick-\(name).svg"))
+            let chart = try XMLDocument(contentsOf: URL(fileURLWithPath: plots + "/schedule-pbt-quick-\(name).svg"))
             XCTAssertEqual(try chart.nodes(forXPath: "//*[local-name()='polyline']").count, 2, name)
         }
     }

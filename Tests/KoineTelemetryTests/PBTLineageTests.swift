@@ -247,4 +247,24 @@ final class PBTLineageTests: XCTestCase {
         XCTAssertTrue(XMLParser(data: Data(page.utf8)).parse(), "the page stays well-formed")
         XCTAssertTrue(page.contains("<h4>Notes</h4>"))
     }
+
+    /// `koine compare --pbt`'s figures for one condition: the hand-made run
+    /// (3 rounds, 3 copies, founders 0 and 2 left), a run without rounds and
+    /// one without a metrics.jsonl, which are not counted.
+    func testAConditionSummaryCountsRoundsCopiesAndFoundersLeft() throws {
+        let withRounds = directory.appendingPathComponent("pbt,seed=1"), without = directory.appendingPathComponent("pbt,seed=2")
+        for folder in [withRounds, without] { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        try (Self.metrics.joined(separator: "\n") + "\n").write(to: withRounds.appendingPathComponent("metrics.jsonl"), atomically: true, encoding: .utf8)
+        try #"{"kind":"step","step":50,"accuracy":0.5}"#.write(to: without.appendingPathComponent("metrics.jsonl"), atomically: true, encoding: .utf8)
+        let summary = PBTConditionSummary(condition: "pbt", directories: [withRounds.path, without.path, directory.appendingPathComponent("missing").path])
+        XCTAssertEqual(summary.runs.map(\.name), ["pbt,seed=1"])
+        XCTAssertEqual(summary.members, 4)
+        XCTAssertEqual(summary.hyperparameters, ["learning_rate", "reset_period"])
+        XCTAssertEqual(summary.meanRounds, 3)
+        XCTAssertEqual(summary.meanCopies, 3)
+        XCTAssertEqual(summary.meanFoundersLeft, 2, "members 0 and 2 hold 0's state, 1 and 3 hold 2's")
+        XCTAssertEqual(summary.finalValues("learning_rate"), [0.001, 0.0036, 0.0012, 0.00288])
+        XCTAssertEqual(summary.finalValues("reset_period"), [100, 360, 120, 288])
+        XCTAssertEqual(summary.notes, [])
+    }
 }

@@ -20,8 +20,13 @@ public struct LineChart {
         public var points: [Point]
         /// x positions marked by a short vertical tick in the series' colour.
         public var marks: [Double]
-        public init(name: String, points: [Point], marks: [Double] = []) {
-            self.name = name; self.points = points; self.marks = marks
+        /// The palette entry to draw with (nil: the series' own place), and
+        /// whether the legend names it: many lines of one kind (every member
+        /// of a run) share a colour and one legend entry.
+        public var colour: Int?
+        public var inLegend: Bool
+        public init(name: String, points: [Point], marks: [Double] = [], colour: Int? = nil, inLegend: Bool = true) {
+            self.name = name; self.points = points; self.marks = marks; self.colour = colour; self.inLegend = inLegend
         }
     }
 
@@ -45,14 +50,14 @@ public struct LineChart {
     /// The whole SVG document.
     public func svg() -> String {
         // The plot keeps its size; a legend of long names widens the document.
-        let legendWidth = max(190, Double(series.map(\.name.count).max() ?? 0) * 7 + 50)
+        let legendWidth = max(190, Double(series.filter(\.inLegend).map(\.name.count).max() ?? 0) * 7 + 50)
         let width = self.width - 190 + legendWidth
         let frame = PlotFrame(width: width, height: height, series: series, xFromZero: xFromZero, legend: legendWidth,
                               yLogarithmic: yLogarithmic)
         var out = svgOpening(width: width, height: height, title: title)
         out += frame.axes(xLabel: escaped(xLabel), yLabel: escaped(yLabel))
         for (index, line) in series.enumerated() {
-            let colour = Self.palette[index % Self.palette.count]
+            let colour = Self.palette[(line.colour ?? index) % Self.palette.count]
             out += band(line.points, frame: frame, colour: colour)
             out += path(line.points, frame: frame, colour: colour)
             out += ticks(line.marks, row: index, frame: frame, colour: colour)
@@ -94,9 +99,9 @@ public struct LineChart {
 
     private func legend(frame: PlotFrame) -> String {
         var out = ""
-        for (index, line) in series.enumerated() {
-            let colour = Self.palette[index % Self.palette.count]
-            let y = frame.top + 8 + Double(index) * 16
+        for (row, (index, line)) in series.enumerated().filter({ $0.element.inLegend }).enumerated() {
+            let colour = Self.palette[(line.colour ?? index) % Self.palette.count]
+            let y = frame.top + 8 + Double(row) * 16
             let x = frame.right + 12
             out += "<line x1=\"\(format(x))\" y1=\"\(format(y))\" x2=\"\(format(x + 18))\" y2=\"\(format(y))\" stroke=\"\(colour)\" stroke-width=\"3\"/>"
             out += "<text x=\"\(format(x + 24))\" y=\"\(format(y + 4))\">\(escaped(line.name))</text>\n"

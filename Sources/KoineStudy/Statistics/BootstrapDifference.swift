@@ -27,12 +27,15 @@ public struct BootstrapDifference: Codable, Equatable {
             differences.append(sumX / Double(x.count) - sumY / Double(y.count))
         }
         differences.sort()
-        low = Self.percentile(differences, 0.025)
-        high = Self.percentile(differences, 0.975)
+        low = Percentile.of(sorted: differences, 0.025)
+        high = Percentile.of(sorted: differences, 0.975)
     }
+}
 
-    /// Linear interpolation between the closest ranks, as NumPy's default.
-    static func percentile(_ sorted: [Double], _ q: Double) -> Double {
+public enum Percentile {
+    /// The q-quantile of sorted values (not empty), by linear interpolation
+    /// between the closest ranks, as NumPy's default.
+    public static func of(sorted: [Double], _ q: Double) -> Double {
         let position = q * Double(sorted.count - 1)
         let below = Int(position.rounded(.down)), above = min(below + 1, sorted.count - 1)
         return sorted[below] + (sorted[above] - sorted[below]) * (position - Double(below))

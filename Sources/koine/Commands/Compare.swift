@@ -40,6 +40,9 @@ struct Compare: ParsableCommand {
     @Option(name: .long, help: "A pre-registered study file (YAML): its endpoints are reported first, everything else as exploratory. Alone, without directories, it prints the plan and its power.")
     var study: String?
 
+    @Flag(name: .long, help: "Also summarise population-based training per condition (rounds, copies, founders left, each hyperparameter after the last round) and draw its schedules.")
+    var pbt = false
+
     @Flag(name: .long, help: "With --study, while a study is still running: endpoints whose conditions have no runs yet are listed as pending instead of refused, and Holm's correction covers the decided ones.")
     var interim = false
 
@@ -49,6 +52,9 @@ struct Compare: ParsableCommand {
             plan = try study.map(StudyPlan.load)
         } catch let error as StudyError {
             throw UsageFailure(error.message)
+        }
+        if pbt && json {
+            throw UsageFailure("--pbt prints a table: give it without --json")
         }
         if interim && plan == nil {
             throw UsageFailure("--interim: it qualifies a pre-registered study; give --study FILE too")
@@ -88,6 +94,13 @@ struct Compare: ParsableCommand {
         } else {
             print(json ? comparison.json : comparison.table, terminator: "")
         }
+        let pbtSummaries = pbt ? ComparePBT.summaries(conditions) : []
+        if pbt {
+            guard !pbtSummaries.isEmpty else {
+                throw UsageFailure("--pbt: no finished run of \(directories.joined(separator: ", ")) has population-based training rounds")
+            }
+            print("\n" + ComparePBT.table(pbtSummaries), terminator: "")
+        }
         if let csv {
             guard !csv.isEmpty else { throw UsageFailure("compare: --csv \"\": expected a directory name, found an empty one") }
             do {
@@ -109,6 +122,9 @@ struct Compare: ParsableCommand {
                 written += try SVGFile.write(chart.svg(), to: "\(folder)/\(name).svg")
             }
             for (name, chart) in ComparisonPlots.strips(conditions) {
+                written += try SVGFile.write(chart.svg(), to: "\(folder)/\(name).svg")
+            }
+            for (name, chart) in ComparePBT.charts(pbtSummaries) {
                 written += try SVGFile.write(chart.svg(), to: "\(folder)/\(name).svg")
             }
         } catch {

@@ -1,0 +1,60 @@
+import Foundation
+
+/// Population-based training across the runs of one condition of a sweep,
+/// for `koine compare --pbt`: each run's lineage from its metrics.jsonl
+/// (an archive made by scripts/archive-sweep keeps the `pbt` lines), then
+/// how many rounds and copies a run had, how many founders were left, and
+/// each hyperparameter after the last round over every member of every run.
+/// Descriptive: `koine compare --study` decides a study's endpoints.
+public struct PBTConditionSummary {
+    public struct Run {
+        public let name: String
+        public let lineage: PopulationLineage
+    }
+
+    public let condition: String
+    /// The runs that had rounds, in the order given.
+    public let runs: [Run]
+    /// What could not be read, one sentence each.
+    public let notes: [String]
+
+    /// `directories`: the condition's finished runs.
+    public init(condition: String, directories: [String]) {
+        self.condition = condition
+        var runs: [Run] = [], notes: [String] = []
+        for directory in directories {
+            let name = URL(fileURLWithPath: directory).lastPathComponent, metrics = directory + "/metrics.jsonl"
+            // Read whole, as `koine report` reads it: a larger one is said, not read.
+            guard (RunFolders.size(of: metrics) ?? 0) <= PBTReport.largestMetricsBytes else {
+                notes.append("\(name): metrics.jsonl larger than \(PBTReport.largestMetricsBytes >> 20) MiB: not read")
+                continue
+            }
+            let lineage = PopulationLineage(lines: PBTReport.metricsLines(metrics), worldSize: nil, origin: .metrics)
+            notes += lineage.notes.map { "\(name): \($0)" }
+            if !lineage.rounds.isEmpty { runs.append(Run(name: name, lineage: lineage)) }
+        }
+        self.runs = runs
+        self.notes = notes
+    }
+
+    /// The hyperparameters the first run explored, in its order.
+    public var hyperparameters: [String] { runs.first?.lineage.hyperparameters ?? [] }
+    /// Members of the first run's population.
+    public var members: Int { runs.first?.lineage.members ?? 0 }
+
+    public var meanRounds: Double { mean(runs.map { Double($0.lineage.rounds.count) }) }
+    public var meanCopies: Double { mean(runs.map { Double($0.lineage.copies.count) }) }
+    /// Members of the start whose state some member still holds after the last round, per run.
+    public var meanFoundersLeft: Double {
+        mean(runs.map { Double(Set(($0.lineage.founders.last ?? []).compactMap { $0 }).count) })
+    }
+
+    /// `name` after the last round, every member of every run that has it.
+    public func finalValues(_ name: String) -> [Double] {
+        runs.flatMap { run in (run.lineage.rounds.last?.members ?? []).compactMap { $0?.after(name) } }
+    }
+
+    private func mean(_ values: [Double]) -> Double {
+        values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
+    }
+}
