@@ -256,9 +256,10 @@ final class PBTLineageTests: XCTestCase {
         for folder in [withRounds, without] { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
         try (Self.metrics.joined(separator: "\n") + "\n").write(to: withRounds.appendingPathComponent("metrics.jsonl"), atomically: true, encoding: .utf8)
         try #"{"kind":"step","step":50,"accuracy":0.5}"#.write(to: without.appendingPathComponent("metrics.jsonl"), atomically: true, encoding: .utf8)
-        let summary = PBTConditionSummary(condition: "pbt", directories: [withRounds.path, without.path, directory.appendingPathComponent("missing").path])
+        let summary = PBTConditionSummary(condition: "pbt", runs: [(withRounds.path, 4), (without.path, 4),
+                                                                   (directory.appendingPathComponent("missing").path, nil)])
         XCTAssertEqual(summary.runs.map(\.name), ["pbt,seed=1"])
-        XCTAssertEqual(summary.members, 4)
+        XCTAssertEqual(summary.members, 4...4)
         XCTAssertEqual(summary.hyperparameters, ["learning_rate", "reset_period"])
         XCTAssertEqual(summary.meanRounds, 3)
         XCTAssertEqual(summary.meanCopies, 3)
@@ -266,5 +267,18 @@ final class PBTLineageTests: XCTestCase {
         XCTAssertEqual(summary.finalValues("learning_rate"), [0.001, 0.0036, 0.0012, 0.00288])
         XCTAssertEqual(summary.finalValues("reset_period"), [100, 360, 120, 288])
         XCTAssertEqual(summary.notes, [])
+    }
+
+    /// A damaged file naming the last rank at thousands of steps keeps the
+    /// first rounds that fit the table's bound, and says how many it left out.
+    func testRoundsPastTheTablesBoundAreLeftOutAndNoted() {
+        let lines: [(member: Int?, step: Int?, body: JSONValue)] = (1...1030).map { step in
+            (4095, step, JSONValue.parse(Self.line(step, 4095, fitness: 0.5, before: (0.001, 100), after: (0.001, 100)))!)
+        }
+        let lineage = PopulationLineage(lines: lines, worldSize: nil, origin: .metrics)
+        XCTAssertEqual(lineage.members, 4096)
+        XCTAssertEqual(lineage.rounds.count, PopulationLineage.largestTable / 4096)
+        XCTAssertTrue(lineage.notes.contains("6 rounds after step 1024: left out (more rounds than 1024 of 4096 members)"), "\(lineage.notes)")
+        XCTAssertLessThanOrEqual(lineage.notes.count, PopulationLineage.notesShown + 1)
     }
 }

@@ -15,36 +15,50 @@ public struct PBTConditionSummary {
     public let condition: String
     /// The runs that had rounds, in the order given.
     public let runs: [Run]
-    /// What could not be read, one sentence each.
+    /// What could not be read or placed, one sentence each, naming the run.
     public let notes: [String]
 
-    /// `directories`: the condition's finished runs.
-    public init(condition: String, directories: [String]) {
+    /// `runs`: the condition's finished runs, each with its world size when its summary gives one.
+    public init(condition: String, runs given: [(directory: String, worldSize: Int?)]) {
         self.condition = condition
         var runs: [Run] = [], notes: [String] = []
-        for directory in directories {
+        for (directory, worldSize) in given {
             let name = URL(fileURLWithPath: directory).lastPathComponent, metrics = directory + "/metrics.jsonl"
             // Read whole, as `koine report` reads it: a larger one is said, not read.
             guard (RunFolders.size(of: metrics) ?? 0) <= PBTReport.largestMetricsBytes else {
                 notes.append("\(name): metrics.jsonl larger than \(PBTReport.largestMetricsBytes >> 20) MiB: not read")
                 continue
             }
-            let lineage = PopulationLineage(lines: PBTReport.metricsLines(metrics), worldSize: nil, origin: .metrics)
+            let lineage = PopulationLineage(lines: PBTReport.metricsLines(metrics), worldSize: worldSize, origin: .metrics)
+            guard !lineage.rounds.isEmpty else { continue }
             notes += lineage.notes.map { "\(name): \($0)" }
-            if !lineage.rounds.isEmpty { runs.append(Run(name: name, lineage: lineage)) }
+            let unknown = (lineage.founders.last ?? []).filter { $0 == nil }.count
+            if unknown > 0 {
+                notes.append("\(name): the founders of \(unknown) of \(lineage.members) members are unknown (a missing line or source): founders left counts the others")
+            }
+            runs.append(Run(name: name, lineage: lineage))
         }
         self.runs = runs
         self.notes = notes
     }
 
-    /// The hyperparameters the first run explored, in its order.
-    public var hyperparameters: [String] { runs.first?.lineage.hyperparameters ?? [] }
-    /// Members of the first run's population.
-    public var members: Int { runs.first?.lineage.members ?? 0 }
+    /// Every hyperparameter some run explored, in the order they first appear.
+    public var hyperparameters: [String] {
+        runs.reduce(into: [String]()) { names, run in
+            for name in run.lineage.hyperparameters where !names.contains(name) { names.append(name) }
+        }
+    }
+
+    /// The runs' population sizes, smallest and largest.
+    public var members: ClosedRange<Int> {
+        let sizes = runs.map(\.lineage.members)
+        return (sizes.min() ?? 0)...(sizes.max() ?? 0)
+    }
 
     public var meanRounds: Double { mean(runs.map { Double($0.lineage.rounds.count) }) }
     public var meanCopies: Double { mean(runs.map { Double($0.lineage.copies.count) }) }
-    /// Members of the start whose state some member still holds after the last round, per run.
+    /// Members of the start whose state some member still holds after the
+    /// last round, per run (members whose founder is unknown not counted).
     public var meanFoundersLeft: Double {
         mean(runs.map { Double(Set(($0.lineage.founders.last ?? []).compactMap { $0 }).count) })
     }

@@ -48,6 +48,9 @@ public struct PopulationLineage {
     static let largestPopulation = 4096
     /// Notes shown before the rest are only counted.
     static let notesShown = 20
+    /// Rounds × members kept: a damaged file naming a high rank at millions of
+    /// steps would otherwise make a table of terabytes.
+    static let largestTable = 1 << 22
 
     /// `lines`: each line's rank and step (nil when the line has none usable) and its body.
     public init(lines: [(member: Int?, step: Int?, body: JSONValue)], worldSize: Int?, origin: Origin) {
@@ -57,47 +60,53 @@ public struct PopulationLineage {
         } else {
             members = (lines.compactMap(\.member).filter((0..<Self.largestPopulation).contains).max() ?? -1) + 1
         }
-        var notes: [String] = []
+        var notes: [String] = [], noted = 0
+        func note(_ text: String) {
+            noted += 1
+            if notes.count < Self.notesShown { notes.append(text) }
+        }
         var byStep: [Int: [Int: PBTMemberRound]] = [:]
         var names: [String] = []
         for line in lines {
-            guard case .object = line.body else { notes.append("a line that is no JSON object: left out"); continue }
-            guard let step = line.step, step >= 0 else { notes.append("a line without a step: left out"); continue }
+            guard case .object = line.body else { note("a line that is no JSON object: left out"); continue }
+            guard let step = line.step, step >= 0 else { note("a line without a step: left out"); continue }
             guard let member = line.member, (0..<members).contains(member) else {
-                notes.append("step \(step): rank \(line.member.map(String.init) ?? "missing") is out of range (\(members) members): left out")
+                note("step \(step): rank \(line.member.map(String.init) ?? "missing") is out of range (\(members) members): left out")
                 continue
             }
             var round: PBTMemberRound
             switch PBTMemberRound.read(line.body, step: step, member: member) {
             case let .failure(refusal):
-                notes.append("step \(step), rank \(member): \(refusal.reason): left out")
+                note("step \(step), rank \(member): \(refusal.reason): left out")
                 continue
             case let .success(read): round = read
             }
             if round.copied {
                 if let source = round.source, !(0..<members).contains(source) || source == member {
-                    notes.append("step \(step), rank \(member): source \(source) is no other member: shown as unknown")
+                    note("step \(step), rank \(member): source \(source) is no other member: shown as unknown")
                     round.source = nil
                 } else if round.source == nil {
-                    notes.append("step \(step), rank \(member): a copy without a source: shown as unknown")
+                    note("step \(step), rank \(member): a copy without a source: shown as unknown")
                 }
             }
             // A resumed run may send a round's events again; they say the same.
             if let earlier = byStep[step]?[member], earlier.copied != round.copied || earlier.source != round.source {
-                notes.append("step \(step), rank \(member): two lines that disagree: the last kept")
+                note("step \(step), rank \(member): two lines that disagree: the last kept")
             }
             byStep[step, default: [:]][member] = round
             for name in (round.before + round.after).map(\.name) where !names.contains(name) { names.append(name) }
         }
-        let members = self.members
-        let rounds = byStep.keys.sorted().map { step in Round(step: step, members: (0..<members).map { byStep[step]?[$0] }) }
+        let members = self.members, steps = byStep.keys.sorted()
+        let kept = steps.prefix(max(1, Self.largestTable / max(members, 1)))
+        if kept.count < steps.count {
+            note("\(steps.count - kept.count) rounds after step \(kept.last!): left out (more rounds than \(kept.count) of \(members) members)")
+        }
+        let rounds = kept.map { step in Round(step: step, members: (0..<members).map { byStep[step]?[$0] }) }
         for round in rounds {
             let missing = round.members.indices.filter { round.members[$0] == nil }
-            if !missing.isEmpty { notes.append("step \(round.step): no line from rank \(missing.map(String.init).joined(separator: ", ")): shown as unknown") }
+            if !missing.isEmpty { note("step \(round.step): no line from rank \(missing.map(String.init).joined(separator: ", ")): shown as unknown") }
         }
-        if notes.count > Self.notesShown {
-            notes = Array(notes.prefix(Self.notesShown)) + ["… and \(notes.count - Self.notesShown) more"]
-        }
+        if noted > notes.count { notes.append("… and \(noted - notes.count) more") }
         self.rounds = rounds
         self.notes = notes
         hyperparameters = names

@@ -23,10 +23,10 @@ public struct LineChart {
         /// The palette entry to draw with (nil: the series' own place), and
         /// whether the legend names it: many lines of one kind (every member
         /// of a run) share a colour and one legend entry.
-        public var colour: Int?
+        public var paletteIndex: Int?
         public var inLegend: Bool
-        public init(name: String, points: [Point], marks: [Double] = [], colour: Int? = nil, inLegend: Bool = true) {
-            self.name = name; self.points = points; self.marks = marks; self.colour = colour; self.inLegend = inLegend
+        public init(name: String, points: [Point], marks: [Double] = [], paletteIndex: Int? = nil, inLegend: Bool = true) {
+            self.name = name; self.points = points; self.marks = marks; self.paletteIndex = paletteIndex; self.inLegend = inLegend
         }
     }
 
@@ -57,7 +57,7 @@ public struct LineChart {
         var out = svgOpening(width: width, height: height, title: title)
         out += frame.axes(xLabel: escaped(xLabel), yLabel: escaped(yLabel))
         for (index, line) in series.enumerated() {
-            let colour = Self.palette[(line.colour ?? index) % Self.palette.count]
+            let colour = Self.palette[(line.paletteIndex ?? index) % Self.palette.count]
             out += band(line.points, frame: frame, colour: colour)
             out += path(line.points, frame: frame, colour: colour)
             out += ticks(line.marks, row: index, frame: frame, colour: colour)
@@ -100,7 +100,7 @@ public struct LineChart {
     private func legend(frame: PlotFrame) -> String {
         var out = ""
         for (row, (index, line)) in series.enumerated().filter({ $0.element.inLegend }).enumerated() {
-            let colour = Self.palette[(line.colour ?? index) % Self.palette.count]
+            let colour = Self.palette[(line.paletteIndex ?? index) % Self.palette.count]
             let y = frame.top + 8 + Double(row) * 16
             let x = frame.right + 12
             out += "<line x1=\"\(format(x))\" y1=\"\(format(y))\" x2=\"\(format(x + 18))\" y2=\"\(format(y))\" stroke=\"\(colour)\" stroke-width=\"3\"/>"

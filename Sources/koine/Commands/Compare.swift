@@ -60,6 +60,7 @@ struct Compare: ParsableCommand {
             throw UsageFailure("--interim: it qualifies a pre-registered study; give --study FILE too")
         }
         if let plan, directories.isEmpty {
+            if pbt { throw UsageFailure("--pbt: it summarises runs; give sweep or run directories too") }
             print(plan.summary, terminator: "")
             return
         }
@@ -88,19 +89,18 @@ struct Compare: ParsableCommand {
         } catch let error as StudyError {
             throw UsageFailure(error.message)
         }
+        // Refused before anything is printed: a sweep without rounds is one line, not a table and then an error.
+        let pbtSummaries = pbt ? ComparePBT.summaries(conditions) : []
+        if pbt && pbtSummaries.isEmpty {
+            throw UsageFailure("--pbt: no finished run of \(TerminalText.safe(directories.joined(separator: ", "))) has population-based training rounds")
+        }
         if let report {
             print(json ? StudyReport.json(report, exploratory: comparison)
                        : report.table + "\n" + StudyReport.exploratoryHeading + "\n" + comparison.table, terminator: "")
         } else {
             print(json ? comparison.json : comparison.table, terminator: "")
         }
-        let pbtSummaries = pbt ? ComparePBT.summaries(conditions) : []
-        if pbt {
-            guard !pbtSummaries.isEmpty else {
-                throw UsageFailure("--pbt: no finished run of \(directories.joined(separator: ", ")) has population-based training rounds")
-            }
-            print("\n" + ComparePBT.table(pbtSummaries), terminator: "")
-        }
+        if pbt { print("\n" + ComparePBT.table(pbtSummaries), terminator: "") }
         if let csv {
             guard !csv.isEmpty else { throw UsageFailure("compare: --csv \"\": expected a directory name, found an empty one") }
             do {
