@@ -73,7 +73,7 @@ public enum Categorical {
             largest.replace(with: value, where: value .> largest)
         }
         var sum = Lanes()
-        for j in 0..<width { sum += RowGroup.exponentialOrZero(x.load(j) - largest) }
+        for j in 0..<width { sum += FastMath.exponentialOrZero(x.load(j) - largest) }
         var logSum = Lanes()
         for i in 0..<RowGroup.count { logSum[i] = logf(sum[i]) }
         for j in 0..<width { l.store((x.load(j) - largest) - logSum, j) }
@@ -84,7 +84,7 @@ public enum Categorical {
         var action = Lanes(repeating: Float(width - 1)), open = SIMDMask<SIMD8<Int32>>(repeating: !greedy)
         var best = Lanes(), bestValue = l.load(0)
         for j in 0..<width {
-            let logProbability = l.load(j), p = RowGroup.exponentialOrZero(logProbability)
+            let logProbability = l.load(j), p = FastMath.exponentialOrZero(logProbability)
             let possible = p .> 0
             entropy.replace(with: entropy - p * logProbability, where: possible)
             let column = Lanes(repeating: Float(j))
@@ -156,7 +156,7 @@ extension Categorical {
             action[i] = Float(actions[first + i])
         }
         for j in 0..<logProbabilities.columns {
-            let logProbability = l.load(j), p = RowGroup.exponentialOrZero(logProbability)
+            let logProbability = l.load(j), p = FastMath.exponentialOrZero(logProbability)
             var value = (-gLog * p - gEntropy * p * (logProbability + h)).replacing(with: 0, where: .!(p .> 0))
             value.replace(with: value + gLog, where: action .== Float(j))
             d.store(accumulate ? d.load(j) + value : value, j)
@@ -191,26 +191,5 @@ struct RowGroup {
     func store(_ value: Lanes, _ column: Int) {
         let p = base + column
         for i in 0..<RowGroup.count { p[i * stride] = value[i] }
-    }
-
-    /// `FastMath.exponentialOrZero` lane by lane, the same operations in the same order.
-    @inlinable @inline(__always)
-    static func exponentialOrZero(_ x: Lanes) -> Lanes {
-        // Swift.max and Swift.min as the scalar function has them, which pass a NaN
-        // through (SIMD's `clamped` would turn it into −87).
-        var clamped = x.replacing(with: -87, where: x .<= -87)
-        clamped.replace(with: 88, where: clamped .> 88)
-        let shifted = clamped * 1.442_695_04 + 12_582_912
-        let n = shifted - 12_582_912
-        let r = clamped - n * 0.693_359_375 + n * 2.121_944_4e-4
-        let r2 = r * r
-        let p01 = Lanes(repeating: 5.000_000_120_1e-1).addingProduct(Lanes(repeating: 1.666_666_545_9e-1), r)
-        let p23 = Lanes(repeating: 4.166_579_589_4e-2).addingProduct(Lanes(repeating: 8.333_451_907_3e-3), r)
-        let p45 = Lanes(repeating: 1.398_199_950_7e-3).addingProduct(Lanes(repeating: 1.987_569_15e-4), r)
-        let p = p01.addingProduct(r2, p23.addingProduct(r2, p45))
-        let polynomial = (r + 1).addingProduct(p, r2)
-        let integer = unsafeBitCast(shifted, to: SIMD8<UInt32>.self) &- 0x4B40_0000
-        let value = polynomial * unsafeBitCast((integer &+ 127) &<< 23, to: Lanes.self)
-        return value.replacing(with: 0, where: x .< -87)
     }
 }
