@@ -23,13 +23,12 @@ public struct PBTConditionSummary {
         self.condition = condition
         var runs: [Run] = [], notes: [String] = []
         for (directory, worldSize) in given {
-            let name = URL(fileURLWithPath: directory).lastPathComponent, metrics = directory + "/metrics.jsonl"
-            // Read whole, as `koine report` reads it: a larger one is said, not read.
-            guard (RunFolders.size(of: metrics) ?? 0) <= PBTReport.largestMetricsBytes else {
-                notes.append("\(name): metrics.jsonl larger than \(PBTReport.largestMetricsBytes >> 20) MiB: not read")
+            let name = URL(fileURLWithPath: directory).lastPathComponent
+            guard let lines = PBTReport.metricsLines(directory + "/metrics.jsonl") else {
+                notes.append("\(name): \(PBTReport.tooLargeNote)")
                 continue
             }
-            let lineage = PopulationLineage(lines: PBTReport.metricsLines(metrics), worldSize: worldSize, origin: .metrics)
+            let lineage = PopulationLineage(lines: lines, worldSize: worldSize, origin: .metrics)
             guard !lineage.rounds.isEmpty else { continue }
             notes += lineage.notes.map { "\(name): \($0)" }
             let unknown = (lineage.founders.last ?? []).filter { $0 == nil }.count

@@ -39,10 +39,9 @@ public struct PBTReport {
     /// agreement of its round lexicons. Nil when neither has a round.
     public static func combining(_ stored: PBTReport?, directory: String?, worldSize: Int?, lastStep: Int?) -> PBTReport? {
         guard let directory else { return stored }
-        let metrics = directory + "/metrics.jsonl"
-        // Read whole: one too large for that is left to the database's lineage, and said so.
-        let tooLarge = (RunFolders.size(of: metrics) ?? 0) > largestMetricsBytes
-        let lines = tooLarge ? [] : metricsLines(metrics)
+        // One too large to read whole is left to the database's lineage, and said so.
+        let read = metricsLines(directory + "/metrics.jsonl")
+        let lines = read ?? []
         var report = stored
         if !lines.isEmpty {
             report = PBTReport(lineage: PopulationLineage(lines: lines, worldSize: worldSize, origin: .metrics), agreement: [],
@@ -51,12 +50,16 @@ public struct PBTReport {
         guard var report else { return nil }
         let (agreement, lexiconNotes) = LexiconAgreement.load(directory: directory, members: report.lineage.members)
         report.agreement = agreement
-        report.fileNotes = (tooLarge ? ["metrics.jsonl: larger than \(largestMetricsBytes >> 20) MiB: not read"] : []) + lexiconNotes
+        report.fileNotes = (read == nil ? [tooLargeNote] : []) + lexiconNotes
         return report
     }
 
-    /// The `pbt` lines of a metrics.jsonl (none when it cannot be read).
-    static func metricsLines(_ path: String) -> [(member: Int?, step: Int?, body: JSONValue)] {
+    static let tooLargeNote = "metrics.jsonl: larger than \(largestMetricsBytes >> 20) MiB: not read"
+
+    /// The `pbt` lines of a metrics.jsonl (none when it cannot be read), or
+    /// nil when it is larger than `largestMetricsBytes`: it is read whole.
+    static func metricsLines(_ path: String) -> [(member: Int?, step: Int?, body: JSONValue)]? {
+        guard (RunFolders.size(of: path) ?? 0) <= largestMetricsBytes else { return nil }
         guard RunFolders.isRegularFile(path), let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
         // Only lines that can be a pbt line are parsed: metrics.jsonl is mostly step and eval lines.
         return text.split(separator: "\n").filter { $0.contains("\"pbt\"") }.compactMap { line in
