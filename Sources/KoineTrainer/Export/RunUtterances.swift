@@ -126,15 +126,21 @@ public struct RunUtterances {
         return games
     }
 
-    /// A JSON number, whole or not (not `true` or `false`).
-    static func number(_ value: Any?) -> Double? {
+    /// A JSON number as Foundation parsed it; `true` and `false` are not
+    /// numbers (Foundation reads them as 1 and 0).
+    static func jsonNumber(_ value: Any?) -> NSNumber? {
         guard let number = value as? NSNumber, String(cString: number.objCType) != "c" else { return nil }
-        return number.doubleValue.isFinite ? number.doubleValue : nil
+        return number
     }
 
-    /// A JSON whole number (`true` and `false` are not: Foundation reads them as 1 and 0).
+    /// A finite JSON number, whole or not.
+    static func number(_ value: Any?) -> Double? {
+        jsonNumber(value).map(\.doubleValue).flatMap { $0.isFinite ? $0 : nil }
+    }
+
+    /// A JSON whole number.
     static func integer(_ value: Any?) -> Int? {
-        guard let number = value as? NSNumber, String(cString: number.objCType) != "c" else { return nil }
+        guard jsonNumber(value) != nil else { return nil }
         return value as? Int
     }
 
